@@ -1,0 +1,515 @@
+//! The command line: flag definitions, reports, and the one place that
+//! picks exit codes.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{anyhow, Context};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::compare::{self, Difference, DifferenceKind, Drift};
+use crate::config::HarvestConfig;
+use crate::harvest::{self, Session};
+use crate::manifest::{Mismatch, Sha256Sums};
+use crate::pins::{self, Pins};
+use crate::project::Project;
+use crate::toolchain::{self, Toolchain};
+use crate::tree::{self, Tree};
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  clean: fixtures match (check, verify) or were written (harvest)
+  1  drift: committed fixtures differ from what the pins produce, or from SHA256SUMS
+  2  usage or config error (flags, config/, integration/, CI=true harvest)
+  3  toolchain error (python, the SDK, codex, provisioning the pins)
+  4  scenario failure (crash, timeout, bad output, a secret in output)";
+
+const EXAMPLES: &str = "\
+Examples:
+  codex-harvest check                           # regenerate all, compare, never write
+  codex-harvest harvest --scenario thread_basic # rewrite one scenario's fixtures
+  codex-harvest verify                          # hashes only, no regeneration
+  codex-harvest --root ../codex_sdk check       # run on another repository
+  codex-harvest --python-sdk ../codex/sdk/python check   # an unpinned SDK checkout";
+
+/// Reproducible golden fixtures from the Python Codex SDK.
+#[derive(Debug, Parser)]
+#[command(name = "codex-harvest", version, about, after_help = format!("{EXAMPLES}\n\n{EXIT_CODES}"))]
+pub struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Args)]
+struct Global {
+    /// Project root holding config/ and integration/ [default: .]
+    #[arg(long, global = true, value_name = "DIR")]
+    root: Option<PathBuf>,
+    /// Only this scenario (repeatable) [default: all]
+    #[arg(long = "scenario", global = true, value_name = "NAME")]
+    scenarios: Vec<String>,
+    /// Python with the SDK to use instead of the provisioned venv
+    #[arg(long, global = true, env = "CODEX_HARVEST_PYTHON", value_name = "PATH")]
+    python: Option<PathBuf>,
+    /// SDK source checkout that replaces the pinned SDK (unpinned)
+    #[arg(long, global = true, env = "CODEX_PYTHON_SDK_PATH", value_name = "PATH")]
+    python_sdk: Option<PathBuf>,
+    /// codex binary that replaces the pinned one (unpinned)
+    #[arg(long, global = true, value_name = "PATH")]
+    codex_path: Option<PathBuf>,
+    /// Fixtures tree to write (harvest) or compare (check, verify)
+    /// [default: integration/fixtures]
+    #[arg(long, global = true, value_name = "DIR")]
+    output: Option<PathBuf>,
+    /// Where the provisioned venv lives [default: ~/.cache/codex-harvest]
+    #[arg(long, global = true, env = "CODEX_HARVEST_CACHE", value_name = "DIR")]
+    cache_dir: Option<PathBuf>,
+    /// Report format
+    #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Regenerate fixtures and write them with SHA256SUMS and provenance
+    #[command(long_about = "Runs the selected scenarios (all by default) against the scripted model with the pinned toolchain, normalises what they write and replaces the fixtures, SHA256SUMS and provenance.json. Nothing is written unless every selected scenario succeeds; each file is replaced atomically. Refused when CI=true.")]
+    Harvest,
+    /// Regenerate in a temp dir and compare with the committed fixtures
+    #[command(long_about = "Regenerates the selected scenarios in temp dirs and compares the result with the committed fixtures: changed (down to the event line and JSON field), missing, extra and hand-edited files. Never writes under the project root. Exit 1 on any drift.")]
+    Check,
+    /// Check the committed fixtures against SHA256SUMS only
+    Verify,
+    /// List the scenarios and their declared outputs
+    List,
+    /// Show the resolved toolchain and whether each part is pinned
+    Doctor,
+    /// Print the pins (config/native.exs and the Python lock)
+    Pins,
+}
+
+/// How a run ended; the exit code follows from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    Clean = 0,
+    Drift = 1,
+    Usage = 2,
+    Toolchain = 3,
+    Scenario = 4,
+}
+
+/// A run that could not finish, with the exit code its phase implies.
+#[derive(Debug)]
+pub struct Failure {
+    exit: Exit,
+    error: anyhow::Error,
+}
+
+trait Phase<T> {
+    fn or_exit(self, exit: Exit) -> Result<T, Failure>;
+}
+
+impl<T> Phase<T> for anyhow::Result<T> {
+    fn or_exit(self, exit: Exit) -> Result<T, Failure> {
+        self.map_err(|error| Failure { exit, error })
+    }
+}
+
+/// Maps the outcome to an exit code, printing a failure once with its causes.
+pub fn exit(outcome: Result<Exit, Failure>) -> ExitCode {
+    match outcome {
+        Ok(code) => ExitCode::from(code as u8),
+        Err(f) => {
+            eprint!("{}", render_error(&f.error));
+            ExitCode::from(f.exit as u8)
+        }
+    }
+}
+
+/// `error: …`, then `caused by: …` lines, then every `hint:` line last.
+fn render_error(error: &anyhow::Error) -> String {
+    let mut body = String::new();
+    let mut hints = Vec::new();
+    for (i, cause) in error.chain().enumerate() {
+        let text = cause.to_string();
+        let mut lines = Vec::new();
+        for line in text.lines() {
+            match line.strip_prefix("hint: ") {
+                Some(h) => hints.push(h.to_string()),
+                None => lines.push(line),
+            }
+        }
+        let label = if i == 0 { "error: " } else { "  caused by: " };
+        body.push_str(label);
+        body.push_str(&lines.join("\n"));
+        body.push('\n');
+    }
+    for h in hints {
+        body.push_str(&format!("hint: {h}\n"));
+    }
+    body
+}
+
+fn progress(msg: &str) {
+    eprintln!("{msg}");
+}
+
+struct Loaded {
+    project: Project,
+    config: HarvestConfig,
+    pins: Pins,
+}
+
+impl Global {
+    fn load(&self) -> Result<Loaded, Failure> {
+        let root = self.root.clone().unwrap_or_else(|| PathBuf::from("."));
+        let project = Project::open(&root).or_exit(Exit::Usage)?;
+        let config = HarvestConfig::load(&project.harvest_config()).or_exit(Exit::Usage)?;
+        let pins = Pins::load(&project.native_exs(), &project.python_lock()).or_exit(Exit::Usage)?;
+        Ok(Loaded {
+            project,
+            config,
+            pins,
+        })
+    }
+
+    fn toolchain(&self, pins: &Pins) -> Result<Toolchain, Failure> {
+        let request = toolchain::Request {
+            python: self.python.clone(),
+            python_sdk: self.python_sdk.clone(),
+            codex_path: self.codex_path.clone(),
+            cache_dir: self.cache_dir.clone(),
+        };
+        Toolchain::resolve(pins, &request, &progress).or_exit(Exit::Toolchain)
+    }
+
+    fn fixtures_dir(&self, project: &Project) -> PathBuf {
+        self.output.clone().unwrap_or_else(|| project.fixtures_dir())
+    }
+}
+
+pub fn run(cli: Cli) -> Result<Exit, Failure> {
+    let g = &cli.global;
+    match cli.command {
+        Command::Harvest => harvest_cmd(g),
+        Command::Check => check_cmd(g),
+        Command::Verify => verify_cmd(g),
+        Command::List => list_cmd(g),
+        Command::Doctor => doctor_cmd(g),
+        Command::Pins => pins_cmd(g),
+    }
+}
+
+/// Loads everything and regenerates the selected scenarios.
+fn regenerate(g: &Global, loaded: &Loaded) -> Result<(harvest::Generated, bool), Failure> {
+    let selected = loaded.config.select(&g.scenarios).or_exit(Exit::Usage)?;
+    harvest::check_inputs(&loaded.project, &selected).or_exit(Exit::Usage)?;
+    let toolchain = g.toolchain(&loaded.pins)?;
+    let session = Session {
+        project: &loaded.project,
+        config: &loaded.config,
+        pins: &loaded.pins,
+        toolchain: &toolchain,
+        progress: &progress,
+    };
+    progress(&format!(
+        "running {} scenario(s) with codex {} and openai-codex {}",
+        selected.len(),
+        toolchain.codex.version,
+        toolchain.sdk.version
+    ));
+    let generated = harvest::regenerate(&session, &selected).or_exit(Exit::Scenario)?;
+    Ok((generated, g.scenarios.is_empty()))
+}
+
+fn harvest_cmd(g: &Global) -> Result<Exit, Failure> {
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        return Err(anyhow!(
+            "CI=true: harvest never writes in CI\nhint: run `codex-harvest check` to compare instead"
+        ))
+        .or_exit(Exit::Usage);
+    }
+    let loaded = g.load()?;
+    let dir = g.fixtures_dir(&loaded.project);
+    let committed = tree::read(&dir).or_exit(Exit::Usage)?;
+    let (generated, full) = regenerate(g, &loaded)?;
+    let new_tree = harvest::assemble(&committed, &generated, full).or_exit(Exit::Usage)?;
+    let written = tree::write_changed(&dir, &new_tree, &committed)
+        .with_context(|| format!("writing the fixtures under {}", dir.display()))
+        .or_exit(Exit::Usage)?;
+    let shown = loaded.project.display(&dir);
+    if written.is_empty() {
+        println!("harvest: {shown} is unchanged");
+    } else {
+        println!("harvest: wrote {} file(s) under {shown}:", written.len());
+        for w in &written {
+            println!("  {w}");
+        }
+    }
+    if full {
+        let declared: Vec<&String> = generated.outputs.keys().collect();
+        for extra in new_tree.keys().filter(|p| {
+            !declared.contains(p)
+                && p.as_str() != crate::config::MANIFEST_FILE
+                && p.as_str() != crate::config::PROVENANCE_FILE
+        }) {
+            println!("warning: kept {extra}, which no scenario produces; remove it (git rm) or declare it in config/harvest.toml");
+        }
+    }
+    Ok(Exit::Clean)
+}
+
+fn check_cmd(g: &Global) -> Result<Exit, Failure> {
+    let loaded = g.load()?;
+    let dir = g.fixtures_dir(&loaded.project);
+    let committed = tree::read(&dir).or_exit(Exit::Usage)?;
+    let (generated, full) = regenerate(g, &loaded)?;
+    let base = if full { Tree::new() } else { committed.clone() };
+    let expected = harvest::assemble(&base, &generated, full).or_exit(Exit::Usage)?;
+    let drift = compare::compare(&expected, &committed);
+    let shown = loaded.project.display(&dir);
+    match g.format {
+        Format::Json => print_json(&serde_json::json!({"clean": drift.is_clean(), "drift": drift})),
+        Format::Text => print_drift(&drift, &shown),
+    }
+    Ok(if drift.is_clean() { Exit::Clean } else { Exit::Drift })
+}
+
+fn verify_cmd(g: &Global) -> Result<Exit, Failure> {
+    let root = g.root.clone().unwrap_or_else(|| PathBuf::from("."));
+    let project = Project::open(&root).or_exit(Exit::Usage)?;
+    let dir = g.fixtures_dir(&project);
+    let shown = project.display(&dir);
+    let committed = tree::read(&dir).or_exit(Exit::Usage)?;
+    let mismatches = match Sha256Sums::from_tree(&committed) {
+        Ok(Some(sums)) => sums.verify(&committed),
+        Ok(None) => {
+            return Err(anyhow!(
+                "{shown}/SHA256SUMS does not exist\nhint: run `codex-harvest harvest` to write it"
+            ))
+            .or_exit(Exit::Drift)
+        }
+        Err(e) => {
+            return Err(e.context(format!(
+                "{shown}/SHA256SUMS is not a valid manifest\nhint: it is written by `codex-harvest harvest`; restore it with git or regenerate"
+            )))
+            .or_exit(Exit::Drift)
+        }
+    };
+    match g.format {
+        Format::Json => print_json(&serde_json::json!({"clean": mismatches.is_empty(), "mismatches": mismatches})),
+        Format::Text if mismatches.is_empty() => {
+            println!("verify: every file under {shown} matches SHA256SUMS")
+        }
+        Format::Text => {
+            println!("verify: {} file(s) under {shown} do not match SHA256SUMS", mismatches.len());
+            for m in &mismatches {
+                let what = match m {
+                    Mismatch::Changed { .. } => "changed: its bytes no longer match its manifest entry",
+                    Mismatch::Missing { .. } => "missing: listed in the manifest but not there",
+                    Mismatch::Unlisted { .. } => "unlisted: there but not in the manifest",
+                };
+                println!("  {}  {what}", m.path());
+            }
+            println!("hint: fixtures change only through `codex-harvest harvest`; restore them with `git checkout -- {shown}` or regenerate");
+        }
+    }
+    Ok(if mismatches.is_empty() { Exit::Clean } else { Exit::Drift })
+}
+
+fn list_cmd(g: &Global) -> Result<Exit, Failure> {
+    let root = g.root.clone().unwrap_or_else(|| PathBuf::from("."));
+    let project = Project::open(&root).or_exit(Exit::Usage)?;
+    let config = HarvestConfig::load(&project.harvest_config()).or_exit(Exit::Usage)?;
+    let selected = config.select(&g.scenarios).or_exit(Exit::Usage)?;
+    match g.format {
+        Format::Json => print_json(&selected
+            .iter()
+            .map(|s| serde_json::json!({"name": s.name, "about": s.about, "outputs": s.outputs.iter().map(|o| o.to_string()).collect::<Vec<_>>()}))
+            .collect::<Vec<_>>()),
+        Format::Text => {
+            for s in selected {
+                println!("{}  {}", s.name, s.about);
+                for o in &s.outputs {
+                    println!("    {o}");
+                }
+            }
+        }
+    }
+    Ok(Exit::Clean)
+}
+
+fn doctor_cmd(g: &Global) -> Result<Exit, Failure> {
+    let loaded = g.load()?;
+    let t = g.toolchain(&loaded.pins)?;
+    let codex_sha = crate::digest::sha256_file(&t.codex.path).or_exit(Exit::Toolchain)?;
+    let platform = pins::current_platform();
+    let pin_state = |pinned: bool, want: &str| {
+        if pinned {
+            "pinned".to_string()
+        } else {
+            format!("UNPINNED (the pin is {want})")
+        }
+    };
+    let report = serde_json::json!({
+        "platform": platform,
+        "python": {"path": t.python, "version": t.python_version, "venv": t.venv},
+        "python_sdk": {"version": t.sdk.version, "path": t.sdk.path, "pinned": t.sdk.pinned},
+        "codex": {"version": t.codex.version, "path": t.codex.path, "sha256": codex_sha, "pinned": t.codex.pinned,
+                  "pinned_artifact": loaded.pins.codex.artifacts.get(&platform)},
+    });
+    match g.format {
+        Format::Json => print_json(&report),
+        Format::Text => {
+            println!("platform    {platform}");
+            println!("python      {} ({})", t.python.display(), t.python_version);
+            if let Some(v) = &t.venv {
+                println!("venv        {}", v.display());
+            }
+            println!(
+                "python-sdk  openai-codex {} at {}  [{}]",
+                t.sdk.version,
+                t.sdk.path.display(),
+                pin_state(t.sdk.pinned, &loaded.pins.sdk().version)
+            );
+            println!(
+                "codex       {} at {}  [{}]",
+                t.codex.version,
+                t.codex.path.display(),
+                pin_state(t.codex.pinned, &loaded.pins.codex.version)
+            );
+            println!("codex sha256 {codex_sha}");
+            if let Some(a) = loaded.pins.codex.artifacts.get(&platform) {
+                println!("codex wheel {} (sha256 {})", a.file, a.sha256);
+            }
+        }
+    }
+    Ok(Exit::Clean)
+}
+
+fn pins_cmd(g: &Global) -> Result<Exit, Failure> {
+    let loaded = g.load()?;
+    match g.format {
+        Format::Json => print_json(&loaded.pins),
+        Format::Text => {
+            println!("codex {} ({})", loaded.pins.codex.version, loaded.pins.codex.package);
+            for (platform, a) in &loaded.pins.codex.artifacts {
+                println!("  {platform:<15} {}  {}", a.sha256, a.file);
+            }
+            for r in &loaded.pins.python {
+                println!("{}=={} ({} hashes)", r.name, r.version, r.hashes.len());
+            }
+        }
+    }
+    Ok(Exit::Clean)
+}
+
+fn print_json(value: &impl serde::Serialize) {
+    let mut out = std::io::stdout().lock();
+    // A closed pipe (`| head`) is not an error worth reporting.
+    let _ = writeln!(out, "{}", serde_json::to_string_pretty(value).expect("reports serialise"));
+}
+
+fn print_drift(drift: &Drift, shown: &str) {
+    if drift.is_clean() {
+        println!("check: {shown} matches what the pinned toolchain produces");
+        return;
+    }
+    let count = drift.changed.len() + drift.missing.len() + drift.extra.len();
+    println!("check: {shown} drifts from what the toolchain produces ({count} file(s))");
+    for f in &drift.changed {
+        let edited = if drift.hand_edited.contains(&f.path) {
+            " (hand-edited: it no longer matches its SHA256SUMS line)"
+        } else {
+            ""
+        };
+        println!("changed  {}{edited}", f.path);
+        for d in &f.differences {
+            print_difference(d);
+        }
+        if f.more > 0 {
+            println!("  … and {} more difference(s)", f.more);
+        }
+    }
+    for p in &drift.missing {
+        println!("missing  {p}  (produced by a scenario, not committed)");
+    }
+    for p in &drift.extra {
+        println!("extra    {p}  (committed, but no scenario produces it)");
+    }
+    for p in drift
+        .hand_edited
+        .iter()
+        .filter(|p| !drift.changed.iter().any(|f| &f.path == *p))
+    {
+        println!("hand-edited  {p}  (its bytes no longer match SHA256SUMS)");
+    }
+    println!("hint: if this change is expected, run `codex-harvest harvest` and review `git diff {shown}`");
+}
+
+fn print_difference(d: &Difference) {
+    let place = match (d.line, &d.event) {
+        (Some(l), Some(e)) => format!("line {l} ({e})"),
+        (Some(l), None) => format!("line {l}"),
+        (None, _) => "document".to_string(),
+    };
+    let kind = match d.kind {
+        DifferenceKind::Changed => "",
+        DifferenceKind::Missing => " only in the regenerated file",
+        DifferenceKind::Extra => " only in the committed file",
+    };
+    println!("  {place}{kind}");
+    for f in &d.fields {
+        let show = |v: &Option<serde_json::Value>| v.as_ref().map_or("(absent)".to_string(), |v| v.to_string());
+        let path = if f.path.is_empty() { "(the whole value)" } else { &f.path };
+        println!("    {path}");
+        println!("      committed:   {}", show(&f.committed));
+        println!("      regenerated: {}", show(&f.regenerated));
+    }
+    if let Some(t) = &d.text {
+        let short: String = t.chars().take(200).collect();
+        println!("    {short}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hints_come_last_and_causes_are_labelled() {
+        let err = anyhow!("inner fact\nhint: do this").context("outer");
+        assert_eq!(
+            render_error(&err),
+            "error: outer\n  caused by: inner fact\nhint: do this\n"
+        );
+    }
+
+    #[test]
+    fn exit_codes_are_the_documented_ones() {
+        for (exit, code) in [
+            (Exit::Clean, 0),
+            (Exit::Drift, 1),
+            (Exit::Usage, 2),
+            (Exit::Toolchain, 3),
+            (Exit::Scenario, 4),
+        ] {
+            assert_eq!(exit as u8, code);
+            assert!(EXIT_CODES.contains(&format!("  {code}  ")));
+        }
+    }
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,362 @@
+//! Drift between a regenerated tree and the committed one: which files
+//! changed, went missing, are extra or were edited by hand, and for changed
+//! event streams, which event and which JSON field. Pure: no IO.
+
+use serde::Serialize;
+use serde_json::Value;
+use similar::{capture_diff_slices, Algorithm, DiffOp};
+
+use crate::config::MANIFEST_FILE;
+use crate::manifest::{Mismatch, Sha256Sums};
+use crate::tree::Tree;
+
+/// How many differences to list per file, and fields per difference.
+const MAX_DIFFERENCES: usize = 20;
+const MAX_FIELDS: usize = 20;
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct Drift {
+    pub changed: Vec<FileDrift>,
+    /// Regenerated, but not committed.
+    pub missing: Vec<String>,
+    /// Committed, but nothing produces it.
+    pub extra: Vec<String>,
+    /// Committed bytes that do not match the committed SHA256SUMS.
+    pub hand_edited: Vec<String>,
+}
+
+impl Drift {
+    pub fn is_clean(&self) -> bool {
+        self.changed.is_empty()
+            && self.missing.is_empty()
+            && self.extra.is_empty()
+            && self.hand_edited.is_empty()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FileDrift {
+    pub path: String,
+    pub differences: Vec<Difference>,
+    /// Differences left out of `differences` for brevity.
+    pub more: usize,
+}
+
+/// One line (event) of a file, or the whole document for `.json`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Difference {
+    /// The 1-based line in the committed file (in the regenerated one for
+    /// `missing` lines); `None` for a whole document.
+    pub line: Option<usize>,
+    pub kind: DifferenceKind,
+    /// The event's `method` (or `type`), when the line is a JSON event.
+    pub event: Option<String>,
+    pub fields: Vec<FieldChange>,
+    /// The line itself, for lines that are not JSON or have no counterpart.
+    pub text: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DifferenceKind {
+    /// The line differs from its regenerated counterpart.
+    Changed,
+    /// Regenerated has a line the committed file lacks.
+    Missing,
+    /// The committed file has a line regenerated lacks.
+    Extra,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FieldChange {
+    /// `params.item.text`, `params.items[2].id`; empty for the root.
+    pub path: String,
+    pub committed: Option<Value>,
+    pub regenerated: Option<Value>,
+}
+
+/// Compares `regenerated` with `committed`.
+pub fn compare(regenerated: &Tree, committed: &Tree) -> Drift {
+    let mut drift = Drift::default();
+    for (path, new) in regenerated {
+        match committed.get(path) {
+            None => drift.missing.push(path.clone()),
+            Some(old) if old != new => drift.changed.push(file_drift(path, old, new)),
+            Some(_) => {}
+        }
+    }
+    drift.extra = committed
+        .keys()
+        .filter(|p| !regenerated.contains_key(*p))
+        .cloned()
+        .collect();
+    drift.hand_edited = hand_edited(committed);
+    drift
+}
+
+/// Committed files whose bytes differ from their committed SHA256SUMS line.
+pub fn hand_edited(committed: &Tree) -> Vec<String> {
+    match Sha256Sums::from_tree(committed) {
+        Ok(Some(sums)) => sums
+            .verify(committed)
+            .into_iter()
+            .filter_map(|m| match m {
+                Mismatch::Changed { path } => Some(path),
+                _ => None,
+            })
+            .collect(),
+        // An unreadable manifest is itself a hand edit.
+        Err(_) => vec![MANIFEST_FILE.to_string()],
+        Ok(None) => Vec::new(),
+    }
+}
+
+fn file_drift(path: &str, old: &[u8], new: &[u8]) -> FileDrift {
+    let (old_text, new_text) = (String::from_utf8_lossy(old), String::from_utf8_lossy(new));
+    let mut differences = if path.ends_with(".json") {
+        vec![document_difference(&old_text, &new_text)]
+    } else {
+        line_differences(&old_text, &new_text)
+    };
+    let more = differences.len().saturating_sub(MAX_DIFFERENCES);
+    differences.truncate(MAX_DIFFERENCES);
+    FileDrift {
+        path: path.to_string(),
+        differences,
+        more,
+    }
+}
+
+fn document_difference(old: &str, new: &str) -> Difference {
+    match (serde_json::from_str::<Value>(old), serde_json::from_str::<Value>(new)) {
+        (Ok(a), Ok(b)) if a != b => Difference {
+            line: None,
+            kind: DifferenceKind::Changed,
+            event: None,
+            fields: field_changes(&a, &b),
+            text: None,
+        },
+        // Same value, other bytes (formatting), or the committed file is not JSON.
+        _ => Difference {
+            line: None,
+            kind: DifferenceKind::Changed,
+            event: None,
+            fields: Vec::new(),
+            text: Some("the bytes differ (not canonical JSON)".into()),
+        },
+    }
+}
+
+fn line_differences(old: &str, new: &str) -> Vec<Difference> {
+    let old_lines: Vec<&str> = old.split_inclusive('\n').collect();
+    let new_lines: Vec<&str> = new.split_inclusive('\n').collect();
+    let mut out = Vec::new();
+    for op in capture_diff_slices(Algorithm::Myers, &old_lines, &new_lines) {
+        match op {
+            DiffOp::Equal { .. } => {}
+            DiffOp::Delete {
+                old_index, old_len, ..
+            } => {
+                for i in old_index..old_index + old_len {
+                    out.push(unpaired(DifferenceKind::Extra, i, old_lines[i]));
+                }
+            }
+            DiffOp::Insert {
+                new_index, new_len, ..
+            } => {
+                for i in new_index..new_index + new_len {
+                    out.push(unpaired(DifferenceKind::Missing, i, new_lines[i]));
+                }
+            }
+            DiffOp::Replace {
+                old_index,
+                old_len,
+                new_index,
+                new_len,
+            } => {
+                let paired = old_len.min(new_len);
+                for k in 0..paired {
+                    out.push(paired_line(old_index + k, old_lines[old_index + k], new_lines[new_index + k]));
+                }
+                for i in old_index + paired..old_index + old_len {
+                    out.push(unpaired(DifferenceKind::Extra, i, old_lines[i]));
+                }
+                for i in new_index + paired..new_index + new_len {
+                    out.push(unpaired(DifferenceKind::Missing, i, new_lines[i]));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn event_name(v: &Value) -> Option<String> {
+    v.get("method")
+        .or_else(|| v.get("type"))
+        .and_then(Value::as_str)
+        .map(str::to_string)
+}
+
+fn unpaired(kind: DifferenceKind, index: usize, line: &str) -> Difference {
+    let line = line.trim_end_matches('\n');
+    Difference {
+        line: Some(index + 1),
+        kind,
+        event: serde_json::from_str::<Value>(line).ok().as_ref().and_then(event_name),
+        fields: Vec::new(),
+        text: Some(line.to_string()),
+    }
+}
+
+fn paired_line(old_index: usize, old: &str, new: &str) -> Difference {
+    let (old, new) = (old.trim_end_matches('\n'), new.trim_end_matches('\n'));
+    match (serde_json::from_str::<Value>(old), serde_json::from_str::<Value>(new)) {
+        (Ok(a), Ok(b)) => Difference {
+            line: Some(old_index + 1),
+            kind: DifferenceKind::Changed,
+            event: event_name(&a).or_else(|| event_name(&b)),
+            fields: if a == b {
+                Vec::new()
+            } else {
+                field_changes(&a, &b)
+            },
+            text: (a == b).then(|| "same JSON, other bytes (not canonical)".to_string()),
+        },
+        (Err(e), Ok(b)) => Difference {
+            line: Some(old_index + 1),
+            kind: DifferenceKind::Changed,
+            event: event_name(&b),
+            fields: Vec::new(),
+            text: Some(format!("the committed line is not JSON ({e}): {old}")),
+        },
+        _ => Difference {
+            line: Some(old_index + 1),
+            kind: DifferenceKind::Changed,
+            event: None,
+            fields: Vec::new(),
+            text: Some(old.to_string()),
+        },
+    }
+}
+
+/// The leaf fields that differ between `a` (committed) and `b` (regenerated).
+pub fn field_changes(a: &Value, b: &Value) -> Vec<FieldChange> {
+    let mut out = Vec::new();
+    walk("", Some(a), Some(b), &mut out);
+    out.truncate(MAX_FIELDS);
+    out
+}
+
+fn walk(path: &str, a: Option<&Value>, b: Option<&Value>, out: &mut Vec<FieldChange>) {
+    if out.len() >= MAX_FIELDS || a == b {
+        return;
+    }
+    match (a, b) {
+        (Some(Value::Object(x)), Some(Value::Object(y))) => {
+            let keys: std::collections::BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+            for k in keys {
+                let p = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                walk(&p, x.get(k), y.get(k), out);
+            }
+        }
+        (Some(Value::Array(x)), Some(Value::Array(y))) => {
+            for i in 0..x.len().max(y.len()) {
+                walk(&format!("{path}[{i}]"), x.get(i), y.get(i), out);
+            }
+        }
+        _ => out.push(FieldChange {
+            path: path.to_string(),
+            committed: a.cloned(),
+            regenerated: b.cloned(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn tree(files: &[(&str, &str)]) -> Tree {
+        files
+            .iter()
+            .map(|(p, c)| (p.to_string(), c.as_bytes().to_vec()))
+            .collect()
+    }
+
+    const STREAM: &str = "{\"method\":\"turn/started\",\"params\":{}}\n{\"method\":\"item/completed\",\"params\":{\"item\":{\"text\":\"hello\"}}}\n{\"method\":\"turn/completed\",\"params\":{}}\n";
+
+    #[test]
+    fn identical_trees_are_clean() {
+        let t = tree(&[("python/a.jsonl", STREAM)]);
+        assert!(compare(&t, &t).is_clean());
+    }
+
+    #[test]
+    fn a_changed_field_is_named_with_its_line_and_event() {
+        let edited = STREAM.replace("hello", "hellO");
+        let drift = compare(&tree(&[("a.jsonl", STREAM)]), &tree(&[("a.jsonl", &edited)]));
+        let d = &drift.changed[0].differences;
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].line, Some(2));
+        assert_eq!(d[0].event.as_deref(), Some("item/completed"));
+        assert_eq!(
+            d[0].fields,
+            [FieldChange {
+                path: "params.item.text".into(),
+                committed: Some(json!("hellO")),
+                regenerated: Some(json!("hello")),
+            }]
+        );
+    }
+
+    #[test]
+    fn inserted_and_removed_events_are_aligned() {
+        let lines: Vec<&str> = STREAM.split_inclusive('\n').collect();
+        let without_middle = format!("{}{}", lines[0], lines[2]);
+        let drift = compare(&tree(&[("a.jsonl", STREAM)]), &tree(&[("a.jsonl", &without_middle)]));
+        let d = &drift.changed[0].differences;
+        assert_eq!((d.len(), d[0].kind, d[0].line), (1, DifferenceKind::Missing, Some(2)));
+        assert_eq!(d[0].event.as_deref(), Some("item/completed"));
+        let drift = compare(&tree(&[("a.jsonl", &without_middle)]), &tree(&[("a.jsonl", STREAM)]));
+        assert_eq!(drift.changed[0].differences[0].kind, DifferenceKind::Extra);
+    }
+
+    #[test]
+    fn a_broken_committed_line_is_reported_as_such() {
+        let broken = STREAM.replacen("{\"method\":\"item", "{\"method\"\"item", 1);
+        let drift = compare(&tree(&[("a.jsonl", STREAM)]), &tree(&[("a.jsonl", &broken)]));
+        let d = &drift.changed[0].differences[0];
+        assert_eq!(d.line, Some(2));
+        assert!(d.text.as_deref().unwrap().starts_with("the committed line is not JSON"));
+    }
+
+    #[test]
+    fn missing_extra_and_documents() {
+        let regenerated = tree(&[("a.jsonl", STREAM), ("s.json", "{\"a\":[1,2]}\n")]);
+        let committed = tree(&[("s.json", "{\"a\":[1]}\n"), ("old.jsonl", STREAM)]);
+        let drift = compare(&regenerated, &committed);
+        assert_eq!(drift.missing, ["a.jsonl"]);
+        assert_eq!(drift.extra, ["old.jsonl"]);
+        assert_eq!(drift.changed[0].differences[0].fields[0].path, "a[1]");
+        assert_eq!(drift.changed[0].differences[0].fields[0].committed, None);
+    }
+
+    #[test]
+    fn hand_edits_are_found_through_the_committed_manifest() {
+        let mut committed = tree(&[("a.jsonl", STREAM)]);
+        committed.insert(
+            MANIFEST_FILE.into(),
+            Sha256Sums::of(&committed).render().into_bytes(),
+        );
+        assert!(hand_edited(&committed).is_empty());
+        committed.insert("a.jsonl".into(), STREAM.replace("hello", "hi").into_bytes());
+        assert_eq!(hand_edited(&committed), ["a.jsonl"]);
+        committed.insert(MANIFEST_FILE.into(), b"garbage\n".to_vec());
+        assert_eq!(hand_edited(&committed), [MANIFEST_FILE]);
+    }
+}

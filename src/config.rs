@@ -1,0 +1,267 @@
+//! The harvest config (`config/harvest.toml`): the scenario catalogue, their
+//! declared outputs and timeouts, the normalisation rules and secret patterns.
+
+use std::path::{Component, Path};
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Context, Result};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use crate::normalize::{self, Rule};
+use crate::secrets::SecretPattern;
+
+/// Files the driver writes itself at the top of the fixtures tree.
+pub const MANIFEST_FILE: &str = "SHA256SUMS";
+pub const PROVENANCE_FILE: &str = "provenance.json";
+
+/// Keyword arguments the driver passes to every `record()`; config may not set them.
+const RESERVED_KWARGS: [&str; 3] = ["codex_path", "model", "outputs"];
+
+/// The run-time locations that `path` rules may name.
+pub const LOCATIONS: [&str; 5] = ["workdir", "codex_home", "home", "scratch", "python_prefix"];
+
+/// A path inside the fixtures tree, checked to stay there.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FixturePath(String);
+
+impl FixturePath {
+    pub fn parse(raw: &str) -> Result<FixturePath> {
+        let path = Path::new(raw);
+        let inside = !raw.is_empty()
+            && !raw.contains('\\')
+            && path.components().all(|c| matches!(c, Component::Normal(_)));
+        if !inside {
+            bail!("{raw:?} is outside the fixtures tree: outputs are relative paths below integration/fixtures/ without `..`");
+        }
+        if raw == MANIFEST_FILE || raw == PROVENANCE_FILE {
+            bail!("{raw:?} is written by the driver itself; pick another name");
+        }
+        if !(raw.ends_with(".jsonl") || raw.ends_with(".json")) {
+            bail!("{raw:?} must end in .jsonl (an event stream) or .json (a document)");
+        }
+        Ok(FixturePath(raw.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_jsonl(&self) -> bool {
+        self.0.ends_with(".jsonl")
+    }
+}
+
+impl std::fmt::Display for FixturePath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// One scenario of the catalogue.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    pub name: String,
+    pub about: String,
+    pub outputs: Vec<FixturePath>,
+    pub kwargs: Map<String, Value>,
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct HarvestConfig {
+    /// The model slug scenarios ask for (one the pinned codex knows).
+    pub model: String,
+    pub scenarios: Vec<Scenario>,
+    pub rules: Vec<Rule>,
+    pub secrets: Vec<SecretPattern>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    model: String,
+    timeout_secs: u64,
+    #[serde(default)]
+    scenario: Vec<RawScenario>,
+    #[serde(default)]
+    rule: Vec<Rule>,
+    #[serde(default)]
+    secret: Vec<SecretPattern>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawScenario {
+    name: String,
+    about: String,
+    outputs: Vec<String>,
+    #[serde(default)]
+    kwargs: toml::Table,
+    timeout_secs: Option<u64>,
+}
+
+impl HarvestConfig {
+    pub fn load(path: &Path) -> Result<HarvestConfig> {
+        let src = std::fs::read_to_string(path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        Self::parse(&src).with_context(|| format!("in {}", path.display()))
+    }
+
+    pub fn parse(src: &str) -> Result<HarvestConfig> {
+        let raw: RawConfig = toml::from_str(src)?;
+        normalize::validate(&raw.rule, &LOCATIONS)?;
+        let mut scenarios: Vec<Scenario> = Vec::new();
+        for s in raw.scenario {
+            let name = s.name;
+            let valid_name = name.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+            if !valid_name {
+                bail!("scenario {name:?}: names are lowercase Python identifiers (a-z, 0-9, _)");
+            }
+            if scenarios.iter().any(|o| o.name == name) {
+                bail!("scenario {name:?} is declared twice");
+            }
+            if s.outputs.is_empty() {
+                bail!("scenario {name:?} declares no outputs");
+            }
+            let mut outputs = Vec::new();
+            for raw_out in &s.outputs {
+                let out = FixturePath::parse(raw_out)
+                    .with_context(|| format!("scenario {name:?}: output"))?;
+                if let Some(other) = scenarios.iter().find(|o| o.outputs.contains(&out)) {
+                    bail!("scenario {name:?}: output {out} is already declared by scenario {:?}", other.name);
+                }
+                if outputs.contains(&out) {
+                    bail!("scenario {name:?}: output {out} is declared twice");
+                }
+                outputs.push(out);
+            }
+            let kwargs = match serde_json::to_value(&s.kwargs)? {
+                Value::Object(map) => map,
+                _ => unreachable!("a TOML table serialises to an object"),
+            };
+            if let Some(k) = RESERVED_KWARGS.iter().find(|k| kwargs.contains_key(**k)) {
+                bail!("scenario {name:?}: kwarg {k:?} is set by the driver and cannot be configured");
+            }
+            let timeout = s.timeout_secs.unwrap_or(raw.timeout_secs);
+            if timeout == 0 {
+                bail!("scenario {name:?}: timeout_secs must be at least 1");
+            }
+            scenarios.push(Scenario {
+                name,
+                about: s.about,
+                outputs,
+                kwargs,
+                timeout: Duration::from_secs(timeout),
+            });
+        }
+        Ok(HarvestConfig {
+            model: raw.model,
+            scenarios,
+            rules: raw.rule,
+            secrets: raw.secret,
+        })
+    }
+
+    /// The scenarios named in `names`, in catalogue order; all when empty.
+    pub fn select(&self, names: &[String]) -> Result<Vec<&Scenario>> {
+        for n in names {
+            if !self.scenarios.iter().any(|s| &s.name == n) {
+                let known: Vec<&str> = self.scenarios.iter().map(|s| s.name.as_str()).collect();
+                return Err(anyhow!(
+                    "no scenario named {n:?} in config/harvest.toml\nhint: `codex-harvest list` shows them: {}",
+                    known.join(", ")
+                ));
+            }
+        }
+        Ok(self
+            .scenarios
+            .iter()
+            .filter(|s| names.is_empty() || names.contains(&s.name))
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: &str = "model = \"m\"\ntimeout_secs = 30\n";
+
+    fn parse(extra: &str) -> Result<HarvestConfig> {
+        HarvestConfig::parse(&format!("{BASE}{extra}"))
+    }
+
+    #[test]
+    fn reads_scenarios_rules_and_secrets() {
+        let cfg = parse(
+            r#"
+[[scenario]]
+name = "thread_basic"
+about = "one turn"
+outputs = ["python/thread_basic.jsonl", "schemas/x.json"]
+timeout_secs = 5
+kwargs = { prompt = "hi", n = 2 }
+
+[[rule]]
+kind = "uuid"
+
+[[rule]]
+kind = "field"
+keys = ["startedAt"]
+
+[[secret]]
+name = "key"
+pattern = "sk-[a-z]+"
+"#,
+        )
+        .unwrap();
+        let s = &cfg.scenarios[0];
+        assert_eq!(s.outputs[1].as_str(), "schemas/x.json");
+        assert!(!s.outputs[1].is_jsonl());
+        assert_eq!(s.kwargs["prompt"], "hi");
+        assert_eq!(s.timeout, Duration::from_secs(5));
+        assert_eq!(cfg.rules.len(), 2);
+        assert_eq!(cfg.secrets[0].name, "key");
+    }
+
+    #[test]
+    fn outputs_must_stay_inside_the_fixtures_tree() {
+        for out in ["../x.jsonl", "/etc/x.jsonl", "a/../../x.jsonl", "", "SHA256SUMS", "x.txt"] {
+            let toml = format!(
+                "[[scenario]]\nname = \"s\"\nabout = \"\"\noutputs = [{out:?}]\n"
+            );
+            let err = format!("{:#}", parse(&toml).unwrap_err());
+            assert!(err.contains("scenario \"s\": output"), "{out}: {err}");
+        }
+    }
+
+    #[test]
+    fn refuses_bad_names_duplicates_and_reserved_kwargs() {
+        for (toml, needle) in [
+            ("[[scenario]]\nname = \"Bad-Name\"\nabout = \"\"\noutputs = [\"a.jsonl\"]\n", "lowercase"),
+            ("[[scenario]]\nname = \"a\"\nabout = \"\"\noutputs = [\"a.jsonl\"]\n[[scenario]]\nname = \"a\"\nabout = \"\"\noutputs = [\"b.jsonl\"]\n", "declared twice"),
+            ("[[scenario]]\nname = \"a\"\nabout = \"\"\noutputs = [\"a.jsonl\"]\n[[scenario]]\nname = \"b\"\nabout = \"\"\noutputs = [\"a.jsonl\"]\n", "already declared by scenario \"a\""),
+            ("[[scenario]]\nname = \"a\"\nabout = \"\"\noutputs = [\"a.jsonl\"]\nkwargs = { codex_path = \"x\" }\n", "set by the driver"),
+            ("[[scenario]]\nname = \"a\"\nabout = \"\"\noutputs = []\n", "no outputs"),
+            ("[[scenario]]\nname = \"a\"\nabout = \"\"\noutputs = [\"a.jsonl\"]\ntypo = 1\n", "unknown field `typo`"),
+            ("[[rule]]\nkind = \"path\"\nvar = \"elsewhere\"\nplaceholder = \"/x\"\n", "unknown location"),
+        ] {
+            let err = format!("{:#}", parse(toml).unwrap_err());
+            assert!(err.contains(needle), "{toml}: {err}");
+        }
+    }
+
+    #[test]
+    fn select_keeps_catalogue_order_and_names_unknowns() {
+        let cfg = parse("[[scenario]]\nname = \"a\"\nabout = \"\"\noutputs = [\"a.jsonl\"]\n[[scenario]]\nname = \"b\"\nabout = \"\"\noutputs = [\"b.jsonl\"]\n").unwrap();
+        let names = |sel: Vec<&Scenario>| sel.iter().map(|s| s.name.clone()).collect::<Vec<_>>();
+        assert_eq!(names(cfg.select(&[]).unwrap()), ["a", "b"]);
+        assert_eq!(names(cfg.select(&["b".into(), "a".into()]).unwrap()), ["a", "b"]);
+        let err = cfg.select(&["c".into()]).unwrap_err().to_string();
+        assert!(err.contains("no scenario named \"c\"") && err.contains("a, b"), "{err}");
+    }
+}

@@ -1,0 +1,414 @@
+//! Orchestration, where the engine meets the codex side: run the selected
+//! scenarios against the scripted model, normalise and scan what they wrote,
+//! and assemble the fixtures tree with its manifest and provenance.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{anyhow, bail, Context, Result};
+use serde_json::Value;
+
+use crate::config::{HarvestConfig, Scenario, MANIFEST_FILE, PROVENANCE_FILE};
+use crate::digest;
+use crate::manifest::{ComponentRecord, Provenance, ScenarioRecord, Sha256Sums};
+use crate::model::{codex_home, Script, ScriptedModel, Transcript};
+use crate::normalize::{Locations, Normalizer};
+use crate::pins::Pins;
+use crate::project::Project;
+use crate::scenario::{self, Invocation};
+use crate::secrets::Scanner;
+use crate::toolchain::Toolchain;
+use crate::tree::Tree;
+
+/// Everything a run needs, resolved once.
+pub struct Session<'a> {
+    pub project: &'a Project,
+    pub config: &'a HarvestConfig,
+    pub pins: &'a Pins,
+    pub toolchain: &'a Toolchain,
+    pub progress: &'a dyn Fn(&str),
+}
+
+/// What a set of scenarios produced: normalised outputs and their records.
+#[derive(Debug, Default)]
+pub struct Generated {
+    pub outputs: Tree,
+    pub records: BTreeMap<String, ScenarioRecord>,
+}
+
+/// Checks that each selected scenario has its module and model script, so a
+/// typo is a config error before anything runs.
+pub fn check_inputs(project: &Project, scenarios: &[&Scenario]) -> Result<()> {
+    for s in scenarios {
+        for (path, what) in [
+            (module_path(project, &s.name), "module"),
+            (project.model_script(&s.name), "model script"),
+        ] {
+            if !path.is_file() {
+                bail!(
+                    "scenario {:?} has no {what}: {} is missing\nhint: create it, or remove the scenario from config/harvest.toml",
+                    s.name,
+                    project.display(&path)
+                );
+            }
+        }
+        Script::load(&project.model_script(&s.name))?;
+    }
+    Ok(())
+}
+
+fn module_path(project: &Project, name: &str) -> PathBuf {
+    project.scenarios_dir().join(format!("{name}.py"))
+}
+
+/// Per-input digests of a scenario, as recorded in the provenance.
+pub fn inputs(session: &Session, s: &Scenario) -> Result<BTreeMap<String, String>> {
+    let project = session.project;
+    let file = |p: &Path| -> Result<String> {
+        Ok(digest::sha256_hex(
+            &std::fs::read(p).with_context(|| format!("reading {}", p.display()))?,
+        ))
+    };
+    let mut support = Vec::new();
+    for entry in std::fs::read_dir(project.scenarios_dir())
+        .with_context(|| format!("reading {}", project.scenarios_dir().display()))?
+    {
+        let name = entry?.file_name().to_string_lossy().into_owned();
+        if name.ends_with(".py") && name.starts_with('_') {
+            support.push(name);
+        }
+    }
+    support.sort();
+    let support_bytes: Vec<(String, Vec<u8>)> = support
+        .into_iter()
+        .map(|n| {
+            let bytes = std::fs::read(project.scenarios_dir().join(&n))?;
+            Ok((n, bytes))
+        })
+        .collect::<Result<_>>()?;
+    let mut kwargs = s.kwargs.clone();
+    kwargs.insert("model".into(), Value::String(session.config.model.clone()));
+    let rules = serde_json::to_vec(&session.config.rules).expect("rules serialise");
+    Ok(BTreeMap::from([
+        ("module".into(), file(&module_path(project, &s.name))?),
+        (
+            "support".into(),
+            digest::sha256_parts(support_bytes.iter().map(|(n, b)| (n.as_str(), b.as_slice()))),
+        ),
+        ("script".into(), file(&project.model_script(&s.name))?),
+        ("kwargs".into(), digest::sha256_hex(Value::Object(kwargs).to_string().as_bytes())),
+        ("rules".into(), digest::sha256_hex(&rules)),
+        ("pins".into(), session.pins.digest.clone()),
+    ]))
+}
+
+/// Runs every scenario in `scenarios`; all of them run even if one fails,
+/// and any failure fails the whole set.
+pub fn regenerate(session: &Session, scenarios: &[&Scenario]) -> Result<Generated> {
+    let mut generated = Generated::default();
+    let mut failures = Vec::new();
+    for s in scenarios {
+        let start = Instant::now();
+        match run_one(session, s) {
+            Ok(files) => {
+                (session.progress)(&format!(
+                    "  {:<32} ok ({:.1} s)",
+                    s.name,
+                    start.elapsed().as_secs_f64()
+                ));
+                let record = ScenarioRecord::new(
+                    s.outputs.iter().map(|o| o.to_string()).collect(),
+                    inputs(session, s)?,
+                    toolchain_record(session.toolchain),
+                );
+                generated.outputs.extend(files);
+                generated.records.insert(s.name.clone(), record);
+            }
+            Err(e) => {
+                (session.progress)(&format!("  {:<32} FAILED", s.name));
+                failures.push(e.context(format!("scenario {} failed", s.name)));
+            }
+        }
+    }
+    match failures.len() {
+        0 => Ok(generated),
+        1 => Err(failures.remove(0)),
+        n => {
+            let all: Vec<String> = failures.iter().map(|e| format!("{e:#}")).collect();
+            Err(anyhow!("{n} scenarios failed:\n\n{}", all.join("\n\n")))
+        }
+    }
+}
+
+fn toolchain_record(t: &Toolchain) -> BTreeMap<String, ComponentRecord> {
+    BTreeMap::from([
+        (
+            "codex".into(),
+            ComponentRecord {
+                version: t.codex.version.clone(),
+                pinned: t.codex.pinned,
+            },
+        ),
+        (
+            "python-sdk".into(),
+            ComponentRecord {
+                version: t.sdk.version.clone(),
+                pinned: t.sdk.pinned,
+            },
+        ),
+    ])
+}
+
+/// The directories of one run, all inside one scratch dir.
+struct Scratch {
+    dir: tempfile::TempDir,
+}
+
+impl Scratch {
+    fn new() -> Result<Scratch> {
+        let dir = tempfile::Builder::new()
+            .prefix("codex-harvest-")
+            .tempdir()
+            .context("creating a scratch dir")?;
+        let scratch = Scratch { dir };
+        for sub in ["home", "codex-home", "work", "out", "tmp"] {
+            std::fs::create_dir(scratch.path(sub))?;
+        }
+        Ok(scratch)
+    }
+
+    fn path(&self, sub: &str) -> PathBuf {
+        self.dir.path().join(sub)
+    }
+
+    /// Keeps the dir for debugging a failure and says where it is.
+    fn keep(self, err: anyhow::Error) -> anyhow::Error {
+        let path = self.dir.keep();
+        err.context(format!(
+            "its scratch dir is kept for debugging: {} (requests.jsonl holds every model request)",
+            path.display()
+        ))
+    }
+}
+
+fn run_one(session: &Session, s: &Scenario) -> Result<Tree> {
+    let script_path = session.project.model_script(&s.name);
+    let script = Script::load(&script_path)?;
+    let scratch = Scratch::new()?;
+    let model = ScriptedModel::start(script)?;
+    let result = codex_home::write(&scratch.path("codex-home"), &model.base_url())
+        .and_then(|_| run_process(session, s, &scratch));
+    let transcript = model.finish();
+    let logged = std::fs::write(scratch.path("requests.jsonl"), transcript.to_jsonl());
+    let result = result
+        .and_then(|_| logged.context("writing requests.jsonl"))
+        .and_then(|_| check_transcript(&transcript, &session.project.display(&script_path)))
+        .and_then(|_| collect(session, s, &scratch));
+    result.map_err(|e| scratch.keep(e))
+}
+
+fn run_process(session: &Session, s: &Scenario, scratch: &Scratch) -> Result<()> {
+    let t = session.toolchain;
+    let outputs: Vec<PathBuf> = s
+        .outputs
+        .iter()
+        .map(|o| scratch.path("out").join(o.as_str()))
+        .collect();
+    for o in &outputs {
+        std::fs::create_dir_all(o.parent().expect("outputs have a parent"))?;
+    }
+    let mut kwargs = s.kwargs.clone();
+    kwargs.insert("codex_path".into(), t.codex.path.display().to_string().into());
+    kwargs.insert("model".into(), session.config.model.clone().into());
+    kwargs.insert(
+        "outputs".into(),
+        outputs.iter().map(|o| Value::from(o.display().to_string())).collect(),
+    );
+    let mut sys_path = vec![session.project.integration_dir()];
+    sys_path.extend(t.sys_path.iter().cloned());
+    scenario::run(&Invocation {
+        python: t.python.clone(),
+        sys_path,
+        module: format!("harvest_scenarios.{}", s.name),
+        output: outputs[0].clone(),
+        kwargs,
+        cwd: scratch.path("work"),
+        env: environment(t, scratch),
+        timeout: s.timeout,
+    })
+}
+
+/// The whole environment of a scenario: nothing of the caller's but PATH.
+fn environment(t: &Toolchain, scratch: &Scratch) -> Vec<(String, String)> {
+    let python_bin = t.python.parent().map(|p| p.display().to_string()).unwrap_or_default();
+    let path = match std::env::var("PATH") {
+        Ok(p) if !p.is_empty() => format!("{python_bin}:{p}"),
+        _ => format!("{python_bin}:/usr/local/bin:/usr/bin:/bin"),
+    };
+    let dir = |sub: &str| scratch.path(sub).display().to_string();
+    [
+        ("PATH", path),
+        ("HOME", dir("home")),
+        ("CODEX_HOME", dir("codex-home")),
+        ("TMPDIR", dir("tmp")),
+        (codex_home::API_KEY_VAR, codex_home::API_KEY.to_string()),
+        ("TZ", "UTC".into()),
+        ("LC_ALL", "C.UTF-8".into()),
+        ("LANG", "C.UTF-8".into()),
+        ("TERM", "dumb".into()),
+        ("NO_COLOR", "1".into()),
+        ("PYTHONHASHSEED", "0".into()),
+        ("PYTHONDONTWRITEBYTECODE", "1".into()),
+        ("PYTHONNOUSERSITE", "1".into()),
+        ("PYTHONUNBUFFERED", "1".into()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
+}
+
+fn check_transcript(t: &Transcript, script: &str) -> Result<()> {
+    if t.overruns > 0 {
+        bail!(
+            "codex made {} model request(s) more than {script} has replies for\nhint: add replies to the script, or see requests.jsonl for what codex asked",
+            t.overruns
+        );
+    }
+    if !t.unplayed.is_empty() {
+        bail!(
+            "replies {:?} of {script} were never requested (codex made {} model request(s))\nhint: remove them, or fix the scenario so it reaches them",
+            t.unplayed,
+            t.requests.iter().filter(|r| r.reply.is_some()).count()
+        );
+    }
+    Ok(())
+}
+
+/// Reads, normalises and scans what the scenario wrote.
+fn collect(session: &Session, s: &Scenario, scratch: &Scratch) -> Result<Tree> {
+    let out_dir = scratch.path("out");
+    let written = crate::tree::read(&out_dir)?;
+    if let Some(extra) = written
+        .keys()
+        .find(|p| !s.outputs.iter().any(|o| o.as_str() == p.as_str()))
+    {
+        bail!(
+            "it wrote {extra}, which it does not declare\nhint: add it to the scenario's outputs in config/harvest.toml"
+        );
+    }
+    let normalizer = Normalizer::new(&session.config.rules, &locations(session.toolchain, scratch))?;
+    let mut literals = vec![(
+        "the scripted model's API key".to_string(),
+        codex_home::API_KEY.to_string(),
+    )];
+    if let Ok(real) = std::env::var("OPENAI_API_KEY") {
+        literals.push(("the caller's OPENAI_API_KEY".into(), real));
+    }
+    let scanner = Scanner::new(&session.config.secrets, literals)?;
+    let mut pass = normalizer.pass();
+    let mut tree = Tree::new();
+    for out in &s.outputs {
+        let raw = written.get(out.as_str()).ok_or_else(|| {
+            anyhow!("record() returned without writing its declared output {out}")
+        })?;
+        let canonical = if out.is_jsonl() {
+            pass.jsonl(raw)
+        } else {
+            pass.json(raw)
+        }
+        .with_context(|| format!("output {out}"))?;
+        let text = String::from_utf8(canonical.clone()).expect("canonical JSON is UTF-8");
+        if let Some(found) = scanner.scan(&text) {
+            bail!(
+                "output {out} line {}: contains {} (after normalisation); nothing was written\nhint: keep credentials out of what the scenario records, or add a normalisation rule that replaces it",
+                found.line,
+                found.name
+            );
+        }
+        tree.insert(out.to_string(), canonical);
+    }
+    Ok(tree)
+}
+
+fn locations(t: &Toolchain, scratch: &Scratch) -> Locations {
+    let spell = |p: PathBuf| {
+        let mut v = vec![p.display().to_string()];
+        if let Ok(c) = p.canonicalize() {
+            v.push(c.display().to_string());
+        }
+        v.dedup();
+        v
+    };
+    Locations::from([
+        ("workdir".into(), spell(scratch.path("work"))),
+        ("codex_home".into(), spell(scratch.path("codex-home"))),
+        ("home".into(), spell(scratch.path("home"))),
+        ("scratch".into(), spell(scratch.dir.path().to_path_buf())),
+        ("python_prefix".into(), spell(t.python_prefix.clone())),
+    ])
+}
+
+/// Builds a whole fixtures tree: `base` with `generated` laid over it, the
+/// provenance updated and the manifest recomputed. With `replace_records`,
+/// provenance keeps only the generated scenarios' records.
+pub fn assemble(base: &Tree, generated: &Generated, replace_records: bool) -> Result<Tree> {
+    let mut tree = base.clone();
+    tree.remove(MANIFEST_FILE);
+    let mut provenance = if replace_records {
+        Provenance::default()
+    } else {
+        Provenance::from_tree(base)?.unwrap_or_default()
+    };
+    provenance
+        .scenarios
+        .extend(generated.records.iter().map(|(k, v)| (k.clone(), v.clone())));
+    tree.extend(generated.outputs.iter().map(|(k, v)| (k.clone(), v.clone())));
+    tree.insert(PROVENANCE_FILE.into(), provenance.render());
+    tree.insert(MANIFEST_FILE.into(), Sha256Sums::of(&tree).render().into_bytes());
+    Ok(tree)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn generated(name: &str, body: &str) -> Generated {
+        Generated {
+            outputs: Tree::from([(format!("python/{name}.jsonl"), body.as_bytes().to_vec())]),
+            records: BTreeMap::from([(
+                name.to_string(),
+                ScenarioRecord::new(vec![format!("python/{name}.jsonl")], BTreeMap::new(), BTreeMap::new()),
+            )]),
+        }
+    }
+
+    #[test]
+    fn assemble_lays_outputs_over_the_base_and_rehashes() {
+        let first = assemble(&Tree::new(), &generated("a", "{}\n"), true).unwrap();
+        assert!(Sha256Sums::from_tree(&first).unwrap().unwrap().verify(&first).is_empty());
+        let second = assemble(&first, &generated("b", "[]\n"), false).unwrap();
+        let p = Provenance::from_tree(&second).unwrap().unwrap();
+        assert_eq!(p.scenarios.keys().collect::<Vec<_>>(), ["a", "b"]);
+        assert!(second.contains_key("python/a.jsonl") && second.contains_key("python/b.jsonl"));
+        let replaced = assemble(&second, &generated("b", "[]\n"), true).unwrap();
+        let p = Provenance::from_tree(&replaced).unwrap().unwrap();
+        assert_eq!(p.scenarios.keys().collect::<Vec<_>>(), ["b"]);
+    }
+
+    #[test]
+    fn transcript_overruns_and_unplayed_replies_fail() {
+        let t = Transcript {
+            requests: Vec::new(),
+            unplayed: vec![1],
+            overruns: 0,
+        };
+        assert!(check_transcript(&t, "s.json").unwrap_err().to_string().contains("replies [1] of s.json"));
+        let t = Transcript {
+            requests: Vec::new(),
+            unplayed: Vec::new(),
+            overruns: 2,
+        };
+        assert!(check_transcript(&t, "s.json").unwrap_err().to_string().contains("2 model request(s) more"));
+    }
+}

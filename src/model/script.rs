@@ -1,0 +1,374 @@
+//! The model script format: a scenario's scripted replies, in request order.
+//!
+//! ```json
+//! {"replies": [
+//!   {"kind": "function_call", "name": "exec_command", "arguments": {"cmd": "echo ok"}},
+//!   {"kind": "message", "text": "done"}
+//! ]}
+//! ```
+//! See `docs/model-scripts.md` for every kind.
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Context, Result};
+use serde_json::{json, Map, Value};
+
+/// A scripted reply: what to send, after how long, to which requests.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reply {
+    /// Only requests for this model take the reply (e.g. `codex-auto-review`);
+    /// `None` takes any request that no model-bound reply claims.
+    pub model: Option<String>,
+    pub delay: Duration,
+    pub action: Action,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// A `text/event-stream` of output items and how it ends.
+    Stream {
+        items: Vec<Value>,
+        /// Also stream `response.output_text.delta` for messages.
+        deltas: bool,
+        end: StreamEnd,
+    },
+    /// A plain HTTP error (429, 500, …).
+    Http {
+        status: u16,
+        body: Value,
+        headers: Vec<(String, String)>,
+    },
+    /// Server-sent events exactly as given.
+    Raw { events: Vec<Value> },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum StreamEnd {
+    Completed { usage: Value },
+    Failed { error: Value },
+    /// The connection closes before `response.completed`.
+    Cut,
+}
+
+/// A whole script, loaded and checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Script {
+    pub replies: Vec<Reply>,
+}
+
+const COMMON: [&str; 3] = ["kind", "delay_ms", "model"];
+
+impl Script {
+    /// Loads `path`; errors name the file and the entry.
+    pub fn load(path: &Path) -> Result<Script> {
+        let src =
+            std::fs::read(path).with_context(|| format!("reading model script {}", path.display()))?;
+        Self::parse(&src).with_context(|| format!("in model script {}", path.display()))
+    }
+
+    pub fn parse(src: &[u8]) -> Result<Script> {
+        let doc: Value = serde_json::from_slice(src).map_err(|e| anyhow!("not JSON: {e}"))?;
+        let Some(obj) = doc.as_object() else {
+            bail!("the script must be an object {{\"replies\": [...]}}");
+        };
+        if let Some(k) = obj.keys().find(|k| *k != "replies") {
+            bail!("unknown top-level key {k:?}; only \"replies\" is allowed");
+        }
+        let Some(Value::Array(entries)) = obj.get("replies") else {
+            bail!("\"replies\" must be a list");
+        };
+        let replies = entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| reply(e).with_context(|| format!("replies[{i}]")))
+            .collect::<Result<_>>()?;
+        Ok(Script { replies })
+    }
+}
+
+pub fn default_usage() -> Value {
+    json!({
+        "input_tokens": 10,
+        "input_tokens_details": {"cached_tokens": 0},
+        "output_tokens": 5,
+        "output_tokens_details": {"reasoning_tokens": 0},
+        "total_tokens": 15
+    })
+}
+
+fn reply(entry: &Value) -> Result<Reply> {
+    let obj = entry
+        .as_object()
+        .ok_or_else(|| anyhow!("each reply is an object with a \"kind\""))?;
+    let kind = str_field(obj, "kind")?;
+    let model = opt_str(obj, "model")?;
+    let delay = Duration::from_millis(match obj.get("delay_ms") {
+        None => 0,
+        Some(v) => v
+            .as_u64()
+            .ok_or_else(|| anyhow!("\"delay_ms\" must be a whole number of milliseconds"))?,
+    });
+    let action = match kind {
+        "message" | "function_call" | "reasoning" => {
+            allow(obj, &[item_keys(kind), &["usage", "deltas"]].concat())?;
+            Action::Stream {
+                items: vec![item(obj)?],
+                deltas: bool_field(obj, "deltas")?,
+                end: completed(obj)?,
+            }
+        }
+        "items" => {
+            allow(obj, &["items", "usage", "deltas"])?;
+            Action::Stream {
+                items: items(obj)?,
+                deltas: bool_field(obj, "deltas")?,
+                end: completed(obj)?,
+            }
+        }
+        "failed" => {
+            allow(obj, &["items", "error"])?;
+            let error = obj.get("error").cloned().unwrap_or_else(
+                || json!({"code": "server_error", "message": "scripted response.failed"}),
+            );
+            if !error.is_object() {
+                bail!("\"error\" must be an object such as {{\"code\": …, \"message\": …}}");
+            }
+            Action::Stream {
+                items: opt_items(obj)?,
+                deltas: false,
+                end: StreamEnd::Failed { error },
+            }
+        }
+        "cut" => {
+            allow(obj, &["items"])?;
+            Action::Stream {
+                items: opt_items(obj)?,
+                deltas: false,
+                end: StreamEnd::Cut,
+            }
+        }
+        "http_error" => {
+            allow(obj, &["status", "body", "headers"])?;
+            let status = obj
+                .get("status")
+                .and_then(Value::as_u64)
+                .filter(|s| (400..600).contains(s))
+                .ok_or_else(|| anyhow!("http_error needs \"status\" between 400 and 599"))?;
+            let headers = match obj.get("headers") {
+                None => Vec::new(),
+                Some(Value::Object(h)) => h
+                    .iter()
+                    .map(|(k, v)| {
+                        v.as_str()
+                            .map(|v| (k.clone(), v.to_string()))
+                            .ok_or_else(|| anyhow!("header {k:?} must be a string"))
+                    })
+                    .collect::<Result<_>>()?,
+                Some(_) => bail!("\"headers\" must be an object of strings"),
+            };
+            Action::Http {
+                status: status as u16,
+                body: obj.get("body").cloned().unwrap_or_else(
+                    || json!({"error": {"message": "scripted error", "type": "server_error"}}),
+                ),
+                headers,
+            }
+        }
+        "raw" => {
+            allow(obj, &["events"])?;
+            let Some(Value::Array(events)) = obj.get("events") else {
+                bail!("raw needs \"events\": a list of SSE event objects");
+            };
+            for (i, e) in events.iter().enumerate() {
+                if e.get("type").and_then(Value::as_str).is_none() {
+                    bail!("events[{i}] needs a string \"type\"");
+                }
+            }
+            Action::Raw {
+                events: events.clone(),
+            }
+        }
+        other => bail!(
+            "unknown kind {other:?}; expected message, function_call, reasoning, items, failed, cut, http_error or raw"
+        ),
+    };
+    Ok(Reply {
+        model,
+        delay,
+        action,
+    })
+}
+
+fn item_keys(kind: &str) -> &'static [&'static str] {
+    match kind {
+        "message" => &["text", "id"],
+        "function_call" => &["name", "arguments", "call_id", "id"],
+        _ => &["summary", "id"],
+    }
+}
+
+/// Builds a Responses API output item from its short form.
+fn item(obj: &Map<String, Value>) -> Result<Value> {
+    Ok(match str_field(obj, "kind")? {
+        "message" => json!({
+            "type": "message",
+            "role": "assistant",
+            "id": opt_str(obj, "id")?.unwrap_or_else(|| "msg_1".into()),
+            "status": "completed",
+            "content": [{"type": "output_text", "text": str_field(obj, "text")?, "annotations": []}]
+        }),
+        "function_call" => {
+            let arguments = match obj.get("arguments") {
+                None => "{}".to_string(),
+                Some(Value::String(s)) => s.clone(),
+                Some(v @ Value::Object(_)) => v.to_string(),
+                Some(_) => bail!("\"arguments\" must be an object or a JSON string"),
+            };
+            json!({
+                "type": "function_call",
+                "id": opt_str(obj, "id")?.unwrap_or_else(|| "fc_1".into()),
+                "call_id": opt_str(obj, "call_id")?.unwrap_or_else(|| "call_1".into()),
+                "name": str_field(obj, "name")?,
+                "arguments": arguments,
+                "status": "completed"
+            })
+        }
+        "reasoning" => json!({
+            "type": "reasoning",
+            "id": opt_str(obj, "id")?.unwrap_or_else(|| "rs_1".into()),
+            "summary": [{"type": "summary_text", "text": str_field(obj, "summary")?}]
+        }),
+        other => bail!("item kind {other:?} is not message, function_call or reasoning"),
+    })
+}
+
+fn items(obj: &Map<String, Value>) -> Result<Vec<Value>> {
+    let list = opt_items(obj)?;
+    if list.is_empty() {
+        bail!("\"items\" needs at least one item");
+    }
+    Ok(list)
+}
+
+fn opt_items(obj: &Map<String, Value>) -> Result<Vec<Value>> {
+    match obj.get("items") {
+        None => Ok(Vec::new()),
+        Some(Value::Array(list)) => list
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                let obj = v.as_object().ok_or_else(|| anyhow!("must be an object"));
+                obj.and_then(|o| {
+                    allow_only(o, &[item_keys(str_field(o, "kind")?), &["kind"]].concat())?;
+                    item(o)
+                })
+                .with_context(|| format!("items[{i}]"))
+            })
+            .collect(),
+        Some(_) => bail!("\"items\" must be a list"),
+    }
+}
+
+fn completed(obj: &Map<String, Value>) -> Result<StreamEnd> {
+    let usage = match obj.get("usage") {
+        None => default_usage(),
+        Some(u @ Value::Object(_)) => u.clone(),
+        Some(_) => bail!("\"usage\" must be an object"),
+    };
+    Ok(StreamEnd::Completed { usage })
+}
+
+fn allow(obj: &Map<String, Value>, keys: &[&str]) -> Result<()> {
+    allow_only(obj, &[keys, &COMMON].concat())
+}
+
+fn allow_only(obj: &Map<String, Value>, keys: &[&str]) -> Result<()> {
+    match obj.keys().find(|k| !keys.contains(&k.as_str())) {
+        Some(k) => bail!(
+            "unknown key {k:?} for kind {:?}; allowed: {}",
+            obj.get("kind").and_then(Value::as_str).unwrap_or("?"),
+            keys.join(", ")
+        ),
+        None => Ok(()),
+    }
+}
+
+fn str_field<'a>(obj: &'a Map<String, Value>, key: &str) -> Result<&'a str> {
+    obj.get(key)
+        .and_then(Value::as_str)
+        .ok_or_else(|| anyhow!("needs a string {key:?}"))
+}
+
+fn opt_str(obj: &Map<String, Value>, key: &str) -> Result<Option<String>> {
+    match obj.get(key) {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => bail!("{key:?} must be a string"),
+    }
+}
+
+fn bool_field(obj: &Map<String, Value>, key: &str) -> Result<bool> {
+    match obj.get(key) {
+        None => Ok(false),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(_) => bail!("{key:?} must be true or false"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(src: &str) -> Result<Script> {
+        Script::parse(src.as_bytes())
+    }
+
+    #[test]
+    fn every_kind_parses() {
+        let s = parse(
+            r#"{"replies": [
+              {"kind": "message", "text": "hi", "deltas": true},
+              {"kind": "function_call", "name": "exec_command", "arguments": {"cmd": "echo"}, "call_id": "c1"},
+              {"kind": "reasoning", "summary": "thinking", "model": "m", "delay_ms": 5},
+              {"kind": "items", "items": [{"kind": "reasoning", "summary": "r"}, {"kind": "message", "text": "t"}], "usage": {"total_tokens": 1}},
+              {"kind": "failed", "error": {"code": "server_error", "message": "boom"}},
+              {"kind": "cut", "items": [{"kind": "message", "text": "partial"}]},
+              {"kind": "http_error", "status": 429, "headers": {"Retry-After": "1"}},
+              {"kind": "raw", "events": [{"type": "response.created"}]}
+            ]}"#,
+        )
+        .unwrap();
+        assert_eq!(s.replies.len(), 8);
+        let Action::Stream { items, deltas, .. } = &s.replies[0].action else { panic!() };
+        assert!(*deltas);
+        assert_eq!(items[0]["content"][0]["text"], "hi");
+        let Action::Stream { items, .. } = &s.replies[1].action else { panic!() };
+        assert_eq!(items[0]["arguments"], "{\"cmd\":\"echo\"}");
+        assert_eq!(s.replies[2].model.as_deref(), Some("m"));
+        assert_eq!(s.replies[2].delay, Duration::from_millis(5));
+        let Action::Stream { end, .. } = &s.replies[3].action else { panic!() };
+        assert_eq!(end, &StreamEnd::Completed { usage: json!({"total_tokens": 1}) });
+        let Action::Http { status, headers, .. } = &s.replies[6].action else { panic!() };
+        assert_eq!((*status, headers[0].0.as_str()), (429, "Retry-After"));
+    }
+
+    #[test]
+    fn errors_name_the_entry_and_the_problem() {
+        for (src, needle) in [
+            (r#"[]"#, "must be an object"),
+            (r#"{"replies": [], "x": 1}"#, "unknown top-level key"),
+            (r#"{"replies": [{"kind": "message"}]}"#, "replies[0]: needs a string \"text\""),
+            (r#"{"replies": [{"kind": "message", "text": "a"}, {"kind": "nope"}]}"#, "replies[1]: unknown kind \"nope\""),
+            (r#"{"replies": [{"kind": "message", "text": "a", "colour": 1}]}"#, "unknown key \"colour\""),
+            (r#"{"replies": [{"kind": "http_error", "status": 200}]}"#, "between 400 and 599"),
+            (r#"{"replies": [{"kind": "items", "items": [{"kind": "message"}]}]}"#, "replies[0]: items[0]: needs a string \"text\""),
+            (r#"{"replies": [{"kind": "message", "text": "a", "delay_ms": -1}]}"#, "whole number"),
+            (r#"{"replies": [{"kind": "raw", "events": [{}]}]}"#, "events[0] needs a string \"type\""),
+            ("{", "not JSON"),
+        ] {
+            let err = format!("{:#}", parse(src).unwrap_err());
+            assert!(err.contains(needle), "{src}: {err}");
+        }
+    }
+}

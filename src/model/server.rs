@@ -1,0 +1,464 @@
+//! The scripted model's HTTP server: a local OpenAI Responses API on
+//! 127.0.0.1 that answers each `POST …/responses` with the next scripted
+//! reply and records every request.
+//!
+//! One request per connection (`Connection: close`): a cut stream is then
+//! simply a closed socket, and no request waits behind another.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail, Context, Result};
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use super::script::{Action, Reply, Script, StreamEnd};
+
+/// One request as codex sent it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RecordedRequest {
+    pub method: String,
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Value,
+    /// The index of the scripted reply that answered it, if any.
+    pub reply: Option<usize>,
+}
+
+/// What happened during a scenario, for checks and debugging.
+#[derive(Debug, Clone)]
+pub struct Transcript {
+    pub requests: Vec<RecordedRequest>,
+    /// Indexes of replies no request took.
+    pub unplayed: Vec<usize>,
+    /// `POST …/responses` requests that found no reply left.
+    pub overruns: usize,
+}
+
+impl Transcript {
+    /// The request log as JSON Lines.
+    pub fn to_jsonl(&self) -> String {
+        self.requests
+            .iter()
+            .map(|r| serde_json::to_string(r).expect("requests serialise") + "\n")
+            .collect()
+    }
+}
+
+struct State {
+    played: Vec<bool>,
+    requests: Vec<RecordedRequest>,
+    overruns: usize,
+}
+
+struct Shared {
+    replies: Vec<Reply>,
+    state: Mutex<State>,
+    stopping: AtomicBool,
+}
+
+/// A running scripted model; stop it with [`ScriptedModel::finish`].
+pub struct ScriptedModel {
+    port: u16,
+    shared: Arc<Shared>,
+    acceptor: JoinHandle<()>,
+}
+
+impl ScriptedModel {
+    pub fn start(script: Script) -> Result<ScriptedModel> {
+        let listener = TcpListener::bind(("127.0.0.1", 0))
+            .context("binding the scripted model to 127.0.0.1")?;
+        let port = listener.local_addr()?.port();
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State {
+                played: vec![false; script.replies.len()],
+                requests: Vec::new(),
+                overruns: 0,
+            }),
+            replies: script.replies,
+            stopping: AtomicBool::new(false),
+        });
+        let accept_shared = Arc::clone(&shared);
+        let acceptor = thread::Builder::new()
+            .name("scripted-model".into())
+            .spawn(move || {
+                for conn in listener.incoming() {
+                    if accept_shared.stopping.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    let Ok(stream) = conn else { continue };
+                    let conn_shared = Arc::clone(&accept_shared);
+                    // A connection that errors only affects its own request,
+                    // which codex reports as a transport error in the events.
+                    let _ = thread::Builder::new()
+                        .name("scripted-model-conn".into())
+                        .spawn(move || {
+                            let _ = serve(stream, &conn_shared);
+                        });
+                }
+            })
+            .context("starting the scripted model thread")?;
+        Ok(ScriptedModel {
+            port,
+            shared,
+            acceptor,
+        })
+    }
+
+    /// The Responses API base URL to give codex.
+    pub fn base_url(&self) -> String {
+        format!("http://127.0.0.1:{}/v1", self.port)
+    }
+
+    /// Stops accepting and returns what was served.
+    pub fn finish(self) -> Transcript {
+        self.shared.stopping.store(true, Ordering::SeqCst);
+        // Wake the blocking accept so the thread sees the flag.
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+        let _ = self.acceptor.join();
+        let state = self.shared.state.lock().expect("model state lock");
+        Transcript {
+            requests: state.requests.clone(),
+            unplayed: (0..state.played.len())
+                .filter(|&i| !state.played[i])
+                .collect(),
+            overruns: state.overruns,
+        }
+    }
+}
+
+struct Request {
+    method: String,
+    path: String,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Request {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+fn serve(stream: TcpStream, shared: &Shared) -> Result<()> {
+    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let Some(req) = read_request(&mut reader)? else {
+        return Ok(());
+    };
+    let body: Value = match serde_json::from_slice(&req.body) {
+        Ok(v) => v,
+        Err(_) if req.body.is_empty() => Value::Null,
+        Err(_) => Value::String(String::from_utf8_lossy(&req.body).into_owned()),
+    };
+    let route = req.path.split('?').next().unwrap_or("").trim_end_matches('/');
+    let mut out = stream;
+    if req.method == "POST" && route.ends_with("/responses") {
+        let model = body.get("model").and_then(Value::as_str);
+        let reply = take_reply(shared, model, &req, body.clone());
+        match reply {
+            Some(reply) => play(&mut out, reply, shared),
+            None => {
+                let msg = "the scripted model has no reply left for this request";
+                write_json(&mut out, 500, &json!({"error": {"message": msg, "type": "server_error"}}), &[])
+            }
+        }
+    } else {
+        record(shared, &req, body, None);
+        if req.method == "GET" && route.ends_with("/models") {
+            write_json(&mut out, 200, &json!({"object": "list", "data": [], "models": []}), &[])
+        } else {
+            write_json(&mut out, 404, &json!({"error": {"message": "not found"}}), &[])
+        }
+    }
+}
+
+fn record(shared: &Shared, req: &Request, body: Value, reply: Option<usize>) {
+    shared
+        .state
+        .lock()
+        .expect("model state lock")
+        .requests
+        .push(RecordedRequest {
+            method: req.method.clone(),
+            path: req.path.clone(),
+            headers: req.headers.clone(),
+            body,
+            reply,
+        });
+}
+
+/// Picks the first unplayed reply bound to `model`, else the first unbound one.
+fn take_reply<'a>(
+    shared: &'a Shared,
+    model: Option<&str>,
+    req: &Request,
+    body: Value,
+) -> Option<&'a Reply> {
+    let mut state = shared.state.lock().expect("model state lock");
+    let free = |i: &usize| !state.played[*i];
+    let bound = (0..shared.replies.len())
+        .filter(free)
+        .find(|&i| model.is_some() && shared.replies[i].model.as_deref() == model);
+    let index = bound.or_else(|| {
+        (0..shared.replies.len())
+            .filter(free)
+            .find(|&i| shared.replies[i].model.is_none())
+    });
+    match index {
+        Some(i) => state.played[i] = true,
+        None => state.overruns += 1,
+    }
+    state.requests.push(RecordedRequest {
+        method: req.method.clone(),
+        path: req.path.clone(),
+        headers: req.headers.clone(),
+        body,
+        reply: index,
+    });
+    index.map(|i| &shared.replies[i])
+}
+
+fn play(out: &mut TcpStream, reply: &Reply, shared: &Shared) -> Result<()> {
+    let deadline = Instant::now() + reply.delay;
+    while Instant::now() < deadline {
+        if shared.stopping.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        thread::sleep(Duration::from_millis(20).min(deadline - Instant::now()));
+    }
+    match &reply.action {
+        Action::Http {
+            status,
+            body,
+            headers,
+        } => write_json(out, *status, body, headers),
+        Action::Raw { events } => write_sse(out, events),
+        Action::Stream { items, deltas, end } => write_sse(out, &stream_events(items, *deltas, end)),
+    }
+}
+
+/// The SSE events of a streamed reply, in order.
+pub fn stream_events(items: &[Value], deltas: bool, end: &StreamEnd) -> Vec<Value> {
+    let id = "resp_1";
+    let mut events = vec![json!({"type": "response.created", "response": {"id": id}})];
+    for (n, item) in items.iter().enumerate() {
+        events.push(json!({"type": "response.output_item.added", "output_index": n, "item": item}));
+        if deltas && item["type"] == "message" {
+            events.push(json!({
+                "type": "response.output_text.delta",
+                "item_id": item["id"],
+                "output_index": n,
+                "content_index": 0,
+                "delta": item["content"][0]["text"]
+            }));
+        }
+        events.push(json!({"type": "response.output_item.done", "output_index": n, "item": item}));
+    }
+    match end {
+        StreamEnd::Completed { usage } => events.push(
+            json!({"type": "response.completed", "response": {"id": id, "usage": usage}}),
+        ),
+        StreamEnd::Failed { error } => events.push(
+            json!({"type": "response.failed", "response": {"id": id, "error": error}}),
+        ),
+        StreamEnd::Cut => {}
+    }
+    events
+}
+
+fn write_sse(out: &mut TcpStream, events: &[Value]) -> Result<()> {
+    let mut body = String::new();
+    for e in events {
+        let kind = e["type"].as_str().unwrap_or("message");
+        body.push_str(&format!("event: {kind}\ndata: {e}\n\n"));
+    }
+    // No Content-Length: the body ends when the connection closes, which is
+    // also how a cut stream ends (just earlier).
+    let head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n";
+    out.write_all(head.as_bytes())?;
+    out.write_all(body.as_bytes())?;
+    out.flush()?;
+    out.shutdown(Shutdown::Both)?;
+    Ok(())
+}
+
+fn write_json(
+    out: &mut TcpStream,
+    status: u16,
+    body: &Value,
+    headers: &[(String, String)],
+) -> Result<()> {
+    let body = body.to_string();
+    let mut head = format!(
+        "HTTP/1.1 {status} {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n",
+        reason(status),
+        body.len()
+    );
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    out.write_all(head.as_bytes())?;
+    out.write_all(body.as_bytes())?;
+    out.flush()?;
+    out.shutdown(Shutdown::Both)?;
+    Ok(())
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        404 => "Not Found",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        _ => "Status",
+    }
+}
+
+fn read_request(reader: &mut BufReader<TcpStream>) -> Result<Option<Request>> {
+    let mut line = String::new();
+    if reader.read_line(&mut line)? == 0 {
+        return Ok(None);
+    }
+    let mut parts = line.split_whitespace();
+    let (Some(method), Some(path)) = (parts.next(), parts.next()) else {
+        bail!("malformed request line {line:?}");
+    };
+    let (method, path) = (method.to_string(), path.to_string());
+    let mut headers = Vec::new();
+    loop {
+        let mut h = String::new();
+        if reader.read_line(&mut h)? == 0 {
+            bail!("connection closed inside the headers");
+        }
+        let h = h.trim_end();
+        if h.is_empty() {
+            break;
+        }
+        let (k, v) = h
+            .split_once(':')
+            .ok_or_else(|| anyhow!("malformed header {h:?}"))?;
+        headers.push((k.trim().to_string(), v.trim().to_string()));
+    }
+    let mut req = Request {
+        method,
+        path,
+        headers,
+        body: Vec::new(),
+    };
+    if req
+        .header("transfer-encoding")
+        .is_some_and(|t| t.eq_ignore_ascii_case("chunked"))
+    {
+        req.body = read_chunked(reader)?;
+    } else if let Some(len) = req.header("content-length") {
+        let len: usize = len.parse().context("bad Content-Length")?;
+        req.body = vec![0; len];
+        reader.read_exact(&mut req.body)?;
+    }
+    Ok(Some(req))
+}
+
+fn read_chunked(reader: &mut BufReader<TcpStream>) -> Result<Vec<u8>> {
+    let mut body = Vec::new();
+    loop {
+        let mut size = String::new();
+        reader.read_line(&mut size)?;
+        let size = usize::from_str_radix(size.trim().split(';').next().unwrap_or(""), 16)
+            .context("bad chunk size")?;
+        let mut chunk = vec![0; size + 2];
+        reader.read_exact(&mut chunk)?;
+        if size == 0 {
+            return Ok(body);
+        }
+        body.extend_from_slice(&chunk[..size]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn post(port: u16, body: &str) -> String {
+        let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        write!(
+            s,
+            "POST /v1/responses HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        out
+    }
+
+    fn script(src: &str) -> Script {
+        Script::parse(src.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn plays_replies_in_order_and_records_requests() {
+        let model = ScriptedModel::start(script(
+            r#"{"replies": [{"kind": "message", "text": "one"}, {"kind": "http_error", "status": 429, "headers": {"Retry-After": "1"}}]}"#,
+        ))
+        .unwrap();
+        let port = model.base_url().rsplit(':').next().unwrap().trim_end_matches("/v1").parse().unwrap();
+        let first = post(port, r#"{"model":"gpt"}"#);
+        assert!(first.starts_with("HTTP/1.1 200 OK\r\n"), "{first}");
+        assert!(first.contains("event: response.created\n"), "{first}");
+        assert!(first.contains("\"text\":\"one\""), "{first}");
+        assert!(first.trim_end().ends_with(r#""type":"response.completed"}"#), "{first}");
+        let second = post(port, r#"{"model":"gpt"}"#);
+        assert!(second.starts_with("HTTP/1.1 429 Too Many Requests\r\n"), "{second}");
+        assert!(second.contains("Retry-After: 1\r\n"), "{second}");
+        let third = post(port, r#"{"model":"gpt"}"#);
+        assert!(third.starts_with("HTTP/1.1 500"), "{third}");
+        assert!(third.contains("no reply left"), "{third}");
+        let t = model.finish();
+        assert_eq!(t.requests.len(), 3);
+        assert_eq!(t.requests[0].body["model"], "gpt");
+        assert_eq!(t.requests.iter().map(|r| r.reply).collect::<Vec<_>>(), [Some(0), Some(1), None]);
+        assert_eq!((t.overruns, t.unplayed.len()), (1, 0));
+    }
+
+    #[test]
+    fn model_bound_replies_are_taken_by_their_model_only() {
+        let model = ScriptedModel::start(script(
+            r#"{"replies": [{"kind": "message", "text": "review", "model": "reviewer"}, {"kind": "message", "text": "main"}]}"#,
+        ))
+        .unwrap();
+        let port = model.base_url().rsplit(':').next().unwrap().trim_end_matches("/v1").parse().unwrap();
+        assert!(post(port, r#"{"model":"gpt"}"#).contains("\"text\":\"main\""));
+        let t = model.finish();
+        assert_eq!(t.unplayed, [0]);
+    }
+
+    #[test]
+    fn stream_endings() {
+        let items = [json!({"type": "message", "id": "m", "content": [{"text": "x"}]})];
+        let kinds = |end| {
+            stream_events(&items, true, &end)
+                .iter()
+                .map(|e| e["type"].as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            kinds(StreamEnd::Completed { usage: json!({}) }),
+            ["response.created", "response.output_item.added", "response.output_text.delta", "response.output_item.done", "response.completed"]
+        );
+        assert_eq!(kinds(StreamEnd::Cut).last().unwrap(), "response.output_item.done");
+        assert_eq!(kinds(StreamEnd::Failed { error: json!({}) }).last().unwrap(), "response.failed");
+    }
+}

@@ -1,0 +1,257 @@
+//! The pins: `config/native.exs` (the codex-rs binary, per platform) and the
+//! hash-locked Python requirements (the SDK), and the agreement between them.
+
+pub mod exs;
+pub mod lock;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, bail, Context, Result};
+use serde::Serialize;
+
+use crate::digest;
+use exs::ExValue;
+pub use lock::LockedRequirement;
+
+/// The Python distribution that is the SDK.
+pub const SDK_PACKAGE: &str = "openai-codex";
+
+/// One platform's pinned artifact: the wheel that carries the codex binary.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Artifact {
+    pub file: String,
+    pub sha256: String,
+}
+
+/// The codex-rs pin from `config/native.exs`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CodexPin {
+    pub version: String,
+    /// The Python distribution that ships the binary (`openai-codex-cli-bin`).
+    pub package: String,
+    /// Keyed by Nix system name (`x86_64-linux`, `aarch64-darwin`, …).
+    pub artifacts: BTreeMap<String, Artifact>,
+}
+
+/// Both pin files, read and checked against each other.
+#[derive(Debug, Clone, Serialize)]
+pub struct Pins {
+    pub codex: CodexPin,
+    pub python: Vec<LockedRequirement>,
+    /// Digest over both files' bytes: any edit to either changes it.
+    pub digest: String,
+    #[serde(skip)]
+    pub native_exs: PathBuf,
+    #[serde(skip)]
+    pub lock: PathBuf,
+}
+
+impl Pins {
+    /// Reads `native_exs` and `lock` and refuses them if they disagree.
+    pub fn load(native_exs: &Path, lock: &Path) -> Result<Pins> {
+        let exs_src = std::fs::read_to_string(native_exs)
+            .with_context(|| format!("reading {}", native_exs.display()))?;
+        let lock_src =
+            std::fs::read_to_string(lock).with_context(|| format!("reading {}", lock.display()))?;
+        let codex = codex_pin(&exs_src).with_context(|| format!("in {}", native_exs.display()))?;
+        let python = lock::parse(&lock_src).with_context(|| format!("in {}", lock.display()))?;
+        let pins = Pins {
+            codex,
+            python,
+            digest: digest::sha256_parts([
+                ("native.exs", exs_src.as_bytes()),
+                ("lock", lock_src.as_bytes()),
+            ]),
+            native_exs: native_exs.to_path_buf(),
+            lock: lock.to_path_buf(),
+        };
+        pins.check_agreement()?;
+        Ok(pins)
+    }
+
+    pub fn locked(&self, name: &str) -> Option<&LockedRequirement> {
+        let name = lock::normalize_name(name);
+        self.python.iter().find(|r| r.name == name)
+    }
+
+    /// The locked SDK requirement (present: checked at load).
+    pub fn sdk(&self) -> &LockedRequirement {
+        self.locked(SDK_PACKAGE)
+            .expect("load() refuses a lock without the SDK")
+    }
+
+    /// The artifact pinned for `platform`, or an error naming the pins file.
+    pub fn artifact(&self, platform: &str) -> Result<&Artifact> {
+        self.codex.artifacts.get(platform).ok_or_else(|| {
+            anyhow!(
+                "{} pins no codex artifact for this platform ({platform}); it pins: {}\nhint: add the platform with `codex-harvest pin --codex {}`, or pass --codex-path",
+                self.native_exs.display(),
+                self.codex.artifacts.keys().cloned().collect::<Vec<_>>().join(", "),
+                self.codex.version
+            )
+        })
+    }
+
+    fn check_agreement(&self) -> Result<()> {
+        let (exs, lock) = (self.native_exs.display(), self.lock.display());
+        if self.locked(SDK_PACKAGE).is_none() {
+            bail!("{lock} does not pin the SDK ({SDK_PACKAGE})\nhint: add `{SDK_PACKAGE}==<version>` to config/requirements.in and regenerate the lock");
+        }
+        let Some(bin) = self.locked(&self.codex.package) else {
+            bail!(
+                "{exs} pins codex from {} but {lock} does not lock that package\nhint: regenerate the lock with `codex-harvest pin --codex {}`",
+                self.codex.package,
+                self.codex.version
+            );
+        };
+        if bin.version != self.codex.version {
+            bail!(
+                "the pins disagree: {exs} pins codex {} but {lock} pins {}=={}\nhint: fix whichever is wrong, or bump both with `codex-harvest pin --codex <version>`",
+                self.codex.version,
+                bin.name,
+                bin.version
+            );
+        }
+        for (platform, art) in &self.codex.artifacts {
+            if !bin.hashes.contains(&art.sha256) {
+                bail!(
+                    "the pins disagree: {exs} pins {platform} artifact {} with sha256 {} but {lock} does not accept that hash for {}\nhint: recompute both with `codex-harvest pin --codex {}`",
+                    art.file,
+                    art.sha256,
+                    bin.name,
+                    self.codex.version
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+/// This machine's platform in the Nix system spelling native.exs uses.
+pub fn current_platform() -> String {
+    let os = match std::env::consts::OS {
+        "macos" => "darwin",
+        other => other,
+    };
+    format!("{}-{os}", std::env::consts::ARCH)
+}
+
+fn codex_pin(src: &str) -> Result<CodexPin> {
+    let entries = exs::parse(src)?;
+    let entry = entries
+        .iter()
+        .find(|e| e.app == "codex_sdk" && e.key == "codex_cli")
+        .ok_or_else(|| anyhow!("no `config :codex_sdk, :codex_cli, …` statement"))?;
+    let line = entry.line;
+    let string = |v: &ExValue, key: &str, what: &str| -> Result<String> {
+        v.get(key)
+            .and_then(ExValue::as_str)
+            .map(str::to_string)
+            .ok_or_else(|| anyhow!("line {line}: {what} needs `{key}:` as a string"))
+    };
+    let version = string(&entry.value, "version", "config :codex_sdk, :codex_cli")?;
+    let package = string(&entry.value, "package", "config :codex_sdk, :codex_cli")?;
+    let Some(ExValue::Map(pairs)) = entry.value.get("artifacts") else {
+        bail!("line {line}: `artifacts:` must be a map of platform => %{{file: …, sha256: …}}");
+    };
+    let mut artifacts = BTreeMap::new();
+    for (key, value) in pairs {
+        let Some(platform) = key.as_str() else {
+            bail!("line {line}: artifact platforms must be strings such as \"x86_64-linux\"");
+        };
+        let what = format!("artifact {platform:?}");
+        let file = string(value, "file", &what)?;
+        let sha256 = string(value, "sha256", &what)?.to_ascii_lowercase();
+        if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+            bail!("line {line}: {what}: sha256 must be 64 hex digits");
+        }
+        if !file.contains(&format!("-{version}-")) {
+            bail!("line {line}: {what}: file {file} is not version {version}");
+        }
+        artifacts.insert(platform.to_string(), Artifact { file, sha256 });
+    }
+    if artifacts.is_empty() {
+        bail!("line {line}: `artifacts:` pins no platform");
+    }
+    Ok(CodexPin {
+        version,
+        package,
+        artifacts,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const H1: &str = "1111111111111111111111111111111111111111111111111111111111111111";
+    const H2: &str = "2222222222222222222222222222222222222222222222222222222222222222";
+
+    fn exs(version: &str, sha: &str) -> String {
+        format!(
+            "import Config\nconfig :codex_sdk, :codex_cli,\n  version: \"{version}\",\n  package: \"openai-codex-cli-bin\",\n  artifacts: %{{\n    \"x86_64-linux\" => %{{file: \"openai_codex_cli_bin-{version}-py3-none-manylinux_2_17_x86_64.whl\", sha256: \"{sha}\"}}\n  }}\n"
+        )
+    }
+
+    fn lock(bin_version: &str, sha: &str) -> String {
+        format!("openai-codex==1.0 --hash=sha256:{H2}\nopenai-codex-cli-bin=={bin_version} \\\n  --hash=sha256:{sha}\n")
+    }
+
+    fn load(exs_src: &str, lock_src: &str) -> Result<Pins> {
+        let dir = tempfile::tempdir().unwrap();
+        let (e, l) = (dir.path().join("native.exs"), dir.path().join("requirements.lock"));
+        std::fs::write(&e, exs_src).unwrap();
+        std::fs::write(&l, lock_src).unwrap();
+        Pins::load(&e, &l)
+    }
+
+    #[test]
+    fn agreeing_pins_load() {
+        let pins = load(&exs("1.2.3", H1), &lock("1.2.3", H1)).unwrap();
+        assert_eq!(pins.codex.version, "1.2.3");
+        assert_eq!(pins.artifact("x86_64-linux").unwrap().sha256, H1);
+        assert_eq!(pins.sdk().version, "1.0");
+        assert!(pins.artifact("riscv64-linux").is_err());
+    }
+
+    #[test]
+    fn version_disagreement_names_both_files() {
+        let err = format!("{:#}", load(&exs("1.2.3", H1), &lock("1.2.4", H1)).unwrap_err());
+        assert!(err.contains("native.exs pins codex 1.2.3"), "{err}");
+        assert!(err.contains("requirements.lock pins openai-codex-cli-bin==1.2.4"), "{err}");
+    }
+
+    #[test]
+    fn hash_disagreement_names_the_platform() {
+        let err = format!("{:#}", load(&exs("1.2.3", H1), &lock("1.2.3", H2)).unwrap_err());
+        assert!(err.contains("x86_64-linux artifact"), "{err}");
+        assert!(err.contains(H1), "{err}");
+    }
+
+    #[test]
+    fn malformed_pin_names_file_and_line() {
+        let err = format!("{:#}", load(&exs("1.2.3", "xyz"), &lock("1.2.3", H1)).unwrap_err());
+        assert!(err.contains("native.exs"), "{err}");
+        assert!(err.contains("line 2"), "{err}");
+        assert!(err.contains("64 hex"), "{err}");
+    }
+
+    #[test]
+    fn digest_follows_either_file() {
+        let a = load(&exs("1.2.3", H1), &lock("1.2.3", H1)).unwrap();
+        let b = load(&exs("1.2.3", H1), &format!("{}\n", lock("1.2.3", H1))).unwrap();
+        assert_ne!(a.digest, b.digest);
+    }
+
+    #[test]
+    fn the_committed_pins_agree() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let pins = Pins::load(
+            &root.join("config/native.exs"),
+            &root.join("config/requirements.lock"),
+        )
+        .unwrap();
+        assert_eq!(pins.codex.artifacts.len(), 4);
+    }
+}

@@ -1,0 +1,73 @@
+//! A project root: where `config/`, `integration/` and the fixtures tree are.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+
+#[derive(Debug, Clone)]
+pub struct Project {
+    root: PathBuf,
+}
+
+impl Project {
+    /// Opens `root`, which must hold `config/harvest.toml` and `integration/`.
+    pub fn open(root: &Path) -> Result<Project> {
+        let root = root
+            .canonicalize()
+            .with_context(|| format!("project root {} does not exist", root.display()))?;
+        let project = Project { root };
+        for needed in [project.harvest_config(), project.integration_dir()] {
+            if !needed.exists() {
+                bail!(
+                    "{} is not a codex-harvest project: {} is missing\nhint: run from the repository root or pass --root DIR",
+                    project.root.display(),
+                    needed.display()
+                );
+            }
+        }
+        Ok(project)
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn harvest_config(&self) -> PathBuf {
+        self.root.join("config/harvest.toml")
+    }
+
+    pub fn native_exs(&self) -> PathBuf {
+        self.root.join("config/native.exs")
+    }
+
+    pub fn python_lock(&self) -> PathBuf {
+        self.root.join("config/requirements.lock")
+    }
+
+    pub fn integration_dir(&self) -> PathBuf {
+        self.root.join("integration")
+    }
+
+    /// The Python package `harvest_scenarios` lives here.
+    pub fn scenarios_dir(&self) -> PathBuf {
+        self.integration_dir().join("harvest_scenarios")
+    }
+
+    pub fn model_script(&self, scenario: &str) -> PathBuf {
+        self.integration_dir()
+            .join("scripts")
+            .join(format!("{scenario}.json"))
+    }
+
+    pub fn fixtures_dir(&self) -> PathBuf {
+        self.integration_dir().join("fixtures")
+    }
+
+    /// `path` relative to the root, for messages.
+    pub fn display(&self, path: &Path) -> String {
+        path.strip_prefix(&self.root)
+            .unwrap_or(path)
+            .display()
+            .to_string()
+    }
+}

@@ -1,0 +1,155 @@
+//! The toolchain that runs scenarios: a Python interpreter with the SDK, and
+//! the codex binary. Either provisioned from the pins (a venv in the cache),
+//! or given explicitly (`--python` from Nix, `--python-sdk`, `--codex-path`),
+//! which is recorded as unpinned unless its versions match the pins.
+
+mod probe;
+mod venv;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, bail, Context, Result};
+
+use crate::pins::Pins;
+
+/// What the user asked for; `None` means "the pinned one".
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    pub python: Option<PathBuf>,
+    pub python_sdk: Option<PathBuf>,
+    pub codex_path: Option<PathBuf>,
+    pub cache_dir: Option<PathBuf>,
+}
+
+/// The SDK or codex, as resolved.
+#[derive(Debug, Clone)]
+pub struct Component {
+    pub version: String,
+    pub path: PathBuf,
+    /// Exactly the pinned version from the pinned source.
+    pub pinned: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Toolchain {
+    pub python: PathBuf,
+    pub python_version: String,
+    /// `sys.prefix`: its paths may appear in output and are normalised.
+    pub python_prefix: PathBuf,
+    /// Prepended to `sys.path` (an SDK checkout's source dir).
+    pub sys_path: Vec<PathBuf>,
+    pub sdk: Component,
+    pub codex: Component,
+    /// The provisioned venv, when the driver built one.
+    pub venv: Option<PathBuf>,
+}
+
+impl Toolchain {
+    pub fn resolve(pins: &Pins, req: &Request, progress: &dyn Fn(&str)) -> Result<Toolchain> {
+        let (python, venv) = match &req.python {
+            Some(p) => (p.clone(), None),
+            None => {
+                let base = which::which("python3").map_err(|_| {
+                    anyhow!("python3 not found on PATH\nhint: install Python 3.10 or newer, or pass --python PATH")
+                })?;
+                let cache = cache_dir(req)?;
+                let python = venv::provision(pins, &base, &cache, progress)?;
+                let dir = python.parent().and_then(Path::parent).map(Path::to_path_buf);
+                (python, dir)
+            }
+        };
+        let sys_path = match &req.python_sdk {
+            Some(checkout) => vec![sdk_source_dir(checkout)?],
+            None => Vec::new(),
+        };
+        let probe = probe::probe(&python, &sys_path)?;
+        let (Some(sdk_version), Some(sdk_file)) = (probe.sdk_version, probe.sdk_file) else {
+            bail!(
+                "the Python SDK (openai_codex) is not importable by {}: {}\nhint: drop --python to use the pinned venv, or install the lock into it: pip install --require-hashes -r {}",
+                python.display(),
+                probe.sdk_error.unwrap_or_default(),
+                pins.lock.display()
+            );
+        };
+        let sdk = Component {
+            pinned: req.python_sdk.is_none() && sdk_version == pins.sdk().version,
+            version: sdk_version,
+            path: sdk_file.parent().map(Path::to_path_buf).unwrap_or(sdk_file),
+        };
+        let codex = match &req.codex_path {
+            Some(path) => {
+                let path = path
+                    .canonicalize()
+                    .with_context(|| format!("--codex-path {} does not exist", path.display()))?;
+                Component {
+                    version: probe::codex_version(&path)?,
+                    path,
+                    pinned: false,
+                }
+            }
+            None => {
+                let path = probe.codex_bin.ok_or_else(|| {
+                    anyhow!(
+                        "{} has no bundled codex (openai-codex-cli-bin): {}\nhint: pass --codex-path, or drop --python to use the pinned venv",
+                        python.display(),
+                        probe.codex_error.unwrap_or_default()
+                    )
+                })?;
+                let version = probe::codex_version(&path)?;
+                if venv.is_some() && version != pins.codex.version {
+                    bail!(
+                        "the provisioned codex at {} is {version}, but {} pins {}\nhint: delete the cache dir {} and run again",
+                        path.display(),
+                        pins.native_exs.display(),
+                        pins.codex.version,
+                        venv.as_deref().map(Path::display).map(|d| d.to_string()).unwrap_or_default()
+                    );
+                }
+                Component {
+                    pinned: version == pins.codex.version,
+                    version,
+                    path,
+                }
+            }
+        };
+        Ok(Toolchain {
+            python,
+            python_version: probe.python_version,
+            python_prefix: probe.prefix,
+            sys_path,
+            sdk,
+            codex,
+            venv,
+        })
+    }
+}
+
+/// `CODEX_HARVEST_CACHE`, else the user cache dir. Never under the project:
+/// `check` must not write there.
+fn cache_dir(req: &Request) -> Result<PathBuf> {
+    if let Some(dir) = &req.cache_dir {
+        return Ok(dir.clone());
+    }
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .ok_or_else(|| {
+            anyhow!("neither XDG_CACHE_HOME nor HOME is set, so there is no cache for the venv\nhint: set CODEX_HARVEST_CACHE to a writable directory")
+        })?;
+    Ok(base.join("codex-harvest"))
+}
+
+/// An SDK checkout's import root: the dir holding `openai_codex/`.
+fn sdk_source_dir(checkout: &Path) -> Result<PathBuf> {
+    for candidate in [checkout.to_path_buf(), checkout.join("src")] {
+        if candidate.join("openai_codex/__init__.py").is_file() {
+            return candidate
+                .canonicalize()
+                .with_context(|| format!("resolving {}", candidate.display()));
+        }
+    }
+    bail!(
+        "--python-sdk {} is not an SDK checkout: neither it nor its src/ holds openai_codex/__init__.py\nhint: point it at the SDK's sdk/python directory",
+        checkout.display()
+    )
+}

@@ -1,0 +1,79 @@
+//! Asks an interpreter what it has: its version, the SDK, the bundled codex.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{anyhow, bail, Context, Result};
+use serde::Deserialize;
+
+const PROBE: &str = r#"
+import json, sys
+sys.path[:0] = json.loads(sys.argv[1])
+out = {"python_version": sys.version.split()[0], "prefix": sys.prefix}
+try:
+    import openai_codex
+    out["sdk_version"] = openai_codex.__version__
+    out["sdk_file"] = openai_codex.__file__
+except Exception as e:
+    out["sdk_error"] = f"{type(e).__name__}: {e}"
+try:
+    from codex_cli_bin import bundled_codex_path
+    out["codex_bin"] = str(bundled_codex_path())
+except Exception as e:
+    out["codex_error"] = f"{type(e).__name__}: {e}"
+print(json.dumps(out))
+"#;
+
+#[derive(Debug, Deserialize)]
+pub struct Probe {
+    pub python_version: String,
+    pub prefix: PathBuf,
+    pub sdk_version: Option<String>,
+    pub sdk_file: Option<PathBuf>,
+    pub sdk_error: Option<String>,
+    pub codex_bin: Option<PathBuf>,
+    pub codex_error: Option<String>,
+}
+
+pub fn probe(python: &Path, sys_path: &[PathBuf]) -> Result<Probe> {
+    let paths: Vec<String> = sys_path.iter().map(|p| p.display().to_string()).collect();
+    let out = Command::new(python)
+        .arg("-c")
+        .arg(PROBE)
+        .arg(serde_json::to_string(&paths)?)
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .output()
+        .with_context(|| format!("running {}", python.display()))?;
+    if !out.status.success() {
+        bail!(
+            "{} failed to start ({}): {}",
+            python.display(),
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    serde_json::from_slice(&out.stdout).map_err(|e| {
+        anyhow!(
+            "{} printed something unexpected ({e}): {}",
+            python.display(),
+            String::from_utf8_lossy(&out.stdout).trim()
+        )
+    })
+}
+
+/// `codex --version` → `0.163.0`.
+pub fn codex_version(codex: &Path) -> Result<String> {
+    let out = Command::new(codex)
+        .arg("--version")
+        .output()
+        .with_context(|| format!("running {} --version", codex.display()))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    if !out.status.success() {
+        bail!("{} --version failed ({})", codex.display(), out.status);
+    }
+    text.split_whitespace()
+        .nth(1)
+        .filter(|_| text.starts_with("codex"))
+        .map(str::to_string)
+        .ok_or_else(|| anyhow!("{} --version printed {:?}, not `codex-cli <version>`", codex.display(), text.trim()))
+}

@@ -1,0 +1,134 @@
+//! Provisioning without Nix: a virtualenv in the cache, built with
+//! `pip install --require-hashes` from the lock and reused while the lock,
+//! the base interpreter and the platform stay the same.
+
+use std::fs::File;
+use std::os::unix::io::AsRawFd;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{bail, Context, Result};
+
+use crate::digest;
+use crate::pins::{self, Pins};
+
+const COMPLETE_MARKER: &str = ".codex-harvest-complete";
+
+/// Returns the venv's interpreter, building the venv first if needed.
+///
+/// The SDK's codex runtime is installed only from this platform's artifact
+/// in `config/native.exs`, so pip refuses any other bytes.
+pub fn provision(
+    pins: &Pins,
+    base_python: &Path,
+    cache: &Path,
+    progress: &dyn Fn(&str),
+) -> Result<PathBuf> {
+    let requirements = requirements(pins)?;
+    let base = base_python
+        .canonicalize()
+        .with_context(|| format!("resolving {}", base_python.display()))?;
+    let key = digest::sha256_parts([
+        ("requirements", requirements.as_bytes()),
+        ("python", base.as_os_str().as_encoded_bytes()),
+        ("platform", pins::current_platform().as_bytes()),
+    ]);
+    let dir = cache.join(format!("venv-{}", &key[..16]));
+    let python = dir.join("bin/python");
+    std::fs::create_dir_all(cache)
+        .with_context(|| format!("creating the cache {}", cache.display()))?;
+    let _lock = Lock::acquire(&cache.join(format!("venv-{}.lock", &key[..16])))?;
+    if dir.join(COMPLETE_MARKER).exists() {
+        return Ok(python);
+    }
+    progress(&format!(
+        "provisioning the pinned Python SDK and codex in {} (first use)",
+        dir.display()
+    ));
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir)
+            .with_context(|| format!("removing the unfinished venv {}", dir.display()))?;
+    }
+    run(
+        Command::new(&base).args(["-m", "venv"]).arg(&dir),
+        "creating the venv",
+    )?;
+    let req_file = dir.join("requirements.txt");
+    std::fs::write(&req_file, requirements)
+        .with_context(|| format!("writing {}", req_file.display()))?;
+    run(
+        Command::new(&python)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--require-hashes",
+                "--only-binary=:all:",
+                "--disable-pip-version-check",
+                "--no-input",
+                "-r",
+            ])
+            .arg(&req_file),
+        &format!(
+            "pip install --require-hashes -r {}",
+            pins.lock.display()
+        ),
+    )
+    .map_err(|e| {
+        e.context(format!(
+            "the pinned Python packages could not be installed\nhint: check {} (a hash mismatch means the lock or the download is wrong; `codex-harvest pin` regenerates it)",
+            pins.lock.display()
+        ))
+    })?;
+    std::fs::write(dir.join(COMPLETE_MARKER), "")?;
+    Ok(python)
+}
+
+/// The lock, with the codex runtime narrowed to this platform's pinned hash.
+fn requirements(pins: &Pins) -> Result<String> {
+    let artifact = pins.artifact(&pins::current_platform())?;
+    let mut out = String::new();
+    for r in &pins.python {
+        let hashes: Vec<&String> = if r.name == pins::lock::normalize_name(&pins.codex.package) {
+            vec![&artifact.sha256]
+        } else {
+            r.hashes.iter().collect()
+        };
+        out.push_str(&format!("{}=={}", r.name, r.version));
+        for h in hashes {
+            out.push_str(&format!(" --hash=sha256:{h}"));
+        }
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+fn run(cmd: &mut Command, what: &str) -> Result<()> {
+    let out = cmd
+        .output()
+        .with_context(|| format!("{what}: could not start {:?}", cmd.get_program()))?;
+    if !out.status.success() {
+        let text = String::from_utf8_lossy(&out.stderr).into_owned()
+            + &String::from_utf8_lossy(&out.stdout);
+        let tail: Vec<&str> = text.lines().rev().take(25).collect();
+        let tail: Vec<&str> = tail.into_iter().rev().collect();
+        bail!("{what} failed ({})\n{}", out.status, tail.join("\n"));
+    }
+    Ok(())
+}
+
+/// An exclusive `flock` on a file, so concurrent runs build a venv once.
+struct Lock {
+    _held: File,
+}
+
+impl Lock {
+    fn acquire(path: &Path) -> Result<Lock> {
+        let file = File::create(path).with_context(|| format!("creating {}", path.display()))?;
+        // SAFETY: flock on a descriptor we own; released when the file closes.
+        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
+            bail!("locking {}: {}", path.display(), std::io::Error::last_os_error());
+        }
+        Ok(Lock { _held: file })
+    }
+}
