@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{anyhow, Context};
+use anyhow::{Context, anyhow};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::compare::{self, Difference, DifferenceKind, Drift};
@@ -55,7 +55,12 @@ struct Global {
     #[arg(long, global = true, env = "CODEX_HARVEST_PYTHON", value_name = "PATH")]
     python: Option<PathBuf>,
     /// SDK source checkout that replaces the pinned SDK (unpinned)
-    #[arg(long, global = true, env = "CODEX_PYTHON_SDK_PATH", value_name = "PATH")]
+    #[arg(
+        long,
+        global = true,
+        env = "CODEX_PYTHON_SDK_PATH",
+        value_name = "PATH"
+    )]
     python_sdk: Option<PathBuf>,
     /// codex binary that replaces the pinned one (unpinned)
     #[arg(long, global = true, value_name = "PATH")]
@@ -81,10 +86,14 @@ enum Format {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Regenerate fixtures and write them with SHA256SUMS and provenance
-    #[command(long_about = "Runs the selected scenarios (all by default) against the scripted model with the pinned toolchain, normalises what they write and replaces the fixtures, SHA256SUMS and provenance.json. Nothing is written unless every selected scenario succeeds; each file is replaced atomically. Refused when CI=true.")]
+    #[command(
+        long_about = "Runs the selected scenarios (all by default) against the scripted model with the pinned toolchain, normalises what they write and replaces the fixtures, SHA256SUMS and provenance.json. Nothing is written unless every selected scenario succeeds; each file is replaced atomically. Refused when CI=true."
+    )]
     Harvest,
     /// Regenerate in a temp dir and compare with the committed fixtures
-    #[command(long_about = "Regenerates the selected scenarios in temp dirs and compares the result with the committed fixtures: changed (down to the event line and JSON field), missing, extra and hand-edited files. Never writes under the project root. Exit 1 on any drift.")]
+    #[command(
+        long_about = "Regenerates the selected scenarios in temp dirs and compares the result with the committed fixtures: changed (down to the event line and JSON field), missing, extra and hand-edited files. Never writes under the project root. Exit 1 on any drift."
+    )]
     Check,
     /// Check the committed fixtures against SHA256SUMS only
     Verify,
@@ -173,7 +182,8 @@ impl Global {
         let root = self.root.clone().unwrap_or_else(|| PathBuf::from("."));
         let project = Project::open(&root).or_exit(Exit::Usage)?;
         let config = HarvestConfig::load(&project.harvest_config()).or_exit(Exit::Usage)?;
-        let pins = Pins::load(&project.native_exs(), &project.python_lock()).or_exit(Exit::Usage)?;
+        let pins =
+            Pins::load(&project.native_exs(), &project.python_lock()).or_exit(Exit::Usage)?;
         Ok(Loaded {
             project,
             config,
@@ -192,7 +202,9 @@ impl Global {
     }
 
     fn fixtures_dir(&self, project: &Project) -> PathBuf {
-        self.output.clone().unwrap_or_else(|| project.fixtures_dir())
+        self.output
+            .clone()
+            .unwrap_or_else(|| project.fixtures_dir())
     }
 }
 
@@ -261,7 +273,9 @@ fn harvest_cmd(g: &Global) -> Result<Exit, Failure> {
                 && p.as_str() != crate::config::MANIFEST_FILE
                 && p.as_str() != crate::config::PROVENANCE_FILE
         }) {
-            println!("warning: kept {extra}, which no scenario produces; remove it (git rm) or declare it in config/harvest.toml");
+            println!(
+                "warning: kept {extra}, which no scenario produces; remove it (git rm) or declare it in config/harvest.toml"
+            );
         }
     }
     Ok(Exit::Clean)
@@ -280,7 +294,11 @@ fn check_cmd(g: &Global) -> Result<Exit, Failure> {
         Format::Json => print_json(&serde_json::json!({"clean": drift.is_clean(), "drift": drift})),
         Format::Text => print_drift(&drift, &shown),
     }
-    Ok(if drift.is_clean() { Exit::Clean } else { Exit::Drift })
+    Ok(if drift.is_clean() {
+        Exit::Clean
+    } else {
+        Exit::Drift
+    })
 }
 
 fn verify_cmd(g: &Global) -> Result<Exit, Failure> {
@@ -305,24 +323,37 @@ fn verify_cmd(g: &Global) -> Result<Exit, Failure> {
         }
     };
     match g.format {
-        Format::Json => print_json(&serde_json::json!({"clean": mismatches.is_empty(), "mismatches": mismatches})),
+        Format::Json => print_json(
+            &serde_json::json!({"clean": mismatches.is_empty(), "mismatches": mismatches}),
+        ),
         Format::Text if mismatches.is_empty() => {
             println!("verify: every file under {shown} matches SHA256SUMS")
         }
         Format::Text => {
-            println!("verify: {} file(s) under {shown} do not match SHA256SUMS", mismatches.len());
+            println!(
+                "verify: {} file(s) under {shown} do not match SHA256SUMS",
+                mismatches.len()
+            );
             for m in &mismatches {
                 let what = match m {
-                    Mismatch::Changed { .. } => "changed: its bytes no longer match its manifest entry",
+                    Mismatch::Changed { .. } => {
+                        "changed: its bytes no longer match its manifest entry"
+                    }
                     Mismatch::Missing { .. } => "missing: listed in the manifest but not there",
                     Mismatch::Unlisted { .. } => "unlisted: there but not in the manifest",
                 };
                 println!("  {}  {what}", m.path());
             }
-            println!("hint: fixtures change only through `codex-harvest harvest`; restore them with `git checkout -- {shown}` or regenerate");
+            println!(
+                "hint: fixtures change only through `codex-harvest harvest`; restore them with `git checkout -- {shown}` or regenerate"
+            );
         }
     }
-    Ok(if mismatches.is_empty() { Exit::Clean } else { Exit::Drift })
+    Ok(if mismatches.is_empty() {
+        Exit::Clean
+    } else {
+        Exit::Drift
+    })
 }
 
 fn list_cmd(g: &Global) -> Result<Exit, Failure> {
@@ -400,7 +431,10 @@ fn pins_cmd(g: &Global) -> Result<Exit, Failure> {
     match g.format {
         Format::Json => print_json(&loaded.pins),
         Format::Text => {
-            println!("codex {} ({})", loaded.pins.codex.version, loaded.pins.codex.package);
+            println!(
+                "codex {} ({})",
+                loaded.pins.codex.version, loaded.pins.codex.package
+            );
             for (platform, a) in &loaded.pins.codex.artifacts {
                 println!("  {platform:<15} {}  {}", a.sha256, a.file);
             }
@@ -415,7 +449,11 @@ fn pins_cmd(g: &Global) -> Result<Exit, Failure> {
 fn print_json(value: &impl serde::Serialize) {
     let mut out = std::io::stdout().lock();
     // A closed pipe (`| head`) is not an error worth reporting.
-    let _ = writeln!(out, "{}", serde_json::to_string_pretty(value).expect("reports serialise"));
+    let _ = writeln!(
+        out,
+        "{}",
+        serde_json::to_string_pretty(value).expect("reports serialise")
+    );
 }
 
 fn print_drift(drift: &Drift, shown: &str) {
@@ -452,7 +490,9 @@ fn print_drift(drift: &Drift, shown: &str) {
     {
         println!("hand-edited  {p}  (its bytes no longer match SHA256SUMS)");
     }
-    println!("hint: if this change is expected, run `codex-harvest harvest` and review `git diff {shown}`");
+    println!(
+        "hint: if this change is expected, run `codex-harvest harvest` and review `git diff {shown}`"
+    );
 }
 
 fn print_difference(d: &Difference) {
@@ -468,8 +508,14 @@ fn print_difference(d: &Difference) {
     };
     println!("  {place}{kind}");
     for f in &d.fields {
-        let show = |v: &Option<serde_json::Value>| v.as_ref().map_or("(absent)".to_string(), |v| v.to_string());
-        let path = if f.path.is_empty() { "(the whole value)" } else { &f.path };
+        let show = |v: &Option<serde_json::Value>| {
+            v.as_ref().map_or("(absent)".to_string(), |v| v.to_string())
+        };
+        let path = if f.path.is_empty() {
+            "(the whole value)"
+        } else {
+            &f.path
+        };
         println!("    {path}");
         println!("      committed:   {}", show(&f.committed));
         println!("      regenerated: {}", show(&f.regenerated));

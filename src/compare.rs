@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 use serde_json::Value;
-use similar::{capture_diff_slices, Algorithm, DiffOp};
+use similar::{Algorithm, DiffOp, capture_diff_slices};
 
 use crate::config::MANIFEST_FILE;
 use crate::manifest::{Mismatch, Sha256Sums};
@@ -128,7 +128,10 @@ fn file_drift(path: &str, old: &[u8], new: &[u8]) -> FileDrift {
 }
 
 fn document_difference(old: &str, new: &str) -> Difference {
-    match (serde_json::from_str::<Value>(old), serde_json::from_str::<Value>(new)) {
+    match (
+        serde_json::from_str::<Value>(old),
+        serde_json::from_str::<Value>(new),
+    ) {
         (Ok(a), Ok(b)) if a != b => Difference {
             line: None,
             kind: DifferenceKind::Changed,
@@ -151,23 +154,32 @@ fn line_differences(old: &str, new: &str) -> Vec<Difference> {
     let old_lines: Vec<&str> = old.split_inclusive('\n').collect();
     let new_lines: Vec<&str> = new.split_inclusive('\n').collect();
     let mut out = Vec::new();
+    let unpaired_run = |out: &mut Vec<Difference>, kind, lines: &[&str], from: usize, to: usize| {
+        for (i, line) in lines.iter().enumerate().take(to).skip(from) {
+            out.push(unpaired(kind, i, line));
+        }
+    };
     for op in capture_diff_slices(Algorithm::Myers, &old_lines, &new_lines) {
         match op {
             DiffOp::Equal { .. } => {}
             DiffOp::Delete {
                 old_index, old_len, ..
-            } => {
-                for i in old_index..old_index + old_len {
-                    out.push(unpaired(DifferenceKind::Extra, i, old_lines[i]));
-                }
-            }
+            } => unpaired_run(
+                &mut out,
+                DifferenceKind::Extra,
+                &old_lines,
+                old_index,
+                old_index + old_len,
+            ),
             DiffOp::Insert {
                 new_index, new_len, ..
-            } => {
-                for i in new_index..new_index + new_len {
-                    out.push(unpaired(DifferenceKind::Missing, i, new_lines[i]));
-                }
-            }
+            } => unpaired_run(
+                &mut out,
+                DifferenceKind::Missing,
+                &new_lines,
+                new_index,
+                new_index + new_len,
+            ),
             DiffOp::Replace {
                 old_index,
                 old_len,
@@ -176,14 +188,26 @@ fn line_differences(old: &str, new: &str) -> Vec<Difference> {
             } => {
                 let paired = old_len.min(new_len);
                 for k in 0..paired {
-                    out.push(paired_line(old_index + k, old_lines[old_index + k], new_lines[new_index + k]));
+                    out.push(paired_line(
+                        old_index + k,
+                        old_lines[old_index + k],
+                        new_lines[new_index + k],
+                    ));
                 }
-                for i in old_index + paired..old_index + old_len {
-                    out.push(unpaired(DifferenceKind::Extra, i, old_lines[i]));
-                }
-                for i in new_index + paired..new_index + new_len {
-                    out.push(unpaired(DifferenceKind::Missing, i, new_lines[i]));
-                }
+                unpaired_run(
+                    &mut out,
+                    DifferenceKind::Extra,
+                    &old_lines,
+                    old_index + paired,
+                    old_index + old_len,
+                );
+                unpaired_run(
+                    &mut out,
+                    DifferenceKind::Missing,
+                    &new_lines,
+                    new_index + paired,
+                    new_index + new_len,
+                );
             }
         }
     }
@@ -202,7 +226,10 @@ fn unpaired(kind: DifferenceKind, index: usize, line: &str) -> Difference {
     Difference {
         line: Some(index + 1),
         kind,
-        event: serde_json::from_str::<Value>(line).ok().as_ref().and_then(event_name),
+        event: serde_json::from_str::<Value>(line)
+            .ok()
+            .as_ref()
+            .and_then(event_name),
         fields: Vec::new(),
         text: Some(line.to_string()),
     }
@@ -210,7 +237,10 @@ fn unpaired(kind: DifferenceKind, index: usize, line: &str) -> Difference {
 
 fn paired_line(old_index: usize, old: &str, new: &str) -> Difference {
     let (old, new) = (old.trim_end_matches('\n'), new.trim_end_matches('\n'));
-    match (serde_json::from_str::<Value>(old), serde_json::from_str::<Value>(new)) {
+    match (
+        serde_json::from_str::<Value>(old),
+        serde_json::from_str::<Value>(new),
+    ) {
         (Ok(a), Ok(b)) => Difference {
             line: Some(old_index + 1),
             kind: DifferenceKind::Changed,
@@ -299,7 +329,10 @@ mod tests {
     #[test]
     fn a_changed_field_is_named_with_its_line_and_event() {
         let edited = STREAM.replace("hello", "hellO");
-        let drift = compare(&tree(&[("a.jsonl", STREAM)]), &tree(&[("a.jsonl", &edited)]));
+        let drift = compare(
+            &tree(&[("a.jsonl", STREAM)]),
+            &tree(&[("a.jsonl", &edited)]),
+        );
         let d = &drift.changed[0].differences;
         assert_eq!(d.len(), 1);
         assert_eq!(d[0].line, Some(2));
@@ -318,21 +351,38 @@ mod tests {
     fn inserted_and_removed_events_are_aligned() {
         let lines: Vec<&str> = STREAM.split_inclusive('\n').collect();
         let without_middle = format!("{}{}", lines[0], lines[2]);
-        let drift = compare(&tree(&[("a.jsonl", STREAM)]), &tree(&[("a.jsonl", &without_middle)]));
+        let drift = compare(
+            &tree(&[("a.jsonl", STREAM)]),
+            &tree(&[("a.jsonl", &without_middle)]),
+        );
         let d = &drift.changed[0].differences;
-        assert_eq!((d.len(), d[0].kind, d[0].line), (1, DifferenceKind::Missing, Some(2)));
+        assert_eq!(
+            (d.len(), d[0].kind, d[0].line),
+            (1, DifferenceKind::Missing, Some(2))
+        );
         assert_eq!(d[0].event.as_deref(), Some("item/completed"));
-        let drift = compare(&tree(&[("a.jsonl", &without_middle)]), &tree(&[("a.jsonl", STREAM)]));
+        let drift = compare(
+            &tree(&[("a.jsonl", &without_middle)]),
+            &tree(&[("a.jsonl", STREAM)]),
+        );
         assert_eq!(drift.changed[0].differences[0].kind, DifferenceKind::Extra);
     }
 
     #[test]
     fn a_broken_committed_line_is_reported_as_such() {
         let broken = STREAM.replacen("{\"method\":\"item", "{\"method\"\"item", 1);
-        let drift = compare(&tree(&[("a.jsonl", STREAM)]), &tree(&[("a.jsonl", &broken)]));
+        let drift = compare(
+            &tree(&[("a.jsonl", STREAM)]),
+            &tree(&[("a.jsonl", &broken)]),
+        );
         let d = &drift.changed[0].differences[0];
         assert_eq!(d.line, Some(2));
-        assert!(d.text.as_deref().unwrap().starts_with("the committed line is not JSON"));
+        assert!(
+            d.text
+                .as_deref()
+                .unwrap()
+                .starts_with("the committed line is not JSON")
+        );
     }
 
     #[test]

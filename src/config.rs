@@ -4,7 +4,7 @@
 use std::path::{Component, Path};
 use std::time::Duration;
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{Context, Result, anyhow, bail};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -32,7 +32,9 @@ impl FixturePath {
             && !raw.contains('\\')
             && path.components().all(|c| matches!(c, Component::Normal(_)));
         if !inside {
-            bail!("{raw:?} is outside the fixtures tree: outputs are relative paths below integration/fixtures/ without `..`");
+            bail!(
+                "{raw:?} is outside the fixtures tree: outputs are relative paths below integration/fixtures/ without `..`"
+            );
         }
         if raw == MANIFEST_FILE || raw == PROVENANCE_FILE {
             bail!("{raw:?} is written by the driver itself; pick another name");
@@ -103,8 +105,8 @@ struct RawScenario {
 
 impl HarvestConfig {
     pub fn load(path: &Path) -> Result<HarvestConfig> {
-        let src = std::fs::read_to_string(path)
-            .with_context(|| format!("reading {}", path.display()))?;
+        let src =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         Self::parse(&src).with_context(|| format!("in {}", path.display()))
     }
 
@@ -132,7 +134,10 @@ impl HarvestConfig {
                 let out = FixturePath::parse(raw_out)
                     .with_context(|| format!("scenario {name:?}: output"))?;
                 if let Some(other) = scenarios.iter().find(|o| o.outputs.contains(&out)) {
-                    bail!("scenario {name:?}: output {out} is already declared by scenario {:?}", other.name);
+                    bail!(
+                        "scenario {name:?}: output {out} is already declared by scenario {:?}",
+                        other.name
+                    );
                 }
                 if outputs.contains(&out) {
                     bail!("scenario {name:?}: output {out} is declared twice");
@@ -144,7 +149,9 @@ impl HarvestConfig {
                 _ => unreachable!("a TOML table serialises to an object"),
             };
             if let Some(k) = RESERVED_KWARGS.iter().find(|k| kwargs.contains_key(**k)) {
-                bail!("scenario {name:?}: kwarg {k:?} is set by the driver and cannot be configured");
+                bail!(
+                    "scenario {name:?}: kwarg {k:?} is set by the driver and cannot be configured"
+                );
             }
             let timeout = s.timeout_secs.unwrap_or(raw.timeout_secs);
             if timeout == 0 {
@@ -230,10 +237,15 @@ pattern = "sk-[a-z]+"
 
     #[test]
     fn outputs_must_stay_inside_the_fixtures_tree() {
-        for out in ["../x.jsonl", "/etc/x.jsonl", "a/../../x.jsonl", "", "SHA256SUMS", "x.txt"] {
-            let toml = format!(
-                "[[scenario]]\nname = \"s\"\nabout = \"\"\noutputs = [{out:?}]\n"
-            );
+        for out in [
+            "../x.jsonl",
+            "/etc/x.jsonl",
+            "a/../../x.jsonl",
+            "",
+            "SHA256SUMS",
+            "x.txt",
+        ] {
+            let toml = format!("[[scenario]]\nname = \"s\"\nabout = \"\"\noutputs = [{out:?}]\n");
             let err = format!("{:#}", parse(&toml).unwrap_err());
             assert!(err.contains("scenario \"s\": output"), "{out}: {err}");
         }
@@ -242,13 +254,34 @@ pattern = "sk-[a-z]+"
     #[test]
     fn refuses_bad_names_duplicates_and_reserved_kwargs() {
         for (toml, needle) in [
-            ("[[scenario]]\nname = \"Bad-Name\"\nabout = \"\"\noutputs = [\"a.jsonl\"]\n", "lowercase"),
-            ("[[scenario]]\nname = \"a\"\nabout = \"\"\noutputs = [\"a.jsonl\"]\n[[scenario]]\nname = \"a\"\nabout = \"\"\noutputs = [\"b.jsonl\"]\n", "declared twice"),
-            ("[[scenario]]\nname = \"a\"\nabout = \"\"\noutputs = [\"a.jsonl\"]\n[[scenario]]\nname = \"b\"\nabout = \"\"\noutputs = [\"a.jsonl\"]\n", "already declared by scenario \"a\""),
-            ("[[scenario]]\nname = \"a\"\nabout = \"\"\noutputs = [\"a.jsonl\"]\nkwargs = { codex_path = \"x\" }\n", "set by the driver"),
-            ("[[scenario]]\nname = \"a\"\nabout = \"\"\noutputs = []\n", "no outputs"),
-            ("[[scenario]]\nname = \"a\"\nabout = \"\"\noutputs = [\"a.jsonl\"]\ntypo = 1\n", "unknown field `typo`"),
-            ("[[rule]]\nkind = \"path\"\nvar = \"elsewhere\"\nplaceholder = \"/x\"\n", "unknown location"),
+            (
+                "[[scenario]]\nname = \"Bad-Name\"\nabout = \"\"\noutputs = [\"a.jsonl\"]\n",
+                "lowercase",
+            ),
+            (
+                "[[scenario]]\nname = \"a\"\nabout = \"\"\noutputs = [\"a.jsonl\"]\n[[scenario]]\nname = \"a\"\nabout = \"\"\noutputs = [\"b.jsonl\"]\n",
+                "declared twice",
+            ),
+            (
+                "[[scenario]]\nname = \"a\"\nabout = \"\"\noutputs = [\"a.jsonl\"]\n[[scenario]]\nname = \"b\"\nabout = \"\"\noutputs = [\"a.jsonl\"]\n",
+                "already declared by scenario \"a\"",
+            ),
+            (
+                "[[scenario]]\nname = \"a\"\nabout = \"\"\noutputs = [\"a.jsonl\"]\nkwargs = { codex_path = \"x\" }\n",
+                "set by the driver",
+            ),
+            (
+                "[[scenario]]\nname = \"a\"\nabout = \"\"\noutputs = []\n",
+                "no outputs",
+            ),
+            (
+                "[[scenario]]\nname = \"a\"\nabout = \"\"\noutputs = [\"a.jsonl\"]\ntypo = 1\n",
+                "unknown field `typo`",
+            ),
+            (
+                "[[rule]]\nkind = \"path\"\nvar = \"elsewhere\"\nplaceholder = \"/x\"\n",
+                "unknown location",
+            ),
         ] {
             let err = format!("{:#}", parse(toml).unwrap_err());
             assert!(err.contains(needle), "{toml}: {err}");
@@ -260,8 +293,14 @@ pattern = "sk-[a-z]+"
         let cfg = parse("[[scenario]]\nname = \"a\"\nabout = \"\"\noutputs = [\"a.jsonl\"]\n[[scenario]]\nname = \"b\"\nabout = \"\"\noutputs = [\"b.jsonl\"]\n").unwrap();
         let names = |sel: Vec<&Scenario>| sel.iter().map(|s| s.name.clone()).collect::<Vec<_>>();
         assert_eq!(names(cfg.select(&[]).unwrap()), ["a", "b"]);
-        assert_eq!(names(cfg.select(&["b".into(), "a".into()]).unwrap()), ["a", "b"]);
+        assert_eq!(
+            names(cfg.select(&["b".into(), "a".into()]).unwrap()),
+            ["a", "b"]
+        );
         let err = cfg.select(&["c".into()]).unwrap_err().to_string();
-        assert!(err.contains("no scenario named \"c\"") && err.contains("a, b"), "{err}");
+        assert!(
+            err.contains("no scenario named \"c\"") && err.contains("a, b"),
+            "{err}"
+        );
     }
 }

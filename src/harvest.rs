@@ -6,13 +6,13 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{Context, Result, anyhow, bail};
 use serde_json::Value;
 
-use crate::config::{HarvestConfig, Scenario, MANIFEST_FILE, PROVENANCE_FILE};
+use crate::config::{HarvestConfig, MANIFEST_FILE, PROVENANCE_FILE, Scenario};
 use crate::digest;
 use crate::manifest::{ComponentRecord, Provenance, ScenarioRecord, Sha256Sums};
-use crate::model::{codex_home, Script, ScriptedModel, Transcript};
+use crate::model::{Script, ScriptedModel, Transcript, codex_home};
 use crate::normalize::{Locations, Normalizer};
 use crate::pins::Pins;
 use crate::project::Project;
@@ -94,10 +94,17 @@ pub fn inputs(session: &Session, s: &Scenario) -> Result<BTreeMap<String, String
         ("module".into(), file(&module_path(project, &s.name))?),
         (
             "support".into(),
-            digest::sha256_parts(support_bytes.iter().map(|(n, b)| (n.as_str(), b.as_slice()))),
+            digest::sha256_parts(
+                support_bytes
+                    .iter()
+                    .map(|(n, b)| (n.as_str(), b.as_slice())),
+            ),
         ),
         ("script".into(), file(&project.model_script(&s.name))?),
-        ("kwargs".into(), digest::sha256_hex(Value::Object(kwargs).to_string().as_bytes())),
+        (
+            "kwargs".into(),
+            digest::sha256_hex(Value::Object(kwargs).to_string().as_bytes()),
+        ),
         ("rules".into(), digest::sha256_hex(&rules)),
         ("pins".into(), session.pins.digest.clone()),
     ]))
@@ -219,11 +226,17 @@ fn run_process(session: &Session, s: &Scenario, scratch: &Scratch) -> Result<()>
         std::fs::create_dir_all(o.parent().expect("outputs have a parent"))?;
     }
     let mut kwargs = s.kwargs.clone();
-    kwargs.insert("codex_path".into(), t.codex.path.display().to_string().into());
+    kwargs.insert(
+        "codex_path".into(),
+        t.codex.path.display().to_string().into(),
+    );
     kwargs.insert("model".into(), session.config.model.clone().into());
     kwargs.insert(
         "outputs".into(),
-        outputs.iter().map(|o| Value::from(o.display().to_string())).collect(),
+        outputs
+            .iter()
+            .map(|o| Value::from(o.display().to_string()))
+            .collect(),
     );
     let mut sys_path = vec![session.project.integration_dir()];
     sys_path.extend(t.sys_path.iter().cloned());
@@ -241,7 +254,11 @@ fn run_process(session: &Session, s: &Scenario, scratch: &Scratch) -> Result<()>
 
 /// The whole environment of a scenario: nothing of the caller's but PATH.
 fn environment(t: &Toolchain, scratch: &Scratch) -> Vec<(String, String)> {
-    let python_bin = t.python.parent().map(|p| p.display().to_string()).unwrap_or_default();
+    let python_bin = t
+        .python
+        .parent()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
     let path = match std::env::var("PATH") {
         Ok(p) if !p.is_empty() => format!("{python_bin}:{p}"),
         _ => format!("{python_bin}:/usr/local/bin:/usr/bin:/bin"),
@@ -297,7 +314,10 @@ fn collect(session: &Session, s: &Scenario, scratch: &Scratch) -> Result<Tree> {
             "it wrote {extra}, which it does not declare\nhint: add it to the scenario's outputs in config/harvest.toml"
         );
     }
-    let normalizer = Normalizer::new(&session.config.rules, &locations(session.toolchain, scratch))?;
+    let normalizer = Normalizer::new(
+        &session.config.rules,
+        &locations(session.toolchain, scratch),
+    )?;
     let mut literals = vec![(
         "the scripted model's API key".to_string(),
         codex_home::API_KEY.to_string(),
@@ -360,12 +380,23 @@ pub fn assemble(base: &Tree, generated: &Generated, replace_records: bool) -> Re
     } else {
         Provenance::from_tree(base)?.unwrap_or_default()
     };
-    provenance
-        .scenarios
-        .extend(generated.records.iter().map(|(k, v)| (k.clone(), v.clone())));
-    tree.extend(generated.outputs.iter().map(|(k, v)| (k.clone(), v.clone())));
+    provenance.scenarios.extend(
+        generated
+            .records
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone())),
+    );
+    tree.extend(
+        generated
+            .outputs
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone())),
+    );
     tree.insert(PROVENANCE_FILE.into(), provenance.render());
-    tree.insert(MANIFEST_FILE.into(), Sha256Sums::of(&tree).render().into_bytes());
+    tree.insert(
+        MANIFEST_FILE.into(),
+        Sha256Sums::of(&tree).render().into_bytes(),
+    );
     Ok(tree)
 }
 
@@ -378,7 +409,11 @@ mod tests {
             outputs: Tree::from([(format!("python/{name}.jsonl"), body.as_bytes().to_vec())]),
             records: BTreeMap::from([(
                 name.to_string(),
-                ScenarioRecord::new(vec![format!("python/{name}.jsonl")], BTreeMap::new(), BTreeMap::new()),
+                ScenarioRecord::new(
+                    vec![format!("python/{name}.jsonl")],
+                    BTreeMap::new(),
+                    BTreeMap::new(),
+                ),
             )]),
         }
     }
@@ -386,7 +421,13 @@ mod tests {
     #[test]
     fn assemble_lays_outputs_over_the_base_and_rehashes() {
         let first = assemble(&Tree::new(), &generated("a", "{}\n"), true).unwrap();
-        assert!(Sha256Sums::from_tree(&first).unwrap().unwrap().verify(&first).is_empty());
+        assert!(
+            Sha256Sums::from_tree(&first)
+                .unwrap()
+                .unwrap()
+                .verify(&first)
+                .is_empty()
+        );
         let second = assemble(&first, &generated("b", "[]\n"), false).unwrap();
         let p = Provenance::from_tree(&second).unwrap().unwrap();
         assert_eq!(p.scenarios.keys().collect::<Vec<_>>(), ["a", "b"]);
@@ -403,12 +444,22 @@ mod tests {
             unplayed: vec![1],
             overruns: 0,
         };
-        assert!(check_transcript(&t, "s.json").unwrap_err().to_string().contains("replies [1] of s.json"));
+        assert!(
+            check_transcript(&t, "s.json")
+                .unwrap_err()
+                .to_string()
+                .contains("replies [1] of s.json")
+        );
         let t = Transcript {
             requests: Vec::new(),
             unplayed: Vec::new(),
             overruns: 2,
         };
-        assert!(check_transcript(&t, "s.json").unwrap_err().to_string().contains("2 model request(s) more"));
+        assert!(
+            check_transcript(&t, "s.json")
+                .unwrap_err()
+                .to_string()
+                .contains("2 model request(s) more")
+        );
     }
 }

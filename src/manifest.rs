@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{Context, Result, anyhow, bail};
 use serde::{Deserialize, Serialize};
 
 use crate::config::{MANIFEST_FILE, PROVENANCE_FILE};
@@ -42,9 +42,19 @@ impl Sha256Sums {
         for (i, line) in text.lines().enumerate() {
             let (hash, path) = line
                 .split_once("  ")
-                .filter(|(h, p)| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()) && !p.is_empty())
-                .ok_or_else(|| anyhow!("line {}: expected `<sha256>  <path>`, found {line:?}", i + 1))?;
-            if sums.insert(path.to_string(), hash.to_ascii_lowercase()).is_some() {
+                .filter(|(h, p)| {
+                    h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()) && !p.is_empty()
+                })
+                .ok_or_else(|| {
+                    anyhow!(
+                        "line {}: expected `<sha256>  <path>`, found {line:?}",
+                        i + 1
+                    )
+                })?;
+            if sums
+                .insert(path.to_string(), hash.to_ascii_lowercase())
+                .is_some()
+            {
                 bail!("line {}: {path} is listed twice", i + 1);
             }
         }
@@ -92,7 +102,9 @@ impl Sha256Sums {
 impl Mismatch {
     pub fn path(&self) -> &str {
         match self {
-            Mismatch::Changed { path } | Mismatch::Missing { path } | Mismatch::Unlisted { path } => path,
+            Mismatch::Changed { path }
+            | Mismatch::Missing { path }
+            | Mismatch::Unlisted { path } => path,
         }
     }
 }
@@ -129,7 +141,8 @@ impl ScenarioRecord {
         inputs: BTreeMap<String, String>,
         toolchain: BTreeMap<String, ComponentRecord>,
     ) -> ScenarioRecord {
-        let input_digest = digest::sha256_parts(inputs.iter().map(|(k, v)| (k.as_str(), v.as_bytes())));
+        let input_digest =
+            digest::sha256_parts(inputs.iter().map(|(k, v)| (k.as_str(), v.as_bytes())));
         ScenarioRecord {
             outputs,
             input_digest,
@@ -195,9 +208,15 @@ mod tests {
         assert_eq!(
             sums.verify(&t),
             [
-                Mismatch::Changed { path: "a.json".into() },
-                Mismatch::Unlisted { path: "new.jsonl".into() },
-                Mismatch::Missing { path: "python/b.jsonl".into() },
+                Mismatch::Changed {
+                    path: "a.json".into()
+                },
+                Mismatch::Unlisted {
+                    path: "new.jsonl".into()
+                },
+                Mismatch::Missing {
+                    path: "python/b.jsonl".into()
+                },
             ]
         );
     }
@@ -216,7 +235,13 @@ mod tests {
             ScenarioRecord::new(
                 vec!["python/s.jsonl".into()],
                 BTreeMap::from([("script".into(), "ab".into())]),
-                BTreeMap::from([("codex".into(), ComponentRecord { version: "1".into(), pinned: true })]),
+                BTreeMap::from([(
+                    "codex".into(),
+                    ComponentRecord {
+                        version: "1".into(),
+                        pinned: true,
+                    },
+                )]),
             ),
         );
         let bytes = p.render();

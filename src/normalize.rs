@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{Context, Result, anyhow, bail};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -97,10 +97,11 @@ pub fn validate(rules: &[Rule], known_vars: &[&str]) -> Result<()> {
 
 impl Normalizer {
     pub fn new(rules: &[Rule], locations: &Locations) -> Result<Normalizer> {
+        let uuid = Regex::new(UUID_PATTERN).expect("valid pattern");
         let mut compiled = Vec::new();
         for (i, rule) in rules.iter().enumerate() {
             compiled.push(match rule {
-                Rule::Uuid => Compiled::Uuid(Regex::new(UUID_PATTERN).expect("valid pattern")),
+                Rule::Uuid => Compiled::Uuid(uuid.clone()),
                 Rule::Field {
                     keys,
                     number,
@@ -155,7 +156,11 @@ impl Pass<'_> {
     /// JSON Lines in, canonical JSON Lines out. Errors name the line.
     pub fn jsonl(&mut self, src: &[u8]) -> Result<Vec<u8>> {
         let text = std::str::from_utf8(src).map_err(|e| {
-            let line = src[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count() + 1;
+            let line = src[..e.valid_up_to()]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count()
+                + 1;
             anyhow!("line {line}: not UTF-8")
         })?;
         let body = text.strip_suffix('\n').unwrap_or(text);
@@ -190,13 +195,12 @@ impl Pass<'_> {
                     number,
                     string,
                 } = rule
+                    && keys.iter().any(|k| k == key)
                 {
-                    if keys.iter().any(|k| k == key) {
-                        match value {
-                            Value::Number(_) => return Value::from(*number),
-                            Value::String(_) => return Value::String(string.clone()),
-                            _ => {}
-                        }
+                    match value {
+                        Value::Number(_) => return Value::from(*number),
+                        Value::String(_) => return Value::String(string.clone()),
+                        _ => {}
                     }
                 }
             }
@@ -229,7 +233,9 @@ impl Pass<'_> {
                                 let next = uuids.len() + 1;
                                 uuids
                                     .entry(c[0].to_ascii_lowercase())
-                                    .or_insert_with(|| format!("00000000-0000-7000-8000-{next:012x}"))
+                                    .or_insert_with(|| {
+                                        format!("00000000-0000-7000-8000-{next:012x}")
+                                    })
                                     .clone()
                             })
                             .into_owned();
@@ -318,7 +324,9 @@ mod tests {
 
     #[test]
     fn fields_keep_their_type_and_null_stays_null() {
-        let out = run(r#"{"a":{"startedAt":1764000000,"durationMs":null},"startedAt":"2026-01-01T10:00:00Z"}"#);
+        let out = run(
+            r#"{"a":{"startedAt":1764000000,"durationMs":null},"startedAt":"2026-01-01T10:00:00Z"}"#,
+        );
         assert_eq!(
             out,
             "{\"a\":{\"durationMs\":null,\"startedAt\":0},\"startedAt\":\"1970-01-01T00:00:00Z\"}\n"
@@ -336,7 +344,10 @@ mod tests {
 
     #[test]
     fn canonical_form_sorts_keys_and_is_compact() {
-        assert_eq!(run("{ \"b\": 1, \"a\": [ 1, 2 ] }\r\n"), "{\"a\":[1,2],\"b\":1}\n");
+        assert_eq!(
+            run("{ \"b\": 1, \"a\": [ 1, 2 ] }\r\n"),
+            "{\"a\":[1,2],\"b\":1}\n"
+        );
     }
 
     #[test]
@@ -369,7 +380,12 @@ mod tests {
                 replacement: String::new(),
             },
         ];
-        assert!(validate(&bad, &[]).unwrap_err().to_string().contains("rule 2"));
+        assert!(
+            validate(&bad, &[])
+                .unwrap_err()
+                .to_string()
+                .contains("rule 2")
+        );
         let unknown = vec![Rule::Path {
             var: "nowhere".into(),
             placeholder: "/x".into(),

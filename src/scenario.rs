@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result, bail};
 use serde_json::{Map, Value};
 
 /// Imports the module and calls `record`; a traceback goes to stderr.
@@ -42,7 +42,11 @@ pub struct Invocation {
 
 /// Runs `inv` to completion; an error carries the process's output.
 pub fn run(inv: &Invocation) -> Result<()> {
-    let paths: Vec<String> = inv.sys_path.iter().map(|p| p.display().to_string()).collect();
+    let paths: Vec<String> = inv
+        .sys_path
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
     let mut cmd = Command::new(&inv.python);
     cmd.arg("-c")
         .arg(BOOTSTRAP)
@@ -72,7 +76,9 @@ pub fn run(inv: &Invocation) -> Result<()> {
     for r in readers {
         let _ = r.join();
     }
-    let text = tail(&String::from_utf8_lossy(&output.lock().expect("output lock")));
+    let text = tail(&String::from_utf8_lossy(
+        &output.lock().expect("output lock"),
+    ));
     match status? {
         Some(s) if s.success() => Ok(()),
         Some(s) => bail!("record() failed ({s})\n{text}"),
@@ -116,7 +122,9 @@ fn drain<R: Read + Send + 'static>(
             if n == 0 {
                 break;
             }
-            sink.lock().expect("output lock").extend_from_slice(&buf[..n]);
+            sink.lock()
+                .expect("output lock")
+                .extend_from_slice(&buf[..n]);
         }
     })
 }
@@ -176,7 +184,10 @@ mod tests {
         let written = std::fs::read_to_string(dir.path().join("out.jsonl")).unwrap();
         // Python may add LC_CTYPE itself; nothing from the caller leaks in.
         assert!(written.starts_with("hi set "), "{written}");
-        assert!(written.ends_with(" 1") || written.ends_with(" 2"), "{written}");
+        assert!(
+            written.ends_with(" 1") || written.ends_with(" 2"),
+            "{written}"
+        );
     }
 
     #[test]
@@ -207,6 +218,9 @@ mod tests {
         let err = run(&inv).unwrap_err().to_string();
         assert!(err.contains("timed out after 1 s"), "{err}");
         thread::sleep(Duration::from_millis(2500));
-        assert!(!marker.exists(), "a child of the scenario outlived the timeout");
+        assert!(
+            !marker.exists(),
+            "a child of the scenario outlived the timeout"
+        );
     }
 }

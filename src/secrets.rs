@@ -37,10 +37,7 @@ impl Scanner {
             .collect::<Result<_>>()?;
         Ok(Scanner {
             patterns,
-            literals: literals
-                .into_iter()
-                .filter(|(_, v)| v.len() >= 8)
-                .collect(),
+            literals: literals.into_iter().filter(|(_, v)| v.len() >= 8).collect(),
         })
     }
 
@@ -77,7 +74,10 @@ mod tests {
                 pattern: r"sk-[A-Za-z0-9_-]{20,}".into(),
             }],
             vec![
-                ("the scripted model's key".into(), "harvest-dummy-key".into()),
+                (
+                    "the scripted model's key".into(),
+                    "harvest-dummy-key".into(),
+                ),
                 ("short".into(), "abc".into()),
             ],
         )
@@ -87,7 +87,12 @@ mod tests {
     #[test]
     fn finds_patterns_and_literals_by_line() {
         let s = scanner();
-        assert_eq!(s.scan("{}\n{\"k\":\"sk-abcdefghijklmnopqrstuvwx\"}\n").unwrap().line, 2);
+        assert_eq!(
+            s.scan("{}\n{\"k\":\"sk-abcdefghijklmnopqrstuvwx\"}\n")
+                .unwrap()
+                .line,
+            2
+        );
         let f = s.scan("x harvest-dummy-key y").unwrap();
         assert_eq!((f.line, f.name.as_str()), (1, "the scripted model's key"));
     }

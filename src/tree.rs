@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result, bail};
 
 /// Relative `/`-separated paths to contents, sorted.
 pub type Tree = BTreeMap<String, Vec<u8>>;
@@ -20,8 +20,8 @@ pub fn read(dir: &Path) -> Result<Tree> {
 }
 
 fn walk(dir: &Path, prefix: &str, tree: &mut Tree) -> Result<()> {
-    let entries =
-        std::fs::read_dir(dir).with_context(|| format!("reading the directory {}", dir.display()))?;
+    let entries = std::fs::read_dir(dir)
+        .with_context(|| format!("reading the directory {}", dir.display()))?;
     for entry in entries {
         let entry = entry?;
         let name = entry.file_name();
@@ -47,8 +47,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let parent = path
         .parent()
         .with_context(|| format!("{} has no parent directory", path.display()))?;
-    std::fs::create_dir_all(parent)
-        .with_context(|| format!("creating {}", parent.display()))?;
+    std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
     let mut tmp = tempfile::Builder::new()
         .prefix(".codex-harvest-")
         .tempfile_in(parent)
@@ -83,7 +82,12 @@ mod tests {
         let mut tree = Tree::new();
         tree.insert("a/b.jsonl".into(), b"{}\n".to_vec());
         tree.insert("c.json".into(), b"[]\n".to_vec());
-        assert_eq!(write_changed(dir.path(), &tree, &Tree::new()).unwrap().len(), 2);
+        assert_eq!(
+            write_changed(dir.path(), &tree, &Tree::new())
+                .unwrap()
+                .len(),
+            2
+        );
         let back = read(dir.path()).unwrap();
         assert_eq!(back, tree);
         tree.insert("c.json".into(), b"[1]\n".to_vec());

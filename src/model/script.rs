@@ -11,8 +11,8 @@
 use std::path::Path;
 use std::time::Duration;
 
-use anyhow::{anyhow, bail, Context, Result};
-use serde_json::{json, Map, Value};
+use anyhow::{Context, Result, anyhow, bail};
+use serde_json::{Map, Value, json};
 
 /// A scripted reply: what to send, after how long, to which requests.
 #[derive(Debug, Clone, PartialEq)]
@@ -45,8 +45,12 @@ pub enum Action {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum StreamEnd {
-    Completed { usage: Value },
-    Failed { error: Value },
+    Completed {
+        usage: Value,
+    },
+    Failed {
+        error: Value,
+    },
     /// The connection closes before `response.completed`.
     Cut,
 }
@@ -62,8 +66,8 @@ const COMMON: [&str; 3] = ["kind", "delay_ms", "model"];
 impl Script {
     /// Loads `path`; errors name the file and the entry.
     pub fn load(path: &Path) -> Result<Script> {
-        let src =
-            std::fs::read(path).with_context(|| format!("reading model script {}", path.display()))?;
+        let src = std::fs::read(path)
+            .with_context(|| format!("reading model script {}", path.display()))?;
         Self::parse(&src).with_context(|| format!("in model script {}", path.display()))
     }
 
@@ -81,7 +85,7 @@ impl Script {
         let replies = entries
             .iter()
             .enumerate()
-            .map(|(i, e)| reply(e).with_context(|| format!("replies[{i}]")))
+            .map(|(i, e)| reply(e).map_err(|err| anyhow!("replies[{i}]: {err:#}")))
             .collect::<Result<_>>()?;
         Ok(Script { replies })
     }
@@ -340,16 +344,32 @@ mod tests {
         )
         .unwrap();
         assert_eq!(s.replies.len(), 8);
-        let Action::Stream { items, deltas, .. } = &s.replies[0].action else { panic!() };
+        let Action::Stream { items, deltas, .. } = &s.replies[0].action else {
+            panic!()
+        };
         assert!(*deltas);
         assert_eq!(items[0]["content"][0]["text"], "hi");
-        let Action::Stream { items, .. } = &s.replies[1].action else { panic!() };
+        let Action::Stream { items, .. } = &s.replies[1].action else {
+            panic!()
+        };
         assert_eq!(items[0]["arguments"], "{\"cmd\":\"echo\"}");
         assert_eq!(s.replies[2].model.as_deref(), Some("m"));
         assert_eq!(s.replies[2].delay, Duration::from_millis(5));
-        let Action::Stream { end, .. } = &s.replies[3].action else { panic!() };
-        assert_eq!(end, &StreamEnd::Completed { usage: json!({"total_tokens": 1}) });
-        let Action::Http { status, headers, .. } = &s.replies[6].action else { panic!() };
+        let Action::Stream { end, .. } = &s.replies[3].action else {
+            panic!()
+        };
+        assert_eq!(
+            end,
+            &StreamEnd::Completed {
+                usage: json!({"total_tokens": 1})
+            }
+        );
+        let Action::Http {
+            status, headers, ..
+        } = &s.replies[6].action
+        else {
+            panic!()
+        };
         assert_eq!((*status, headers[0].0.as_str()), (429, "Retry-After"));
     }
 
@@ -358,13 +378,34 @@ mod tests {
         for (src, needle) in [
             (r#"[]"#, "must be an object"),
             (r#"{"replies": [], "x": 1}"#, "unknown top-level key"),
-            (r#"{"replies": [{"kind": "message"}]}"#, "replies[0]: needs a string \"text\""),
-            (r#"{"replies": [{"kind": "message", "text": "a"}, {"kind": "nope"}]}"#, "replies[1]: unknown kind \"nope\""),
-            (r#"{"replies": [{"kind": "message", "text": "a", "colour": 1}]}"#, "unknown key \"colour\""),
-            (r#"{"replies": [{"kind": "http_error", "status": 200}]}"#, "between 400 and 599"),
-            (r#"{"replies": [{"kind": "items", "items": [{"kind": "message"}]}]}"#, "replies[0]: items[0]: needs a string \"text\""),
-            (r#"{"replies": [{"kind": "message", "text": "a", "delay_ms": -1}]}"#, "whole number"),
-            (r#"{"replies": [{"kind": "raw", "events": [{}]}]}"#, "events[0] needs a string \"type\""),
+            (
+                r#"{"replies": [{"kind": "message"}]}"#,
+                "replies[0]: needs a string \"text\"",
+            ),
+            (
+                r#"{"replies": [{"kind": "message", "text": "a"}, {"kind": "nope"}]}"#,
+                "replies[1]: unknown kind \"nope\"",
+            ),
+            (
+                r#"{"replies": [{"kind": "message", "text": "a", "colour": 1}]}"#,
+                "unknown key \"colour\"",
+            ),
+            (
+                r#"{"replies": [{"kind": "http_error", "status": 200}]}"#,
+                "between 400 and 599",
+            ),
+            (
+                r#"{"replies": [{"kind": "items", "items": [{"kind": "message"}]}]}"#,
+                "replies[0]: items[0]: needs a string \"text\"",
+            ),
+            (
+                r#"{"replies": [{"kind": "message", "text": "a", "delay_ms": -1}]}"#,
+                "whole number",
+            ),
+            (
+                r#"{"replies": [{"kind": "raw", "events": [{}]}]}"#,
+                "events[0] needs a string \"type\"",
+            ),
             ("{", "not JSON"),
         ] {
             let err = format!("{:#}", parse(src).unwrap_err());

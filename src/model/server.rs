@@ -12,9 +12,9 @@ use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{Context, Result, anyhow, bail};
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 use super::script::{Action, Reply, Script, StreamEnd};
 
@@ -158,7 +158,12 @@ fn serve(stream: TcpStream, shared: &Shared) -> Result<()> {
         Err(_) if req.body.is_empty() => Value::Null,
         Err(_) => Value::String(String::from_utf8_lossy(&req.body).into_owned()),
     };
-    let route = req.path.split('?').next().unwrap_or("").trim_end_matches('/');
+    let route = req
+        .path
+        .split('?')
+        .next()
+        .unwrap_or("")
+        .trim_end_matches('/');
     let mut out = stream;
     if req.method == "POST" && route.ends_with("/responses") {
         let model = body.get("model").and_then(Value::as_str);
@@ -167,15 +172,30 @@ fn serve(stream: TcpStream, shared: &Shared) -> Result<()> {
             Some(reply) => play(&mut out, reply, shared),
             None => {
                 let msg = "the scripted model has no reply left for this request";
-                write_json(&mut out, 500, &json!({"error": {"message": msg, "type": "server_error"}}), &[])
+                write_json(
+                    &mut out,
+                    500,
+                    &json!({"error": {"message": msg, "type": "server_error"}}),
+                    &[],
+                )
             }
         }
     } else {
         record(shared, &req, body, None);
         if req.method == "GET" && route.ends_with("/models") {
-            write_json(&mut out, 200, &json!({"object": "list", "data": [], "models": []}), &[])
+            write_json(
+                &mut out,
+                200,
+                &json!({"object": "list", "data": [], "models": []}),
+                &[],
+            )
         } else {
-            write_json(&mut out, 404, &json!({"error": {"message": "not found"}}), &[])
+            write_json(
+                &mut out,
+                404,
+                &json!({"error": {"message": "not found"}}),
+                &[],
+            )
         }
     }
 }
@@ -241,7 +261,9 @@ fn play(out: &mut TcpStream, reply: &Reply, shared: &Shared) -> Result<()> {
             headers,
         } => write_json(out, *status, body, headers),
         Action::Raw { events } => write_sse(out, events),
-        Action::Stream { items, deltas, end } => write_sse(out, &stream_events(items, *deltas, end)),
+        Action::Stream { items, deltas, end } => {
+            write_sse(out, &stream_events(items, *deltas, end))
+        }
     }
 }
 
@@ -263,12 +285,11 @@ pub fn stream_events(items: &[Value], deltas: bool, end: &StreamEnd) -> Vec<Valu
         events.push(json!({"type": "response.output_item.done", "output_index": n, "item": item}));
     }
     match end {
-        StreamEnd::Completed { usage } => events.push(
-            json!({"type": "response.completed", "response": {"id": id, "usage": usage}}),
-        ),
-        StreamEnd::Failed { error } => events.push(
-            json!({"type": "response.failed", "response": {"id": id, "error": error}}),
-        ),
+        StreamEnd::Completed { usage } => events
+            .push(json!({"type": "response.completed", "response": {"id": id, "usage": usage}})),
+        StreamEnd::Failed { error } => {
+            events.push(json!({"type": "response.failed", "response": {"id": id, "error": error}}))
+        }
         StreamEnd::Cut => {}
     }
     events
@@ -414,14 +435,29 @@ mod tests {
             r#"{"replies": [{"kind": "message", "text": "one"}, {"kind": "http_error", "status": 429, "headers": {"Retry-After": "1"}}]}"#,
         ))
         .unwrap();
-        let port = model.base_url().rsplit(':').next().unwrap().trim_end_matches("/v1").parse().unwrap();
+        let port = model
+            .base_url()
+            .rsplit(':')
+            .next()
+            .unwrap()
+            .trim_end_matches("/v1")
+            .parse()
+            .unwrap();
         let first = post(port, r#"{"model":"gpt"}"#);
         assert!(first.starts_with("HTTP/1.1 200 OK\r\n"), "{first}");
         assert!(first.contains("event: response.created\n"), "{first}");
         assert!(first.contains("\"text\":\"one\""), "{first}");
-        assert!(first.trim_end().ends_with(r#""type":"response.completed"}"#), "{first}");
+        assert!(
+            first
+                .trim_end()
+                .ends_with(r#""type":"response.completed"}"#),
+            "{first}"
+        );
         let second = post(port, r#"{"model":"gpt"}"#);
-        assert!(second.starts_with("HTTP/1.1 429 Too Many Requests\r\n"), "{second}");
+        assert!(
+            second.starts_with("HTTP/1.1 429 Too Many Requests\r\n"),
+            "{second}"
+        );
         assert!(second.contains("Retry-After: 1\r\n"), "{second}");
         let third = post(port, r#"{"model":"gpt"}"#);
         assert!(third.starts_with("HTTP/1.1 500"), "{third}");
@@ -429,7 +465,10 @@ mod tests {
         let t = model.finish();
         assert_eq!(t.requests.len(), 3);
         assert_eq!(t.requests[0].body["model"], "gpt");
-        assert_eq!(t.requests.iter().map(|r| r.reply).collect::<Vec<_>>(), [Some(0), Some(1), None]);
+        assert_eq!(
+            t.requests.iter().map(|r| r.reply).collect::<Vec<_>>(),
+            [Some(0), Some(1), None]
+        );
         assert_eq!((t.overruns, t.unplayed.len()), (1, 0));
     }
 
@@ -439,7 +478,14 @@ mod tests {
             r#"{"replies": [{"kind": "message", "text": "review", "model": "reviewer"}, {"kind": "message", "text": "main"}]}"#,
         ))
         .unwrap();
-        let port = model.base_url().rsplit(':').next().unwrap().trim_end_matches("/v1").parse().unwrap();
+        let port = model
+            .base_url()
+            .rsplit(':')
+            .next()
+            .unwrap()
+            .trim_end_matches("/v1")
+            .parse()
+            .unwrap();
         assert!(post(port, r#"{"model":"gpt"}"#).contains("\"text\":\"main\""));
         let t = model.finish();
         assert_eq!(t.unplayed, [0]);
@@ -456,9 +502,23 @@ mod tests {
         };
         assert_eq!(
             kinds(StreamEnd::Completed { usage: json!({}) }),
-            ["response.created", "response.output_item.added", "response.output_text.delta", "response.output_item.done", "response.completed"]
+            [
+                "response.created",
+                "response.output_item.added",
+                "response.output_text.delta",
+                "response.output_item.done",
+                "response.completed"
+            ]
         );
-        assert_eq!(kinds(StreamEnd::Cut).last().unwrap(), "response.output_item.done");
-        assert_eq!(kinds(StreamEnd::Failed { error: json!({}) }).last().unwrap(), "response.failed");
+        assert_eq!(
+            kinds(StreamEnd::Cut).last().unwrap(),
+            "response.output_item.done"
+        );
+        assert_eq!(
+            kinds(StreamEnd::Failed { error: json!({}) })
+                .last()
+                .unwrap(),
+            "response.failed"
+        );
     }
 }

@@ -4,7 +4,7 @@
 //! keyword lists. Anything else is refused with its line, so the Elixir side
 //! can keep the file without the driver needing an Elixir runtime.
 
-use anyhow::{bail, Result};
+use anyhow::{Result, bail};
 
 /// One value of the supported subset.
 #[derive(Debug, Clone, PartialEq)]
@@ -378,8 +378,14 @@ config :codex_sdk, :codex_cli,
         let entries = parse(src).unwrap();
         assert_eq!(entries.len(), 1);
         let e = &entries[0];
-        assert_eq!((e.app.as_str(), e.key.as_str(), e.line), ("codex_sdk", "codex_cli", 5));
-        assert_eq!(e.value.get("version").and_then(ExValue::as_str), Some("0.1.0"));
+        assert_eq!(
+            (e.app.as_str(), e.key.as_str(), e.line),
+            ("codex_sdk", "codex_cli", 5)
+        );
+        assert_eq!(
+            e.value.get("version").and_then(ExValue::as_str),
+            Some("0.1.0")
+        );
         assert_eq!(e.value.get("enabled"), Some(&ExValue::Atom("true".into())));
         assert_eq!(
             e.value.get("tags"),
@@ -392,7 +398,12 @@ config :codex_sdk, :codex_cli,
             e.value.get("opts").and_then(|o| o.get("depth")),
             Some(&ExValue::Str("2".into()))
         );
-        let art = e.value.get("artifacts").unwrap().get("x86_64-linux").unwrap();
+        let art = e
+            .value
+            .get("artifacts")
+            .unwrap()
+            .get("x86_64-linux")
+            .unwrap();
         assert_eq!(art.get("sha256").and_then(ExValue::as_str), Some("ab"));
     }
 
@@ -406,11 +417,20 @@ config :codex_sdk, :codex_cli,
     #[test]
     fn refuses_what_it_does_not_understand_with_the_line() {
         for (src, needle) in [
-            ("import Config\nconfig :a, :b, x: 1\n", "line 2: unexpected character '1'"),
+            (
+                "import Config\nconfig :a, :b, x: 1\n",
+                "line 2: unexpected character '1'",
+            ),
             ("config :a, :b, x: \"#{y}\"\n", "interpolation"),
-            ("config :a, :b, x: \"open\n", "line 1: string is never closed"),
+            (
+                "config :a, :b, x: \"open\n",
+                "line 1: string is never closed",
+            ),
             ("import Mix\n", "only `import Config`"),
-            ("config a, :b, x: \"1\"", "expected the application as an atom"),
+            (
+                "config a, :b, x: \"1\"",
+                "expected the application as an atom",
+            ),
             ("config :a, :b, x: %{\"k\" \"v\"}", "expected `=>`"),
             ("IO.puts(\"hi\")", "unexpected character '('"),
         ] {

@@ -1,7 +1,7 @@
 //! The hash-locked Python requirements file (`pip-compile --generate-hashes`
 //! output): `name==version \` followed by `--hash=sha256:…` lines.
 
-use anyhow::{bail, Result};
+use anyhow::{Result, bail};
 
 /// One `name==version` requirement with the hashes pip may accept for it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -45,7 +45,9 @@ pub fn parse(src: &str) -> Result<Vec<LockedRequirement>> {
         let mut words = statement.split_whitespace();
         let Some(first) = words.next() else { continue };
         if first.starts_with('-') {
-            bail!("line {start_line}: pip option {first:?} is not allowed in the lock; keep only pinned requirements with hashes");
+            bail!(
+                "line {start_line}: pip option {first:?} is not allowed in the lock; keep only pinned requirements with hashes"
+            );
         }
         let Some((name, version)) = first.split_once("==") else {
             bail!("line {start_line}: {first:?} is not pinned with `==`");
@@ -56,11 +58,15 @@ pub fn parse(src: &str) -> Result<Vec<LockedRequirement>> {
                 Some(h) if h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()) => {
                     hashes.push(h.to_ascii_lowercase())
                 }
-                _ => bail!("line {start_line}: expected `--hash=sha256:<64 hex>` after {first}, found {w:?}"),
+                _ => bail!(
+                    "line {start_line}: expected `--hash=sha256:<64 hex>` after {first}, found {w:?}"
+                ),
             }
         }
         if hashes.is_empty() {
-            bail!("line {start_line}: {first} has no --hash; pip's --require-hashes would refuse it");
+            bail!(
+                "line {start_line}: {first} has no --hash; pip's --require-hashes would refuse it"
+            );
         }
         let name = normalize_name(name.trim());
         if reqs.iter().any(|r| r.name == name) {
@@ -101,12 +107,21 @@ mod tests {
     #[test]
     fn refuses_unpinned_unhashed_and_options() {
         for (src, needle) in [
-            ("foo>=1 --hash=sha256:00\n".to_string(), "line 1: \"foo>=1\" is not pinned"),
+            (
+                "foo>=1 --hash=sha256:00\n".to_string(),
+                "line 1: \"foo>=1\" is not pinned",
+            ),
             ("\nfoo==1\n".to_string(), "line 2: foo==1 has no --hash"),
-            ("foo==1 --hash=sha256:zz\n".to_string(), "expected `--hash=sha256"),
+            (
+                "foo==1 --hash=sha256:zz\n".to_string(),
+                "expected `--hash=sha256",
+            ),
             ("--index-url x\n".to_string(), "pip option"),
             (format!("foo==1 --hash=sha256:{A} \\\n"), "ends inside"),
-            (format!("foo==1 --hash=sha256:{A}\nfoo==2 --hash=sha256:{A}\n"), "listed twice"),
+            (
+                format!("foo==1 --hash=sha256:{A}\nfoo==2 --hash=sha256:{A}\n"),
+                "listed twice",
+            ),
         ] {
             let err = parse(&src).unwrap_err().to_string();
             assert!(err.contains(needle), "{src:?}: {err}");

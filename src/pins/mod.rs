@@ -7,7 +7,7 @@ pub mod lock;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{Context, Result, anyhow, bail};
 use serde::Serialize;
 
 use crate::digest;
@@ -96,7 +96,9 @@ impl Pins {
     fn check_agreement(&self) -> Result<()> {
         let (exs, lock) = (self.native_exs.display(), self.lock.display());
         if self.locked(SDK_PACKAGE).is_none() {
-            bail!("{lock} does not pin the SDK ({SDK_PACKAGE})\nhint: add `{SDK_PACKAGE}==<version>` to config/requirements.in and regenerate the lock");
+            bail!(
+                "{lock} does not pin the SDK ({SDK_PACKAGE})\nhint: add `{SDK_PACKAGE}==<version>` to config/requirements.in and regenerate the lock"
+            );
         }
         let Some(bin) = self.locked(&self.codex.package) else {
             bail!(
@@ -195,12 +197,17 @@ mod tests {
     }
 
     fn lock(bin_version: &str, sha: &str) -> String {
-        format!("openai-codex==1.0 --hash=sha256:{H2}\nopenai-codex-cli-bin=={bin_version} \\\n  --hash=sha256:{sha}\n")
+        format!(
+            "openai-codex==1.0 --hash=sha256:{H2}\nopenai-codex-cli-bin=={bin_version} \\\n  --hash=sha256:{sha}\n"
+        )
     }
 
     fn load(exs_src: &str, lock_src: &str) -> Result<Pins> {
         let dir = tempfile::tempdir().unwrap();
-        let (e, l) = (dir.path().join("native.exs"), dir.path().join("requirements.lock"));
+        let (e, l) = (
+            dir.path().join("native.exs"),
+            dir.path().join("requirements.lock"),
+        );
         std::fs::write(&e, exs_src).unwrap();
         std::fs::write(&l, lock_src).unwrap();
         Pins::load(&e, &l)
@@ -217,21 +224,33 @@ mod tests {
 
     #[test]
     fn version_disagreement_names_both_files() {
-        let err = format!("{:#}", load(&exs("1.2.3", H1), &lock("1.2.4", H1)).unwrap_err());
+        let err = format!(
+            "{:#}",
+            load(&exs("1.2.3", H1), &lock("1.2.4", H1)).unwrap_err()
+        );
         assert!(err.contains("native.exs pins codex 1.2.3"), "{err}");
-        assert!(err.contains("requirements.lock pins openai-codex-cli-bin==1.2.4"), "{err}");
+        assert!(
+            err.contains("requirements.lock pins openai-codex-cli-bin==1.2.4"),
+            "{err}"
+        );
     }
 
     #[test]
     fn hash_disagreement_names_the_platform() {
-        let err = format!("{:#}", load(&exs("1.2.3", H1), &lock("1.2.3", H2)).unwrap_err());
+        let err = format!(
+            "{:#}",
+            load(&exs("1.2.3", H1), &lock("1.2.3", H2)).unwrap_err()
+        );
         assert!(err.contains("x86_64-linux artifact"), "{err}");
         assert!(err.contains(H1), "{err}");
     }
 
     #[test]
     fn malformed_pin_names_file_and_line() {
-        let err = format!("{:#}", load(&exs("1.2.3", "xyz"), &lock("1.2.3", H1)).unwrap_err());
+        let err = format!(
+            "{:#}",
+            load(&exs("1.2.3", "xyz"), &lock("1.2.3", H1)).unwrap_err()
+        );
         assert!(err.contains("native.exs"), "{err}");
         assert!(err.contains("line 2"), "{err}");
         assert!(err.contains("64 hex"), "{err}");

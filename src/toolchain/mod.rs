@@ -8,7 +8,7 @@ mod venv;
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{Context, Result, anyhow, bail};
 
 use crate::pins::Pins;
 
@@ -54,7 +54,10 @@ impl Toolchain {
                 })?;
                 let cache = cache_dir(req)?;
                 let python = venv::provision(pins, &base, &cache, progress)?;
-                let dir = python.parent().and_then(Path::parent).map(Path::to_path_buf);
+                let dir = python
+                    .parent()
+                    .and_then(Path::parent)
+                    .map(Path::to_path_buf);
                 (python, dir)
             }
         };
@@ -102,7 +105,10 @@ impl Toolchain {
                         path.display(),
                         pins.native_exs.display(),
                         pins.codex.version,
-                        venv.as_deref().map(Path::display).map(|d| d.to_string()).unwrap_or_default()
+                        venv.as_deref()
+                            .map(Path::display)
+                            .map(|d| d.to_string())
+                            .unwrap_or_default()
                     );
                 }
                 Component {

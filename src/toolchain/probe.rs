@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{Context, Result, anyhow, bail};
 use serde::Deserialize;
 
 const PROBE: &str = r#"
@@ -75,5 +75,11 @@ pub fn codex_version(codex: &Path) -> Result<String> {
         .nth(1)
         .filter(|_| text.starts_with("codex"))
         .map(str::to_string)
-        .ok_or_else(|| anyhow!("{} --version printed {:?}, not `codex-cli <version>`", codex.display(), text.trim()))
+        .ok_or_else(|| {
+            anyhow!(
+                "{} --version printed {:?}, not `codex-cli <version>`",
+                codex.display(),
+                text.trim()
+            )
+        })
 }

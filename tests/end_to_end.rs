@@ -1,0 +1,236 @@
+//! The user's path: check, harvest, sha256sum, mutate, check and verify again.
+
+use std::process::Command;
+
+use crate::util::{TestProject, repo};
+
+const FIXTURE: &str = "integration/fixtures/python/thread_basic.jsonl";
+
+#[test]
+fn committed_fixtures_are_what_the_pins_produce() {
+    let p = TestProject::new();
+    let run = p.run(&["check"]).expect(0);
+    assert!(
+        run.stdout
+            .contains("matches what the pinned toolchain produces"),
+        "{}",
+        run.all()
+    );
+    assert!(run.stderr.contains("thread_basic"), "{}", run.all());
+}
+
+#[test]
+fn harvest_from_nothing_reproduces_the_committed_tree_byte_for_byte() {
+    let p = TestProject::new();
+    std::fs::remove_dir_all(p.path("integration/fixtures")).unwrap();
+    let run = p.run(&["harvest"]).expect(0);
+    assert!(
+        run.stdout.contains("python/thread_basic.jsonl"),
+        "{}",
+        run.all()
+    );
+    for rel in ["python/thread_basic.jsonl", "SHA256SUMS", "provenance.json"] {
+        let fresh = std::fs::read(p.path(&format!("integration/fixtures/{rel}"))).unwrap();
+        let committed = std::fs::read(repo().join("integration/fixtures").join(rel)).unwrap();
+        assert!(fresh == committed, "{rel} differs from the committed one");
+    }
+    let sums = Command::new("sha256sum")
+        .args(["-c", "--strict", "SHA256SUMS"])
+        .current_dir(p.path("integration/fixtures"))
+        .output()
+        .unwrap();
+    assert!(
+        sums.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sums.stdout)
+    );
+    let again = p.run(&["harvest"]).expect(0);
+    assert!(again.stdout.contains("is unchanged"), "{}", again.all());
+}
+
+#[test]
+fn a_changed_byte_is_found_by_check_and_verify_and_check_writes_nothing() {
+    let p = TestProject::new();
+    let edited = p.read(FIXTURE).replace("Hello from", "Hellp from");
+    p.write(FIXTURE, &edited);
+
+    let check = p.run(&["check"]).expect(1);
+    let out = &check.stdout;
+    assert!(
+        out.contains("changed  python/thread_basic.jsonl (hand-edited"),
+        "{out}"
+    );
+    assert!(out.contains("line 4 (item/started)"), "{out}");
+    assert!(out.contains("params.item.text"), "{out}");
+    assert!(out.contains("committed:   \"Hellp from"), "{out}");
+    assert!(out.contains("regenerated: \"Hello from"), "{out}");
+    assert_eq!(p.read(FIXTURE), edited, "check must not write");
+
+    let json = p.run(&["check", "--format", "json"]).expect(1);
+    let report: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(report["clean"], false);
+    assert_eq!(
+        report["drift"]["changed"][0]["path"],
+        "python/thread_basic.jsonl"
+    );
+    assert_eq!(
+        report["drift"]["hand_edited"][0],
+        "python/thread_basic.jsonl"
+    );
+    assert_eq!(
+        report["drift"]["changed"][0]["differences"][0]["fields"][0]["path"],
+        "params.item.text"
+    );
+
+    let verify = p.run(&["verify"]).expect(1);
+    assert!(
+        verify.stdout.contains(
+            "python/thread_basic.jsonl  changed: its bytes no longer match its manifest entry"
+        ),
+        "{}",
+        verify.all()
+    );
+
+    p.run(&["harvest"]).expect(0);
+    p.run(&["verify"]).expect(0);
+    assert_eq!(
+        p.read(FIXTURE),
+        std::fs::read_to_string(repo().join(FIXTURE)).unwrap()
+    );
+}
+
+#[test]
+fn extra_and_missing_files_are_drift() {
+    let p = TestProject::new();
+    p.write("integration/fixtures/python/stale.jsonl", "{}\n");
+    std::fs::remove_file(p.path("integration/fixtures/provenance.json")).unwrap();
+    let check = p.run(&["check"]).expect(1);
+    assert!(
+        check.stdout.contains("extra    python/stale.jsonl"),
+        "{}",
+        check.all()
+    );
+    assert!(
+        check.stdout.contains("missing  provenance.json"),
+        "{}",
+        check.all()
+    );
+    let verify = p.run(&["verify"]).expect(1);
+    assert!(
+        verify.stdout.contains("provenance.json  missing"),
+        "{}",
+        verify.all()
+    );
+    assert!(
+        verify.stdout.contains("python/stale.jsonl  unlisted"),
+        "{}",
+        verify.all()
+    );
+    let harvest = p.run(&["harvest"]).expect(0);
+    assert!(
+        harvest.stdout.contains("warning: kept python/stale.jsonl"),
+        "{}",
+        harvest.all()
+    );
+    assert!(
+        p.path("integration/fixtures/python/stale.jsonl").exists(),
+        "harvest deletes nothing"
+    );
+}
+
+#[test]
+fn output_dir_receives_the_tree_and_the_project_is_untouched() {
+    let p = TestProject::new();
+    let out = tempfile::tempdir().unwrap();
+    let target = out.path().join("tree");
+    let before = p.read(FIXTURE);
+    p.run(&["harvest", "--output", target.to_str().unwrap()])
+        .expect(0);
+    assert_eq!(
+        std::fs::read_to_string(target.join("python/thread_basic.jsonl")).unwrap(),
+        before
+    );
+    assert!(target.join("SHA256SUMS").exists());
+    p.run(&["verify", "--output", target.to_str().unwrap()])
+        .expect(0);
+}
+
+#[test]
+fn verify_needs_no_toolchain() {
+    let p = TestProject::new();
+    let mut cmd = p.command(&["verify"]);
+    cmd.env("PATH", "/nonexistent");
+    let run = crate::util::run(cmd).expect(0);
+    assert!(run.stdout.contains("matches SHA256SUMS"), "{}", run.all());
+}
+
+#[test]
+fn every_fixture_line_decodes_with_the_sdks_typed_models() {
+    let p = TestProject::new();
+    let doctor = p.run(&["doctor", "--format", "json"]).expect(0);
+    let report: serde_json::Value = serde_json::from_str(&doctor.stdout).unwrap();
+    let python = report["python"]["path"].as_str().unwrap();
+    let script = r#"
+import json, pathlib, sys
+from openai_codex.generated.notification_registry import NOTIFICATION_MODELS
+checked = 0
+for path in sorted(pathlib.Path(sys.argv[1]).rglob("*.jsonl")):
+    for n, line in enumerate(path.read_text().splitlines(), 1):
+        event = json.loads(line)
+        model = NOTIFICATION_MODELS.get(event["method"])
+        if model is None:
+            sys.exit(f"{path}:{n}: no typed model for {event['method']}")
+        model.model_validate(event["params"])
+        checked += 1
+print(checked)
+"#;
+    let out = Command::new(python)
+        .args(["-c", script])
+        .arg(repo().join("integration/fixtures"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let checked: usize = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
+    assert!(checked >= 7, "only {checked} events checked");
+}
+
+#[test]
+fn help_documents_commands_and_exit_codes() {
+    let p = TestProject::new();
+    let help = p.run(&["--help"]).expect(0);
+    for needle in [
+        "harvest",
+        "check",
+        "verify",
+        "list",
+        "doctor",
+        "Exit codes:",
+        "4  scenario failure",
+        "Examples:",
+    ] {
+        assert!(help.stdout.contains(needle), "{needle}: {}", help.stdout);
+    }
+    let usage = p.run(&["check", "--no-such-flag"]).expect(2);
+    assert!(usage.stderr.contains("--no-such-flag"), "{}", usage.all());
+}
+
+#[test]
+fn list_shows_the_catalogue() {
+    let p = TestProject::new();
+    let list = p.run(&["list"]).expect(0);
+    assert!(
+        list.stdout
+            .contains("thread_basic  One turn, one assistant message."),
+        "{}",
+        list.all()
+    );
+    assert!(
+        list.stdout.contains("    python/thread_basic.jsonl"),
+        "{}",
+        list.all()
+    );
+}

@@ -1,0 +1,209 @@
+//! Unhappy paths: each fails with the documented exit code, names what
+//! failed, and leaves the fixtures exactly as they were.
+
+use crate::util::{TestProject, run};
+
+const BASIC_MODULE: &str = "from ._record import open_codex, stream, write_jsonl\n\n\ndef record(output_path, *, codex_path, model, **_):\n    with open_codex(codex_path) as codex:\n        thread = codex.thread_start(model=model, ephemeral=True)\n        events = stream(thread.turn(\"hi\"))\n    write_jsonl(output_path, events)\n";
+const ONE_MESSAGE: &str = r#"{"replies": [{"kind": "message", "text": "hello"}]}"#;
+
+fn snapshot(p: &TestProject) -> Vec<(String, Vec<u8>)> {
+    let mut files = Vec::new();
+    for e in walk(&p.path("integration/fixtures")) {
+        files.push((e.display().to_string(), std::fs::read(&e).unwrap()));
+    }
+    files.sort();
+    files
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let path = e.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+/// Runs `harvest` on the whole catalogue, expects `code`, checks nothing
+/// under the fixtures changed, and returns the output.
+fn harvest_fails(p: &TestProject, code: i32) -> String {
+    let before = snapshot(p);
+    let run = p.run(&["harvest"]).expect(code);
+    assert_eq!(snapshot(p), before, "a failed harvest changed the fixtures");
+    run.all()
+}
+
+#[test]
+fn a_scenario_that_raises_fails_with_its_traceback() {
+    let p = TestProject::new();
+    p.add_scenario(
+        "boom",
+        "def record(output_path, **_):\n    raise RuntimeError('the scenario broke')\n",
+        r#"{"replies": []}"#,
+        "",
+    );
+    let out = harvest_fails(&p, 4);
+    assert!(out.contains("scenario boom failed"), "{out}");
+    assert!(out.contains("RuntimeError: the scenario broke"), "{out}");
+    assert!(
+        out.contains("thread_basic                     ok"),
+        "the other scenarios still run: {out}"
+    );
+    assert!(
+        out.contains("its scratch dir is kept for debugging"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_hanging_scenario_is_killed_at_its_timeout() {
+    let p = TestProject::new();
+    p.add_scenario(
+        "hang",
+        "import time\n\n\ndef record(output_path, **_):\n    time.sleep(600)\n",
+        r#"{"replies": []}"#,
+        "timeout_secs = 2",
+    );
+    let out = harvest_fails(&p, 4);
+    assert!(out.contains("scenario hang failed"), "{out}");
+    assert!(
+        out.contains("timed out after 2 s; its process group was killed"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_non_json_line_names_scenario_file_and_line() {
+    let p = TestProject::new();
+    p.add_scenario(
+        "noisy",
+        &format!("{BASIC_MODULE}    with open(output_path, 'a') as f:\n        f.write('debug: done\\n')\n"),
+        ONE_MESSAGE,
+        "",
+    );
+    let out = harvest_fails(&p, 4);
+    assert!(out.contains("scenario noisy failed"), "{out}");
+    assert!(out.contains("output python/noisy.jsonl"), "{out}");
+    assert!(out.contains("line 8: not JSON"), "{out}");
+    assert!(out.contains("\"debug: done\""), "{out}");
+}
+
+#[test]
+fn a_secret_in_output_is_refused_without_echoing_it() {
+    let p = TestProject::new();
+    let key = "sk-proj-AbCdEfGhIjKlMnOpQrStUvWx0123";
+    p.add_scenario(
+        "leaky",
+        BASIC_MODULE,
+        &format!(r#"{{"replies": [{{"kind": "message", "text": "your key is {key}"}}]}}"#),
+        "",
+    );
+    let out = harvest_fails(&p, 4);
+    assert!(out.contains("scenario leaky failed"), "{out}");
+    assert!(
+        out.contains("output python/leaky.jsonl line 4: contains an OpenAI API key"),
+        "{out}"
+    );
+    assert!(!out.contains(key), "the secret was echoed: {out}");
+    assert!(!p.path("integration/fixtures/python/leaky.jsonl").exists());
+}
+
+#[test]
+fn a_model_request_beyond_the_script_fails_the_scenario() {
+    let p = TestProject::new();
+    p.add_scenario("short_script", BASIC_MODULE, r#"{"replies": []}"#, "");
+    let out = harvest_fails(&p, 4);
+    assert!(out.contains("scenario short_script failed"), "{out}");
+    assert!(
+        out.contains("more than integration/scripts/short_script.json has replies for"),
+        "{out}"
+    );
+}
+
+#[test]
+fn an_output_outside_the_fixtures_tree_is_a_config_error() {
+    let p = TestProject::new();
+    let mut config = p.read("config/harvest.toml");
+    config = config.replace(
+        "outputs = [\"python/thread_basic.jsonl\"]",
+        "outputs = [\"../../escape.jsonl\"]",
+    );
+    p.write("config/harvest.toml", &config);
+    let out = harvest_fails(&p, 2);
+    assert!(out.contains("config/harvest.toml"), "{out}");
+    assert!(
+        out.contains("\"../../escape.jsonl\" is outside the fixtures tree"),
+        "{out}"
+    );
+}
+
+#[test]
+fn config_errors_name_the_file_and_what_to_do() {
+    let p = TestProject::new();
+    let unknown = p.run(&["check", "--scenario", "nope"]).expect(2);
+    assert!(
+        unknown.stderr.contains("no scenario named \"nope\""),
+        "{}",
+        unknown.all()
+    );
+    assert!(
+        unknown.stderr.contains("hint: `codex-harvest list`"),
+        "{}",
+        unknown.all()
+    );
+
+    p.add_scenario("no_module", "", ONE_MESSAGE, "");
+    std::fs::remove_file(p.path("integration/harvest_scenarios/no_module.py")).unwrap();
+    let missing = p.run(&["check", "--scenario", "no_module"]).expect(2);
+    assert!(
+        missing
+            .stderr
+            .contains("integration/harvest_scenarios/no_module.py is missing"),
+        "{}",
+        missing.all()
+    );
+
+    p.write("integration/harvest_scenarios/no_module.py", BASIC_MODULE);
+    p.write(
+        "integration/scripts/no_module.json",
+        r#"{"replies": [{"kind": "mesage"}]}"#,
+    );
+    let script = p.run(&["check", "--scenario", "no_module"]).expect(2);
+    assert!(script.stderr.contains("no_module.json"), "{}", script.all());
+    assert!(
+        script
+            .stderr
+            .contains("replies[0]: unknown kind \"mesage\""),
+        "{}",
+        script.all()
+    );
+
+    let elsewhere = tempfile::tempdir().unwrap();
+    let not_a_project = p
+        .run(&["--root", elsewhere.path().to_str().unwrap(), "check"])
+        .expect(2);
+    assert!(
+        not_a_project
+            .stderr
+            .contains("is not a codex-harvest project"),
+        "{}",
+        not_a_project.all()
+    );
+}
+
+#[test]
+fn harvest_refuses_to_write_in_ci() {
+    let p = TestProject::new();
+    let mut cmd = p.command(&["harvest"]);
+    cmd.env("CI", "true");
+    let out = run(cmd).expect(2);
+    assert!(
+        out.stderr.contains("CI=true: harvest never writes in CI"),
+        "{}",
+        out.all()
+    );
+}

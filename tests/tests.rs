@@ -1,0 +1,9 @@
+//! Integration tests: the real `codex-harvest` binary, the real Python SDK and
+//! the real codex binary from the pinned packages, in temp copies of the
+//! project with a cleaned environment.
+
+mod util;
+
+mod end_to_end;
+mod failures;
+mod toolchain;

@@ -1,0 +1,197 @@
+//! Pins and toolchain: agreement, provisioning failures, unpinned overrides.
+
+use std::process::Command;
+
+use crate::util::{TestProject, run};
+
+#[test]
+fn doctor_reports_the_pinned_toolchain() {
+    let p = TestProject::new();
+    let out = p.run(&["doctor"]).expect(0);
+    assert!(
+        out.stdout.contains("python-sdk  openai-codex 0.163.0"),
+        "{}",
+        out.all()
+    );
+    assert!(out.stdout.contains("codex       0.163.0"), "{}", out.all());
+    assert_eq!(out.stdout.matches("[pinned]").count(), 2, "{}", out.all());
+}
+
+#[test]
+fn pins_print_as_json_from_native_exs() {
+    let p = TestProject::new();
+    let out = p.run(&["pins", "--format", "json"]).expect(0);
+    let pins: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(pins["codex"]["version"], "0.163.0");
+    assert_eq!(pins["codex"]["artifacts"].as_object().unwrap().len(), 4);
+    assert!(
+        p.read("config/native.exs").contains(
+            pins["codex"]["artifacts"]["x86_64-linux"]["sha256"]
+                .as_str()
+                .unwrap()
+        )
+    );
+}
+
+#[test]
+fn disagreeing_pins_are_refused_naming_both_files() {
+    let p = TestProject::new();
+    let lock = p.read("config/requirements.lock").replace(
+        "openai-codex-cli-bin==0.163.0",
+        "openai-codex-cli-bin==0.162.0",
+    );
+    p.write("config/requirements.lock", &lock);
+    let out = p.run(&["check"]).expect(2);
+    assert!(
+        out.stderr.contains("native.exs pins codex 0.163.0"),
+        "{}",
+        out.all()
+    );
+    assert!(
+        out.stderr
+            .contains("requirements.lock pins openai-codex-cli-bin==0.162.0"),
+        "{}",
+        out.all()
+    );
+}
+
+#[test]
+fn a_hash_mismatch_in_the_lock_stops_provisioning() {
+    let p = TestProject::new();
+    let lock = p.read("config/requirements.lock");
+    let start = lock.find("packaging==").unwrap();
+    let end = start + lock[start..].find("# via").unwrap();
+    let broken = lock[start..end]
+        .lines()
+        .map(|l| match l.find("sha256:") {
+            Some(i) => format!(
+                "{}sha256:{}{}",
+                &l[..i],
+                "0".repeat(64),
+                if l.ends_with('\\') { " \\" } else { "" }
+            ),
+            None => l.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    p.write(
+        "config/requirements.lock",
+        &format!("{}{broken}\n    {}", &lock[..start], &lock[end..]),
+    );
+    let cache = tempfile::tempdir().unwrap();
+    let mut cmd = p.command(&["check"]);
+    cmd.env("CODEX_HARVEST_CACHE", cache.path());
+    let out = run(cmd).expect(3);
+    assert!(
+        out.stderr
+            .contains("the pinned Python packages could not be installed"),
+        "{}",
+        out.all()
+    );
+    assert!(out.stderr.to_lowercase().contains("hash"), "{}", out.all());
+}
+
+#[test]
+fn a_missing_python_is_a_toolchain_error() {
+    let p = TestProject::new();
+    let mut cmd = p.command(&["check"]);
+    cmd.env("PATH", "/nonexistent");
+    let out = run(cmd).expect(3);
+    assert!(
+        out.stderr.contains("python3 not found on PATH"),
+        "{}",
+        out.all()
+    );
+    assert!(out.stderr.contains("hint: install Python"), "{}", out.all());
+}
+
+#[test]
+fn a_python_without_the_sdk_is_a_toolchain_error() {
+    let p = TestProject::new();
+    let bare = tempfile::tempdir().unwrap();
+    let venv = bare.path().join("venv");
+    let made = Command::new("python3")
+        .args(["-m", "venv", "--without-pip"])
+        .arg(&venv)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let out = p
+        .run(&[
+            "check",
+            "--python",
+            venv.join("bin/python").to_str().unwrap(),
+        ])
+        .expect(3);
+    assert!(
+        out.stderr
+            .contains("the Python SDK (openai_codex) is not importable"),
+        "{}",
+        out.all()
+    );
+    assert!(out.stderr.contains("ModuleNotFoundError"), "{}", out.all());
+}
+
+/// An SDK checkout or another codex binary runs, and provenance says unpinned.
+#[test]
+fn overrides_are_recorded_as_unpinned() {
+    let p = TestProject::new();
+    let doctor = p.run(&["doctor", "--format", "json"]).expect(0);
+    let report: serde_json::Value = serde_json::from_str(&doctor.stdout).unwrap();
+    let sdk_dir = std::path::PathBuf::from(report["python_sdk"]["path"].as_str().unwrap());
+    let checkout = tempfile::tempdir().unwrap();
+    let status = Command::new("cp")
+        .arg("-r")
+        .arg(&sdk_dir)
+        .arg(checkout.path().join("src"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    std::fs::rename(
+        checkout.path().join("src"),
+        checkout.path().join("openai_codex"),
+    )
+    .unwrap();
+    std::fs::create_dir(checkout.path().join("src")).unwrap();
+    std::fs::rename(
+        checkout.path().join("openai_codex"),
+        checkout.path().join("src/openai_codex"),
+    )
+    .unwrap();
+
+    let sdk = p
+        .run(&["check", "--python-sdk", checkout.path().to_str().unwrap()])
+        .expect(1);
+    assert!(
+        sdk.stdout.contains("changed  provenance.json"),
+        "{}",
+        sdk.all()
+    );
+    assert!(
+        sdk.stdout
+            .contains("scenarios.thread_basic.toolchain.python-sdk.pinned"),
+        "{}",
+        sdk.all()
+    );
+    assert!(
+        !sdk.stdout.contains("python/thread_basic.jsonl"),
+        "the events are the same: {}",
+        sdk.all()
+    );
+
+    let codex = report["codex"]["path"].as_str().unwrap();
+    let bin = p.run(&["check", "--codex-path", codex]).expect(1);
+    assert!(
+        bin.stdout
+            .contains("scenarios.thread_basic.toolchain.codex.pinned"),
+        "{}",
+        bin.all()
+    );
+
+    let bad = p.run(&["check", "--python-sdk", "/nonexistent"]).expect(3);
+    assert!(
+        bad.stderr.contains("is not an SDK checkout"),
+        "{}",
+        bad.all()
+    );
+}

@@ -1,0 +1,133 @@
+//! A temp copy of the project and a command helper that asserts exit codes.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The repository this test binary was built from.
+pub fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The venv cache shared by every test (and the developer), so the pinned
+/// toolchain is provisioned once; concurrent runs serialise on a lock.
+pub fn shared_cache() -> PathBuf {
+    if let Some(dir) = std::env::var_os("CODEX_HARVEST_CACHE") {
+        return PathBuf::from(dir);
+    }
+    let home = std::env::var_os("HOME").expect("HOME is set");
+    PathBuf::from(home).join(".cache/codex-harvest")
+}
+
+/// A temp copy of `config/` and `integration/`.
+pub struct TestProject {
+    dir: tempfile::TempDir,
+}
+
+/// What a run printed and how it exited.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn expect(self, code: i32) -> Run {
+        assert_eq!(
+            self.code, code,
+            "expected exit {code}, got {}\n--- stdout\n{}\n--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        );
+        self
+    }
+
+    /// stdout and stderr together.
+    pub fn all(&self) -> String {
+        format!("{}{}", self.stdout, self.stderr)
+    }
+}
+
+impl TestProject {
+    pub fn new() -> TestProject {
+        let dir = tempfile::tempdir().unwrap();
+        for sub in ["config", "integration"] {
+            copy_dir(&repo().join(sub), &dir.path().join(sub));
+        }
+        TestProject { dir }
+    }
+
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    pub fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.path(rel)).unwrap()
+    }
+
+    pub fn write(&self, rel: &str, contents: &str) {
+        let p = self.path(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, contents).unwrap();
+    }
+
+    /// Adds a scenario: its module body, its model script and a config entry.
+    pub fn add_scenario(&self, name: &str, module: &str, script: &str, extra_config: &str) {
+        self.write(&format!("integration/harvest_scenarios/{name}.py"), module);
+        self.write(&format!("integration/scripts/{name}.json"), script);
+        let mut config = self.read("config/harvest.toml");
+        config.push_str(&format!(
+            "\n[[scenario]]\nname = \"{name}\"\nabout = \"test scenario\"\noutputs = [\"python/{name}.jsonl\"]\n{extra_config}\n"
+        ));
+        self.write("config/harvest.toml", &config);
+    }
+
+    /// A command for the binary with a clean environment, in the project root.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_codex-harvest"));
+        cmd.args(args)
+            .current_dir(self.root())
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", std::env::var("HOME").unwrap_or_default())
+            .env("CODEX_HARVEST_CACHE", shared_cache());
+        cmd
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        run(self.command(args))
+    }
+}
+
+pub fn run(mut cmd: Command) -> Run {
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = cmd.output().expect("the binary runs");
+    Run {
+        code: status.code().expect("exited, not killed"),
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name();
+        if name == "__pycache__" {
+            continue;
+        }
+        let target = to.join(&name);
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
