@@ -68,6 +68,9 @@ pub struct Scenario {
     pub outputs: Vec<FixturePath>,
     pub kwargs: Map<String, Value>,
     pub timeout: Duration,
+    /// Settings laid over the scripted model's provider entry in codex's
+    /// config (e.g. `request_max_retries` for the error scenarios).
+    pub model_provider: toml::Table,
 }
 
 #[derive(Debug, Clone)]
@@ -101,6 +104,8 @@ struct RawScenario {
     #[serde(default)]
     kwargs: toml::Table,
     timeout_secs: Option<u64>,
+    #[serde(default)]
+    model_provider: toml::Table,
 }
 
 impl HarvestConfig {
@@ -163,6 +168,7 @@ impl HarvestConfig {
                 outputs,
                 kwargs,
                 timeout: Duration::from_secs(timeout),
+                model_provider: s.model_provider,
             });
         }
         Ok(HarvestConfig {

@@ -105,6 +105,10 @@ pub fn inputs(session: &Session, s: &Scenario) -> Result<BTreeMap<String, String
             "kwargs".into(),
             digest::sha256_hex(Value::Object(kwargs).to_string().as_bytes()),
         ),
+        (
+            "model_provider".into(),
+            digest::sha256_hex(Value::from(serde_json::to_value(&s.model_provider)?).to_string().as_bytes()),
+        ),
         ("rules".into(), digest::sha256_hex(&rules)),
         ("pins".into(), session.pins.digest.clone()),
     ]))
@@ -204,7 +208,11 @@ fn run_one(session: &Session, s: &Scenario) -> Result<Tree> {
     let script = Script::load(&script_path)?;
     let scratch = Scratch::new()?;
     let model = ScriptedModel::start(script)?;
-    let result = codex_home::write(&scratch.path("codex-home"), &model.base_url())
+    let result = codex_home::write(
+        &scratch.path("codex-home"),
+        &model.base_url(),
+        &s.model_provider,
+    )
         .and_then(|_| run_process(session, s, &scratch));
     let transcript = model.finish();
     let logged = std::fs::write(scratch.path("requests.jsonl"), transcript.to_jsonl());

@@ -11,13 +11,11 @@ pub const API_KEY_VAR: &str = "CODEX_HARVEST_API_KEY";
 pub const API_KEY: &str = "harvest-scripted-model-key";
 
 /// Writes `config.toml` into `codex_home` so codex talks to `base_url` only,
-/// with no retries of its own unless a scenario's config asks.
-pub fn write(codex_home: &Path, base_url: &str) -> Result<()> {
-    let config = format!(
-        r#"# Written by codex-harvest: codex talks to the scripted model only.
-model_provider = "harvest"
-
-[model_providers.harvest]
+/// with no retries of its own unless `overrides` (the scenario's
+/// `model_provider` table) asks.
+pub fn write(codex_home: &Path, base_url: &str, overrides: &toml::Table) -> Result<()> {
+    let mut provider: toml::Table = toml::from_str(&format!(
+        r#"
 name = "harvest scripted model"
 base_url = "{base_url}"
 wire_api = "responses"
@@ -25,7 +23,40 @@ env_key = "{API_KEY_VAR}"
 request_max_retries = 0
 stream_max_retries = 0
 "#
+    ))
+    .expect("the provider template is TOML");
+    provider.extend(overrides.clone());
+    let mut doc = toml::Table::new();
+    doc.insert("model_provider".into(), "harvest".into());
+    doc.insert(
+        "model_providers".into(),
+        toml::Value::Table(toml::Table::from_iter([("harvest".to_string(), provider.into())])),
+    );
+    let config = format!(
+        "# Written by codex-harvest: codex talks to the scripted model only.\n{}",
+        toml::to_string(&doc).context("rendering config.toml")?
     );
     let path = codex_home.join("config.toml");
     std::fs::write(&path, config).with_context(|| format!("writing {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn points_codex_at_the_model_and_lays_overrides_over_the_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let overrides: toml::Table = toml::from_str("request_max_retries = 2").unwrap();
+        write(dir.path(), "http://127.0.0.1:9/v1", &overrides).unwrap();
+        let written: toml::Table =
+            toml::from_str(&std::fs::read_to_string(dir.path().join("config.toml")).unwrap())
+                .unwrap();
+        let provider = &written["model_providers"]["harvest"];
+        assert_eq!(written["model_provider"].as_str(), Some("harvest"));
+        assert_eq!(provider["base_url"].as_str(), Some("http://127.0.0.1:9/v1"));
+        assert_eq!(provider["request_max_retries"].as_integer(), Some(2));
+        assert_eq!(provider["stream_max_retries"].as_integer(), Some(0));
+        assert_eq!(provider["env_key"].as_str(), Some(API_KEY_VAR));
+    }
 }

@@ -1,0 +1,3 @@
+"""Sandbox approval, declineed: see _approval.py."""
+
+from ._approval import record  # noqa: F401

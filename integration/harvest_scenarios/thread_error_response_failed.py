@@ -1,0 +1,3 @@
+"""Error path (response_failed): see _failing_turn.py; the model script decides how it fails."""
+
+from ._failing_turn import record  # noqa: F401

@@ -1,0 +1,3 @@
+"""Error path (retry_exhausted): see _failing_turn.py; the model script decides how it fails."""
+
+from ._failing_turn import record  # noqa: F401
