@@ -8,10 +8,14 @@ use std::process::ExitCode;
 use anyhow::{Context, anyhow};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::compare::{self, Difference, DifferenceKind, Drift};
+use std::collections::BTreeMap;
+
+use crate::checklist;
+use crate::compare::{self, Drift};
 use crate::config::HarvestConfig;
 use crate::harvest::{self, Session};
-use crate::manifest::{Mismatch, Sha256Sums};
+use crate::inputs;
+use crate::manifest::{Mismatch, Provenance, Sha256Sums};
 use crate::pins::{self, Pins};
 use crate::project::Project;
 use crate::toolchain::{self, Toolchain};
@@ -92,9 +96,14 @@ enum Command {
     Harvest,
     /// Regenerate in a temp dir and compare with the committed fixtures
     #[command(
-        long_about = "Regenerates the selected scenarios in temp dirs and compares the result with the committed fixtures: changed (down to the event line and JSON field), missing, extra and hand-edited files. Never writes under the project root. Exit 1 on any drift."
+        long_about = "Regenerates the selected scenarios in temp dirs and compares the result with the committed fixtures: changed (down to the event line and JSON field), missing, extra and hand-edited files, and an out-of-date docs/python-parity-checklist.md. Never writes under the project root. Exit 1 on any drift."
     )]
-    Check,
+    Check {
+        /// Run each scenario N times; exit 4 where the runs differ
+        #[arg(long, value_name = "N", default_value_t = 1,
+              value_parser = clap::value_parser!(u32).range(1..=20))]
+        repeat: u32,
+    },
     /// Check the committed fixtures against SHA256SUMS only
     Verify,
     /// List the scenarios and their declared outputs
@@ -212,7 +221,7 @@ pub fn run(cli: Cli) -> Result<Exit, Failure> {
     let g = &cli.global;
     match cli.command {
         Command::Harvest => harvest_cmd(g),
-        Command::Check => check_cmd(g),
+        Command::Check { repeat } => check_cmd(g, repeat as usize),
         Command::Verify => verify_cmd(g),
         Command::List => list_cmd(g),
         Command::Doctor => doctor_cmd(g),
@@ -221,7 +230,11 @@ pub fn run(cli: Cli) -> Result<Exit, Failure> {
 }
 
 /// Loads everything and regenerates the selected scenarios.
-fn regenerate(g: &Global, loaded: &Loaded) -> Result<(harvest::Generated, bool), Failure> {
+fn regenerate(
+    g: &Global,
+    loaded: &Loaded,
+    repeat: usize,
+) -> Result<(harvest::Generated, bool), Failure> {
     let selected = loaded.config.select(&g.scenarios).or_exit(Exit::Usage)?;
     harvest::check_inputs(&loaded.project, &selected).or_exit(Exit::Usage)?;
     let toolchain = g.toolchain(&loaded.pins)?;
@@ -232,13 +245,18 @@ fn regenerate(g: &Global, loaded: &Loaded) -> Result<(harvest::Generated, bool),
         toolchain: &toolchain,
         progress: &progress,
     };
+    let times = if repeat > 1 {
+        format!(", {repeat} times each")
+    } else {
+        String::new()
+    };
     progress(&format!(
-        "running {} scenario(s) with codex {} and openai-codex {}",
+        "running {} scenario(s) with codex {} and openai-codex {}{times}",
         selected.len(),
         toolchain.codex.version,
         toolchain.sdk.version
     ));
-    let generated = harvest::regenerate(&session, &selected).or_exit(Exit::Scenario)?;
+    let generated = harvest::regenerate(&session, &selected, repeat).or_exit(Exit::Scenario)?;
     Ok((generated, g.scenarios.is_empty()))
 }
 
@@ -252,11 +270,19 @@ fn harvest_cmd(g: &Global) -> Result<Exit, Failure> {
     let loaded = g.load()?;
     let dir = g.fixtures_dir(&loaded.project);
     let committed = tree::read(&dir).or_exit(Exit::Usage)?;
-    let (generated, full) = regenerate(g, &loaded)?;
+    let (generated, full) = regenerate(g, &loaded, 1)?;
     let new_tree = harvest::assemble(&committed, &generated, full).or_exit(Exit::Usage)?;
     let written = tree::write_changed(&dir, &new_tree, &committed)
         .with_context(|| format!("writing the fixtures under {}", dir.display()))
         .or_exit(Exit::Usage)?;
+    if g.output.is_none() {
+        let path = loaded.project.checklist();
+        let text = checklist_for(&loaded, &new_tree)?;
+        if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
+            tree::write_atomic(&path, text.as_bytes()).or_exit(Exit::Usage)?;
+            println!("harvest: wrote {}", loaded.project.display(&path));
+        }
+    }
     let shown = loaded.project.display(&dir);
     if written.is_empty() {
         println!("harvest: {shown} is unchanged");
@@ -281,14 +307,24 @@ fn harvest_cmd(g: &Global) -> Result<Exit, Failure> {
     Ok(Exit::Clean)
 }
 
-fn check_cmd(g: &Global) -> Result<Exit, Failure> {
+fn check_cmd(g: &Global, repeat: usize) -> Result<Exit, Failure> {
     let loaded = g.load()?;
     let dir = g.fixtures_dir(&loaded.project);
     let committed = tree::read(&dir).or_exit(Exit::Usage)?;
-    let (generated, full) = regenerate(g, &loaded)?;
+    let (generated, full) = regenerate(g, &loaded, repeat)?;
     let base = if full { Tree::new() } else { committed.clone() };
     let expected = harvest::assemble(&base, &generated, full).or_exit(Exit::Usage)?;
-    let drift = compare::compare(&expected, &committed);
+    let mut drift = compare::compare(&expected, &committed);
+    if g.output.is_none() {
+        let path = loaded.project.checklist();
+        let rel = loaded.project.display(&path);
+        let want = checklist_for(&loaded, &expected)?;
+        let have = std::fs::read(&path).ok();
+        let mut ours = Tree::new();
+        ours.insert(rel.clone(), want.into_bytes());
+        let theirs: Tree = have.map(|h| (rel, h)).into_iter().collect();
+        drift.merge(compare::compare(&ours, &theirs));
+    }
     let shown = loaded.project.display(&dir);
     match g.format {
         Format::Json => print_json(&serde_json::json!({"clean": drift.is_clean(), "drift": drift})),
@@ -299,6 +335,20 @@ fn check_cmd(g: &Global) -> Result<Exit, Failure> {
     } else {
         Exit::Drift
     })
+}
+
+/// The checklist for `fixtures` with today's inputs.
+fn checklist_for(loaded: &Loaded, fixtures: &Tree) -> Result<String, Failure> {
+    let provenance = Provenance::from_tree(fixtures)
+        .or_exit(Exit::Usage)?
+        .unwrap_or_default();
+    let mut current = BTreeMap::new();
+    for s in &loaded.config.scenarios {
+        let digests = inputs::digests(&loaded.project, &loaded.config, &loaded.pins.digest, s)
+            .or_exit(Exit::Usage)?;
+        current.insert(s.name.clone(), digests);
+    }
+    Ok(checklist::render(&loaded.config, &provenance, &current))
 }
 
 fn verify_cmd(g: &Global) -> Result<Exit, Failure> {
@@ -471,7 +521,7 @@ fn print_drift(drift: &Drift, shown: &str) {
         };
         println!("changed  {}{edited}", f.path);
         for d in &f.differences {
-            print_difference(d);
+            print!("{d}");
         }
         if f.more > 0 {
             println!("  … and {} more difference(s)", f.more);
@@ -493,37 +543,6 @@ fn print_drift(drift: &Drift, shown: &str) {
     println!(
         "hint: if this change is expected, run `codex-harvest harvest` and review `git diff {shown}`"
     );
-}
-
-fn print_difference(d: &Difference) {
-    let place = match (d.line, &d.event) {
-        (Some(l), Some(e)) => format!("line {l} ({e})"),
-        (Some(l), None) => format!("line {l}"),
-        (None, _) => "document".to_string(),
-    };
-    let kind = match d.kind {
-        DifferenceKind::Changed => "",
-        DifferenceKind::Missing => " only in the regenerated file",
-        DifferenceKind::Extra => " only in the committed file",
-    };
-    println!("  {place}{kind}");
-    for f in &d.fields {
-        let show = |v: &Option<serde_json::Value>| {
-            v.as_ref().map_or("(absent)".to_string(), |v| v.to_string())
-        };
-        let path = if f.path.is_empty() {
-            "(the whole value)"
-        } else {
-            &f.path
-        };
-        println!("    {path}");
-        println!("      committed:   {}", show(&f.committed));
-        println!("      regenerated: {}", show(&f.regenerated));
-    }
-    if let Some(t) = &d.text {
-        let short: String = t.chars().take(200).collect();
-        println!("    {short}");
-    }
 }
 
 #[cfg(test)]

@@ -111,6 +111,49 @@ pub fn hand_edited(committed: &Tree) -> Vec<String> {
     }
 }
 
+impl std::fmt::Display for Difference {
+    /// `  line 4 (item/started)` then each field with both values, indented.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let place = match (self.line, &self.event) {
+            (Some(l), Some(e)) => format!("line {l} ({e})"),
+            (Some(l), None) => format!("line {l}"),
+            (None, _) => "document".to_string(),
+        };
+        let kind = match self.kind {
+            DifferenceKind::Changed => "",
+            DifferenceKind::Missing => " only in the regenerated file",
+            DifferenceKind::Extra => " only in the committed file",
+        };
+        writeln!(f, "  {place}{kind}")?;
+        let show = |v: &Option<Value>| v.as_ref().map_or("(absent)".to_string(), Value::to_string);
+        for c in &self.fields {
+            let path = if c.path.is_empty() {
+                "(the whole value)"
+            } else {
+                &c.path
+            };
+            writeln!(f, "    {path}")?;
+            writeln!(f, "      committed:   {}", show(&c.committed))?;
+            writeln!(f, "      regenerated: {}", show(&c.regenerated))?;
+        }
+        if let Some(t) = &self.text {
+            let short: String = t.chars().take(200).collect();
+            writeln!(f, "    {short}")?;
+        }
+        Ok(())
+    }
+}
+
+impl Drift {
+    /// Adds another comparison's findings (e.g. a file outside the tree).
+    pub fn merge(&mut self, other: Drift) {
+        self.changed.extend(other.changed);
+        self.missing.extend(other.missing);
+        self.extra.extend(other.extra);
+        self.hand_edited.extend(other.hand_edited);
+    }
+}
+
 fn file_drift(path: &str, old: &[u8], new: &[u8]) -> FileDrift {
     let (old_text, new_text) = (String::from_utf8_lossy(old), String::from_utf8_lossy(new));
     let mut differences = if path.ends_with(".json") {

@@ -3,14 +3,15 @@
 //! and assemble the fixtures tree with its manifest and provenance.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, Result, anyhow, bail};
 use serde_json::Value;
 
+use crate::compare;
 use crate::config::{HarvestConfig, MANIFEST_FILE, PROVENANCE_FILE, Scenario};
-use crate::digest;
+use crate::inputs;
 use crate::manifest::{ComponentRecord, Provenance, ScenarioRecord, Sha256Sums};
 use crate::model::{Script, ScriptedModel, Transcript, codex_home};
 use crate::normalize::{Locations, Normalizer};
@@ -42,7 +43,7 @@ pub struct Generated {
 pub fn check_inputs(project: &Project, scenarios: &[&Scenario]) -> Result<()> {
     for s in scenarios {
         for (path, what) in [
-            (module_path(project, &s.name), "module"),
+            (project.scenario_module(&s.name), "module"),
             (project.model_script(&s.name), "model script"),
         ] {
             if !path.is_file() {
@@ -58,70 +59,15 @@ pub fn check_inputs(project: &Project, scenarios: &[&Scenario]) -> Result<()> {
     Ok(())
 }
 
-fn module_path(project: &Project, name: &str) -> PathBuf {
-    project.scenarios_dir().join(format!("{name}.py"))
-}
-
-/// Per-input digests of a scenario, as recorded in the provenance.
-pub fn inputs(session: &Session, s: &Scenario) -> Result<BTreeMap<String, String>> {
-    let project = session.project;
-    let file = |p: &Path| -> Result<String> {
-        Ok(digest::sha256_hex(
-            &std::fs::read(p).with_context(|| format!("reading {}", p.display()))?,
-        ))
-    };
-    let mut support = Vec::new();
-    for entry in std::fs::read_dir(project.scenarios_dir())
-        .with_context(|| format!("reading {}", project.scenarios_dir().display()))?
-    {
-        let name = entry?.file_name().to_string_lossy().into_owned();
-        if name.ends_with(".py") && name.starts_with('_') {
-            support.push(name);
-        }
-    }
-    support.sort();
-    let support_bytes: Vec<(String, Vec<u8>)> = support
-        .into_iter()
-        .map(|n| {
-            let bytes = std::fs::read(project.scenarios_dir().join(&n))?;
-            Ok((n, bytes))
-        })
-        .collect::<Result<_>>()?;
-    let mut kwargs = s.kwargs.clone();
-    kwargs.insert("model".into(), Value::String(session.config.model.clone()));
-    let rules = serde_json::to_vec(&session.config.rules).expect("rules serialise");
-    Ok(BTreeMap::from([
-        ("module".into(), file(&module_path(project, &s.name))?),
-        (
-            "support".into(),
-            digest::sha256_parts(
-                support_bytes
-                    .iter()
-                    .map(|(n, b)| (n.as_str(), b.as_slice())),
-            ),
-        ),
-        ("script".into(), file(&project.model_script(&s.name))?),
-        (
-            "kwargs".into(),
-            digest::sha256_hex(Value::Object(kwargs).to_string().as_bytes()),
-        ),
-        (
-            "model_provider".into(),
-            digest::sha256_hex(Value::from(serde_json::to_value(&s.model_provider)?).to_string().as_bytes()),
-        ),
-        ("rules".into(), digest::sha256_hex(&rules)),
-        ("pins".into(), session.pins.digest.clone()),
-    ]))
-}
-
-/// Runs every scenario in `scenarios`; all of them run even if one fails,
-/// and any failure fails the whole set.
-pub fn regenerate(session: &Session, scenarios: &[&Scenario]) -> Result<Generated> {
+/// Runs every scenario in `scenarios` `repeat` times (at least once); all of
+/// them run even if one fails, and any failure, or any difference between a
+/// scenario's runs, fails the whole set.
+pub fn regenerate(session: &Session, scenarios: &[&Scenario], repeat: usize) -> Result<Generated> {
     let mut generated = Generated::default();
     let mut failures = Vec::new();
     for s in scenarios {
         let start = Instant::now();
-        match run_one(session, s) {
+        match run_repeated(session, s, repeat) {
             Ok(files) => {
                 (session.progress)(&format!(
                     "  {:<32} ok ({:.1} s)",
@@ -130,7 +76,7 @@ pub fn regenerate(session: &Session, scenarios: &[&Scenario]) -> Result<Generate
                 ));
                 let record = ScenarioRecord::new(
                     s.outputs.iter().map(|o| o.to_string()).collect(),
-                    inputs(session, s)?,
+                    inputs::digests(session.project, session.config, &session.pins.digest, s)?,
                     toolchain_record(session.toolchain),
                 );
                 generated.outputs.extend(files);
@@ -150,6 +96,30 @@ pub fn regenerate(session: &Session, scenarios: &[&Scenario]) -> Result<Generate
             Err(anyhow!("{n} scenarios failed:\n\n{}", all.join("\n\n")))
         }
     }
+}
+
+/// Runs `s` `repeat` times and fails naming the file, line and field where
+/// a later run differs from the first: a missing normalisation rule.
+fn run_repeated(session: &Session, s: &Scenario, repeat: usize) -> Result<Tree> {
+    let first = run_one(session, s)?;
+    for run in 2..=repeat {
+        let again = run_one(session, s)?;
+        let drift = compare::compare(&again, &first);
+        if !drift.is_clean() {
+            let mut report = String::new();
+            for f in &drift.changed {
+                report.push_str(&format!("{}\n", f.path));
+                for d in &f.differences {
+                    report.push_str(&d.to_string());
+                }
+            }
+            bail!(
+                "nondeterministic: run {run} differs from run 1 (\"committed\" is run 1)\n{}hint: add a normalisation rule for the varying value in config/harvest.toml, or make the scenario deterministic",
+                report
+            );
+        }
+    }
+    Ok(first)
 }
 
 fn toolchain_record(t: &Toolchain) -> BTreeMap<String, ComponentRecord> {
@@ -213,7 +183,7 @@ fn run_one(session: &Session, s: &Scenario) -> Result<Tree> {
         &model.base_url(),
         &s.model_provider,
     )
-        .and_then(|_| run_process(session, s, &scratch));
+    .and_then(|_| run_process(session, s, &scratch));
     let transcript = model.finish();
     let logged = std::fs::write(scratch.path("requests.jsonl"), transcript.to_jsonl());
     let result = result

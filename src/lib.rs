@@ -1,11 +1,13 @@
 //! codex-harvest: reproducible golden fixtures for Codex SDK parity tests.
 //! See `docs/architecture.md` for the map of these modules.
 
+pub mod checklist;
 pub mod cli;
 pub mod compare;
 pub mod config;
 pub mod digest;
 pub mod harvest;
+pub mod inputs;
 pub mod manifest;
 pub mod model;
 pub mod normalize;

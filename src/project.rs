@@ -53,6 +53,15 @@ impl Project {
         self.integration_dir().join("harvest_scenarios")
     }
 
+    pub fn scenario_module(&self, scenario: &str) -> PathBuf {
+        self.scenarios_dir().join(format!("{scenario}.py"))
+    }
+
+    /// The generated freshness checklist.
+    pub fn checklist(&self) -> PathBuf {
+        self.root.join("docs/python-parity-checklist.md")
+    }
+
     pub fn model_script(&self, scenario: &str) -> PathBuf {
         self.integration_dir()
             .join("scripts")

@@ -30,7 +30,10 @@ stream_max_retries = 0
     doc.insert("model_provider".into(), "harvest".into());
     doc.insert(
         "model_providers".into(),
-        toml::Value::Table(toml::Table::from_iter([("harvest".to_string(), provider.into())])),
+        toml::Value::Table(toml::Table::from_iter([(
+            "harvest".to_string(),
+            provider.into(),
+        )])),
     );
     let config = format!(
         "# Written by codex-harvest: codex talks to the scripted model only.\n{}",
