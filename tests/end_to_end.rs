@@ -54,7 +54,7 @@ fn a_changed_byte_is_found_by_check_and_verify_and_check_writes_nothing() {
     let edited = p.read(FIXTURE).replace("Hello from", "Hellp from");
     p.write(FIXTURE, &edited);
 
-    let check = p.run(&["check"]).expect(1);
+    let check = p.run(&["check", "--scenario", "thread_basic"]).expect(1);
     let out = &check.stdout;
     assert!(
         out.contains("changed  python/thread_basic.jsonl (hand-edited"),
@@ -66,7 +66,9 @@ fn a_changed_byte_is_found_by_check_and_verify_and_check_writes_nothing() {
     assert!(out.contains("regenerated: \"Hello from"), "{out}");
     assert_eq!(p.read(FIXTURE), edited, "check must not write");
 
-    let json = p.run(&["check", "--format", "json"]).expect(1);
+    let json = p
+        .run(&["check", "--scenario", "thread_basic", "--format", "json"])
+        .expect(1);
     let report: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
     assert_eq!(report["clean"], false);
     assert_eq!(
@@ -91,7 +93,7 @@ fn a_changed_byte_is_found_by_check_and_verify_and_check_writes_nothing() {
         verify.all()
     );
 
-    p.run(&["harvest"]).expect(0);
+    p.run(&["harvest", "--scenario", "thread_basic"]).expect(0);
     p.run(&["verify"]).expect(0);
     assert_eq!(
         p.read(FIXTURE),
@@ -233,4 +235,52 @@ fn list_shows_the_catalogue() {
         "{}",
         list.all()
     );
+}
+
+#[test]
+fn a_stale_checklist_is_drift_and_harvest_rewrites_it() {
+    let p = TestProject::new();
+    let path = "docs/python-parity-checklist.md";
+    let committed = p.read(path);
+    p.write(path, &committed.replace("| fresh |", "| stale |"));
+    let check = p.run(&["check", "--scenario", "thread_basic"]).expect(1);
+    assert!(
+        check
+            .stdout
+            .contains("changed  docs/python-parity-checklist.md"),
+        "{}",
+        check.all()
+    );
+    p.run(&["harvest", "--scenario", "thread_basic"]).expect(0);
+    assert_eq!(p.read(path), committed);
+}
+
+#[test]
+fn harvesting_one_scenario_keeps_the_others() {
+    let p = TestProject::new();
+    let script = "integration/scripts/thread_basic.json";
+    p.write(
+        script,
+        &p.read(script)
+            .replace("Hello from the Python Codex SDK!", "Hi again."),
+    );
+    let harvest = p.run(&["harvest", "--scenario", "thread_basic"]).expect(0);
+    assert!(
+        harvest.stdout.contains("python/thread_basic.jsonl"),
+        "{}",
+        harvest.all()
+    );
+    assert!(p.read(FIXTURE).contains("Hi again."));
+    let provenance: serde_json::Value =
+        serde_json::from_str(&p.read("integration/fixtures/provenance.json")).unwrap();
+    assert!(provenance["scenarios"]["thread_fork"]["input_digest"].is_string());
+    let committed_fork =
+        std::fs::read_to_string(repo().join("integration/fixtures/python/thread_fork.jsonl"))
+            .unwrap();
+    assert_eq!(
+        p.read("integration/fixtures/python/thread_fork.jsonl"),
+        committed_fork
+    );
+    p.run(&["verify"]).expect(0);
+    p.run(&["check", "--scenario", "thread_basic"]).expect(0);
 }

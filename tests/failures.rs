@@ -28,11 +28,19 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     out
 }
 
-/// Runs `harvest` on the whole catalogue, expects `code`, checks nothing
-/// under the fixtures changed, and returns the output.
-fn harvest_fails(p: &TestProject, code: i32) -> String {
+/// Runs `harvest` on `scenario` and thread_basic, expects `code`, checks
+/// nothing under the fixtures changed, and returns the output.
+fn harvest_fails(p: &TestProject, scenario: &str, code: i32) -> String {
     let before = snapshot(p);
-    let run = p.run(&["harvest"]).expect(code);
+    let run = p
+        .run(&[
+            "harvest",
+            "--scenario",
+            "thread_basic",
+            "--scenario",
+            scenario,
+        ])
+        .expect(code);
     assert_eq!(snapshot(p), before, "a failed harvest changed the fixtures");
     run.all()
 }
@@ -46,7 +54,7 @@ fn a_scenario_that_raises_fails_with_its_traceback() {
         r#"{"replies": []}"#,
         "",
     );
-    let out = harvest_fails(&p, 4);
+    let out = harvest_fails(&p, "boom", 4);
     assert!(out.contains("scenario boom failed"), "{out}");
     assert!(out.contains("RuntimeError: the scenario broke"), "{out}");
     assert!(
@@ -68,7 +76,7 @@ fn a_hanging_scenario_is_killed_at_its_timeout() {
         r#"{"replies": []}"#,
         "timeout_secs = 2",
     );
-    let out = harvest_fails(&p, 4);
+    let out = harvest_fails(&p, "hang", 4);
     assert!(out.contains("scenario hang failed"), "{out}");
     assert!(
         out.contains("timed out after 2 s; its process group was killed"),
@@ -85,7 +93,7 @@ fn a_non_json_line_names_scenario_file_and_line() {
         ONE_MESSAGE,
         "",
     );
-    let out = harvest_fails(&p, 4);
+    let out = harvest_fails(&p, "noisy", 4);
     assert!(out.contains("scenario noisy failed"), "{out}");
     assert!(out.contains("output python/noisy.jsonl"), "{out}");
     assert!(out.contains("line 8: not JSON"), "{out}");
@@ -102,7 +110,7 @@ fn a_secret_in_output_is_refused_without_echoing_it() {
         &format!(r#"{{"replies": [{{"kind": "message", "text": "your key is {key}"}}]}}"#),
         "",
     );
-    let out = harvest_fails(&p, 4);
+    let out = harvest_fails(&p, "leaky", 4);
     assert!(out.contains("scenario leaky failed"), "{out}");
     assert!(
         out.contains("output python/leaky.jsonl line 4: contains an OpenAI API key"),
@@ -116,7 +124,7 @@ fn a_secret_in_output_is_refused_without_echoing_it() {
 fn a_model_request_beyond_the_script_fails_the_scenario() {
     let p = TestProject::new();
     p.add_scenario("short_script", BASIC_MODULE, r#"{"replies": []}"#, "");
-    let out = harvest_fails(&p, 4);
+    let out = harvest_fails(&p, "short_script", 4);
     assert!(out.contains("scenario short_script failed"), "{out}");
     assert!(
         out.contains("more than integration/scripts/short_script.json has replies for"),
@@ -133,7 +141,7 @@ fn an_output_outside_the_fixtures_tree_is_a_config_error() {
         "outputs = [\"../../escape.jsonl\"]",
     );
     p.write("config/harvest.toml", &config);
-    let out = harvest_fails(&p, 2);
+    let out = harvest_fails(&p, "thread_basic", 2);
     assert!(out.contains("config/harvest.toml"), "{out}");
     assert!(
         out.contains("\"../../escape.jsonl\" is outside the fixtures tree"),
@@ -206,4 +214,28 @@ fn harvest_refuses_to_write_in_ci() {
         "{}",
         out.all()
     );
+}
+
+#[test]
+fn check_repeat_finds_a_value_that_varies_between_runs() {
+    let p = TestProject::new();
+    p.add_scenario(
+        "jittery",
+        "import json, time\n\n\ndef record(output_path, **_):\n    with open(output_path, 'w') as f:\n        f.write(json.dumps({'method': 'turn/started', 'params': {'seed': time.time_ns()}}) + '\\n')\n",
+        r#"{"replies": []}"#,
+        "",
+    );
+    let out = p
+        .run(&["check", "--scenario", "jittery", "--repeat", "2"])
+        .expect(4);
+    let all = out.all();
+    assert!(all.contains("scenario jittery failed"), "{all}");
+    assert!(
+        all.contains("nondeterministic: run 2 differs from run 1"),
+        "{all}"
+    );
+    assert!(all.contains("python/jittery.jsonl"), "{all}");
+    assert!(all.contains("line 1 (turn/started)"), "{all}");
+    assert!(all.contains("params.seed"), "{all}");
+    assert!(all.contains("hint: add a normalisation rule"), "{all}");
 }

@@ -174,13 +174,15 @@ fn overrides_are_recorded_as_unpinned() {
         sdk.all()
     );
     assert!(
-        !sdk.stdout.contains("python/thread_basic.jsonl"),
+        !sdk.stdout.contains("changed  python/thread_basic.jsonl"),
         "the events are the same: {}",
         sdk.all()
     );
 
     let codex = report["codex"]["path"].as_str().unwrap();
-    let bin = p.run(&["check", "--codex-path", codex]).expect(1);
+    let bin = p
+        .run(&["check", "--scenario", "thread_basic", "--codex-path", codex])
+        .expect(1);
     assert!(
         bin.stdout
             .contains("scenarios.thread_basic.toolchain.codex.pinned"),

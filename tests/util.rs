@@ -53,6 +53,9 @@ impl TestProject {
         for sub in ["config", "integration"] {
             copy_dir(&repo().join(sub), &dir.path().join(sub));
         }
+        let checklist = "docs/python-parity-checklist.md";
+        std::fs::create_dir(dir.path().join("docs")).unwrap();
+        std::fs::copy(repo().join(checklist), dir.path().join(checklist)).unwrap();
         TestProject { dir }
     }
 
