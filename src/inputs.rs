@@ -62,11 +62,7 @@ pub fn digests(
         ),
         (
             "model_provider".into(),
-            digest::sha256_hex(
-                Value::from(serde_json::to_value(&s.model_provider)?)
-                    .to_string()
-                    .as_bytes(),
-            ),
+            digest::sha256_hex(&serde_json::to_vec(&s.model_provider)?),
         ),
         ("rules".into(), digest::sha256_hex(&rules)),
         ("pins".into(), pins_digest.to_string()),
