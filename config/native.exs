@@ -27,3 +27,10 @@ config :codex_sdk, :codex_cli,
       sha256: "dd0e6570930167f0e15ec94c5fb494a4a5a9dceb0a97113176c7b47c826cda05"
     }
   }
+
+# The Python SDK wheel, for the Nix flake (which fetches wheels by file name);
+# it must be one of the openai-codex hashes in config/requirements.lock.
+config :codex_sdk, :python_sdk,
+  version: "0.163.0",
+  file: "openai_codex-0.163.0-py3-none-any.whl",
+  sha256: "d151e3ff8188bc2c07a962855d598b93bf87a49ec3440810e45a5f2e1167d99e"

@@ -6,4 +6,5 @@ mod util;
 
 mod end_to_end;
 mod failures;
+mod nix;
 mod toolchain;

@@ -34,10 +34,19 @@ pub struct CodexPin {
     pub artifacts: BTreeMap<String, Artifact>,
 }
 
+/// The SDK wheel as `config/native.exs` names it (the Nix flake fetches it).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SdkPin {
+    pub version: String,
+    pub file: String,
+    pub sha256: String,
+}
+
 /// Both pin files, read and checked against each other.
 #[derive(Debug, Clone, Serialize)]
 pub struct Pins {
     pub codex: CodexPin,
+    pub python_sdk: SdkPin,
     pub python: Vec<LockedRequirement>,
     /// Digest over both files' bytes: any edit to either changes it.
     pub digest: String,
@@ -54,10 +63,15 @@ impl Pins {
             .with_context(|| format!("reading {}", native_exs.display()))?;
         let lock_src =
             std::fs::read_to_string(lock).with_context(|| format!("reading {}", lock.display()))?;
-        let codex = codex_pin(&exs_src).with_context(|| format!("in {}", native_exs.display()))?;
+        let entries =
+            exs::parse(&exs_src).with_context(|| format!("in {}", native_exs.display()))?;
+        let codex = codex_pin(&entries).with_context(|| format!("in {}", native_exs.display()))?;
+        let python_sdk =
+            sdk_pin(&entries).with_context(|| format!("in {}", native_exs.display()))?;
         let python = lock::parse(&lock_src).with_context(|| format!("in {}", lock.display()))?;
         let pins = Pins {
             codex,
+            python_sdk,
             python,
             digest: digest::sha256_parts([
                 ("native.exs", exs_src.as_bytes()),
@@ -95,9 +109,17 @@ impl Pins {
 
     fn check_agreement(&self) -> Result<()> {
         let (exs, lock) = (self.native_exs.display(), self.lock.display());
-        if self.locked(SDK_PACKAGE).is_none() {
+        let Some(sdk) = self.locked(SDK_PACKAGE) else {
             bail!(
                 "{lock} does not pin the SDK ({SDK_PACKAGE})\nhint: add `{SDK_PACKAGE}==<version>` to config/requirements.in and regenerate the lock"
+            );
+        };
+        if sdk.version != self.python_sdk.version || !sdk.hashes.contains(&self.python_sdk.sha256) {
+            bail!(
+                "the pins disagree: {exs} pins the SDK wheel {} (sha256 {}) but {lock} pins {SDK_PACKAGE}=={} without that hash\nhint: fix whichever is wrong; the wheel's sha256 must be one of the lock's",
+                self.python_sdk.file,
+                self.python_sdk.sha256,
+                sdk.version
             );
         }
         let Some(bin) = self.locked(&self.codex.package) else {
@@ -139,19 +161,43 @@ pub fn current_platform() -> String {
     format!("{}-{os}", std::env::consts::ARCH)
 }
 
-fn codex_pin(src: &str) -> Result<CodexPin> {
-    let entries = exs::parse(src)?;
+fn is_sha256(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+fn entry_str(entry: &exs::ConfigEntry, v: &ExValue, key: &str, what: &str) -> Result<String> {
+    v.get(key)
+        .and_then(ExValue::as_str)
+        .map(str::to_string)
+        .ok_or_else(|| anyhow!("line {}: {what} needs `{key}:` as a string", entry.line))
+}
+
+fn sdk_pin(entries: &[exs::ConfigEntry]) -> Result<SdkPin> {
+    let entry = entries
+        .iter()
+        .find(|e| e.app == "codex_sdk" && e.key == "python_sdk")
+        .ok_or_else(|| {
+            anyhow!("no `config :codex_sdk, :python_sdk, …` statement (the SDK wheel)")
+        })?;
+    let what = "config :codex_sdk, :python_sdk";
+    let pin = SdkPin {
+        version: entry_str(entry, &entry.value, "version", what)?,
+        file: entry_str(entry, &entry.value, "file", what)?,
+        sha256: entry_str(entry, &entry.value, "sha256", what)?.to_ascii_lowercase(),
+    };
+    if !is_sha256(&pin.sha256) {
+        bail!("line {}: {what}: sha256 must be 64 hex digits", entry.line);
+    }
+    Ok(pin)
+}
+
+fn codex_pin(entries: &[exs::ConfigEntry]) -> Result<CodexPin> {
     let entry = entries
         .iter()
         .find(|e| e.app == "codex_sdk" && e.key == "codex_cli")
         .ok_or_else(|| anyhow!("no `config :codex_sdk, :codex_cli, …` statement"))?;
     let line = entry.line;
-    let string = |v: &ExValue, key: &str, what: &str| -> Result<String> {
-        v.get(key)
-            .and_then(ExValue::as_str)
-            .map(str::to_string)
-            .ok_or_else(|| anyhow!("line {line}: {what} needs `{key}:` as a string"))
-    };
+    let string = |v: &ExValue, key: &str, what: &str| entry_str(entry, v, key, what);
     let version = string(&entry.value, "version", "config :codex_sdk, :codex_cli")?;
     let package = string(&entry.value, "package", "config :codex_sdk, :codex_cli")?;
     let Some(ExValue::Map(pairs)) = entry.value.get("artifacts") else {
@@ -165,7 +211,7 @@ fn codex_pin(src: &str) -> Result<CodexPin> {
         let what = format!("artifact {platform:?}");
         let file = string(value, "file", &what)?;
         let sha256 = string(value, "sha256", &what)?.to_ascii_lowercase();
-        if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+        if !is_sha256(&sha256) {
             bail!("line {line}: {what}: sha256 must be 64 hex digits");
         }
         if !file.contains(&format!("-{version}-")) {
@@ -192,7 +238,7 @@ mod tests {
 
     fn exs(version: &str, sha: &str) -> String {
         format!(
-            "import Config\nconfig :codex_sdk, :codex_cli,\n  version: \"{version}\",\n  package: \"openai-codex-cli-bin\",\n  artifacts: %{{\n    \"x86_64-linux\" => %{{file: \"openai_codex_cli_bin-{version}-py3-none-manylinux_2_17_x86_64.whl\", sha256: \"{sha}\"}}\n  }}\n"
+            "import Config\nconfig :codex_sdk, :codex_cli,\n  version: \"{version}\",\n  package: \"openai-codex-cli-bin\",\n  artifacts: %{{\n    \"x86_64-linux\" => %{{file: \"openai_codex_cli_bin-{version}-py3-none-manylinux_2_17_x86_64.whl\", sha256: \"{sha}\"}}\n  }}\nconfig :codex_sdk, :python_sdk, version: \"1.0\", file: \"openai_codex-1.0-py3-none-any.whl\", sha256: \"{H2}\"\n"
         )
     }
 
@@ -231,6 +277,19 @@ mod tests {
         assert!(err.contains("native.exs pins codex 1.2.3"), "{err}");
         assert!(
             err.contains("requirements.lock pins openai-codex-cli-bin==1.2.4"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn sdk_wheel_must_be_in_the_lock() {
+        let lock_src = lock("1.2.3", H1).replace(
+            &format!("openai-codex==1.0 --hash=sha256:{H2}"),
+            &format!("openai-codex==1.0 --hash=sha256:{H1}"),
+        );
+        let err = format!("{:#}", load(&exs("1.2.3", H1), &lock_src).unwrap_err());
+        assert!(
+            err.contains("pins the SDK wheel openai_codex-1.0-py3-none-any.whl"),
             "{err}"
         );
     }

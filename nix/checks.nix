@@ -1,0 +1,41 @@
+# The flake's checks: one derivation per concern.
+{ pkgs, driver, python, src }:
+let
+  inherit (pkgs) lib;
+  fs = lib.fileset;
+  # What `check` reads: the pins, the harvest config, scenarios, scripts,
+  # fixtures and the checklist.
+  project = fs.toSource {
+    root = ../.;
+    fileset = fs.unions [ ../config ../integration ../docs/python-parity-checklist.md ];
+  };
+  crate = fs.toSource {
+    root = ../.;
+    fileset = fs.unions [ ../Cargo.toml ../Cargo.lock ../src ../tests ];
+  };
+in
+{
+  # The gate: regenerate every scenario inside the build sandbox (no network,
+  # read-only source, HOME unwritable) and compare with the committed fixtures.
+  reproducibility = pkgs.runCommand "codex-harvest-reproducibility" { } ''
+    export HOME=/homeless-shelter
+    ${driver}/bin/codex-harvest --root ${project} --python ${python}/bin/python check
+    touch $out
+  '';
+
+  build = driver;
+
+  clippy = driver.overrideAttrs (old: {
+    pname = "codex-harvest-clippy";
+    nativeBuildInputs = old.nativeBuildInputs ++ [ pkgs.clippy ];
+    buildPhase = "cargo clippy --offline --all-targets -- -D warnings";
+    doCheck = false;
+    installPhase = "touch $out";
+  });
+
+  fmt = pkgs.runCommand "codex-harvest-fmt" { nativeBuildInputs = [ pkgs.cargo pkgs.rustfmt ]; } ''
+    cd ${crate}
+    cargo fmt --all -- --check
+    touch $out
+  '';
+}

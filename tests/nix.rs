@@ -1,0 +1,122 @@
+//! The Nix side, as far as it can run without nixpkgs: every .nix file
+//! parses, and the pure pin reader agrees with the driver (and fails with it).
+//! Needs `nix` on PATH; CI installs it and sets CODEX_HARVEST_REQUIRE_NIX=1.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::util::{TestProject, repo, run};
+
+fn nix_available() -> bool {
+    let found = Command::new("nix").arg("--version").output().is_ok();
+    if !found && std::env::var_os("CODEX_HARVEST_REQUIRE_NIX").is_some() {
+        panic!("CODEX_HARVEST_REQUIRE_NIX is set but `nix` is not on PATH");
+    }
+    if !found {
+        eprintln!("nix is not installed: the Nix tests are skipped");
+    }
+    found
+}
+
+fn nix_eval_pins(root: &Path) -> std::process::Output {
+    Command::new("nix")
+        .args([
+            "--extra-experimental-features",
+            "nix-command flakes",
+            "eval",
+            "--offline",
+            "--json",
+            "--file",
+        ])
+        .arg(root.join("nix/pins.nix"))
+        .output()
+        .unwrap()
+}
+
+/// A test project with the Nix files too.
+fn project_with_nix() -> TestProject {
+    let p = TestProject::new();
+    for f in ["pins.nix", "toolchain.nix", "driver.nix", "checks.nix"] {
+        p.write(
+            &format!("nix/{f}"),
+            &std::fs::read_to_string(repo().join("nix").join(f)).unwrap(),
+        );
+    }
+    p
+}
+
+#[test]
+fn every_nix_file_parses() {
+    if !nix_available() {
+        return;
+    }
+    let mut files = vec![repo().join("flake.nix")];
+    for e in std::fs::read_dir(repo().join("nix")).unwrap() {
+        files.push(e.unwrap().path());
+    }
+    assert!(files.len() >= 5);
+    for f in files {
+        let out = Command::new("nix-instantiate")
+            .arg("--parse")
+            .arg(&f)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            f.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let lock: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(repo().join("flake.lock")).unwrap()).unwrap();
+    let nixpkgs = &lock["nodes"]["nixpkgs"]["locked"];
+    assert_eq!(nixpkgs["rev"].as_str().map(str::len), Some(40));
+    assert!(nixpkgs["narHash"].as_str().unwrap().starts_with("sha256-"));
+}
+
+#[test]
+fn the_nix_pin_reader_reads_what_the_driver_reads() {
+    if !nix_available() {
+        return;
+    }
+    let p = project_with_nix();
+    let nix = nix_eval_pins(p.root());
+    assert!(
+        nix.status.success(),
+        "{}",
+        String::from_utf8_lossy(&nix.stderr)
+    );
+    let from_nix: serde_json::Value = serde_json::from_slice(&nix.stdout).unwrap();
+    let driver = p.run(&["pins", "--format", "json"]).expect(0);
+    let from_driver: serde_json::Value = serde_json::from_str(&driver.stdout).unwrap();
+    for key in ["codex", "python_sdk", "python"] {
+        assert_eq!(from_nix[key], from_driver[key], "{key} differs");
+    }
+    assert_eq!(from_nix["codex"]["artifacts"].as_object().unwrap().len(), 4);
+}
+
+#[test]
+fn a_wrong_pin_fails_both_readers() {
+    if !nix_available() {
+        return;
+    }
+    let p = project_with_nix();
+    let exs = p.read("config/native.exs");
+    let good = "76db41fb07fdf9ddacbe892b48d21dfde270031ec0f5666b5e558114355f006d";
+    assert!(exs.contains(good));
+    p.write("config/native.exs", &exs.replace(good, &"1".repeat(64)));
+    let nix = nix_eval_pins(p.root());
+    assert!(!nix.status.success(), "nix accepted a wrong pin");
+    assert!(
+        String::from_utf8_lossy(&nix.stderr).contains("the pins disagree"),
+        "{}",
+        String::from_utf8_lossy(&nix.stderr)
+    );
+    let driver = run(p.command(&["pins"])).expect(2);
+    assert!(
+        driver.stderr.contains("the pins disagree"),
+        "{}",
+        driver.all()
+    );
+}
