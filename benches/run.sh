@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Times the main commands with the release build. Usage: bash benches/run.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release --locked -q
+bin=./target/release/codex-harvest
+"$bin" doctor >/dev/null   # provision first, so it is not timed
+if command -v hyperfine >/dev/null 2>&1; then
+  hyperfine --warmup 1 --runs 5 "$bin verify" "$bin check --scenario thread_basic"
+  hyperfine --runs 2 "$bin check"
+else
+  for cmd in "verify" "check --scenario thread_basic" "check"; do
+    echo "== codex-harvest $cmd"
+    /usr/bin/time -f "%e s wall, %M KB max RSS" "$bin" $cmd >/dev/null
+  done
+fi
