@@ -528,7 +528,7 @@ fn print_drift(drift: &Drift, shown: &str) {
         }
     }
     for p in &drift.missing {
-        println!("missing  {p}  (produced by a scenario, not committed)");
+        println!("missing  {p}  (regenerated, not committed)");
     }
     for p in &drift.extra {
         println!("extra    {p}  (committed, but no scenario produces it)");
