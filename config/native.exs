@@ -10,9 +10,9 @@ config :codex_sdk, :codex_cli,
   version: "0.163.0",
   package: "openai-codex-cli-bin",
   artifacts: %{
-    "x86_64-linux" => %{
-      file: "openai_codex_cli_bin-0.163.0-py3-none-manylinux_2_17_x86_64.whl",
-      sha256: "76db41fb07fdf9ddacbe892b48d21dfde270031ec0f5666b5e558114355f006d"
+    "aarch64-darwin" => %{
+      file: "openai_codex_cli_bin-0.163.0-py3-none-macosx_11_0_arm64.whl",
+      sha256: "dd0e6570930167f0e15ec94c5fb494a4a5a9dceb0a97113176c7b47c826cda05"
     },
     "aarch64-linux" => %{
       file: "openai_codex_cli_bin-0.163.0-py3-none-manylinux_2_17_aarch64.whl",
@@ -22,9 +22,9 @@ config :codex_sdk, :codex_cli,
       file: "openai_codex_cli_bin-0.163.0-py3-none-macosx_10_9_x86_64.whl",
       sha256: "6b4a9e614e30442f9c2b804604b7fba12f218627f709fe5ba1960c01dac15ca1"
     },
-    "aarch64-darwin" => %{
-      file: "openai_codex_cli_bin-0.163.0-py3-none-macosx_11_0_arm64.whl",
-      sha256: "dd0e6570930167f0e15ec94c5fb494a4a5a9dceb0a97113176c7b47c826cda05"
+    "x86_64-linux" => %{
+      file: "openai_codex_cli_bin-0.163.0-py3-none-manylinux_2_17_x86_64.whl",
+      sha256: "76db41fb07fdf9ddacbe892b48d21dfde270031ec0f5666b5e558114355f006d"
     }
   }
 

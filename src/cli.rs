@@ -112,6 +112,21 @@ enum Command {
     Doctor,
     /// Print the pins (config/native.exs and the Python lock)
     Pins,
+    /// Bump codex (and the SDK): rewrite the pins, regenerate, report drift
+    #[command(
+        long_about = "Fetches the openai-codex-cli-bin wheel of VERSION for every platform config/native.exs pins and the openai-codex SDK wheel, hashes them, regenerates config/requirements.lock (pip-compile --generate-hashes) and rewrites config/native.exs. Then, unless --no-harvest, regenerates every scenario with the new toolchain, prints which fixtures drift from the old ones, event by event, and writes them. Refused when CI=true."
+    )]
+    Pin {
+        /// The codex-rs version to pin, e.g. 0.164.0
+        #[arg(long, value_name = "VERSION")]
+        codex: String,
+        /// The openai-codex SDK version [default: the codex version]
+        #[arg(long, value_name = "VERSION")]
+        sdk: Option<String>,
+        /// Only rewrite the pins
+        #[arg(long)]
+        no_harvest: bool,
+    },
 }
 
 /// How a run ended; the exit code follows from it.
@@ -200,14 +215,17 @@ impl Global {
         })
     }
 
-    fn toolchain(&self, pins: &Pins) -> Result<Toolchain, Failure> {
-        let request = toolchain::Request {
+    fn request(&self) -> toolchain::Request {
+        toolchain::Request {
             python: self.python.clone(),
             python_sdk: self.python_sdk.clone(),
             codex_path: self.codex_path.clone(),
             cache_dir: self.cache_dir.clone(),
-        };
-        Toolchain::resolve(pins, &request, &progress).or_exit(Exit::Toolchain)
+        }
+    }
+
+    fn toolchain(&self, pins: &Pins) -> Result<Toolchain, Failure> {
+        Toolchain::resolve(pins, &self.request(), &progress).or_exit(Exit::Toolchain)
     }
 
     fn fixtures_dir(&self, project: &Project) -> PathBuf {
@@ -226,6 +244,11 @@ pub fn run(cli: Cli) -> Result<Exit, Failure> {
         Command::List => list_cmd(g),
         Command::Doctor => doctor_cmd(g),
         Command::Pins => pins_cmd(g),
+        Command::Pin {
+            codex,
+            sdk,
+            no_harvest,
+        } => pin_cmd(g, &codex, sdk.as_deref().unwrap_or(&codex), no_harvest),
     }
 }
 
@@ -260,24 +283,42 @@ fn regenerate(
     Ok((generated, g.scenarios.is_empty()))
 }
 
-fn harvest_cmd(g: &Global) -> Result<Exit, Failure> {
+/// `CI=true` never writes.
+fn refuse_in_ci(command: &str) -> Result<(), Failure> {
     if std::env::var("CI").is_ok_and(|v| v == "true") {
         return Err(anyhow!(
-            "CI=true: harvest never writes in CI\nhint: run `codex-harvest check` to compare instead"
+            "CI=true: {command} never writes in CI\nhint: run `codex-harvest check` to compare instead"
         ))
         .or_exit(Exit::Usage);
     }
+    Ok(())
+}
+
+fn harvest_cmd(g: &Global) -> Result<Exit, Failure> {
+    refuse_in_ci("harvest")?;
     let loaded = g.load()?;
+    write_harvest(g, &loaded, false)
+}
+
+/// Regenerates, writes the tree and the checklist; with `report`, first
+/// prints how the new tree drifts from the old one, event by event.
+fn write_harvest(g: &Global, loaded: &Loaded, report: bool) -> Result<Exit, Failure> {
     let dir = g.fixtures_dir(&loaded.project);
     let committed = tree::read(&dir).or_exit(Exit::Usage)?;
-    let (generated, full) = regenerate(g, &loaded, 1)?;
+    let (generated, full) = regenerate(g, loaded, 1)?;
     let new_tree = harvest::assemble(&committed, &generated, full).or_exit(Exit::Usage)?;
+    if report {
+        print_drift(
+            &compare::compare(&new_tree, &committed),
+            &loaded.project.display(&dir),
+        );
+    }
     let written = tree::write_changed(&dir, &new_tree, &committed)
         .with_context(|| format!("writing the fixtures under {}", dir.display()))
         .or_exit(Exit::Usage)?;
     if g.output.is_none() {
         let path = loaded.project.checklist();
-        let text = checklist_for(&loaded, &new_tree)?;
+        let text = checklist_for(loaded, &new_tree)?;
         if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
             tree::write_atomic(&path, text.as_bytes()).or_exit(Exit::Usage)?;
             println!("harvest: wrote {}", loaded.project.display(&path));
@@ -474,6 +515,51 @@ fn doctor_cmd(g: &Global) -> Result<Exit, Failure> {
         }
     }
     Ok(Exit::Clean)
+}
+
+fn pin_cmd(g: &Global, codex: &str, sdk: &str, no_harvest: bool) -> Result<Exit, Failure> {
+    refuse_in_ci("pin")?;
+    let loaded = g.load()?;
+    let old = &loaded.pins;
+    let bumped = toolchain::bump::fetch(old, codex, sdk, &g.request(), &progress)
+        .or_exit(Exit::Toolchain)?;
+    let native_exs = pins::render_native_exs(&bumped.codex, &bumped.python_sdk);
+    // Check the new pins as a pair before either file is replaced.
+    let staged = tempfile::tempdir()
+        .context("staging the pins")
+        .or_exit(Exit::Usage)?;
+    std::fs::write(staged.path().join("native.exs"), &native_exs)
+        .and_then(|_| std::fs::write(staged.path().join("requirements.lock"), &bumped.lock))
+        .context("staging the pins")
+        .or_exit(Exit::Usage)?;
+    Pins::load(
+        &staged.path().join("native.exs"),
+        &staged.path().join("requirements.lock"),
+    )
+    .context("the fetched pins do not agree; nothing was written")
+    .or_exit(Exit::Toolchain)?;
+    let project = &loaded.project;
+    for (path, text) in [
+        (
+            project.root().join("config/requirements.in"),
+            &bumped.requirements_in,
+        ),
+        (project.python_lock(), &bumped.lock),
+        (project.native_exs(), &native_exs),
+    ] {
+        tree::write_atomic(&path, text.as_bytes()).or_exit(Exit::Usage)?;
+    }
+    println!(
+        "pin: codex {} -> {codex}, {} {} -> {sdk}; wrote config/native.exs and config/requirements.lock",
+        old.codex.version,
+        pins::SDK_PACKAGE,
+        old.sdk().version
+    );
+    if no_harvest {
+        println!("hint: run `codex-harvest harvest` to regenerate the fixtures with the new pins");
+        return Ok(Exit::Clean);
+    }
+    write_harvest(g, &g.load()?, true)
 }
 
 fn pins_cmd(g: &Global) -> Result<Exit, Failure> {

@@ -152,6 +152,43 @@ impl Pins {
     }
 }
 
+/// `config/native.exs` for these pins, in the layout both this reader and
+/// `nix/pins.nix` read (one key per line).
+pub fn render_native_exs(codex: &CodexPin, sdk: &SdkPin) -> String {
+    let mut out = String::from(
+        "# The codex-rs pin: the single source for which codex binary the fixtures are\n\
+         # harvested with. Each artifact is the openai-codex-cli-bin wheel that carries\n\
+         # the static codex binary; the Nix flake and `codex-harvest` both install\n\
+         # exactly these files and refuse any other bytes.\n\
+         #\n\
+         # Bump with: codex-harvest pin --codex <version>\n\
+         import Config\n\n",
+    );
+    out.push_str(&format!(
+        "config :codex_sdk, :codex_cli,\n  version: \"{}\",\n  package: \"{}\",\n  artifacts: %{{\n",
+        codex.version, codex.package
+    ));
+    let entries: Vec<String> = codex
+        .artifacts
+        .iter()
+        .map(|(platform, a)| {
+            format!(
+                "    \"{platform}\" => %{{\n      file: \"{}\",\n      sha256: \"{}\"\n    }}",
+                a.file, a.sha256
+            )
+        })
+        .collect();
+    out.push_str(&entries.join(",\n"));
+    out.push_str("\n  }\n\n");
+    out.push_str(&format!(
+        "# The Python SDK wheel, for the Nix flake (which fetches wheels by file name);\n\
+         # it must be one of the openai-codex hashes in config/requirements.lock.\n\
+         config :codex_sdk, :python_sdk,\n  version: \"{}\",\n  file: \"{}\",\n  sha256: \"{}\"\n",
+        sdk.version, sdk.file, sdk.sha256
+    ));
+    out
+}
+
 /// This machine's platform in the Nix system spelling native.exs uses.
 pub fn current_platform() -> String {
     let os = match std::env::consts::OS {
@@ -320,6 +357,18 @@ mod tests {
         let a = load(&exs("1.2.3", H1), &lock("1.2.3", H1)).unwrap();
         let b = load(&exs("1.2.3", H1), &format!("{}\n", lock("1.2.3", H1))).unwrap();
         assert_ne!(a.digest, b.digest);
+    }
+
+    #[test]
+    fn the_committed_native_exs_is_what_render_writes() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let pins = Pins::load(
+            &root.join("config/native.exs"),
+            &root.join("config/requirements.lock"),
+        )
+        .unwrap();
+        let committed = std::fs::read_to_string(root.join("config/native.exs")).unwrap();
+        assert_eq!(render_native_exs(&pins.codex, &pins.python_sdk), committed);
     }
 
     #[test]

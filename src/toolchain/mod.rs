@@ -3,6 +3,7 @@
 //! or given explicitly (`--python` from Nix, `--python-sdk`, `--codex-path`),
 //! which is recorded as unpinned unless its versions match the pins.
 
+pub mod bump;
 mod probe;
 mod venv;
 
@@ -49,9 +50,7 @@ impl Toolchain {
         let (python, venv) = match &req.python {
             Some(p) => (p.clone(), None),
             None => {
-                let base = which::which("python3").map_err(|_| {
-                    anyhow!("python3 not found on PATH\nhint: install Python 3.10 or newer, or pass --python PATH")
-                })?;
+                let base = base_python()?;
                 let cache = cache_dir(req)?;
                 let python = venv::provision(pins, &base, &cache, progress)?;
                 let dir = python
@@ -128,6 +127,15 @@ impl Toolchain {
             venv,
         })
     }
+}
+
+/// The interpreter venvs are built from.
+fn base_python() -> Result<PathBuf> {
+    which::which("python3").map_err(|_| {
+        anyhow!(
+            "python3 not found on PATH\nhint: install Python 3.10 or newer, or pass --python PATH"
+        )
+    })
 }
 
 /// `CODEX_HARVEST_CACHE`, else the user cache dir. Never under the project:

@@ -103,7 +103,7 @@ fn requirements(pins: &Pins) -> Result<String> {
     Ok(out)
 }
 
-fn run(cmd: &mut Command, what: &str) -> Result<()> {
+pub(super) fn run(cmd: &mut Command, what: &str) -> Result<()> {
     let out = cmd
         .output()
         .with_context(|| format!("{what}: could not start {:?}", cmd.get_program()))?;
@@ -118,12 +118,12 @@ fn run(cmd: &mut Command, what: &str) -> Result<()> {
 }
 
 /// An exclusive `flock` on a file, so concurrent runs build a venv once.
-struct Lock {
+pub(super) struct Lock {
     _held: File,
 }
 
 impl Lock {
-    fn acquire(path: &Path) -> Result<Lock> {
+    pub(super) fn acquire(path: &Path) -> Result<Lock> {
         let file = File::create(path).with_context(|| format!("creating {}", path.display()))?;
         // SAFETY: flock on a descriptor we own; released when the file closes.
         if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
