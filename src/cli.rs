@@ -308,10 +308,20 @@ fn write_harvest(g: &Global, loaded: &Loaded, report: bool) -> Result<Exit, Fail
     let (generated, full) = regenerate(g, loaded, 1)?;
     let new_tree = harvest::assemble(&committed, &generated, full).or_exit(Exit::Usage)?;
     if report {
-        print_drift(
-            &compare::compare(&new_tree, &committed),
-            &loaded.project.display(&dir),
-        );
+        let drift = compare::compare(&new_tree, &committed);
+        let streams: Vec<&str> = drift
+            .changed
+            .iter()
+            .map(|f| f.path.as_str())
+            .chain(drift.missing.iter().map(String::as_str))
+            .filter(|p| p.ends_with(".jsonl"))
+            .collect();
+        let summary = match streams.len() {
+            0 => "event streams: none changed (only the recorded versions and digests moved)"
+                .to_string(),
+            n => format!("event streams: {n} changed: {}", streams.join(", ")),
+        };
+        print_drift(&drift, &loaded.project.display(&dir), &summary);
     }
     let written = tree::write_changed(&dir, &new_tree, &committed)
         .with_context(|| format!("writing the fixtures under {}", dir.display()))
@@ -369,7 +379,13 @@ fn check_cmd(g: &Global, repeat: usize) -> Result<Exit, Failure> {
     let shown = loaded.project.display(&dir);
     match g.format {
         Format::Json => print_json(&serde_json::json!({"clean": drift.is_clean(), "drift": drift})),
-        Format::Text => print_drift(&drift, &shown),
+        Format::Text => print_drift(
+            &drift,
+            &shown,
+            &format!(
+                "hint: if this change is expected, run `codex-harvest harvest` and review `git diff {shown}`"
+            ),
+        ),
     }
     Ok(if drift.is_clean() {
         Exit::Clean
@@ -592,7 +608,8 @@ fn print_json(value: &impl serde::Serialize) {
     );
 }
 
-fn print_drift(drift: &Drift, shown: &str) {
+/// The drift report; `closing` is its last line (a hint or a summary).
+fn print_drift(drift: &Drift, shown: &str, closing: &str) {
     if drift.is_clean() {
         println!("check: {shown} matches what the pinned toolchain produces");
         return;
@@ -626,9 +643,7 @@ fn print_drift(drift: &Drift, shown: &str) {
     {
         println!("hand-edited  {p}  (its bytes no longer match SHA256SUMS)");
     }
-    println!(
-        "hint: if this change is expected, run `codex-harvest harvest` and review `git diff {shown}`"
-    );
+    println!("{closing}");
 }
 
 #[cfg(test)]

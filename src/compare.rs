@@ -10,9 +10,10 @@ use crate::config::MANIFEST_FILE;
 use crate::manifest::{Mismatch, Sha256Sums};
 use crate::tree::Tree;
 
-/// How many differences to list per file, and fields per difference.
+/// How many differences to list per file, and fields to print per difference
+/// (the JSON report keeps them all).
 const MAX_DIFFERENCES: usize = 20;
-const MAX_FIELDS: usize = 20;
+const MAX_FIELDS_SHOWN: usize = 20;
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct Drift {
@@ -126,7 +127,7 @@ impl std::fmt::Display for Difference {
         };
         writeln!(f, "  {place}{kind}")?;
         let show = |v: &Option<Value>| v.as_ref().map_or("(absent)".to_string(), Value::to_string);
-        for c in &self.fields {
+        for c in self.fields.iter().take(MAX_FIELDS_SHOWN) {
             let path = if c.path.is_empty() {
                 "(the whole value)"
             } else {
@@ -135,6 +136,13 @@ impl std::fmt::Display for Difference {
             writeln!(f, "    {path}")?;
             writeln!(f, "      committed:   {}", show(&c.committed))?;
             writeln!(f, "      regenerated: {}", show(&c.regenerated))?;
+        }
+        if self.fields.len() > MAX_FIELDS_SHOWN {
+            writeln!(
+                f,
+                "    … and {} more field(s)",
+                self.fields.len() - MAX_FIELDS_SHOWN
+            )?;
         }
         if let Some(t) = &self.text {
             let short: String = t.chars().take(200).collect();
@@ -316,12 +324,11 @@ fn paired_line(old_index: usize, old: &str, new: &str) -> Difference {
 pub fn field_changes(a: &Value, b: &Value) -> Vec<FieldChange> {
     let mut out = Vec::new();
     walk("", Some(a), Some(b), &mut out);
-    out.truncate(MAX_FIELDS);
     out
 }
 
 fn walk(path: &str, a: Option<&Value>, b: Option<&Value>, out: &mut Vec<FieldChange>) {
-    if out.len() >= MAX_FIELDS || a == b {
+    if a == b {
         return;
     }
     match (a, b) {

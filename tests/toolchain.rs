@@ -197,3 +197,56 @@ fn overrides_are_recorded_as_unpinned() {
         bad.all()
     );
 }
+
+/// A real bump to the previous release: pins fetched and rewritten, every
+/// scenario regenerated with it, the drift reported, and the result clean.
+#[test]
+fn pin_bumps_codex_regenerates_and_reports_drift() {
+    let p = TestProject::new();
+    let out = p.run(&["pin", "--codex", "0.162.1"]).expect(0);
+    let all = out.all();
+    assert!(
+        out.stdout
+            .contains("pin: codex 0.163.0 -> 0.162.1, openai-codex 0.163.0 -> 0.162.1"),
+        "{all}"
+    );
+    assert!(
+        out.stdout
+            .contains("scenarios.thread_approval_accept.toolchain.codex.version"),
+        "{all}"
+    );
+    assert!(out.stdout.contains("more field(s)"), "{all}");
+    assert!(out.stdout.contains("regenerated: \"0.162.1\""), "{all}");
+    assert!(out.stdout.contains("event streams: "), "{all}");
+    let exs = p.read("config/native.exs");
+    assert!(exs.contains("version: \"0.162.1\""), "{exs}");
+    assert_eq!(
+        exs.matches("openai_codex_cli_bin-0.162.1-py3-none-")
+            .count(),
+        4,
+        "{exs}"
+    );
+    assert!(
+        p.read("config/requirements.lock")
+            .contains("openai-codex==0.162.1")
+    );
+    assert_eq!(p.read("config/requirements.in"), "openai-codex==0.162.1\n");
+    p.run(&["verify"]).expect(0);
+    p.run(&["check", "--scenario", "thread_basic"]).expect(0);
+    let checklist = p.read("docs/python-parity-checklist.md");
+    assert!(
+        checklist.contains("| 0.162.1 | 0.162.1 | fresh |"),
+        "{checklist}"
+    );
+}
+
+#[test]
+fn pin_refuses_a_version_that_does_not_exist() {
+    let p = TestProject::new();
+    let before = p.read("config/native.exs");
+    let out = p
+        .run(&["pin", "--codex", "0.0.0-nonexistent", "--no-harvest"])
+        .expect(3);
+    assert!(out.stderr.contains("could not be fetched"), "{}", out.all());
+    assert_eq!(p.read("config/native.exs"), before, "nothing is written");
+}
