@@ -181,7 +181,12 @@ fn serve(stream: TcpStream, shared: &Shared) -> Result<()> {
             }
         }
     } else {
-        record(shared, &req, body, None);
+        shared
+            .state
+            .lock()
+            .expect("model state lock")
+            .requests
+            .push(recorded(&req, body, None));
         if req.method == "GET" && route.ends_with("/models") {
             write_json(
                 &mut out,
@@ -200,19 +205,14 @@ fn serve(stream: TcpStream, shared: &Shared) -> Result<()> {
     }
 }
 
-fn record(shared: &Shared, req: &Request, body: Value, reply: Option<usize>) {
-    shared
-        .state
-        .lock()
-        .expect("model state lock")
-        .requests
-        .push(RecordedRequest {
-            method: req.method.clone(),
-            path: req.path.clone(),
-            headers: req.headers.clone(),
-            body,
-            reply,
-        });
+fn recorded(req: &Request, body: Value, reply: Option<usize>) -> RecordedRequest {
+    RecordedRequest {
+        method: req.method.clone(),
+        path: req.path.clone(),
+        headers: req.headers.clone(),
+        body,
+        reply,
+    }
 }
 
 /// Picks the first unplayed reply bound to `model`, else the first unbound one.
@@ -236,13 +236,7 @@ fn take_reply<'a>(
         Some(i) => state.played[i] = true,
         None => state.overruns += 1,
     }
-    state.requests.push(RecordedRequest {
-        method: req.method.clone(),
-        path: req.path.clone(),
-        headers: req.headers.clone(),
-        body,
-        reply: index,
-    });
+    state.requests.push(recorded(req, body, index));
     index.map(|i| &shared.replies[i])
 }
 
@@ -435,14 +429,7 @@ mod tests {
             r#"{"replies": [{"kind": "message", "text": "one"}, {"kind": "http_error", "status": 429, "headers": {"Retry-After": "1"}}]}"#,
         ))
         .unwrap();
-        let port = model
-            .base_url()
-            .rsplit(':')
-            .next()
-            .unwrap()
-            .trim_end_matches("/v1")
-            .parse()
-            .unwrap();
+        let port = model.port;
         let first = post(port, r#"{"model":"gpt"}"#);
         assert!(first.starts_with("HTTP/1.1 200 OK\r\n"), "{first}");
         assert!(first.contains("event: response.created\n"), "{first}");
@@ -478,14 +465,7 @@ mod tests {
             r#"{"replies": [{"kind": "message", "text": "review", "model": "reviewer"}, {"kind": "message", "text": "main"}]}"#,
         ))
         .unwrap();
-        let port = model
-            .base_url()
-            .rsplit(':')
-            .next()
-            .unwrap()
-            .trim_end_matches("/v1")
-            .parse()
-            .unwrap();
+        let port = model.port;
         assert!(post(port, r#"{"model":"gpt"}"#).contains("\"text\":\"main\""));
         let t = model.finish();
         assert_eq!(t.unplayed, [0]);
