@@ -79,6 +79,10 @@ struct Global {
     /// Report format
     #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
     format: Format,
+    /// Scenarios run at once [default: the number of CPUs]
+    #[arg(long, global = true, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..=64))]
+    jobs: Option<u32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, ValueEnum)]
@@ -279,7 +283,12 @@ fn regenerate(
         toolchain.codex.version,
         toolchain.sdk.version
     ));
-    let generated = harvest::regenerate(&session, &selected, repeat).or_exit(Exit::Scenario)?;
+    let jobs = g.jobs.map_or_else(
+        || std::thread::available_parallelism().map_or(1, |n| n.get()),
+        |j| j as usize,
+    );
+    let generated =
+        harvest::regenerate(&session, &selected, repeat, jobs).or_exit(Exit::Scenario)?;
     Ok((generated, g.scenarios.is_empty()))
 }
 

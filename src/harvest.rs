@@ -4,6 +4,9 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::thread;
 use std::time::Instant;
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -28,7 +31,7 @@ pub struct Session<'a> {
     pub config: &'a HarvestConfig,
     pub pins: &'a Pins,
     pub toolchain: &'a Toolchain,
-    pub progress: &'a dyn Fn(&str),
+    pub progress: &'a (dyn Fn(&str) + Sync),
 }
 
 /// What a set of scenarios produced: normalised outputs and their records.
@@ -59,21 +62,49 @@ pub fn check_inputs(project: &Project, scenarios: &[&Scenario]) -> Result<()> {
     Ok(())
 }
 
-/// Runs every scenario in `scenarios` `repeat` times (at least once); all of
-/// them run even if one fails, and any failure, or any difference between a
-/// scenario's runs, fails the whole set.
-pub fn regenerate(session: &Session, scenarios: &[&Scenario], repeat: usize) -> Result<Generated> {
+/// Runs every scenario in `scenarios` `repeat` times (at least once), `jobs`
+/// at a time; all of them run even if one fails, and any failure, or any
+/// difference between a scenario's runs, fails the whole set. Results keep
+/// catalogue order whatever order the runs finish in.
+pub fn regenerate(
+    session: &Session,
+    scenarios: &[&Scenario],
+    repeat: usize,
+    jobs: usize,
+) -> Result<Generated> {
+    let next = AtomicUsize::new(0);
+    let results: Vec<Mutex<Option<Result<Tree>>>> =
+        scenarios.iter().map(|_| Mutex::new(None)).collect();
+    thread::scope(|scope| {
+        for _ in 0..jobs.clamp(1, scenarios.len().max(1)) {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(s) = scenarios.get(i) else { break };
+                    let start = Instant::now();
+                    let result = run_repeated(session, s, repeat);
+                    (session.progress)(&match &result {
+                        Ok(_) => format!(
+                            "  {:<32} ok ({:.1} s)",
+                            s.name,
+                            start.elapsed().as_secs_f64()
+                        ),
+                        Err(_) => format!("  {:<32} FAILED", s.name),
+                    });
+                    *results[i].lock().expect("result slot") = Some(result);
+                }
+            });
+        }
+    });
     let mut generated = Generated::default();
     let mut failures = Vec::new();
-    for s in scenarios {
-        let start = Instant::now();
-        match run_repeated(session, s, repeat) {
+    for (s, slot) in scenarios.iter().zip(results) {
+        match slot
+            .into_inner()
+            .expect("result slot")
+            .expect("every scenario ran")
+        {
             Ok(files) => {
-                (session.progress)(&format!(
-                    "  {:<32} ok ({:.1} s)",
-                    s.name,
-                    start.elapsed().as_secs_f64()
-                ));
                 let record = ScenarioRecord::new(
                     s.outputs.iter().map(|o| o.to_string()).collect(),
                     inputs::digests(session.project, session.config, &session.pins.digest, s)?,
@@ -82,10 +113,7 @@ pub fn regenerate(session: &Session, scenarios: &[&Scenario], repeat: usize) -> 
                 generated.outputs.extend(files);
                 generated.records.insert(s.name.clone(), record);
             }
-            Err(e) => {
-                (session.progress)(&format!("  {:<32} FAILED", s.name));
-                failures.push(e.context(format!("scenario {} failed", s.name)));
-            }
+            Err(e) => failures.push(e.context(format!("scenario {} failed", s.name))),
         }
     }
     match failures.len() {
