@@ -1,7 +1,6 @@
 //! The command line: flag definitions, reports, and the one place that
 //! picks exit codes.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -206,9 +205,13 @@ struct Loaded {
 }
 
 impl Global {
-    fn load(&self) -> Result<Loaded, Failure> {
+    fn project(&self) -> Result<Project, Failure> {
         let root = self.root.clone().unwrap_or_else(|| PathBuf::from("."));
-        let project = Project::open(&root).or_exit(Exit::Usage)?;
+        Project::open(&root).or_exit(Exit::Usage)
+    }
+
+    fn load(&self) -> Result<Loaded, Failure> {
+        let project = self.project()?;
         let config = HarvestConfig::load(&project.harvest_config()).or_exit(Exit::Usage)?;
         let pins =
             Pins::load(&project.native_exs(), &project.python_lock()).or_exit(Exit::Usage)?;
@@ -240,6 +243,12 @@ impl Global {
 }
 
 pub fn run(cli: Cli) -> Result<Exit, Failure> {
+    // A closed pipe (`codex-harvest list | head`) ends the process quietly,
+    // as for any Unix filter, instead of panicking inside println!.
+    // SAFETY: restoring the default disposition of a signal; no handler runs.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let g = &cli.global;
     match cli.command {
         Command::Harvest => harvest_cmd(g),
@@ -418,8 +427,7 @@ fn checklist_for(loaded: &Loaded, fixtures: &Tree) -> Result<String, Failure> {
 }
 
 fn verify_cmd(g: &Global) -> Result<Exit, Failure> {
-    let root = g.root.clone().unwrap_or_else(|| PathBuf::from("."));
-    let project = Project::open(&root).or_exit(Exit::Usage)?;
+    let project = g.project()?;
     let dir = g.fixtures_dir(&project);
     let shown = project.display(&dir);
     let committed = tree::read(&dir).or_exit(Exit::Usage)?;
@@ -473,8 +481,7 @@ fn verify_cmd(g: &Global) -> Result<Exit, Failure> {
 }
 
 fn list_cmd(g: &Global) -> Result<Exit, Failure> {
-    let root = g.root.clone().unwrap_or_else(|| PathBuf::from("."));
-    let project = Project::open(&root).or_exit(Exit::Usage)?;
+    let project = g.project()?;
     let config = HarvestConfig::load(&project.harvest_config()).or_exit(Exit::Usage)?;
     let selected = config.select(&g.scenarios).or_exit(Exit::Usage)?;
     match g.format {
@@ -608,10 +615,7 @@ fn pins_cmd(g: &Global) -> Result<Exit, Failure> {
 }
 
 fn print_json(value: &impl serde::Serialize) {
-    let mut out = std::io::stdout().lock();
-    // A closed pipe (`| head`) is not an error worth reporting.
-    let _ = writeln!(
-        out,
+    println!(
         "{}",
         serde_json::to_string_pretty(value).expect("reports serialise")
     );
