@@ -17,6 +17,7 @@ use crate::inputs;
 use crate::manifest::{Mismatch, Provenance, Sha256Sums};
 use crate::pins::{self, Pins};
 use crate::project::Project;
+use crate::scenario;
 use crate::toolchain::{self, Toolchain};
 use crate::tree::{self, Tree};
 
@@ -26,7 +27,8 @@ Exit codes:
   1  drift: committed fixtures differ from what the pins produce, or from SHA256SUMS
   2  usage or config error (flags, config/, integration/, CI=true harvest)
   3  toolchain error (python, the SDK, codex, provisioning the pins)
-  4  scenario failure (crash, timeout, bad output, a secret in output)";
+  4  scenario failure (crash, timeout, bad output, a secret in output)
+  130  interrupted (Ctrl-C): running scenarios are killed; no file is half-written";
 
 const EXAMPLES: &str = "\
 Examples:
@@ -140,6 +142,7 @@ pub enum Exit {
     Usage = 2,
     Toolchain = 3,
     Scenario = 4,
+    Interrupted = 130,
 }
 
 /// A run that could not finish, with the exit code its phase implies.
@@ -249,6 +252,13 @@ pub fn run(cli: Cli) -> Result<Exit, Failure> {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
+    // Ctrl-C: end the scenarios' process groups too, then stop. Fixtures are
+    // replaced file by file with renames, so each is either old or new.
+    let _ = ctrlc::set_handler(|| {
+        scenario::kill_running();
+        eprintln!("interrupted: running scenarios were killed");
+        std::process::exit(Exit::Interrupted as i32);
+    });
     let g = &cli.global;
     match cli.command {
         Command::Harvest => harvest_cmd(g),
@@ -680,6 +690,7 @@ mod tests {
             (Exit::Usage, 2),
             (Exit::Toolchain, 3),
             (Exit::Scenario, 4),
+            (Exit::Interrupted, 130),
         ] {
             assert_eq!(exit as u8, code);
             assert!(EXIT_CODES.contains(&format!("  {code}  ")));

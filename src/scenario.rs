@@ -21,6 +21,9 @@ sys.path[:0] = paths
 importlib.import_module(module).record(output, **kwargs)
 "#;
 
+/// Process groups of the scenarios running now, so an interrupt can end them.
+static RUNNING: Mutex<Vec<libc::pid_t>> = Mutex::new(Vec::new());
+
 /// How much of a failed scenario's output to show.
 const OUTPUT_TAIL_LINES: usize = 40;
 
@@ -64,6 +67,7 @@ pub fn run(inv: &Invocation) -> Result<()> {
     let mut child = cmd
         .spawn()
         .with_context(|| format!("starting {}", inv.python.display()))?;
+    running().push(child.id() as libc::pid_t);
     let output = Arc::new(Mutex::new(Vec::new()));
     let readers = [
         drain(child.stdout.take(), &output),
@@ -102,11 +106,27 @@ fn wait(child: &mut Child, timeout: Duration) -> Result<Option<std::process::Exi
     }
 }
 
+fn running() -> std::sync::MutexGuard<'static, Vec<libc::pid_t>> {
+    RUNNING.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn kill_group(child: &Child) {
     let pgid = child.id() as libc::pid_t;
+    running().retain(|&p| p != pgid);
     // SAFETY: killpg only sends a signal; the group is the one created for this child.
     unsafe {
         libc::killpg(pgid, libc::SIGKILL);
+    }
+}
+
+/// Kills every running scenario's process group (on Ctrl-C: the groups do
+/// not get the terminal's SIGINT, so without this codex would outlive us).
+pub fn kill_running() {
+    for pgid in running().drain(..) {
+        // SAFETY: as in kill_group.
+        unsafe {
+            libc::killpg(pgid, libc::SIGKILL);
+        }
     }
 }
 

@@ -239,3 +239,42 @@ fn check_repeat_finds_a_value_that_varies_between_runs() {
     assert!(all.contains("params.seed"), "{all}");
     assert!(all.contains("hint: add a normalisation rule"), "{all}");
 }
+
+#[test]
+fn ctrl_c_kills_the_running_scenarios_and_writes_nothing() {
+    let p = TestProject::new();
+    let flags = tempfile::tempdir().unwrap();
+    let started = flags.path().join("started");
+    let survived = flags.path().join("survived");
+    p.add_scenario(
+        "slow",
+        &format!(
+            "import pathlib, subprocess, time\n\n\ndef record(output_path, **_):\n    subprocess.Popen(['sh', '-c', 'sleep 3; touch {}'])\n    pathlib.Path('{}').touch()\n    time.sleep(60)\n",
+            survived.display(),
+            started.display()
+        ),
+        r#"{"replies": []}"#,
+        "",
+    );
+    let before = snapshot(&p);
+    let mut child = p
+        .command(&["harvest", "--scenario", "slow"])
+        .spawn()
+        .unwrap();
+    while !started.exists() {
+        assert!(child.try_wait().unwrap().is_none(), "harvest ended early");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    // SAFETY: sends SIGINT to the child we spawned.
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, libc::SIGINT);
+    }
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    std::thread::sleep(std::time::Duration::from_secs(4));
+    assert!(
+        !survived.exists(),
+        "a scenario's child outlived the interrupt"
+    );
+    assert_eq!(snapshot(&p), before);
+}
