@@ -3,27 +3,18 @@
 # same codex runtime), fetched by file name and sha256 from the pins.
 { pkgs, pins }:
 let
-  inherit (pkgs) lib;
   artifact = pins.codex.artifacts.${pkgs.stdenv.hostPlatform.system}
     or (throw "config/native.exs pins no codex artifact for ${pkgs.stdenv.hostPlatform.system}");
-  # openai_codex_cli_bin-0.163.0-py3-none-manylinux_2_17_x86_64.whl → manylinux_2_17_x86_64
-  wheelPlatform = file: lib.removeSuffix ".whl" (lib.last (lib.splitString "-" file));
   python3Packages = pkgs.python3Packages;
+
+  # A pinned wheel, fetched by its file name and sha256.
+  wheel = { file, sha256 }: pkgs.fetchPypi (import ./wheel.nix file // { inherit sha256; });
 
   cliBin = python3Packages.buildPythonPackage {
     pname = "openai-codex-cli-bin";
     inherit (pins.codex) version;
     format = "wheel";
-    src = pkgs.fetchPypi {
-      pname = "openai_codex_cli_bin";
-      inherit (pins.codex) version;
-      format = "wheel";
-      dist = "py3";
-      python = "py3";
-      abi = "none";
-      platform = wheelPlatform artifact.file;
-      sha256 = artifact.sha256;
-    };
+    src = wheel artifact;
     # The binary is static (musl) on Linux; nothing to patch.
     dontStrip = true;
   };
@@ -32,14 +23,7 @@ let
     pname = "openai-codex";
     inherit (pins.python_sdk) version;
     format = "wheel";
-    src = pkgs.fetchPypi {
-      pname = "openai_codex";
-      inherit (pins.python_sdk) version;
-      format = "wheel";
-      dist = "py3";
-      python = "py3";
-      sha256 = pins.python_sdk.sha256;
-    };
+    src = wheel { inherit (pins.python_sdk) file sha256; };
     # pydantic and friends come from nixpkgs; the SDK and codex are the pinned wheels.
     dependencies = [ cliBin ] ++ (with python3Packages; [ pydantic packaging typing-extensions ]);
     dontCheckRuntimeDeps = true;

@@ -36,7 +36,13 @@ fn nix_eval_pins(root: &Path) -> std::process::Output {
 /// A test project with the Nix files too.
 fn project_with_nix() -> TestProject {
     let p = TestProject::new();
-    for f in ["pins.nix", "toolchain.nix", "driver.nix", "checks.nix"] {
+    for f in [
+        "pins.nix",
+        "wheel.nix",
+        "toolchain.nix",
+        "driver.nix",
+        "checks.nix",
+    ] {
         p.write(
             &format!("nix/{f}"),
             &std::fs::read_to_string(repo().join("nix").join(f)).unwrap(),
@@ -119,4 +125,57 @@ fn a_wrong_pin_fails_both_readers() {
         "{}",
         driver.all()
     );
+}
+
+/// The flake fetches each pinned wheel with fetchPypi, which rebuilds the file
+/// name as `pname-version-python-abi-platform.whl`: it must be the pinned one.
+#[test]
+fn the_flake_fetches_exactly_the_pinned_wheel_files() {
+    if !nix_available() {
+        return;
+    }
+    let p = project_with_nix();
+    let driver = p.run(&["pins", "--format", "json"]).expect(0);
+    let pins: serde_json::Value = serde_json::from_str(&driver.stdout).unwrap();
+    let mut files: Vec<String> = pins["codex"]["artifacts"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|a| a["file"].as_str().unwrap().to_string())
+        .collect();
+    files.push(pins["python_sdk"]["file"].as_str().unwrap().to_string());
+    for file in files {
+        let out = Command::new("nix")
+            .args([
+                "--extra-experimental-features",
+                "nix-command",
+                "eval",
+                "--offline",
+                "--impure",
+                "--json",
+                "--expr",
+            ])
+            .arg(format!(
+                "import {}/nix/wheel.nix \"{file}\"",
+                p.root().display()
+            ))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{file}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let args: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let rebuilt = format!(
+            "{}-{}-{}-{}-{}.whl",
+            args["pname"].as_str().unwrap(),
+            args["version"].as_str().unwrap(),
+            args["python"].as_str().unwrap(),
+            args["abi"].as_str().unwrap(),
+            args["platform"].as_str().unwrap()
+        );
+        assert_eq!(rebuilt, file);
+        assert_eq!(args["format"], "wheel");
+    }
 }
