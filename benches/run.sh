@@ -9,8 +9,11 @@ if command -v hyperfine >/dev/null 2>&1; then
   hyperfine --warmup 1 --runs 5 "$bin verify" "$bin check --scenario thread_basic"
   hyperfine --runs 2 "$bin check"
 else
-  for cmd in "verify" "check --scenario thread_basic" "check"; do
-    echo "== codex-harvest $cmd"
-    /usr/bin/time -f "%e s wall, %M KB max RSS" "$bin" $cmd >/dev/null
+  report=$(mktemp)
+  for cmd in "verify" "check --scenario thread_basic" "check" "check --jobs 1"; do
+    # shellcheck disable=SC2086 # $cmd is a list of words
+    /usr/bin/time -f "%e s wall, %M KB max RSS" -o "$report" "$bin" $cmd >/dev/null 2>&1
+    echo "codex-harvest $cmd: $(cat "$report")"
   done
+  rm -f "$report"
 fi
