@@ -250,3 +250,38 @@ fn pin_refuses_a_version_that_does_not_exist() {
     assert!(out.stderr.contains("could not be fetched"), "{}", out.all());
     assert_eq!(p.read("config/native.exs"), before, "nothing is written");
 }
+
+#[test]
+fn a_codex_path_that_is_not_codex_is_a_toolchain_error() {
+    let p = TestProject::new();
+    let out = p
+        .run(&[
+            "check",
+            "--scenario",
+            "thread_basic",
+            "--codex-path",
+            "/bin/echo",
+        ])
+        .expect(3);
+    assert!(
+        out.stderr.contains("not `codex-cli <version>`"),
+        "{}",
+        out.all()
+    );
+    let missing = p
+        .run(&[
+            "check",
+            "--scenario",
+            "thread_basic",
+            "--codex-path",
+            "/nonexistent/codex",
+        ])
+        .expect(3);
+    assert!(
+        missing
+            .stderr
+            .contains("--codex-path /nonexistent/codex does not exist"),
+        "{}",
+        missing.all()
+    );
+}
