@@ -96,7 +96,7 @@ pub fn compare(regenerated: &Tree, committed: &Tree) -> Drift {
 }
 
 /// Committed files whose bytes differ from their committed SHA256SUMS line.
-pub fn hand_edited(committed: &Tree) -> Vec<String> {
+fn hand_edited(committed: &Tree) -> Vec<String> {
     match Sha256Sums::from_tree(committed) {
         Ok(Some(sums)) => sums
             .verify(committed)
@@ -321,7 +321,7 @@ fn paired_line(old_index: usize, old: &str, new: &str) -> Difference {
 }
 
 /// The leaf fields that differ between `a` (committed) and `b` (regenerated).
-pub fn field_changes(a: &Value, b: &Value) -> Vec<FieldChange> {
+fn field_changes(a: &Value, b: &Value) -> Vec<FieldChange> {
     let mut out = Vec::new();
     walk("", Some(a), Some(b), &mut out);
     out

@@ -91,7 +91,7 @@ impl Script {
     }
 }
 
-pub fn default_usage() -> Value {
+fn default_usage() -> Value {
     json!({
         "input_tokens": 10,
         "input_tokens_details": {"cached_tokens": 0},

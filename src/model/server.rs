@@ -262,7 +262,7 @@ fn play(out: &mut TcpStream, reply: &Reply, shared: &Shared) -> Result<()> {
 }
 
 /// The SSE events of a streamed reply, in order.
-pub fn stream_events(items: &[Value], deltas: bool, end: &StreamEnd) -> Vec<Value> {
+fn stream_events(items: &[Value], deltas: bool, end: &StreamEnd) -> Vec<Value> {
     let id = "resp_1";
     let mut events = vec![json!({"type": "response.created", "response": {"id": id}})];
     for (n, item) in items.iter().enumerate() {
