@@ -294,6 +294,36 @@ pattern = "sk-[a-z]+"
         }
     }
 
+    /// The committed rule table on what varies between runs and machines.
+    #[test]
+    fn the_committed_rules_normalise_what_varies() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let cfg = HarvestConfig::load(&root.join("config/harvest.toml")).unwrap();
+        let locations = crate::normalize::Locations::from_iter(
+            LOCATIONS.map(|v| (v.to_string(), vec![format!("/tmp/run/{v}")])),
+        );
+        let normalizer = crate::normalize::Normalizer::new(&cfg.rules, &locations).unwrap();
+        let event = r#"{"method":"item/completed","params":{"completedAtMs":1764000000123,"item":{"command":"/usr/bin/zsh -c 'echo ok'","cwd":"/tmp/run/workdir/sub","durationMs":41,"id":"019a13ab-cf89-77a1-9d69-31b768b3439a","processId":"4242","aggregatedOutput":"Chunk ID: 9f2c\nWall time: 0.0123 seconds\nok"},"threadId":"019a13ab-cf89-77a1-9d69-31b768b3439b","path":"/tmp/run/codex_home/sessions/2026/11/25/rollout-2026-11-25T17-00-01-019a13ab-cf89-77a1-9d69-31b768b3439b.jsonl"}}"#;
+        let out = normalizer.pass().jsonl(event.as_bytes()).unwrap();
+        let v: Value = serde_json::from_slice(&out).unwrap();
+        let p = &v["params"];
+        assert_eq!(p["completedAtMs"], 0);
+        assert_eq!(p["item"]["durationMs"], 0);
+        assert_eq!(p["item"]["processId"], "0");
+        assert_eq!(p["item"]["command"], "/bin/bash -c 'echo ok'");
+        assert_eq!(p["item"]["cwd"], "/workspace/sub");
+        assert_eq!(p["item"]["id"], "00000000-0000-7000-8000-000000000001");
+        assert_eq!(p["threadId"], "00000000-0000-7000-8000-000000000002");
+        assert_eq!(
+            p["item"]["aggregatedOutput"],
+            "Chunk ID: 000000\nWall time: 0.0000 seconds\nok"
+        );
+        assert_eq!(
+            p["path"],
+            "/codex-home/sessions/1970/01/01/rollout-1970-01-01T00-00-00-00000000-0000-7000-8000-000000000002.jsonl"
+        );
+    }
+
     #[test]
     fn select_keeps_catalogue_order_and_names_unknowns() {
         let cfg = parse("[[scenario]]\nname = \"a\"\nabout = \"\"\noutputs = [\"a.jsonl\"]\n[[scenario]]\nname = \"b\"\nabout = \"\"\noutputs = [\"b.jsonl\"]\n").unwrap();

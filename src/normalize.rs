@@ -17,8 +17,9 @@ use serde_json::{Map, Value};
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Rule {
     /// Every UUID inside a string becomes `00000000-0000-7000-8000-<n>`,
-    /// numbered by first appearance across a scenario's outputs, so
-    /// cross-references (a thread id in two files) survive.
+    /// numbered by first appearance (in canonical, sorted-key order) across a
+    /// scenario's outputs, so cross-references (a thread id in two files)
+    /// survive.
     Uuid,
     /// Values of these keys, wherever they appear, become `number` (numbers)
     /// or `string` (strings); null stays null.
