@@ -23,7 +23,8 @@ in
     touch $out
   '';
 
-  build = driver;
+  # The build runs the crate's unit tests (cargoTestFlags in nix/driver.nix).
+  tests = driver;
 
   clippy = driver.overrideAttrs (old: {
     pname = "codex-harvest-clippy";
