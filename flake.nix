@@ -6,12 +6,12 @@
   outputs = { self, nixpkgs }:
     let
       systems = [ "x86_64-linux" "aarch64-linux" "x86_64-darwin" "aarch64-darwin" ];
-      forAllSystems = f: nixpkgs.lib.genAttrs systems (system: f nixpkgs.legacyPackages.${system});
+      forAllSystems = f: nixpkgs.lib.genAttrs systems (system: f system nixpkgs.legacyPackages.${system});
       # The same pins the driver reads (config/native.exs, config/requirements.lock).
       pins = import ./nix/pins.nix;
     in
     {
-      packages = forAllSystems (pkgs:
+      packages = forAllSystems (system: pkgs:
         let
           toolchain = import ./nix/toolchain.nix { inherit pkgs pins; };
           driver = pkgs.callPackage ./nix/driver.nix { src = self; };
@@ -21,9 +21,9 @@
           inherit (toolchain) codex python;
         });
 
-      apps = forAllSystems (pkgs:
+      apps = forAllSystems (system: pkgs:
         let
-          inherit (self.packages.${pkgs.system}) default python;
+          inherit (self.packages.${system}) default python;
           harvest = pkgs.writeShellApplication {
             name = "harvest";
             text = ''
@@ -35,23 +35,23 @@
         in
         {
           harvest = { type = "app"; program = "${harvest}/bin/harvest"; };
-          default = self.apps.${pkgs.system}.harvest;
+          default = self.apps.${system}.harvest;
         });
 
-      checks = forAllSystems (pkgs:
+      checks = forAllSystems (system: pkgs:
         let
-          inherit (self.packages.${pkgs.system}) default python;
+          inherit (self.packages.${system}) default python;
         in
         import ./nix/checks.nix { inherit pkgs python; driver = default; src = self; });
 
-      devShells = forAllSystems (pkgs: {
+      devShells = forAllSystems (system: pkgs: {
         default = pkgs.mkShell {
-          inputsFrom = [ self.packages.${pkgs.system}.default ];
-          packages = [ pkgs.clippy pkgs.rustfmt pkgs.nixpkgs-fmt self.packages.${pkgs.system}.python ];
-          CODEX_HARVEST_PYTHON = "${self.packages.${pkgs.system}.python}/bin/python";
+          inputsFrom = [ self.packages.${system}.default ];
+          packages = [ pkgs.clippy pkgs.rustfmt pkgs.nixpkgs-fmt self.packages.${system}.python ];
+          CODEX_HARVEST_PYTHON = "${self.packages.${system}.python}/bin/python";
         };
       });
 
-      formatter = forAllSystems (pkgs: pkgs.nixpkgs-fmt);
+      formatter = forAllSystems (system: pkgs: pkgs.nixpkgs-fmt);
     };
 }

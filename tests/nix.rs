@@ -179,3 +179,65 @@ fn the_flake_fetches_exactly_the_pinned_wheel_files() {
         assert_eq!(args["format"], "wheel");
     }
 }
+
+/// The flake's outputs, evaluated lazily against a stand-in nixpkgs (only
+/// `lib.genAttrs`): names are checked, nothing is built.
+#[test]
+fn the_flake_exposes_the_conventional_outputs_for_four_systems() {
+    if !nix_available() {
+        return;
+    }
+    let expr = format!(
+        r#"let
+          flake = import {root}/flake.nix;
+          lib.genAttrs = names: f: builtins.listToAttrs (map (n: {{ name = n; value = f n; }}) names);
+          out = flake.outputs {{ self = out; nixpkgs = {{ inherit lib; legacyPackages = {{ }}; }}; }};
+          names = builtins.mapAttrs (_: builtins.mapAttrs (_: builtins.attrNames));
+        in {{
+          url = flake.inputs.nixpkgs.url;
+          outputs = names {{ inherit (out) packages apps checks devShells; }};
+          formatter = builtins.attrNames out.formatter;
+        }}"#,
+        root = repo().display()
+    );
+    let out = Command::new("nix")
+        .args([
+            "--extra-experimental-features",
+            "nix-command",
+            "eval",
+            "--offline",
+            "--impure",
+            "--json",
+            "--expr",
+            &expr,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["url"], "github:NixOS/nixpkgs/nixos-25.11");
+    let systems = [
+        "aarch64-darwin",
+        "aarch64-linux",
+        "x86_64-darwin",
+        "x86_64-linux",
+    ];
+    assert_eq!(v["formatter"], serde_json::json!(systems));
+    for system in systems {
+        let o = &v["outputs"];
+        assert_eq!(
+            o["packages"][system],
+            serde_json::json!(["codex", "default", "python"])
+        );
+        assert_eq!(o["apps"][system], serde_json::json!(["default", "harvest"]));
+        assert_eq!(
+            o["checks"][system],
+            serde_json::json!(["clippy", "fmt", "reproducibility", "tests"])
+        );
+        assert_eq!(o["devShells"][system], serde_json::json!(["default"]));
+    }
+}
