@@ -18,19 +18,26 @@ fn nix_available() -> bool {
     found
 }
 
-fn nix_eval_pins(root: &Path) -> std::process::Output {
+/// `nix eval --json` of an expression, offline (impure only to read files by
+/// absolute path).
+fn nix_eval(expr: &str) -> std::process::Output {
     Command::new("nix")
         .args([
             "--extra-experimental-features",
-            "nix-command flakes",
+            "nix-command",
             "eval",
             "--offline",
+            "--impure",
             "--json",
-            "--file",
+            "--expr",
+            expr,
         ])
-        .arg(root.join("nix/pins.nix"))
         .output()
         .unwrap()
+}
+
+fn nix_eval_pins(root: &Path) -> std::process::Output {
+    nix_eval(&format!("import {}/nix/pins.nix", root.display()))
 }
 
 /// A test project with the Nix files too.
@@ -145,22 +152,10 @@ fn the_flake_fetches_exactly_the_pinned_wheel_files() {
         .collect();
     files.push(pins["python_sdk"]["file"].as_str().unwrap().to_string());
     for file in files {
-        let out = Command::new("nix")
-            .args([
-                "--extra-experimental-features",
-                "nix-command",
-                "eval",
-                "--offline",
-                "--impure",
-                "--json",
-                "--expr",
-            ])
-            .arg(format!(
-                "import {}/nix/wheel.nix \"{file}\"",
-                p.root().display()
-            ))
-            .output()
-            .unwrap();
+        let out = nix_eval(&format!(
+            "import {}/nix/wheel.nix \"{file}\"",
+            p.root().display()
+        ));
         assert!(
             out.status.success(),
             "{file}: {}",
@@ -200,19 +195,7 @@ fn the_flake_exposes_the_conventional_outputs_for_four_systems() {
         }}"#,
         root = repo().display()
     );
-    let out = Command::new("nix")
-        .args([
-            "--extra-experimental-features",
-            "nix-command",
-            "eval",
-            "--offline",
-            "--impure",
-            "--json",
-            "--expr",
-            &expr,
-        ])
-        .output()
-        .unwrap();
+    let out = nix_eval(&expr);
     assert!(
         out.status.success(),
         "{}",
