@@ -27,6 +27,7 @@ let
       package = str "package" l;
       file = str "file" l;
       sha256 = str "sha256" l;
+      binary_sha256 = str "binary_sha256" l;
       setArtifact = k: v: acc // {
         artifacts = acc.artifacts // {
           ${acc.current} = (acc.artifacts.${acc.current} or { }) // { ${k} = v; };
@@ -37,6 +38,7 @@ let
         else if package != null then { k = "package"; v = package; }
         else if file != null then { k = "file"; v = file; }
         else if sha256 != null then { k = "sha256"; v = sha256; }
+        else if binary_sha256 != null then { k = "binary_sha256"; v = binary_sha256; }
         else null;
     in
     if section != null then acc // { inherit section; current = null; }
@@ -56,10 +58,10 @@ let
     else {
       inherit (exs) version package;
       artifacts = builtins.mapAttrs (platform: a:
-        if !(a ? file && a ? sha256) then throw "config/native.exs: artifact ${platform} needs file: and sha256:"
-        else if !(isHex64 a.sha256) then throw "config/native.exs: artifact ${platform}: sha256 must be 64 hex digits"
+        if !(a ? file && a ? sha256 && a ? binary_sha256) then throw "config/native.exs: artifact ${platform} needs file:, sha256: and binary_sha256:"
+        else if !(isHex64 a.sha256 && isHex64 a.binary_sha256) then throw "config/native.exs: artifact ${platform}: sha256 and binary_sha256 must be 64 hex digits"
         else if match ".*-${exs.version}-.*" a.file == null then throw "config/native.exs: artifact ${platform}: ${a.file} is not version ${exs.version}"
-        else { inherit (a) file sha256; }) exs.artifacts;
+        else { inherit (a) file sha256 binary_sha256; }) exs.artifacts;
     };
 
   python_sdk =

@@ -8,7 +8,7 @@ let
   python3Packages = pkgs.python3Packages;
 
   # A pinned wheel, fetched by its file name and sha256.
-  wheel = { file, sha256 }: pkgs.fetchPypi (import ./wheel.nix file // { inherit sha256; });
+  wheel = { file, sha256, ... }: pkgs.fetchPypi (import ./wheel.nix file // { inherit sha256; });
 
   cliBin = python3Packages.buildPythonPackage {
     pname = "openai-codex-cli-bin";

@@ -12,14 +12,17 @@ use std::collections::BTreeMap;
 use crate::checklist;
 use crate::compare::{self, Drift};
 use crate::config::HarvestConfig;
+use crate::failure::{self, Kind};
 use crate::harvest::{self, Session};
 use crate::inputs;
+use crate::interrupt::{self, Interrupted};
 use crate::manifest::{Mismatch, Provenance, Sha256Sums};
 use crate::pins::{self, Pins};
 use crate::project::Project;
-use crate::scenario;
+use crate::secrets;
 use crate::toolchain::{self, Toolchain};
 use crate::tree::{self, Tree};
+use crate::tree_lock::TreeLock;
 
 const EXIT_CODES: &str = "\
 Exit codes:
@@ -28,7 +31,12 @@ Exit codes:
   2  usage or config error (flags, config/, integration/, CI=true harvest)
   3  toolchain error (python, the SDK, codex, provisioning the pins)
   4  scenario failure (crash, timeout, bad output, a secret in output)
-  130  interrupted (Ctrl-C): running scenarios are killed; no file is half-written";
+  5  I/O error: the fixtures tree, the checklist or a temp dir could not be written
+  129, 130, 143  interrupted (SIGHUP, SIGINT, SIGTERM): every scenario process is
+     killed; the fixtures tree is entirely old or entirely new
+
+One writer per fixtures tree: harvest takes an exclusive lock on it (check and
+verify a shared one); a run that finds it taken prints a notice and waits.";
 
 const EXAMPLES: &str = "\
 Examples:
@@ -80,6 +88,9 @@ struct Global {
     /// Report format
     #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
     format: Format,
+    /// Keep each scenario's scratch dir (secrets redacted) and print where
+    #[arg(long, global = true)]
+    keep_scratch: bool,
     /// Scenarios run at once [default: the number of CPUs]
     #[arg(long, global = true, value_name = "N",
           value_parser = clap::value_parser!(u32).range(1..=64))]
@@ -137,12 +148,27 @@ enum Command {
 /// How a run ended; the exit code follows from it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
-    Clean = 0,
-    Drift = 1,
-    Usage = 2,
-    Toolchain = 3,
-    Scenario = 4,
-    Interrupted = 130,
+    Clean,
+    Drift,
+    Usage,
+    Toolchain,
+    Scenario,
+    Io,
+    Interrupted(Interrupted),
+}
+
+impl Exit {
+    pub fn code(self) -> u8 {
+        match self {
+            Exit::Clean => 0,
+            Exit::Drift => 1,
+            Exit::Usage => 2,
+            Exit::Toolchain => 3,
+            Exit::Scenario => 4,
+            Exit::Io => 5,
+            Exit::Interrupted(i) => i.exit_code(),
+        }
+    }
 }
 
 /// A run that could not finish, with the exit code its phase implies.
@@ -157,18 +183,39 @@ trait Phase<T> {
 }
 
 impl<T> Phase<T> for anyhow::Result<T> {
+    /// `exit` unless the error says what kind it is where it arose.
     fn or_exit(self, exit: Exit) -> Result<T, Failure> {
-        self.map_err(|error| Failure { exit, error })
+        self.map_err(|error| Failure {
+            exit: failure::kind_of(&error).map_or(exit, Exit::from),
+            error,
+        })
     }
 }
 
-/// Maps the outcome to an exit code, printing a failure once with its causes.
+impl From<Kind> for Exit {
+    fn from(kind: Kind) -> Exit {
+        match kind {
+            Kind::Config => Exit::Usage,
+            Kind::Toolchain => Exit::Toolchain,
+            Kind::Scenario => Exit::Scenario,
+            Kind::Io => Exit::Io,
+        }
+    }
+}
+
+/// Maps the outcome to an exit code, printing a failure once with its
+/// causes. After a signal, the run failed because of it, whatever the error
+/// says (a killed scenario reports its own death).
 pub fn exit(outcome: Result<Exit, Failure>) -> ExitCode {
+    if let Some(i) = interrupt::received() {
+        eprintln!("{i}");
+        return ExitCode::from(i.exit_code());
+    }
     match outcome {
-        Ok(code) => ExitCode::from(code as u8),
+        Ok(code) => ExitCode::from(code.code()),
         Err(f) => {
-            eprint!("{}", render_error(&f.error));
-            ExitCode::from(f.exit as u8)
+            eprint!("{}", secrets::redact(&render_error(&f.error)));
+            ExitCode::from(f.exit.code())
         }
     }
 }
@@ -191,8 +238,12 @@ fn render_error(error: &anyhow::Error) -> String {
         body.push_str(&lines.join("\n"));
         body.push('\n');
     }
+    let mut seen = Vec::new();
     for h in hints {
-        body.push_str(&format!("hint: {h}\n"));
+        if !seen.contains(&h) {
+            body.push_str(&format!("hint: {h}\n"));
+            seen.push(h);
+        }
     }
     body
 }
@@ -216,6 +267,7 @@ impl Global {
     fn load(&self) -> Result<Loaded, Failure> {
         let project = self.project()?;
         let config = HarvestConfig::load(&project.harvest_config()).or_exit(Exit::Usage)?;
+        harvest::scanner(&config).or_exit(Exit::Usage)?.install();
         let pins =
             Pins::load(&project.native_exs(), &project.python_lock()).or_exit(Exit::Usage)?;
         Ok(Loaded {
@@ -234,8 +286,14 @@ impl Global {
         }
     }
 
+    /// The toolchain; every component that is not the pinned one is named
+    /// on stderr, on every run.
     fn toolchain(&self, pins: &Pins) -> Result<Toolchain, Failure> {
-        Toolchain::resolve(pins, &self.request(), &progress).or_exit(Exit::Toolchain)
+        let t = Toolchain::resolve(pins, &self.request(), &progress).or_exit(Exit::Toolchain)?;
+        for w in t.unpinned(pins) {
+            eprintln!("warning: {w}: this run is not a pinned reproduction");
+        }
+        Ok(t)
     }
 
     fn fixtures_dir(&self, project: &Project) -> PathBuf {
@@ -246,19 +304,6 @@ impl Global {
 }
 
 pub fn run(cli: Cli) -> Result<Exit, Failure> {
-    // A closed pipe (`codex-harvest list | head`) ends the process quietly,
-    // as for any Unix filter, instead of panicking inside println!.
-    // SAFETY: restoring the default disposition of a signal; no handler runs.
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-    }
-    // Ctrl-C: end the scenarios' process groups too, then stop. Fixtures are
-    // replaced file by file with renames, so each is either old or new.
-    let _ = ctrlc::set_handler(|| {
-        scenario::kill_running();
-        eprintln!("interrupted: running scenarios were killed");
-        std::process::exit(Exit::Interrupted as i32);
-    });
     let g = &cli.global;
     match cli.command {
         Command::Harvest => harvest_cmd(g),
@@ -290,6 +335,8 @@ fn regenerate(
         pins: &loaded.pins,
         toolchain: &toolchain,
         progress: &progress,
+        supervisor: supervisor().or_exit(Exit::Io)?,
+        keep_scratch: g.keep_scratch,
     };
     let times = if repeat > 1 {
         format!(", {repeat} times each")
@@ -311,15 +358,36 @@ fn regenerate(
     Ok((generated, g.scenarios.is_empty()))
 }
 
-/// `CI=true` never writes.
+/// This very binary, which supervises each scenario (`__reap`). On Linux
+/// `/proc/self/exe` still runs it when the file was replaced meanwhile (a
+/// rebuild during a run).
+fn supervisor() -> anyhow::Result<PathBuf> {
+    let own = PathBuf::from("/proc/self/exe");
+    if own.exists() {
+        return Ok(own);
+    }
+    std::env::current_exe().context("finding the codex-harvest binary, which supervises scenarios")
+}
+
+/// CI never writes. CI services set `CI` to `true`, `1`, `TRUE`, `yes`…;
+/// only empty, `0`, `false` and `no` mean "not CI".
 fn refuse_in_ci(command: &str) -> Result<(), Failure> {
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
+    if let Ok(value) = std::env::var("CI")
+        && is_ci(&value)
+    {
         return Err(anyhow!(
-            "CI=true: {command} never writes in CI\nhint: run `codex-harvest check` to compare instead"
+            "CI={value}: {command} never writes in CI\nhint: run `codex-harvest check` to compare instead"
         ))
         .or_exit(Exit::Usage);
     }
     Ok(())
+}
+
+fn is_ci(value: &str) -> bool {
+    !matches!(
+        value.trim().to_ascii_lowercase().as_str(),
+        "" | "0" | "false" | "no"
+    )
 }
 
 fn harvest_cmd(g: &Global) -> Result<Exit, Failure> {
@@ -332,8 +400,11 @@ fn harvest_cmd(g: &Global) -> Result<Exit, Failure> {
 /// prints how the new tree drifts from the old one, event by event.
 fn write_harvest(g: &Global, loaded: &Loaded, report: bool) -> Result<Exit, Failure> {
     let dir = g.fixtures_dir(&loaded.project);
-    let committed = tree::read(&dir).or_exit(Exit::Usage)?;
     let (generated, full) = regenerate(g, loaded, 1)?;
+    // The tree is read under the lock, after regenerating: a harvest that
+    // committed meanwhile is the base this one builds on, not lost.
+    let _lock = TreeLock::exclusive(&dir).or_exit(Exit::Io)?;
+    let committed = tree::read(&dir).or_exit(Exit::Io)?;
     let new_tree = harvest::assemble(&committed, &generated, full).or_exit(Exit::Usage)?;
     if report {
         let drift = compare::compare(&new_tree, &committed);
@@ -351,14 +422,27 @@ fn write_harvest(g: &Global, loaded: &Loaded, report: bool) -> Result<Exit, Fail
         };
         print_drift(&drift, &loaded.project.display(&dir), &summary);
     }
-    let written = tree::write_changed(&dir, &new_tree, &committed)
-        .with_context(|| format!("writing the fixtures under {}", dir.display()))
-        .or_exit(Exit::Usage)?;
+    let written: Vec<&String> = new_tree
+        .iter()
+        .filter(|(path, bytes)| committed.get(*path) != Some(*bytes))
+        .map(|(path, _)| path)
+        .chain(committed.keys().filter(|p| !new_tree.contains_key(*p)))
+        .collect();
+    if !written.is_empty() {
+        tree::commit(&dir, &new_tree)
+            .with_context(|| {
+                format!(
+                    "writing the fixtures under {}; the tree was left as it was",
+                    dir.display()
+                )
+            })
+            .or_exit(Exit::Io)?;
+    }
     if g.output.is_none() {
         let path = loaded.project.checklist();
         let text = checklist_for(loaded, &new_tree)?;
         if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
-            tree::write_atomic(&path, text.as_bytes()).or_exit(Exit::Usage)?;
+            tree::write_atomic(&path, text.as_bytes()).or_exit(Exit::Io)?;
             println!("harvest: wrote {}", loaded.project.display(&path));
         }
     }
@@ -389,8 +473,8 @@ fn write_harvest(g: &Global, loaded: &Loaded, report: bool) -> Result<Exit, Fail
 fn check_cmd(g: &Global, repeat: usize) -> Result<Exit, Failure> {
     let loaded = g.load()?;
     let dir = g.fixtures_dir(&loaded.project);
-    let committed = tree::read(&dir).or_exit(Exit::Usage)?;
     let (generated, full) = regenerate(g, &loaded, repeat)?;
+    let committed = read_locked(&dir)?;
     let base = if full { Tree::new() } else { committed.clone() };
     let expected = harvest::assemble(&base, &generated, full).or_exit(Exit::Usage)?;
     let mut drift = compare::compare(&expected, &committed);
@@ -422,6 +506,12 @@ fn check_cmd(g: &Global, repeat: usize) -> Result<Exit, Failure> {
     })
 }
 
+/// The committed tree, read while no harvest is replacing it.
+fn read_locked(dir: &std::path::Path) -> Result<Tree, Failure> {
+    let _lock = TreeLock::shared(dir).or_exit(Exit::Io)?;
+    tree::read(dir).or_exit(Exit::Io)
+}
+
 /// The checklist for `fixtures` with today's inputs.
 fn checklist_for(loaded: &Loaded, fixtures: &Tree) -> Result<String, Failure> {
     let provenance = Provenance::from_tree(fixtures)
@@ -440,7 +530,7 @@ fn verify_cmd(g: &Global) -> Result<Exit, Failure> {
     let project = g.project()?;
     let dir = g.fixtures_dir(&project);
     let shown = project.display(&dir);
-    let committed = tree::read(&dir).or_exit(Exit::Usage)?;
+    let committed = read_locked(&dir)?;
     let mismatches = match Sha256Sums::from_tree(&committed) {
         Ok(Some(sums)) => sums.verify(&committed),
         Ok(None) => {
@@ -514,13 +604,13 @@ fn list_cmd(g: &Global) -> Result<Exit, Failure> {
 fn doctor_cmd(g: &Global) -> Result<Exit, Failure> {
     let loaded = g.load()?;
     let t = g.toolchain(&loaded.pins)?;
-    let codex_sha = crate::digest::sha256_file(&t.codex.path).or_exit(Exit::Toolchain)?;
+    let codex_sha = &t.codex_sha256;
     let platform = pins::current_platform();
     let pin_state = |pinned: bool, want: &str| {
         if pinned {
             "pinned".to_string()
         } else {
-            format!("UNPINNED (the pin is {want})")
+            format!("UNPINNED: the pin is {want}")
         }
     };
     let report = serde_json::json!({
@@ -552,7 +642,7 @@ fn doctor_cmd(g: &Global) -> Result<Exit, Failure> {
             );
             println!("codex sha256 {codex_sha}");
             if let Some(a) = loaded.pins.codex.artifacts.get(&platform) {
-                println!("codex wheel {} (sha256 {})", a.file, a.sha256);
+                println!("pinned      {} (binary sha256 {})", a.file, a.binary_sha256);
             }
         }
     }
@@ -569,11 +659,11 @@ fn pin_cmd(g: &Global, codex: &str, sdk: &str, no_harvest: bool) -> Result<Exit,
     // Check the new pins as a pair before either file is replaced.
     let staged = tempfile::tempdir()
         .context("staging the pins")
-        .or_exit(Exit::Usage)?;
+        .or_exit(Exit::Io)?;
     std::fs::write(staged.path().join("native.exs"), &native_exs)
         .and_then(|_| std::fs::write(staged.path().join("requirements.lock"), &bumped.lock))
         .context("staging the pins")
-        .or_exit(Exit::Usage)?;
+        .or_exit(Exit::Io)?;
     Pins::load(
         &staged.path().join("native.exs"),
         &staged.path().join("requirements.lock"),
@@ -589,7 +679,7 @@ fn pin_cmd(g: &Global, codex: &str, sdk: &str, no_harvest: bool) -> Result<Exit,
         (project.python_lock(), &bumped.lock),
         (project.native_exs(), &native_exs),
     ] {
-        tree::write_atomic(&path, text.as_bytes()).or_exit(Exit::Usage)?;
+        tree::write_atomic(&path, text.as_bytes()).or_exit(Exit::Io)?;
     }
     println!(
         "pin: codex {} -> {codex}, {} {} -> {sdk}; wrote config/native.exs and config/requirements.lock",
@@ -690,10 +780,18 @@ mod tests {
             (Exit::Usage, 2),
             (Exit::Toolchain, 3),
             (Exit::Scenario, 4),
-            (Exit::Interrupted, 130),
+            (Exit::Io, 5),
         ] {
-            assert_eq!(exit as u8, code);
+            assert_eq!(exit.code(), code);
             assert!(EXIT_CODES.contains(&format!("  {code}  ")));
+        }
+        for (signal, code) in [
+            (libc::SIGHUP, 129),
+            (libc::SIGINT, 130),
+            (libc::SIGTERM, 143),
+        ] {
+            assert_eq!(Exit::Interrupted(Interrupted(signal)).code(), code);
+            assert!(EXIT_CODES.contains(&code.to_string()));
         }
     }
 

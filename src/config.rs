@@ -18,6 +18,9 @@ pub const PROVENANCE_FILE: &str = "provenance.json";
 /// Keyword arguments the driver passes to every `record()`; config may not set them.
 const RESERVED_KWARGS: [&str; 3] = ["codex_path", "model", "outputs"];
 
+/// The longest timeout a scenario may ask for.
+const MAX_TIMEOUT_SECS: u64 = 24 * 60 * 60;
+
 /// The run-time locations that `path` rules may name.
 pub const LOCATIONS: [&str; 5] = ["workdir", "codex_home", "home", "scratch", "python_prefix"];
 
@@ -28,6 +31,11 @@ pub struct FixturePath(String);
 impl FixturePath {
     pub fn parse(raw: &str) -> Result<FixturePath> {
         let path = Path::new(raw);
+        if raw.chars().any(char::is_control) {
+            bail!(
+                "{raw:?} contains a control character (a newline would break SHA256SUMS); pick a plain name"
+            );
+        }
         let inside = !raw.is_empty()
             && !raw.contains('\\')
             && path.components().all(|c| matches!(c, Component::Normal(_)));
@@ -159,8 +167,10 @@ impl HarvestConfig {
                 );
             }
             let timeout = s.timeout_secs.unwrap_or(raw.timeout_secs);
-            if timeout == 0 {
-                bail!("scenario {name:?}: timeout_secs must be at least 1");
+            if !(1..=MAX_TIMEOUT_SECS).contains(&timeout) {
+                bail!(
+                    "scenario {name:?}: timeout_secs must be between 1 and {MAX_TIMEOUT_SECS} (a day), not {timeout}"
+                );
             }
             scenarios.push(Scenario {
                 name,
@@ -250,6 +260,7 @@ pattern = "sk-[a-z]+"
             "",
             "SHA256SUMS",
             "x.txt",
+            "a\nb.jsonl",
         ] {
             let toml = format!("[[scenario]]\nname = \"s\"\nabout = \"\"\noutputs = [{out:?}]\n");
             let err = format!("{:#}", parse(&toml).unwrap_err());
@@ -287,6 +298,10 @@ pattern = "sk-[a-z]+"
             (
                 "[[rule]]\nkind = \"path\"\nvar = \"elsewhere\"\nplaceholder = \"/x\"\n",
                 "unknown location",
+            ),
+            (
+                "[[scenario]]\nname = \"a\"\nabout = \"\"\noutputs = [\"a.jsonl\"]\ntimeout_secs = 9223372036854775807\n",
+                "between 1 and 86400",
             ),
         ] {
             let err = format!("{:#}", parse(toml).unwrap_err());

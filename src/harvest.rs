@@ -14,6 +14,7 @@ use serde_json::Value;
 
 use crate::compare;
 use crate::config::{HarvestConfig, MANIFEST_FILE, PROVENANCE_FILE, Scenario};
+use crate::failure::{Classify, Kind};
 use crate::inputs;
 use crate::manifest::{ComponentRecord, Provenance, ScenarioRecord, Sha256Sums};
 use crate::model::{Script, ScriptedModel, Transcript, codex_home};
@@ -32,6 +33,10 @@ pub struct Session<'a> {
     pub pins: &'a Pins,
     pub toolchain: &'a Toolchain,
     pub progress: &'a (dyn Fn(&str) + Sync),
+    /// The `codex-harvest` binary, which supervises each scenario.
+    pub supervisor: PathBuf,
+    /// Keep every scratch dir (redacted), not only none.
+    pub keep_scratch: bool,
 }
 
 /// What a set of scenarios produced: normalised outputs and their records.
@@ -120,7 +125,16 @@ pub fn regenerate(
         0 => Ok(generated),
         1 => Err(failures.remove(0)),
         n => {
-            let all: Vec<String> = failures.iter().map(|e| format!("{e:#}")).collect();
+            // One cause a line, so a hint stays a line of its own.
+            let all: Vec<String> = failures
+                .iter()
+                .map(|e| {
+                    e.chain()
+                        .map(|c| c.to_string())
+                        .collect::<Vec<_>>()
+                        .join("\n  ")
+                })
+                .collect();
             Err(anyhow!("{n} scenarios failed:\n\n{}", all.join("\n\n")))
         }
     }
@@ -169,20 +183,48 @@ fn toolchain_record(t: &Toolchain) -> BTreeMap<String, ComponentRecord> {
     ])
 }
 
-/// The directories of one run, all inside one scratch dir.
+/// The free space below which a scratch dir is refused up front: codex
+/// writes its state database there, and a full disk would surface as a
+/// traceback about sqlite.
+const MIN_SCRATCH_SPACE: u64 = 64 << 20;
+
+/// The directories of one run, all inside one scratch dir (mode 0700), which
+/// is removed on every path unless `--keep-scratch` asks to keep it.
 struct Scratch {
     dir: tempfile::TempDir,
 }
 
 impl Scratch {
     fn new() -> Result<Scratch> {
+        Self::create().kind(Kind::Io)
+    }
+
+    fn create() -> Result<Scratch> {
+        let tmp = std::env::temp_dir();
+        let where_ = || format!("{} (TMPDIR)", tmp.display());
+        let free =
+            free_space(&tmp).with_context(|| format!("reading the free space of {}", where_()))?;
+        if free < MIN_SCRATCH_SPACE {
+            bail!(
+                "no space left on {}: {} MiB free, a scenario needs at least {} MiB\nhint: free some space, or point TMPDIR at another file system",
+                where_(),
+                free >> 20,
+                MIN_SCRATCH_SPACE >> 20
+            );
+        }
         let dir = tempfile::Builder::new()
             .prefix("codex-harvest-")
             .tempdir()
-            .context("creating a scratch dir")?;
+            .with_context(|| format!("creating a scratch dir in {}", where_()))?;
+        std::fs::set_permissions(
+            dir.path(),
+            std::os::unix::fs::PermissionsExt::from_mode(0o700),
+        )
+        .with_context(|| format!("restricting {}", dir.path().display()))?;
         let scratch = Scratch { dir };
         for sub in ["home", "codex-home", "work", "out", "tmp"] {
-            std::fs::create_dir(scratch.path(sub))?;
+            std::fs::create_dir(scratch.path(sub))
+                .with_context(|| format!("creating a scratch dir in {}", where_()))?;
         }
         Ok(scratch)
     }
@@ -191,14 +233,35 @@ impl Scratch {
         self.dir.path().join(sub)
     }
 
-    /// Keeps the dir for debugging a failure and says where it is.
-    fn keep(self, err: anyhow::Error) -> anyhow::Error {
+    /// Keeps the dir, every secret in it redacted; returns where it is.
+    fn keep(self, scanner: &Scanner) -> Result<PathBuf> {
         let path = self.dir.keep();
-        err.context(format!(
-            "its scratch dir is kept for debugging: {} (requests.jsonl holds every model request)",
-            path.display()
-        ))
+        scanner.redact_dir(&path)?;
+        Ok(path)
     }
+}
+
+fn free_space(dir: &std::path::Path) -> Result<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(dir.as_os_str().as_bytes())?;
+    // SAFETY: a valid path and a zeroed struct for statvfs to fill.
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    if unsafe { libc::statvfs(c.as_ptr(), &mut st) } != 0 {
+        return Err(std::io::Error::last_os_error().into());
+    }
+    Ok(st.f_bavail as u64 * st.f_frsize as u64)
+}
+
+/// Every secret the runs know of: the config's patterns, the scripted
+/// model's key (if it shows up, codex leaked its credential) and the
+/// caller's own key.
+pub fn scanner(config: &HarvestConfig) -> Result<Scanner> {
+    let mut literals = vec![(
+        "the scripted model's API key".to_string(),
+        codex_home::API_KEY.to_string(),
+    )];
+    literals.extend(crate::secrets::caller_key());
+    Scanner::new(&config.secrets, literals)
 }
 
 fn run_one(session: &Session, s: &Scenario) -> Result<Tree> {
@@ -214,11 +277,32 @@ fn run_one(session: &Session, s: &Scenario) -> Result<Tree> {
     .and_then(|_| run_process(session, s, &scratch));
     let transcript = model.finish();
     let logged = std::fs::write(scratch.path("requests.jsonl"), transcript.to_jsonl());
+    let scanner = scanner(session.config)?;
     let result = result
         .and_then(|_| logged.context("writing requests.jsonl"))
         .and_then(|_| check_transcript(&transcript, &session.project.display(&script_path)))
-        .and_then(|_| collect(session, s, &scratch));
-    result.map_err(|e| scratch.keep(e))
+        .and_then(|_| collect(session, s, &scratch, &scanner));
+    if crate::interrupt::received().is_some() {
+        return result;
+    }
+    match (result, session.keep_scratch) {
+        (Ok(tree), false) => Ok(tree),
+        (Ok(tree), true) => {
+            let path = scratch.keep(&scanner)?;
+            (session.progress)(&format!("  {:<32} scratch kept: {}", s.name, path.display()));
+            Ok(tree)
+        }
+        (Err(e), false) => Err(e.context(
+            "its scratch dir was removed\nhint: rerun with --keep-scratch to keep it (requests.jsonl holds every model request)",
+        )),
+        (Err(e), true) => {
+            let path = scratch.keep(&scanner)?;
+            Err(e.context(format!(
+                "its scratch dir is kept, secrets redacted: {} (requests.jsonl holds every model request)",
+                path.display()
+            )))
+        }
+    }
 }
 
 fn run_process(session: &Session, s: &Scenario, scratch: &Scratch) -> Result<()> {
@@ -247,6 +331,7 @@ fn run_process(session: &Session, s: &Scenario, scratch: &Scratch) -> Result<()>
     let mut sys_path = vec![session.project.integration_dir()];
     sys_path.extend(t.sys_path.iter().cloned());
     scenario::run(&Invocation {
+        supervisor: session.supervisor.clone(),
         python: t.python.clone(),
         sys_path,
         module: format!("harvest_scenarios.{}", s.name),
@@ -309,7 +394,7 @@ fn check_transcript(t: &Transcript, script: &str) -> Result<()> {
 }
 
 /// Reads, normalises and scans what the scenario wrote.
-fn collect(session: &Session, s: &Scenario, scratch: &Scratch) -> Result<Tree> {
+fn collect(session: &Session, s: &Scenario, scratch: &Scratch, scanner: &Scanner) -> Result<Tree> {
     let out_dir = scratch.path("out");
     let written = crate::tree::read(&out_dir)?;
     if let Some(extra) = written
@@ -324,14 +409,6 @@ fn collect(session: &Session, s: &Scenario, scratch: &Scratch) -> Result<Tree> {
         &session.config.rules,
         &locations(session.toolchain, scratch),
     )?;
-    let mut literals = vec![(
-        "the scripted model's API key".to_string(),
-        codex_home::API_KEY.to_string(),
-    )];
-    if let Ok(real) = std::env::var("OPENAI_API_KEY") {
-        literals.push(("the caller's OPENAI_API_KEY".into(), real));
-    }
-    let scanner = Scanner::new(&session.config.secrets, literals)?;
     let mut pass = normalizer.pass();
     let mut tree = Tree::new();
     for out in &s.outputs {

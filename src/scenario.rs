@@ -1,17 +1,20 @@
-//! Runs one scenario: `record(output_path, **kwargs)` of a Python module, in
-//! its own process group with only the environment it is given, under a
-//! timeout that kills the whole group.
+//! Runs one scenario: `record(output_path, **kwargs)` of a Python module,
+//! under the supervisor (`reaper.rs`) in its own process group, with only the
+//! environment it is given, under a timeout that ends its whole process tree.
 
 use std::io::Read;
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{self, Sender};
 use std::sync::{Arc, Mutex};
-use std::thread::{self, JoinHandle};
+use std::thread;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use serde_json::{Map, Value};
+
+use crate::reaper;
 
 /// Imports the module and calls `record`; a traceback goes to stderr.
 const BOOTSTRAP: &str = r#"
@@ -21,15 +24,23 @@ sys.path[:0] = paths
 importlib.import_module(module).record(output, **kwargs)
 "#;
 
-/// Process groups of the scenarios running now, so an interrupt can end them.
+/// Supervisors of the scenarios running now, so a signal can stop them.
 static RUNNING: Mutex<Vec<libc::pid_t>> = Mutex::new(Vec::new());
 
 /// How much of a failed scenario's output to show.
 const OUTPUT_TAIL_LINES: usize = 40;
 
+/// How long a supervisor may take to kill its tree before it is killed.
+const STOP_GRACE: Duration = Duration::from_secs(5);
+
+/// How long to wait for the output pipes once the tree is gone.
+const DRAIN_GRACE: Duration = Duration::from_secs(2);
+
 /// Everything needed to run one scenario process.
 #[derive(Debug, Clone)]
 pub struct Invocation {
+    /// The `codex-harvest` binary, whose hidden `__reap` mode supervises.
+    pub supervisor: PathBuf,
     pub python: PathBuf,
     /// Prepended to `sys.path` (the scenarios' parent dir, an SDK checkout).
     pub sys_path: Vec<PathBuf>,
@@ -50,8 +61,10 @@ pub fn run(inv: &Invocation) -> Result<()> {
         .iter()
         .map(|p| p.display().to_string())
         .collect();
-    let mut cmd = Command::new(&inv.python);
-    cmd.arg("-c")
+    let mut cmd = Command::new(&inv.supervisor);
+    cmd.arg(reaper::ARG)
+        .arg(&inv.python)
+        .arg("-c")
         .arg(BOOTSTRAP)
         .arg(serde_json::to_string(&paths)?)
         .arg(&inv.module)
@@ -67,18 +80,27 @@ pub fn run(inv: &Invocation) -> Result<()> {
     let mut child = cmd
         .spawn()
         .with_context(|| format!("starting {}", inv.python.display()))?;
-    running().push(child.id() as libc::pid_t);
+    let pid = child.id() as libc::pid_t;
+    running().push(pid);
     let output = Arc::new(Mutex::new(Vec::new()));
-    let readers = [
-        drain(child.stdout.take(), &output),
-        drain(child.stderr.take(), &output),
-    ];
+    let (done, drained) = mpsc::channel();
+    drain(child.stdout.take(), &output, done.clone());
+    drain(child.stderr.take(), &output, done);
     let status = wait(&mut child, inv.timeout);
-    // codex app-server and tool processes live in the same group; none may outlive the run.
-    kill_group(&child);
+    if !matches!(status, Ok(Some(_))) {
+        stop(&mut child);
+    }
+    running().retain(|&p| p != pid);
+    // Whatever is left in the group (the supervisor kills the rest).
+    // SAFETY: killpg only sends a signal; the group is the one created for this run.
+    unsafe {
+        libc::killpg(pid, libc::SIGKILL);
+    }
     let _ = child.wait();
-    for r in readers {
-        let _ = r.join();
+    // Every descendant is gone, so the pipes are closed; never wait long.
+    let deadline = Instant::now() + DRAIN_GRACE;
+    for _ in 0..2 {
+        let _ = drained.recv_timeout(deadline.saturating_duration_since(Instant::now()));
     }
     let text = tail(&String::from_utf8_lossy(
         &output.lock().expect("output lock"),
@@ -87,66 +109,77 @@ pub fn run(inv: &Invocation) -> Result<()> {
         Some(s) if s.success() => Ok(()),
         Some(s) => bail!("record() failed ({s})\n{text}"),
         None => bail!(
-            "timed out after {} s; its process group was killed\n{text}",
+            "timed out after {} s; its whole process tree was killed\n{text}",
             inv.timeout.as_secs()
         ),
     }
 }
 
 fn wait(child: &mut Child, timeout: Duration) -> Result<Option<std::process::ExitStatus>> {
-    let deadline = Instant::now() + timeout;
+    let deadline = Instant::now().checked_add(timeout);
     loop {
         if let Some(status) = child.try_wait()? {
             return Ok(Some(status));
         }
-        if Instant::now() >= deadline {
+        if deadline.is_some_and(|d| Instant::now() >= d) {
             return Ok(None);
         }
         thread::sleep(Duration::from_millis(20));
     }
 }
 
+/// Asks the supervisor to kill its tree; kills it if it does not exit.
+fn stop(child: &mut Child) {
+    // SAFETY: a signal to our own child.
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, libc::SIGTERM);
+    }
+    let deadline = Instant::now() + STOP_GRACE;
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+}
+
 fn running() -> std::sync::MutexGuard<'static, Vec<libc::pid_t>> {
     RUNNING.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn kill_group(child: &Child) {
-    let pgid = child.id() as libc::pid_t;
-    running().retain(|&p| p != pgid);
-    // SAFETY: killpg only sends a signal; the group is the one created for this child.
-    unsafe {
-        libc::killpg(pgid, libc::SIGKILL);
-    }
-}
-
-/// Kills every running scenario's process group (on Ctrl-C: the groups do
-/// not get the terminal's SIGINT, so without this codex would outlive us).
-pub fn kill_running() {
-    for pgid in running().drain(..) {
-        // SAFETY: as in kill_group.
+/// Tells every running scenario's supervisor to kill its tree (on a signal:
+/// the scenarios' groups do not get the terminal's signals).
+pub fn stop_running() {
+    for &pid in running().iter() {
+        // SAFETY: a signal to a supervisor we started.
         unsafe {
-            libc::killpg(pgid, libc::SIGKILL);
+            libc::kill(pid, libc::SIGTERM);
         }
     }
 }
 
+/// Copies `source` into `sink` on a thread of its own; says when done.
 fn drain<R: Read + Send + 'static>(
     source: Option<R>,
     sink: &Arc<Mutex<Vec<u8>>>,
-) -> JoinHandle<()> {
+    done: Sender<()>,
+) {
     let sink = Arc::clone(sink);
     thread::spawn(move || {
-        let Some(mut source) = source else { return };
-        let mut buf = [0u8; 8192];
-        while let Ok(n) = source.read(&mut buf) {
-            if n == 0 {
-                break;
+        if let Some(mut source) = source {
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = source.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock()
+                    .expect("output lock")
+                    .extend_from_slice(&buf[..n]);
             }
-            sink.lock()
-                .expect("output lock")
-                .extend_from_slice(&buf[..n]);
         }
-    })
+        let _ = done.send(());
+    });
 }
 
 fn tail(text: &str) -> String {
@@ -158,89 +191,4 @@ fn tail(text: &str) -> String {
     let mut out = format!("--- its output (last {} lines) ---\n", lines.len() - start);
     out.push_str(&lines[start..].join("\n"));
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn invocation(dir: &std::path::Path, body: &str, timeout: Duration) -> Invocation {
-        let pkg = dir.join("pkg");
-        std::fs::create_dir_all(&pkg).unwrap();
-        std::fs::write(pkg.join("__init__.py"), "").unwrap();
-        std::fs::write(pkg.join("mod.py"), body).unwrap();
-        Invocation {
-            python: real_python(),
-            sys_path: vec![dir.to_path_buf()],
-            module: "pkg.mod".into(),
-            output: dir.join("out.jsonl"),
-            kwargs: serde_json::from_str(r#"{"word": "hi"}"#).unwrap(),
-            cwd: dir.to_path_buf(),
-            env: vec![("MARK".into(), "set".into())],
-            timeout,
-        }
-    }
-
-    /// The interpreter itself, not a shim script (pyenv's sets variables).
-    fn real_python() -> std::path::PathBuf {
-        let out = Command::new("python3")
-            .args(["-c", "import sys; print(sys.executable)"])
-            .output()
-            .unwrap();
-        String::from_utf8(out.stdout).unwrap().trim().into()
-    }
-
-    // These unit tests use the system python3 as a stand-in interpreter; the
-    // integration tests run real scenarios with the real SDK.
-    #[test]
-    fn passes_kwargs_and_only_the_given_environment() {
-        let dir = tempfile::tempdir().unwrap();
-        let inv = invocation(
-            dir.path(),
-            "import os\ndef record(out, word):\n    open(out, 'w').write(word + ' ' + os.environ['MARK'] + ' ' + str(len(os.environ)))\n",
-            Duration::from_secs(20),
-        );
-        run(&inv).unwrap();
-        let written = std::fs::read_to_string(dir.path().join("out.jsonl")).unwrap();
-        // Python may add LC_CTYPE itself; nothing from the caller leaks in.
-        assert!(written.starts_with("hi set "), "{written}");
-        assert!(
-            written.ends_with(" 1") || written.ends_with(" 2"),
-            "{written}"
-        );
-    }
-
-    #[test]
-    fn a_raising_scenario_shows_its_traceback() {
-        let dir = tempfile::tempdir().unwrap();
-        let inv = invocation(
-            dir.path(),
-            "def record(out, word):\n    raise RuntimeError('scenario broke')\n",
-            Duration::from_secs(20),
-        );
-        let err = run(&inv).unwrap_err().to_string();
-        assert!(err.contains("record() failed"), "{err}");
-        assert!(err.contains("RuntimeError: scenario broke"), "{err}");
-    }
-
-    #[test]
-    fn a_hanging_scenario_and_its_children_are_killed() {
-        let dir = tempfile::tempdir().unwrap();
-        let marker = dir.path().join("child-survived");
-        let inv = invocation(
-            dir.path(),
-            &format!(
-                "import subprocess, time\ndef record(out, word):\n    subprocess.Popen(['sh', '-c', 'sleep 2; touch {}'])\n    time.sleep(60)\n",
-                marker.display()
-            ),
-            Duration::from_secs(1),
-        );
-        let err = run(&inv).unwrap_err().to_string();
-        assert!(err.contains("timed out after 1 s"), "{err}");
-        thread::sleep(Duration::from_millis(2500));
-        assert!(
-            !marker.exists(),
-            "a child of the scenario outlived the timeout"
-        );
-    }
 }

@@ -1,7 +1,12 @@
-//! A scan of normalised output for credentials, so none reaches a fixture.
+//! Credentials: a scan of normalised output, so none reaches a fixture, and
+//! redaction of everything else the tool prints or keeps (error messages,
+//! a scenario's output tail, a kept scratch dir).
+
+use std::path::Path;
+use std::sync::OnceLock;
 
 use anyhow::{Context, Result};
-use regex::Regex;
+use regex::bytes::Regex;
 use serde::{Deserialize, Serialize};
 
 /// A named pattern from the config's `[[secret]]` table.
@@ -22,6 +27,18 @@ pub struct Finding {
 pub struct Scanner {
     patterns: Vec<(String, Regex)>,
     literals: Vec<(String, String)>,
+}
+
+/// The scanner `redact` uses, installed once the config is loaded.
+static INSTALLED: OnceLock<Scanner> = OnceLock::new();
+
+/// The caller's own key, a secret whatever the config says.
+pub fn caller_key() -> Vec<(String, String)> {
+    std::env::var("OPENAI_API_KEY")
+        .ok()
+        .map(|k| ("the caller's OPENAI_API_KEY".to_string(), k))
+        .into_iter()
+        .collect()
 }
 
 impl Scanner {
@@ -52,7 +69,7 @@ impl Scanner {
                 .or_else(|| {
                     self.patterns
                         .iter()
-                        .find(|(_, re)| re.is_match(line))
+                        .find(|(_, re)| re.is_match(line.as_bytes()))
                         .map(|(n, _)| n)
                 })?;
             Some(Finding {
@@ -60,6 +77,64 @@ impl Scanner {
                 name: name.clone(),
             })
         })
+    }
+
+    /// `bytes` with every secret replaced by `[redacted: <name>]`.
+    pub fn redact_bytes(&self, bytes: &[u8]) -> Vec<u8> {
+        let mut out = bytes.to_vec();
+        for (name, value) in &self.literals {
+            let literal = Regex::new(&regex::escape(value)).expect("an escaped literal is a regex");
+            out = literal
+                .replace_all(&out, format!("[redacted: {name}]").as_bytes())
+                .into_owned();
+        }
+        for (name, re) in &self.patterns {
+            out = re
+                .replace_all(&out, format!("[redacted: {name}]").as_bytes())
+                .into_owned();
+        }
+        out
+    }
+
+    pub fn redact(&self, text: &str) -> String {
+        String::from_utf8_lossy(&self.redact_bytes(text.as_bytes())).into_owned()
+    }
+
+    /// Redacts every regular file below `dir` in place.
+    pub fn redact_dir(&self, dir: &Path) -> Result<()> {
+        for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
+            let entry = entry?;
+            let kind = entry.file_type()?;
+            let path = entry.path();
+            if kind.is_dir() {
+                self.redact_dir(&path)?;
+            } else if kind.is_file() {
+                let bytes =
+                    std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+                let clean = self.redact_bytes(&bytes);
+                if clean != bytes {
+                    std::fs::write(&path, clean)
+                        .with_context(|| format!("redacting {}", path.display()))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Makes this scanner the one [`redact`] uses; the first one wins.
+    pub fn install(self) {
+        let _ = INSTALLED.set(self);
+    }
+}
+
+/// `text` with every known secret replaced: the installed scanner's, or
+/// before the config is read, the caller's own key.
+pub fn redact(text: &str) -> String {
+    match INSTALLED.get() {
+        Some(s) => s.redact(text),
+        None => Scanner::new(&[], caller_key())
+            .map(|s| s.redact(text))
+            .unwrap_or_else(|_| text.to_string()),
     }
 }
 
@@ -95,6 +170,21 @@ mod tests {
         );
         let f = s.scan("x harvest-dummy-key y").unwrap();
         assert_eq!((f.line, f.name.as_str()), (1, "the scripted model's key"));
+    }
+
+    #[test]
+    fn redaction_replaces_literals_and_patterns_everywhere() {
+        let s = scanner();
+        assert_eq!(
+            s.redact("a harvest-dummy-key b sk-abcdefghijklmnopqrstuvwx c harvest-dummy-key"),
+            "a [redacted: the scripted model's key] b [redacted: OpenAI API key] c [redacted: the scripted model's key]"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        std::fs::write(dir.path().join("sub/log"), b"\xff key=harvest-dummy-key\n").unwrap();
+        s.redact_dir(dir.path()).unwrap();
+        let back = std::fs::read(dir.path().join("sub/log")).unwrap();
+        assert_eq!(back, b"\xff key=[redacted: the scripted model's key]\n");
     }
 
     #[test]

@@ -62,8 +62,13 @@ fn a_scenario_that_raises_fails_with_its_traceback() {
         "the other scenarios still run: {out}"
     );
     assert!(
-        out.contains("its scratch dir is kept for debugging"),
+        out.contains("hint: rerun with --keep-scratch to keep it"),
         "{out}"
+    );
+    assert_eq!(
+        p.leftovers(),
+        Vec::<String>::new(),
+        "no scratch dir is kept"
     );
 }
 
@@ -79,7 +84,7 @@ fn a_hanging_scenario_is_killed_at_its_timeout() {
     let out = harvest_fails(&p, "hang", 4);
     assert!(out.contains("scenario hang failed"), "{out}");
     assert!(
-        out.contains("timed out after 2 s; its process group was killed"),
+        out.contains("timed out after 2 s; its whole process tree was killed"),
         "{out}"
     );
 }
@@ -259,6 +264,7 @@ fn ctrl_c_kills_the_running_scenarios_and_writes_nothing() {
     let before = snapshot(&p);
     let mut child = p
         .command(&["harvest", "--scenario", "slow"])
+        .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
     while !started.exists() {

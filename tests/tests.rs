@@ -6,5 +6,7 @@ mod util;
 
 mod end_to_end;
 mod failures;
+mod integrity;
 mod nix;
+mod scenario_runner;
 mod toolchain;

@@ -56,7 +56,21 @@ impl TestProject {
         let checklist = "docs/python-parity-checklist.md";
         std::fs::create_dir(dir.path().join("docs")).unwrap();
         std::fs::copy(repo().join(checklist), dir.path().join(checklist)).unwrap();
+        std::fs::create_dir(dir.path().join("tmp")).unwrap();
         TestProject { dir }
+    }
+
+    /// This project's own TMPDIR: scratch dirs of its runs land here.
+    pub fn tmp(&self) -> PathBuf {
+        self.dir.path().join("tmp")
+    }
+
+    /// What is left in this project's TMPDIR.
+    pub fn leftovers(&self) -> Vec<String> {
+        std::fs::read_dir(self.tmp())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect()
     }
 
     pub fn root(&self) -> &Path {
@@ -96,6 +110,7 @@ impl TestProject {
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("HOME", std::env::var("HOME").unwrap_or_default())
+            .env("TMPDIR", self.tmp())
             .env("CODEX_HARVEST_CACHE", shared_cache());
         cmd
     }

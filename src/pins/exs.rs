@@ -64,6 +64,25 @@ enum Tok {
     Arrow,
 }
 
+impl std::fmt::Display for Tok {
+    /// As the file spells it, for error messages.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Tok::Str(s) => write!(f, "the string {s:?}"),
+            Tok::Atom(a) => write!(f, "`:{a}`"),
+            Tok::Key(k) => write!(f, "`{k}:`"),
+            Tok::Ident(w) => write!(f, "`{w}`"),
+            Tok::MapOpen => f.write_str("`%{`"),
+            Tok::LBrace => f.write_str("`{`"),
+            Tok::RBrace => f.write_str("`}`"),
+            Tok::LBracket => f.write_str("`[`"),
+            Tok::RBracket => f.write_str("`]`"),
+            Tok::Comma => f.write_str("`,`"),
+            Tok::Arrow => f.write_str("`=>`"),
+        }
+    }
+}
+
 struct Lexed {
     tok: Tok,
     line: usize,
@@ -203,6 +222,29 @@ impl Parser {
             .map_or(1, |l| l.line)
     }
 
+    /// The line of the token just read: where a missing separator belongs.
+    fn prev_line(&self) -> usize {
+        self.pos
+            .checked_sub(1)
+            .and_then(|i| self.toks.get(i))
+            .map_or(1, |l| l.line)
+    }
+
+    /// After a value, anything but `,` or the closing token is a missing comma
+    /// at the end of the value's line, not an error on the next line.
+    fn separator(&self, close: Option<&Tok>) -> Result<()> {
+        match self.peek() {
+            None | Some(Tok::Comma) => Ok(()),
+            Some(t) if Some(t) == close => Ok(()),
+            Some(Tok::Ident(w)) if close.is_none() && (w == "config" || w == "import") => Ok(()),
+            Some(t) => bail!(
+                "line {}: expected `,` after this value, found {t} (line {})",
+                self.prev_line(),
+                self.line()
+            ),
+        }
+    }
+
     fn next(&mut self) -> Option<Tok> {
         let t = self.toks.get(self.pos).map(|l| l.tok.clone());
         self.pos += 1;
@@ -213,7 +255,7 @@ impl Parser {
         let line = self.line();
         match self.next() {
             Some(t) if &t == want => Ok(()),
-            Some(t) => bail!("line {line}: expected {what}, found {t:?}"),
+            Some(t) => bail!("line {line}: expected {what}, found {t}"),
             None => bail!("line {line}: expected {what}, found the end of the file"),
         }
     }
@@ -228,13 +270,17 @@ impl Parser {
             }
             Some(Tok::MapOpen) => self.map(),
             Some(Tok::LBracket) => self.list(),
-            Some(t) => bail!("line {line}: expected a value, found {t:?}"),
+            Some(Tok::Ident(w)) => bail!(
+                "line {line}: expected a value, found `{w}` (a key is written `{w}:`, a string \"{w}\")"
+            ),
+            Some(t) => bail!("line {line}: expected a value, found {t}"),
             None => bail!("line {line}: expected a value, found the end of the file"),
         }
     }
 
     fn keyword_tail(&mut self, first: String, close: Option<&Tok>) -> Result<ExValue> {
         let mut pairs = vec![(first, self.value()?)];
+        self.separator(close)?;
         while self.peek() == Some(&Tok::Comma) {
             self.next();
             if close.is_some() && self.peek() == close {
@@ -245,6 +291,7 @@ impl Parser {
                 Some(Tok::Key(k)) => pairs.push((k, self.value()?)),
                 _ => bail!("line {line}: expected `key:` in a keyword list"),
             }
+            self.separator(close)?;
         }
         Ok(ExValue::Keyword(pairs))
     }
@@ -293,6 +340,7 @@ impl Parser {
                 None => bail!("line {line}: map is never closed"),
             };
             pairs.push(pair);
+            self.separator(Some(&Tok::RBrace))?;
             if self.peek() == Some(&Tok::Comma) {
                 self.next();
             } else {
@@ -335,7 +383,7 @@ impl Parser {
                     line,
                 }))
             }
-            Some(t) => bail!("line {line}: expected `import Config` or `config`, found {t:?}"),
+            Some(t) => bail!("line {line}: expected `import Config` or `config`, found {t}"),
             None => unreachable!("statement called at the end of input"),
         }
     }
@@ -433,6 +481,15 @@ config :codex_sdk, :codex_cli,
             ),
             ("config :a, :b, x: %{\"k\" \"v\"}", "expected `=>`"),
             ("IO.puts(\"hi\")", "unexpected character '('"),
+            (
+                "config :a, :b,\n  x: \"1\"\n  y: \"2\"\n",
+                "line 2: expected `,` after this value, found `y:` (line 3)",
+            ),
+            (
+                "config :a, :b,\n  x: %{\n    \"k\" => %{\n      f: \"1\",\n      sha256 \"2\"\n    }\n  }\n",
+                "line 5: expected a value, found `sha256` (a key is written `sha256:`",
+            ),
+            ("config :a, :b, x: y\n", "found `y` (a key is written `y:`"),
         ] {
             let err = parse(src).unwrap_err().to_string();
             assert!(err.contains(needle), "{src:?}: {err}");

@@ -17,11 +17,14 @@ pub use lock::LockedRequirement;
 /// The Python distribution that is the SDK.
 pub const SDK_PACKAGE: &str = "openai-codex";
 
-/// One platform's pinned artifact: the wheel that carries the codex binary.
+/// One platform's pinned artifact: the wheel that carries the codex binary,
+/// and the binary's own hash (what runs is checked against it, whichever
+/// way it was installed).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Artifact {
     pub file: String,
     pub sha256: String,
+    pub binary_sha256: String,
 }
 
 /// The codex-rs pin from `config/native.exs`.
@@ -114,7 +117,14 @@ impl Pins {
                 "{lock} does not pin the SDK ({SDK_PACKAGE})\nhint: add `{SDK_PACKAGE}==<version>` to config/requirements.in and regenerate the lock"
             );
         };
-        if sdk.version != self.python_sdk.version || !sdk.hashes.contains(&self.python_sdk.sha256) {
+        if sdk.version != self.python_sdk.version {
+            bail!(
+                "the pins disagree: {exs} pins the SDK (openai-codex) {} but {lock} pins {SDK_PACKAGE}=={}\nhint: fix whichever is wrong, or bump both with `codex-harvest pin --codex <version> --sdk <version>`",
+                self.python_sdk.version,
+                sdk.version
+            );
+        }
+        if !sdk.hashes.contains(&self.python_sdk.sha256) {
             bail!(
                 "the pins disagree: {exs} pins the SDK wheel {} (sha256 {}) but {lock} pins {SDK_PACKAGE}=={} without that hash\nhint: fix whichever is wrong; the wheel's sha256 must be one of the lock's",
                 self.python_sdk.file,
@@ -158,8 +168,9 @@ pub fn render_native_exs(codex: &CodexPin, sdk: &SdkPin) -> String {
     let mut out = String::from(
         "# The codex-rs pin: the single source for which codex binary the fixtures are\n\
          # harvested with. Each artifact is the openai-codex-cli-bin wheel that carries\n\
-         # the static codex binary; the Nix flake and `codex-harvest` both install\n\
-         # exactly these files and refuse any other bytes.\n\
+         # the static codex binary (sha256: the wheel; binary_sha256: the binary in it);\n\
+         # the Nix flake and `codex-harvest` both install exactly these files, and\n\
+         # codex-harvest runs no codex whose bytes are not the pinned binary's.\n\
          #\n\
          # Bump with: codex-harvest pin --codex <version>\n\
          import Config\n\n",
@@ -173,8 +184,8 @@ pub fn render_native_exs(codex: &CodexPin, sdk: &SdkPin) -> String {
         .iter()
         .map(|(platform, a)| {
             format!(
-                "    \"{platform}\" => %{{\n      file: \"{}\",\n      sha256: \"{}\"\n    }}",
-                a.file, a.sha256
+                "    \"{platform}\" => %{{\n      file: \"{}\",\n      sha256: \"{}\",\n      binary_sha256: \"{}\"\n    }}",
+                a.file, a.sha256, a.binary_sha256
             )
         })
         .collect();
@@ -248,13 +259,21 @@ fn codex_pin(entries: &[exs::ConfigEntry]) -> Result<CodexPin> {
         let what = format!("artifact {platform:?}");
         let file = string(value, "file", &what)?;
         let sha256 = string(value, "sha256", &what)?.to_ascii_lowercase();
-        if !is_sha256(&sha256) {
-            bail!("line {line}: {what}: sha256 must be 64 hex digits");
+        let binary_sha256 = string(value, "binary_sha256", &what)?.to_ascii_lowercase();
+        if !is_sha256(&sha256) || !is_sha256(&binary_sha256) {
+            bail!("line {line}: {what}: sha256 and binary_sha256 must be 64 hex digits");
         }
         if !file.contains(&format!("-{version}-")) {
             bail!("line {line}: {what}: file {file} is not version {version}");
         }
-        artifacts.insert(platform.to_string(), Artifact { file, sha256 });
+        artifacts.insert(
+            platform.to_string(),
+            Artifact {
+                file,
+                sha256,
+                binary_sha256,
+            },
+        );
     }
     if artifacts.is_empty() {
         bail!("line {line}: `artifacts:` pins no platform");
@@ -275,7 +294,7 @@ mod tests {
 
     fn exs(version: &str, sha: &str) -> String {
         format!(
-            "import Config\nconfig :codex_sdk, :codex_cli,\n  version: \"{version}\",\n  package: \"openai-codex-cli-bin\",\n  artifacts: %{{\n    \"x86_64-linux\" => %{{file: \"openai_codex_cli_bin-{version}-py3-none-manylinux_2_17_x86_64.whl\", sha256: \"{sha}\"}}\n  }}\nconfig :codex_sdk, :python_sdk, version: \"1.0\", file: \"openai_codex-1.0-py3-none-any.whl\", sha256: \"{H2}\"\n"
+            "import Config\nconfig :codex_sdk, :codex_cli,\n  version: \"{version}\",\n  package: \"openai-codex-cli-bin\",\n  artifacts: %{{\n    \"x86_64-linux\" => %{{file: \"openai_codex_cli_bin-{version}-py3-none-manylinux_2_17_x86_64.whl\", sha256: \"{sha}\", binary_sha256: \"{H2}\"}}\n  }}\nconfig :codex_sdk, :python_sdk, version: \"1.0\", file: \"openai_codex-1.0-py3-none-any.whl\", sha256: \"{H2}\"\n"
         )
     }
 
@@ -329,6 +348,18 @@ mod tests {
             err.contains("pins the SDK wheel openai_codex-1.0-py3-none-any.whl"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn an_sdk_version_disagreement_is_not_called_a_hash_problem() {
+        let lock_src = lock("1.2.3", H1).replace("openai-codex==1.0 ", "openai-codex==1.1 ");
+        let err = format!("{:#}", load(&exs("1.2.3", H1), &lock_src).unwrap_err());
+        assert!(
+            err.contains("pins the SDK (openai-codex) 1.0 but")
+                && err.contains("openai-codex==1.1"),
+            "{err}"
+        );
+        assert!(!err.contains("hash"), "{err}");
     }
 
     #[test]

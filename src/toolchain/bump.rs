@@ -80,7 +80,15 @@ pub fn fetch(
             &format!("{}=={codex_version}", current.codex.package),
             &args,
         )?;
-        artifacts.insert(platform.clone(), artifact(&file)?);
+        let wheel = artifact(&file)?;
+        artifacts.insert(
+            platform.clone(),
+            Artifact {
+                binary_sha256: binary_sha256(&tools, &file)?,
+                file: wheel.file,
+                sha256: wheel.sha256,
+            },
+        );
     }
     progress(&format!("fetching {} {sdk_version}", pins::SDK_PACKAGE));
     let sdk_file = download(
@@ -130,8 +138,14 @@ pub fn fetch(
     })
 }
 
-fn artifact(file: &Path) -> Result<Artifact> {
-    Ok(Artifact {
+/// A downloaded file's name and sha256.
+struct Download {
+    file: String,
+    sha256: String,
+}
+
+fn artifact(file: &Path) -> Result<Download> {
+    Ok(Download {
         file: file
             .file_name()
             .and_then(|n| n.to_str())
@@ -139,6 +153,37 @@ fn artifact(file: &Path) -> Result<Artifact> {
             .to_string(),
         sha256: digest::sha256_file(file)?,
     })
+}
+
+/// The sha256 of the codex binary inside a wheel (`*/bin/codex`), read with
+/// Python's zipfile so nothing is unpacked to disk.
+fn binary_sha256(python: &Path, wheel: &Path) -> Result<String> {
+    const HASH_MEMBER: &str = r#"
+import hashlib, sys, zipfile
+z = zipfile.ZipFile(sys.argv[1])
+names = [n for n in z.namelist() if n.endswith("/bin/codex")]
+if len(names) != 1:
+    sys.exit(f"expected one */bin/codex in the wheel, found {names}")
+h = hashlib.sha256()
+with z.open(names[0]) as f:
+    for chunk in iter(lambda: f.read(1 << 20), b""):
+        h.update(chunk)
+print(h.hexdigest())
+"#;
+    let out = Command::new(python)
+        .args(["-c", HASH_MEMBER])
+        .arg(wheel)
+        .output()
+        .with_context(|| format!("hashing the codex binary in {}", wheel.display()))?;
+    let hex = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    if !out.status.success() || hex.len() != 64 {
+        bail!(
+            "hashing the codex binary in {} failed: {}",
+            wheel.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    Ok(hex)
 }
 
 /// `pip download` of one wheel into an empty `dir`; returns its path.

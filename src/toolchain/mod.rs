@@ -4,6 +4,7 @@
 //! which is recorded as unpinned unless its versions match the pins.
 
 pub mod bump;
+mod fingerprint;
 mod probe;
 mod venv;
 
@@ -11,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
 
-use crate::pins::Pins;
+use crate::pins::{self, Pins};
 
 /// What the user asked for; `None` means "the pinned one".
 #[derive(Debug, Clone, Default)]
@@ -27,7 +28,8 @@ pub struct Request {
 pub struct Component {
     pub version: String,
     pub path: PathBuf,
-    /// Exactly the pinned version from the pinned source.
+    /// The SDK: exactly the pinned version from the pinned source. codex:
+    /// exactly the pinned binary's bytes.
     pub pinned: bool,
 }
 
@@ -41,6 +43,8 @@ pub struct Toolchain {
     pub sys_path: Vec<PathBuf>,
     pub sdk: Component,
     pub codex: Component,
+    /// The sha256 of the codex binary that runs.
+    pub codex_sha256: String,
     /// The provisioned venv, when the driver built one.
     pub venv: Option<PathBuf>,
 }
@@ -48,6 +52,10 @@ pub struct Toolchain {
 impl Toolchain {
     pub fn resolve(pins: &Pins, req: &Request, progress: &dyn Fn(&str)) -> Result<Toolchain> {
         let (python, venv) = match &req.python {
+            Some(p) if !p.exists() => bail!(
+                "--python {} does not exist\nhint: pass the path of a Python that has the SDK, or drop --python to use the pinned venv",
+                p.display()
+            ),
             Some(p) => (p.clone(), None),
             None => {
                 let base = base_python()?;
@@ -78,16 +86,24 @@ impl Toolchain {
             version: sdk_version,
             path: sdk_file.parent().map(Path::to_path_buf).unwrap_or(sdk_file),
         };
-        let codex = match &req.codex_path {
+        let pinned_sha256 = pins
+            .artifact(&pins::current_platform())
+            .ok()
+            .map(|a| a.binary_sha256.clone());
+        let cache = cache_dir(req).ok();
+        let (codex, codex_sha256) = match &req.codex_path {
             Some(path) => {
                 let path = path
                     .canonicalize()
                     .with_context(|| format!("--codex-path {} does not exist", path.display()))?;
-                Component {
-                    version: probe::codex_version(&path)?,
+                let version = probe::codex_version(&path)?;
+                let sha256 = fingerprint::sha256(&path, cache.as_deref())?;
+                let codex = Component {
+                    pinned: pinned_sha256.as_deref() == Some(sha256.as_str()),
+                    version,
                     path,
-                    pinned: false,
-                }
+                };
+                (codex, sha256)
             }
             None => {
                 let path = probe.codex_bin.ok_or_else(|| {
@@ -110,11 +126,30 @@ impl Toolchain {
                             .unwrap_or_default()
                     );
                 }
-                Component {
-                    pinned: version == pins.codex.version,
+                let sha256 = fingerprint::sha256(&path, cache.as_deref())?;
+                if let Some(want) = &pinned_sha256
+                    && *want != sha256
+                {
+                    bail!(
+                        "the codex at {} is not the pinned binary: its sha256 is {sha256}, {} pins {want} for {}\nhint: {}",
+                        path.display(),
+                        pins.native_exs.display(),
+                        pins::current_platform(),
+                        match &venv {
+                            Some(dir) => format!(
+                                "the provisioned venv was modified; delete {} and run again",
+                                dir.display()
+                            ),
+                            None => "use the pinned toolchain, or pass --codex-path to run this binary as unpinned".to_string(),
+                        }
+                    );
+                }
+                let codex = Component {
+                    pinned: pinned_sha256.is_some() && version == pins.codex.version,
                     version,
                     path,
-                }
+                };
+                (codex, sha256)
             }
         };
         Ok(Toolchain {
@@ -124,8 +159,34 @@ impl Toolchain {
             sys_path,
             sdk,
             codex,
+            codex_sha256,
             venv,
         })
+    }
+
+    /// One line per component that is not the pinned one: a run with any
+    /// is not a pinned reproduction.
+    pub fn unpinned(&self, pins: &Pins) -> Vec<String> {
+        let mut out = Vec::new();
+        if !self.codex.pinned {
+            out.push(format!(
+                "codex at {} is not the pinned binary (sha256 {}; {} pins codex {} for {})",
+                self.codex.path.display(),
+                self.codex_sha256,
+                pins.native_exs.display(),
+                pins.codex.version,
+                pins::current_platform()
+            ));
+        }
+        if !self.sdk.pinned {
+            out.push(format!(
+                "openai-codex {} at {} is not the pinned SDK ({})",
+                self.sdk.version,
+                self.sdk.path.display(),
+                pins.sdk().version
+            ));
+        }
+        out
     }
 }
 

@@ -61,10 +61,17 @@ pub fn probe(python: &Path, sys_path: &[PathBuf]) -> Result<Probe> {
     })
 }
 
-/// `codex --version` → `0.163.0`.
+/// `codex --version` → `0.163.0`. codex creates its home on any start, so
+/// it runs with a throwaway HOME and CODEX_HOME: asking its version must
+/// not write `~/.codex`.
 pub fn codex_version(codex: &Path) -> Result<String> {
+    let home = tempfile::tempdir().context("creating a temp HOME for codex --version")?;
     let out = Command::new(codex)
         .arg("--version")
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home.path())
+        .env("CODEX_HOME", home.path())
         .output()
         .with_context(|| format!("running {} --version", codex.display()))?;
     let text = String::from_utf8_lossy(&out.stdout);

@@ -1,0 +1,579 @@
+//! The gate never lies and never leaks: one writer per tree, whole-tree
+//! commits whatever fails or arrives part way, every process of a scenario
+//! gone, the pinned bytes and nothing secret printed or kept.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use crate::util::{TestProject, run};
+
+/// Every file below `dir`, by relative path.
+fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let path = e.unwrap().path();
+            if path.is_dir() {
+                walk(root, &path, out);
+            } else {
+                let rel = path.strip_prefix(root).unwrap().display().to_string();
+                out.insert(rel, std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+fn fixtures(p: &TestProject) -> BTreeMap<String, Vec<u8>> {
+    files(&p.path("integration/fixtures"))
+}
+
+/// Anything a harvest left beside the fixtures tree.
+fn staging_leftovers(p: &TestProject) -> Vec<String> {
+    std::fs::read_dir(p.path("integration"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("codex-harvest"))
+        .collect()
+}
+
+/// Processes whose environment points into `dir` (every scenario process
+/// has its HOME, TMPDIR and CODEX_HOME there).
+fn processes_under(dir: &Path) -> Vec<String> {
+    let needle = dir.display().to_string();
+    let mut found = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.parse::<u32>().is_err() {
+            continue;
+        }
+        if let Ok(env) = std::fs::read(e.path().join("environ"))
+            && String::from_utf8_lossy(&env).contains(&needle)
+        {
+            let cmd = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
+            found.push(format!(
+                "{name}: {}",
+                String::from_utf8_lossy(&cmd).replace('\0', " ")
+            ));
+        }
+    }
+    found
+}
+
+fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// Mounts with `args`, or says why the test is skipped.
+fn mount(args: &[&str]) -> bool {
+    if !is_root() {
+        eprintln!("skipped: mounting needs root (CI runs as root)");
+        return false;
+    }
+    let ok = Command::new("mount")
+        .args(args)
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        eprintln!("skipped: `mount {}` is not allowed here", args.join(" "));
+    }
+    ok
+}
+
+fn umount(path: &Path) {
+    let _ = Command::new("umount").arg(path).status();
+}
+
+/// A model script whose last message (a reply, or an item of one) says
+/// `text` instead.
+fn change_reply(p: &TestProject, scenario: &str, text: &str) {
+    fn last_message(v: &mut serde_json::Value) -> Option<&mut serde_json::Value> {
+        if v["kind"] == "message" {
+            return Some(v);
+        }
+        match v {
+            serde_json::Value::Array(items) => items.iter_mut().rev().find_map(last_message),
+            serde_json::Value::Object(map) => map.values_mut().rev().find_map(last_message),
+            _ => None,
+        }
+    }
+    let path = format!("integration/scripts/{scenario}.json");
+    let mut script: serde_json::Value = serde_json::from_str(&p.read(&path)).unwrap();
+    let message = last_message(&mut script).expect("the script has a message");
+    message["text"] = text.into();
+    p.write(&path, &serde_json::to_string_pretty(&script).unwrap());
+}
+
+fn signal(child: &std::process::Child, sig: libc::c_int) {
+    // SAFETY: a signal to a child this test spawned.
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, sig);
+    }
+}
+
+/// Two harvests of different scenarios at once, started in both orders:
+/// each one's update survives, and the tree agrees with its manifest.
+#[test]
+fn concurrent_harvests_lose_no_update() {
+    let p = TestProject::new();
+    for (round, order) in [
+        ["thread_basic", "thread_reasoning_usage"],
+        ["thread_reasoning_usage", "thread_basic"],
+    ]
+    .iter()
+    .enumerate()
+    {
+        change_reply(&p, "thread_basic", &format!("Hello, round {round}."));
+        change_reply(
+            &p,
+            "thread_reasoning_usage",
+            &format!("Done, round {round}."),
+        );
+        let spawned: Vec<_> = order
+            .iter()
+            .map(|s| {
+                p.command(&["harvest", "--scenario", s])
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for c in spawned {
+            let out = c.wait_with_output().unwrap();
+            assert_eq!(out.status.code(), Some(0), "{out:?}");
+        }
+        p.run(&["verify"]).expect(0);
+        p.run(&[
+            "check",
+            "--scenario",
+            "thread_basic",
+            "--scenario",
+            "thread_reasoning_usage",
+        ])
+        .expect(0);
+        let basic = p.read("integration/fixtures/python/thread_basic.jsonl");
+        assert!(basic.contains(&format!("Hello, round {round}.")), "{basic}");
+    }
+}
+
+/// A signal at any point of a harvest: the tree is entirely old or entirely
+/// new, it passes `verify`, nothing is left beside it or in TMPDIR, and no
+/// scenario process survives.
+#[test]
+fn a_signal_at_any_point_leaves_an_old_or_new_tree_and_no_process() {
+    let p = TestProject::new();
+    let old = fixtures(&p);
+    change_reply(&p, "thread_basic", "Hello from the new tree.");
+    let args = [
+        "harvest",
+        "--scenario",
+        "thread_basic",
+        "--scenario",
+        "thread_structured",
+    ];
+    let start = Instant::now();
+    p.run(&args).expect(0);
+    let took = start.elapsed();
+    let new = fixtures(&p);
+    assert_ne!(old, new);
+    let restore = |tree: &BTreeMap<String, Vec<u8>>| {
+        std::fs::remove_dir_all(p.path("integration/fixtures")).unwrap();
+        for (rel, bytes) in tree {
+            p.write(
+                &format!("integration/fixtures/{rel}"),
+                std::str::from_utf8(bytes).unwrap(),
+            );
+        }
+    };
+    let signals = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
+    // Spread over the run, most of them near its end, where the write is.
+    let points = [0.1, 0.5, 0.8, 0.9, 0.95, 1.0, 1.02, 1.05, 1.1];
+    let mut outcomes = Vec::new();
+    for (i, at) in points.iter().enumerate() {
+        restore(&old);
+        let sig = signals[i % signals.len()];
+        let child = p
+            .command(&args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(took.mul_f64(*at));
+        signal(&child, sig);
+        let out = child.wait_with_output().unwrap();
+        let code = out.status.code().expect("exited, not killed");
+        assert!(
+            code == 0 || code == 128 + sig,
+            "signal {sig} at {at}: exit {code}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let now = fixtures(&p);
+        assert!(
+            now == old || now == new,
+            "signal {sig} at {at}: a mixed tree"
+        );
+        if code == 0 {
+            assert!(now == new, "exit 0 but the tree is not the new one");
+        }
+        p.run(&["verify"]).expect(0);
+        assert_eq!(staging_leftovers(&p), Vec::<String>::new());
+        assert_eq!(p.leftovers(), Vec::<String>::new(), "scratch dirs left");
+        std::thread::sleep(Duration::from_millis(200));
+        assert_eq!(processes_under(&p.tmp()), Vec::<String>::new());
+        outcomes.push((code, now == new));
+    }
+    assert!(
+        outcomes.iter().any(|(c, _)| *c != 0),
+        "no signal landed during a run: {outcomes:?}"
+    );
+}
+
+/// SIGTERM (CI cancellation) and SIGHUP (a closed terminal) stop a run as
+/// Ctrl-C does: every scenario process is gone, exit 143 and 129.
+#[test]
+fn sigterm_and_sighup_kill_every_scenario_process() {
+    let p = TestProject::new();
+    let flags = tempfile::tempdir().unwrap();
+    let started = flags.path().join("started");
+    p.add_scenario(
+        "slow",
+        &format!(
+            "import pathlib, subprocess, time\n\n\ndef record(output_path, **_):\n    subprocess.Popen(['sleep', '60'], start_new_session=True)\n    pathlib.Path('{}').touch()\n    time.sleep(60)\n",
+            started.display()
+        ),
+        r#"{"replies": []}"#,
+        "",
+    );
+    for sig in [libc::SIGTERM, libc::SIGHUP] {
+        let _ = std::fs::remove_file(&started);
+        let mut child = p
+            .command(&["harvest", "--scenario", "slow"])
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        while !started.exists() {
+            assert!(child.try_wait().unwrap().is_none(), "harvest ended early");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        signal(&child, sig);
+        assert_eq!(child.wait().unwrap().code(), Some(128 + sig));
+        std::thread::sleep(Duration::from_millis(300));
+        assert_eq!(
+            processes_under(&p.tmp()),
+            Vec::<String>::new(),
+            "signal {sig}"
+        );
+        assert_eq!(p.leftovers(), Vec::<String>::new());
+    }
+}
+
+/// A write that fails part way (a read-only part of the tree, a full disk)
+/// leaves the tree as it was, passing `verify`, with nothing beside it.
+#[test]
+fn a_failed_write_leaves_the_old_tree_whole() {
+    let p = TestProject::new();
+    change_reply(&p, "thread_basic", "Hello, read-only world.");
+    let python = p.path("integration/fixtures/python");
+    if !mount(&[
+        "--bind",
+        "-o",
+        "ro",
+        python.to_str().unwrap(),
+        python.to_str().unwrap(),
+    ]) {
+        return;
+    }
+    let before = fixtures(&p);
+    let out = p.run(&["harvest", "--scenario", "thread_basic"]);
+    umount(&python);
+    let after = fixtures(&p);
+    // Either the old tree stays (the swap was refused) or the new one is
+    // whole; never a mix, and the manifest always agrees.
+    assert!(out.code == 0 || out.code == 5, "{}", out.all());
+    if out.code == 5 {
+        assert_eq!(after, before, "{}", out.all());
+    }
+    p.run(&["verify"]).expect(0);
+
+    let small = tempfile::tempdir().unwrap();
+    if !mount(&[
+        "-t",
+        "tmpfs",
+        "-o",
+        "size=160k",
+        "tmpfs",
+        small.path().to_str().unwrap(),
+    ]) {
+        return;
+    }
+    let tree = small.path().join("fixtures");
+    let copied = Command::new("cp")
+        .arg("-r")
+        .arg(p.path("integration/fixtures"))
+        .arg(&tree)
+        .status()
+        .unwrap();
+    assert!(copied.success());
+    let before = files(&tree);
+    change_reply(&p, "thread_basic", "Hello, full disk.");
+    let out = p.run(&[
+        "harvest",
+        "--scenario",
+        "thread_basic",
+        "--output",
+        tree.to_str().unwrap(),
+    ]);
+    let after = files(&tree);
+    let leftovers: Vec<_> = std::fs::read_dir(small.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    umount(small.path());
+    out.expect(5);
+    assert_eq!(after, before);
+    assert_eq!(leftovers, ["fixtures"]);
+}
+
+/// A codex whose bytes are not the pinned binary's is refused, naming both
+/// hashes; given with --codex-path it runs, and every run says it is not a
+/// pinned reproduction.
+#[test]
+fn pinned_means_the_bytes() {
+    let p = TestProject::new();
+    let doctor = p.run(&["doctor", "--format", "json"]).expect(0);
+    let report: serde_json::Value = serde_json::from_str(&doctor.stdout).unwrap();
+    let site = PathBuf::from(report["python_sdk"]["path"].as_str().unwrap())
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let pinned = report["codex"]["sha256"].as_str().unwrap().to_string();
+
+    // A Python whose bundled codex has one byte more: a venv whose own
+    // codex_cli_bin shadows the pinned venv's site-packages.
+    let dir = tempfile::tempdir().unwrap();
+    let venv = dir.path().join("venv");
+    assert!(
+        Command::new("python3")
+            .args(["-m", "venv", "--without-pip"])
+            .arg(&venv)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let own_site = std::fs::read_dir(venv.join("lib"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path()
+        .join("site-packages");
+    assert!(
+        Command::new("cp")
+            .arg("-r")
+            .arg(site.join("codex_cli_bin"))
+            .arg(&own_site)
+            .status()
+            .unwrap()
+            .success()
+    );
+    std::fs::write(own_site.join("pinned.pth"), format!("{}\n", site.display())).unwrap();
+    let tampered = own_site.join("codex_cli_bin/bin/codex");
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&tampered)
+        .map(|mut f| std::io::Write::write_all(&mut f, b"\0"))
+        .unwrap()
+        .unwrap();
+
+    let python = venv.join("bin/python");
+    let refused = p
+        .run(&[
+            "check",
+            "--scenario",
+            "thread_basic",
+            "--python",
+            python.to_str().unwrap(),
+        ])
+        .expect(3);
+    assert!(
+        refused.stderr.contains("is not the pinned binary"),
+        "{}",
+        refused.all()
+    );
+    assert!(refused.stderr.contains(&pinned), "{}", refused.all());
+    let doctor = p
+        .run(&["doctor", "--python", python.to_str().unwrap()])
+        .expect(3);
+    assert!(!doctor.stdout.contains("[pinned]"), "{}", doctor.all());
+
+    let unpinned = p
+        .run(&[
+            "check",
+            "--scenario",
+            "thread_basic",
+            "--codex-path",
+            tampered.to_str().unwrap(),
+        ])
+        .expect(1);
+    assert!(
+        unpinned.stderr.contains("is not the pinned binary")
+            && unpinned
+                .stderr
+                .contains("this run is not a pinned reproduction"),
+        "{}",
+        unpinned.all()
+    );
+    assert!(
+        unpinned
+            .stdout
+            .contains("scenarios.thread_basic.toolchain.codex.pinned"),
+        "{}",
+        unpinned.all()
+    );
+}
+
+/// Secrets in a non-JSON line, in a failing scenario's output and in a kept
+/// scratch dir never reach the terminal or the disk.
+#[test]
+fn secrets_are_redacted_everywhere_they_could_leak() {
+    let p = TestProject::new();
+    let key = "sk-proj-AbCdEfGhIjKlMnOpQrStUvWx0123";
+    p.add_scenario(
+        "noisy_secret",
+        &format!(
+            "def record(output_path, **_):\n    open(output_path, 'w').write('token {key}\\n')\n"
+        ),
+        r#"{"replies": []}"#,
+        "",
+    );
+    p.add_scenario(
+        "crash_secret",
+        &format!("import sys\n\n\ndef record(output_path, **_):\n    print('using {key}', file=sys.stderr)\n    raise SystemExit(3)\n"),
+        r#"{"replies": []}"#,
+        "",
+    );
+    for scenario in ["noisy_secret", "crash_secret"] {
+        let out = p.run(&["harvest", "--scenario", scenario]).expect(4);
+        assert!(
+            !out.all().contains(key),
+            "{scenario} printed the key: {}",
+            out.all()
+        );
+        assert!(
+            out.all().contains("[redacted: an OpenAI API key]"),
+            "{}",
+            out.all()
+        );
+        assert!(out.stderr.contains("--keep-scratch"), "{}", out.all());
+        assert_eq!(
+            p.leftovers(),
+            Vec::<String>::new(),
+            "a scratch dir was kept"
+        );
+    }
+    let mut cmd = p.command(&["harvest", "--scenario", "crash_secret", "--keep-scratch"]);
+    cmd.env("OPENAI_API_KEY", "caller-secret-value-123");
+    let out = run(cmd).expect(4);
+    let kept = p.leftovers();
+    assert_eq!(kept.len(), 1, "{}", out.all());
+    let dir = p.tmp().join(&kept[0]);
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777,
+        0o700
+    );
+    for (path, bytes) in files(&dir) {
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(
+            !text.contains(key) && !text.contains("caller-secret-value-123"),
+            "{path} keeps a secret"
+        );
+    }
+}
+
+/// The small holes: each is refused with a message that names it.
+#[test]
+fn small_holes_are_closed() {
+    let p = TestProject::new();
+    // Any CI value but false-ish is CI.
+    for value in ["1", "TRUE", "yes"] {
+        let mut cmd = p.command(&["harvest"]);
+        cmd.env("CI", value);
+        let out = run(cmd).expect(2);
+        assert!(
+            out.stderr.contains("never writes in CI"),
+            "CI={value}: {}",
+            out.all()
+        );
+    }
+    // --python names the flag.
+    let out = p
+        .run(&["check", "--python", "/nonexistent/python"])
+        .expect(3);
+    assert!(
+        out.stderr
+            .contains("--python /nonexistent/python does not exist"),
+        "{}",
+        out.all()
+    );
+    // A FIFO in the tree is refused, not read (it would block forever).
+    let fifo = p.path("integration/fixtures/pipe");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a valid path in the test's own tree.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+    let out = p.run(&["verify"]).expect(5);
+    assert!(
+        out.stderr.contains("pipe is not a regular file (a FIFO)"),
+        "{}",
+        out.all()
+    );
+    std::fs::remove_file(&fifo).unwrap();
+    // check does not write the caller's HOME, nor create a missing one.
+    let home = tempfile::tempdir().unwrap();
+    let missing = home.path().join("missing-home");
+    for h in [home.path().to_path_buf(), missing.clone()] {
+        let mut cmd = p.command(&["check", "--scenario", "thread_basic"]);
+        cmd.env("HOME", &h);
+        run(cmd).expect(0);
+    }
+    assert_eq!(
+        std::fs::read_dir(home.path()).unwrap().count(),
+        0,
+        "check wrote into HOME"
+    );
+    // Harvested files follow the umask.
+    change_reply(&p, "thread_basic", "Hello, mode.");
+    p.run(&["harvest", "--scenario", "thread_basic"]).expect(0);
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(p.path("integration/fixtures/python/thread_basic.jsonl"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o044, 0o044, "{mode:o}");
+}
+
+/// A TMPDIR with no room is named as such, not as a traceback about sqlite.
+#[test]
+fn a_full_tmpdir_is_named() {
+    let p = TestProject::new();
+    if !mount(&[
+        "-t",
+        "tmpfs",
+        "-o",
+        "size=1m",
+        "tmpfs",
+        p.tmp().to_str().unwrap(),
+    ]) {
+        return;
+    }
+    let out = p.run(&["check", "--scenario", "thread_basic"]);
+    umount(&p.tmp());
+    let out = out.expect(5);
+    assert!(out.stderr.contains("no space left on"), "{}", out.all());
+    assert!(out.stderr.contains("(TMPDIR)"), "{}", out.all());
+}
