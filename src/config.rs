@@ -8,6 +8,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use crate::model::codex_home::ProviderSettings;
 use crate::normalize::{self, Rule};
 use crate::secrets::SecretPattern;
 
@@ -76,9 +77,9 @@ pub struct Scenario {
     pub outputs: Vec<FixturePath>,
     pub kwargs: Map<String, Value>,
     pub timeout: Duration,
-    /// Settings laid over the scripted model's provider entry in codex's
-    /// config (e.g. `request_max_retries` for the error scenarios).
-    pub model_provider: toml::Table,
+    /// Retry and timeout settings for the scripted model's provider entry
+    /// (e.g. `stream_max_retries` for the error scenarios).
+    pub model_provider: ProviderSettings,
 }
 
 #[derive(Debug, Clone)]
@@ -113,7 +114,7 @@ struct RawScenario {
     kwargs: toml::Table,
     timeout_secs: Option<u64>,
     #[serde(default)]
-    model_provider: toml::Table,
+    model_provider: ProviderSettings,
 }
 
 impl HarvestConfig {
@@ -156,6 +157,11 @@ impl HarvestConfig {
                     bail!("scenario {name:?}: output {out} is declared twice");
                 }
                 outputs.push(out);
+            }
+            if let Some(path) = s.kwargs.iter().find_map(|(k, v)| datetime_at(k, v)) {
+                bail!(
+                    "scenario {name:?}: kwarg {path} is a TOML datetime, which has no JSON form for record()\nhint: write it as a string"
+                );
             }
             let kwargs = match serde_json::to_value(&s.kwargs)? {
                 Value::Object(map) => map,
@@ -205,6 +211,21 @@ impl HarvestConfig {
             .iter()
             .filter(|s| names.is_empty() || names.contains(&s.name))
             .collect())
+    }
+}
+
+/// The path of the first datetime inside `value`, named `path`.
+fn datetime_at(path: &str, value: &toml::Value) -> Option<String> {
+    match value {
+        toml::Value::Datetime(_) => Some(path.to_string()),
+        toml::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| datetime_at(&format!("{path}[{i}]"), v)),
+        toml::Value::Table(t) => t
+            .iter()
+            .find_map(|(k, v)| datetime_at(&format!("{path}.{k}"), v)),
+        _ => None,
     }
 }
 
@@ -298,6 +319,14 @@ pattern = "sk-[a-z]+"
             (
                 "[[rule]]\nkind = \"path\"\nvar = \"elsewhere\"\nplaceholder = \"/x\"\n",
                 "unknown location",
+            ),
+            (
+                "[[scenario]]\nname = \"a\"\nabout = \"\"\noutputs = [\"a.jsonl\"]\nmodel_provider = { base_url = \"https://example.invalid/v1\", env_key = \"OPENAI_API_KEY\" }\n",
+                "unknown field `base_url`",
+            ),
+            (
+                "[[scenario]]\nname = \"a\"\nabout = \"\"\noutputs = [\"a.jsonl\"]\nkwargs = { opts = { at = 2026-11-25T10:00:00Z } }\n",
+                "kwarg opts.at is a TOML datetime",
             ),
             (
                 "[[scenario]]\nname = \"a\"\nabout = \"\"\noutputs = [\"a.jsonl\"]\ntimeout_secs = 9223372036854775807\n",

@@ -44,6 +44,9 @@ pub fn digests(
         .collect::<Result<_>>()?;
     let mut kwargs = s.kwargs.clone();
     kwargs.insert("model".into(), Value::String(config.model.clone()));
+    // Keys in sorted order: the digest must not follow their order in the TOML.
+    let mut kwargs = Value::Object(kwargs);
+    kwargs.sort_all_objects();
     let rules = serde_json::to_vec(&config.rules).expect("rules serialise");
     Ok(BTreeMap::from([
         ("module".into(), file(&project.scenario_module(&s.name))?),
@@ -58,7 +61,7 @@ pub fn digests(
         ("script".into(), file(&project.model_script(&s.name))?),
         (
             "kwargs".into(),
-            digest::sha256_hex(Value::Object(kwargs).to_string().as_bytes()),
+            digest::sha256_hex(kwargs.to_string().as_bytes()),
         ),
         (
             "model_provider".into(),

@@ -10,16 +10,17 @@ use std::collections::{BTreeMap, HashMap};
 use anyhow::{Context, Result, anyhow, bail};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 /// One rule of the table, as written in the config.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Rule {
     /// Every UUID inside a string becomes `00000000-0000-7000-8000-<n>`,
-    /// numbered by first appearance (in canonical, sorted-key order) across a
-    /// scenario's outputs, so cross-references (a thread id in two files)
-    /// survive.
+    /// numbered by first appearance in document order (as the scenario wrote
+    /// it, not sorted: a map keyed by UUIDs would sort differently each run)
+    /// across a scenario's outputs, so cross-references (a thread id in two
+    /// files) survive.
     Uuid,
     /// Values of these keys, wherever they appear, become `number` (numbers)
     /// or `string` (strings); null stays null.
@@ -172,7 +173,9 @@ impl Pass<'_> {
         for (i, line) in body.split('\n').enumerate() {
             let value: Value = serde_json::from_str(line.strip_suffix('\r').unwrap_or(line))
                 .map_err(|e| anyhow!("line {}: not JSON ({e}): {}", i + 1, preview(line)))?;
-            let value = self.value(value, None);
+            let value = self
+                .value(value, None)
+                .with_context(|| format!("line {}", i + 1))?;
             out.extend(serde_json::to_vec(&value).expect("a Value always serialises"));
             out.push(b'\n');
         }
@@ -182,13 +185,15 @@ impl Pass<'_> {
     /// One JSON document in, canonical JSON (pretty, sorted, final newline) out.
     pub fn json(&mut self, src: &[u8]) -> Result<Vec<u8>> {
         let value: Value = serde_json::from_slice(src).map_err(|e| anyhow!("not JSON ({e})"))?;
-        let value = self.value(value, None);
+        let value = self.value(value, None)?;
         let mut out = serde_json::to_vec_pretty(&value).expect("a Value always serialises");
         out.push(b'\n');
         Ok(out)
     }
 
-    fn value(&mut self, value: Value, key: Option<&str>) -> Value {
+    /// Normalises `value` (under `key`), numbering UUIDs in document order,
+    /// and returns it with every object's keys sorted: the canonical form.
+    fn value(&mut self, value: Value, key: Option<&str>) -> Result<Value> {
         if let Some(key) = key {
             for rule in &self.normalizer.rules {
                 if let Compiled::Field {
@@ -199,28 +204,40 @@ impl Pass<'_> {
                     && keys.iter().any(|k| k == key)
                 {
                     match value {
-                        Value::Number(_) => return Value::from(*number),
-                        Value::String(_) => return Value::String(string.clone()),
+                        Value::Number(_) => return Ok(Value::from(*number)),
+                        Value::String(_) => return Ok(Value::String(string.clone())),
                         _ => {}
                     }
                 }
             }
         }
-        match value {
+        Ok(match value {
             Value::String(s) => Value::String(self.string(s)),
-            Value::Array(items) => {
-                Value::Array(items.into_iter().map(|v| self.value(v, None)).collect())
-            }
+            Value::Array(items) => Value::Array(
+                items
+                    .into_iter()
+                    .map(|v| self.value(v, None))
+                    .collect::<Result<_>>()?,
+            ),
             Value::Object(map) => {
-                let mut out = Map::new();
+                // Raw keys by normalised key: two that meet are refused.
+                let mut raw: HashMap<String, String> = HashMap::with_capacity(map.len());
+                let mut entries: Vec<(String, Value)> = Vec::with_capacity(map.len());
                 for (k, v) in map {
-                    let v = self.value(v, Some(&k));
-                    out.insert(self.string(k), v);
+                    let v = self.value(v, Some(&k))?;
+                    let normalised = self.string(k.clone());
+                    if let Some(other) = raw.insert(normalised.clone(), k.clone()) {
+                        bail!(
+                            "the keys {other:?} and {k:?} both normalise to {normalised:?}; one would overwrite the other\nhint: narrow the rule that rewrites them"
+                        );
+                    }
+                    entries.push((normalised, v));
                 }
-                Value::Object(out)
+                entries.sort_by(|a, b| a.0.cmp(&b.0));
+                Value::Object(entries.into_iter().collect())
             }
             other => other,
-        }
+        })
     }
 
     fn string(&mut self, mut s: String) -> String {
@@ -370,6 +387,56 @@ mod tests {
         let n = Normalizer::new(&table(), &locations()).unwrap();
         let out = n.pass().json(br#"{"b":1,"a":true}"#).unwrap();
         assert_eq!(out, b"{\n  \"a\": true,\n  \"b\": 1\n}\n");
+    }
+
+    #[test]
+    fn uuids_are_numbered_in_document_order_whatever_their_sort_order() {
+        let a = "{\"z\":{\"ffffffff-0000-7000-8000-000000000000\":1,\"00000000-aaaa-7000-8000-000000000000\":2}}\n";
+        let b = "{\"z\":{\"11111111-0000-7000-8000-000000000000\":1,\"eeeeeeee-aaaa-7000-8000-000000000000\":2}}\n";
+        assert_eq!(run(a), run(b));
+        assert_eq!(
+            run(a),
+            "{\"z\":{\"00000000-0000-7000-8000-000000000001\":1,\"00000000-0000-7000-8000-000000000002\":2}}\n"
+        );
+    }
+
+    #[test]
+    fn keys_that_normalise_to_the_same_string_are_refused() {
+        let n = Normalizer::new(&table(), &locations()).unwrap();
+        let err = format!(
+            "{:#}",
+            n.pass()
+                .jsonl(b"{\"/tmp/x/a\":1,\"/private/tmp/x/a\":2}\n")
+                .unwrap_err()
+        );
+        assert!(err.contains("line 1"), "{err}");
+        assert!(
+            err.contains(
+                "\"/tmp/x/a\" and \"/private/tmp/x/a\" both normalise to \"/workspace/a\""
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn floats_round_trip_to_the_last_digit() {
+        for f in [
+            "0.30000000000000004",
+            "1.2345678901234567e-5",
+            "9007199254740993.0",
+            "0.1",
+        ] {
+            let line = format!("{{\"x\":{f}}}\n");
+            let out = run(&line);
+            let back: f64 = serde_json::from_str::<Value>(&out).unwrap()["x"]
+                .as_f64()
+                .unwrap();
+            assert_eq!(
+                back.to_bits(),
+                f.parse::<f64>().unwrap().to_bits(),
+                "{f} -> {out}"
+            );
+        }
     }
 
     #[test]

@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
 
 /// The environment variable codex reads the (dummy) API key from.
 pub const API_KEY_VAR: &str = "CODEX_HARVEST_API_KEY";
@@ -10,10 +11,23 @@ pub const API_KEY_VAR: &str = "CODEX_HARVEST_API_KEY";
 /// ever leaks into a fixture.
 pub const API_KEY: &str = "harvest-scripted-model-key";
 
+/// What a scenario may set in the scripted model's provider entry: retries
+/// and timeouts only. The endpoint, the key variable and the wire API are the
+/// driver's, so no scenario can point codex at a real model.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderSettings {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_max_retries: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stream_max_retries: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stream_idle_timeout_ms: Option<u64>,
+}
+
 /// Writes `config.toml` into `codex_home` so codex talks to `base_url` only,
-/// with no retries of its own unless `overrides` (the scenario's
-/// `model_provider` table) asks.
-pub fn write(codex_home: &Path, base_url: &str, overrides: &toml::Table) -> Result<()> {
+/// with no retries of its own unless the scenario's `settings` ask.
+pub fn write(codex_home: &Path, base_url: &str, settings: &ProviderSettings) -> Result<()> {
     let mut provider: toml::Table = toml::from_str(&format!(
         r#"
 name = "harvest scripted model"
@@ -25,7 +39,12 @@ stream_max_retries = 0
 "#
     ))
     .expect("the provider template is TOML");
-    provider.extend(overrides.clone());
+    let toml::Value::Table(overrides) =
+        toml::Value::try_from(settings).context("rendering the provider settings")?
+    else {
+        unreachable!("a struct serialises to a table")
+    };
+    provider.extend(overrides);
     let mut doc = toml::Table::new();
     doc.insert("model_provider".into(), "harvest".into());
     doc.insert(
@@ -50,8 +69,8 @@ mod tests {
     #[test]
     fn points_codex_at_the_model_and_lays_overrides_over_the_defaults() {
         let dir = tempfile::tempdir().unwrap();
-        let overrides: toml::Table = toml::from_str("request_max_retries = 2").unwrap();
-        write(dir.path(), "http://127.0.0.1:9/v1", &overrides).unwrap();
+        let settings: ProviderSettings = toml::from_str("request_max_retries = 2").unwrap();
+        write(dir.path(), "http://127.0.0.1:9/v1", &settings).unwrap();
         let written: toml::Table =
             toml::from_str(&std::fs::read_to_string(dir.path().join("config.toml")).unwrap())
                 .unwrap();
@@ -61,5 +80,19 @@ mod tests {
         assert_eq!(provider["request_max_retries"].as_integer(), Some(2));
         assert_eq!(provider["stream_max_retries"].as_integer(), Some(0));
         assert_eq!(provider["env_key"].as_str(), Some(API_KEY_VAR));
+    }
+
+    #[test]
+    fn a_scenario_cannot_set_the_endpoint_or_the_key() {
+        for bad in [
+            "base_url = \"https://example.invalid/v1\"",
+            "env_key = \"OPENAI_API_KEY\"",
+            "wire_api = \"chat\"",
+        ] {
+            let err = toml::from_str::<ProviderSettings>(bad)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("unknown field"), "{bad}: {err}");
+        }
     }
 }
