@@ -3,6 +3,11 @@
 # the static codex binary (sha256: the wheel; binary_sha256: the binary in it);
 # the Nix flake and `codex-harvest` both install exactly these files, and
 # codex-harvest runs no codex whose bytes are not the pinned binary's.
+# The python_sdk entry names the SDK wheel for the Nix flake (which fetches
+# wheels by file name); its sha256 must be one of the lock's openai-codex hashes.
+#
+# Below `import Config` this file is exactly what `codex-harvest pin` writes:
+# both readers (the driver and nix/pins.nix) refuse anything else.
 #
 # Bump with: codex-harvest pin --codex <version>
 import Config
@@ -33,8 +38,6 @@ config :codex_sdk, :codex_cli,
     }
   }
 
-# The Python SDK wheel, for the Nix flake (which fetches wheels by file name);
-# it must be one of the openai-codex hashes in config/requirements.lock.
 config :codex_sdk, :python_sdk,
   version: "0.163.0",
   file: "openai_codex-0.163.0-py3-none-any.whl",

@@ -70,6 +70,27 @@ let
     else if !(isHex64 exs.sdk.sha256) then throw "config/native.exs: the SDK wheel sha256 must be 64 hex digits"
     else { inherit (exs.sdk) version file sha256; };
 
+  # --- the one form both readers accept ---------------------------------------
+  # Above `import Config`, comments; from it on, exactly what `codex-harvest pin`
+  # renders from the values read (as src/pins/mod.rs checks), so a repeated key,
+  # a repeated platform or a map on one line is refused here as by the driver.
+  exsAll = lines (root + "/config/native.exs");
+  importAt =
+    let hits = filter (i: elemAt exsAll i == "import Config") (builtins.genList (i: i) (length exsAll));
+    in if hits == [ ] then throw "config/native.exs: no `import Config` line" else head hits;
+  headerOk = all (l: l == "" || match "#.*" l != null) (builtins.genList (i: elemAt exsAll i) importAt);
+  renderArtifact = p: let a = codex.artifacts.${p}; in
+    "    \"${p}\" => %{\n      file: \"${a.file}\",\n      sha256: \"${a.sha256}\",\n      binary_sha256: \"${a.binary_sha256}\"\n    }";
+  rendered =
+    "import Config\n\nconfig :codex_sdk, :codex_cli,\n  version: \"${codex.version}\",\n  package: \"${codex.package}\",\n  artifacts: %{\n"
+    + builtins.concatStringsSep ",\n" (map renderArtifact (attrNames codex.artifacts))
+    + "\n  }\n\nconfig :codex_sdk, :python_sdk,\n  version: \"${python_sdk.version}\",\n  file: \"${python_sdk.file}\",\n  sha256: \"${python_sdk.sha256}\"\n";
+  canonical =
+    if !headerOk then throw "config/native.exs: only comments may come before `import Config`"
+    else if builtins.genList (i: elemAt exsAll (importAt + i)) (length exsAll - importAt) != filter isString (split "\n" rendered)
+    then throw "config/native.exs is not in the form `codex-harvest pin` writes (one key per line, each key once, platforms sorted); `codex-harvest pin --codex <version> --no-harvest` rewrites it"
+    else true;
+
   # --- config/requirements.lock ---------------------------------------------
   upper = [ "A" "B" "C" "D" "E" "F" "G" "H" "I" "J" "K" "L" "M" "N" "O" "P" "Q" "R" "S" "T" "U" "V" "W" "X" "Y" "Z" ];
   lower = [ "a" "b" "c" "d" "e" "f" "g" "h" "i" "j" "k" "l" "m" "n" "o" "p" "q" "r" "s" "t" "u" "v" "w" "x" "y" "z" ];
@@ -105,4 +126,4 @@ let
       throw "the pins disagree: a config/native.exs artifact sha256 is not among the hashes config/requirements.lock accepts for ${bin.name}"
     else true;
 in
-assert checked; { inherit codex python python_sdk; }
+assert canonical && checked; { inherit codex python python_sdk; }

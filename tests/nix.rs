@@ -21,6 +21,9 @@ fn nix_available() -> bool {
 /// `nix eval --json` of an expression, offline (impure only to read files by
 /// absolute path).
 fn nix_eval(expr: &str) -> std::process::Output {
+    // Concurrent evaluations find Nix's SQLite database busy: one at a time.
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     Command::new("nix")
         .args([
             "--extra-experimental-features",
@@ -132,6 +135,94 @@ fn a_wrong_pin_fails_both_readers() {
         "{}",
         driver.all()
     );
+}
+
+/// Both readers accept exactly the same files: an odd but canonical one
+/// (other comments) gives the same pins, and every file the two readers
+/// could read differently (a repeated key or platform, a map on one line, a
+/// statement before `import Config`, a missing comma) is refused by both.
+#[test]
+fn both_pin_readers_accept_and_refuse_the_same_files() {
+    if !nix_available() {
+        return;
+    }
+    let p = project_with_nix();
+    let good = p.read("config/native.exs");
+    let sha = "76db41fb07fdf9ddacbe892b48d21dfde270031ec0f5666b5e558114355f006d";
+    let linux = good.find("    \"x86_64-linux\" => %{").unwrap();
+    let linux_entry = &good[linux..good[linux..].find("    }").unwrap() + linux + 5];
+    let variants = [
+        (
+            "other comments",
+            good.replacen("# Bump with", "# Ours.\n\n# Bump with", 1),
+            true,
+        ),
+        (
+            "a repeated sha256",
+            good.replace(
+                &format!("      sha256: \"{sha}\",\n"),
+                &format!(
+                    "      sha256: \"{sha}\",\n      sha256: \"{}\",\n",
+                    "1".repeat(64)
+                ),
+            ),
+            false,
+        ),
+        (
+            "a repeated platform",
+            good.replace(linux_entry, &format!("{linux_entry},\n{linux_entry}")),
+            false,
+        ),
+        (
+            "a map on one line",
+            good.replace(
+                linux_entry,
+                &linux_entry
+                    .replace("\n      ", " ")
+                    .replace("\n    }", " }"),
+            ),
+            false,
+        ),
+        (
+            "a statement before import Config",
+            good.replacen(
+                "\nimport Config\n",
+                "\nconfig :x, :y, z: \"1\"\nimport Config\n",
+                1,
+            ),
+            false,
+        ),
+        (
+            "a missing comma",
+            good.replacen("  version: \"0.163.0\",", "  version: \"0.163.0\"", 1),
+            false,
+        ),
+    ];
+    for (what, text, accepted) in variants {
+        assert_ne!(text, good, "{what}: the variant changed nothing");
+        p.write("config/native.exs", &text);
+        let nix = nix_eval_pins(p.root());
+        let driver = run(p.command(&["pins", "--format", "json"]));
+        assert_eq!(
+            nix.status.success(),
+            accepted,
+            "{what}: nix {}",
+            String::from_utf8_lossy(&nix.stderr)
+        );
+        assert_eq!(
+            driver.code == 0,
+            accepted,
+            "{what}: driver {}",
+            driver.all()
+        );
+        if accepted {
+            let from_nix: serde_json::Value = serde_json::from_slice(&nix.stdout).unwrap();
+            let from_driver: serde_json::Value = serde_json::from_str(&driver.stdout).unwrap();
+            for key in ["codex", "python_sdk", "python"] {
+                assert_eq!(from_nix[key], from_driver[key], "{what}: {key} differs");
+            }
+        }
+    }
 }
 
 /// The flake fetches each pinned wheel with fetchPypi, which rebuilds the file

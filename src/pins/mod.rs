@@ -71,6 +71,8 @@ impl Pins {
         let codex = codex_pin(&entries).with_context(|| format!("in {}", native_exs.display()))?;
         let python_sdk =
             sdk_pin(&entries).with_context(|| format!("in {}", native_exs.display()))?;
+        check_canonical(&exs_src, &codex, &python_sdk)
+            .with_context(|| format!("in {}", native_exs.display()))?;
         let python = lock::parse(&lock_src).with_context(|| format!("in {}", lock.display()))?;
         let pins = Pins {
             codex,
@@ -162,19 +164,32 @@ impl Pins {
     }
 }
 
-/// `config/native.exs` for these pins, in the layout both this reader and
-/// `nix/pins.nix` read (one key per line).
+/// The comment `pin` writes at the top of `config/native.exs`. Above
+/// `import Config` the file may hold any comments; below it, exactly what
+/// [`render_native_exs_body`] writes.
+const NATIVE_EXS_HEADER: &str = "\
+# The codex-rs pin: the single source for which codex binary the fixtures are
+# harvested with. Each artifact is the openai-codex-cli-bin wheel that carries
+# the static codex binary (sha256: the wheel; binary_sha256: the binary in it);
+# the Nix flake and `codex-harvest` both install exactly these files, and
+# codex-harvest runs no codex whose bytes are not the pinned binary's.
+# The python_sdk entry names the SDK wheel for the Nix flake (which fetches
+# wheels by file name); its sha256 must be one of the lock's openai-codex hashes.
+#
+# Below `import Config` this file is exactly what `codex-harvest pin` writes:
+# both readers (the driver and nix/pins.nix) refuse anything else.
+#
+# Bump with: codex-harvest pin --codex <version>
+";
+
+/// `config/native.exs` for these pins.
 pub fn render_native_exs(codex: &CodexPin, sdk: &SdkPin) -> String {
-    let mut out = String::from(
-        "# The codex-rs pin: the single source for which codex binary the fixtures are\n\
-         # harvested with. Each artifact is the openai-codex-cli-bin wheel that carries\n\
-         # the static codex binary (sha256: the wheel; binary_sha256: the binary in it);\n\
-         # the Nix flake and `codex-harvest` both install exactly these files, and\n\
-         # codex-harvest runs no codex whose bytes are not the pinned binary's.\n\
-         #\n\
-         # Bump with: codex-harvest pin --codex <version>\n\
-         import Config\n\n",
-    );
+    format!("{NATIVE_EXS_HEADER}{}", render_native_exs_body(codex, sdk))
+}
+
+/// Everything from `import Config` on, one key per line.
+fn render_native_exs_body(codex: &CodexPin, sdk: &SdkPin) -> String {
+    let mut out = String::from("import Config\n\n");
     out.push_str(&format!(
         "config :codex_sdk, :codex_cli,\n  version: \"{}\",\n  package: \"{}\",\n  artifacts: %{{\n",
         codex.version, codex.package
@@ -192,12 +207,62 @@ pub fn render_native_exs(codex: &CodexPin, sdk: &SdkPin) -> String {
     out.push_str(&entries.join(",\n"));
     out.push_str("\n  }\n\n");
     out.push_str(&format!(
-        "# The Python SDK wheel, for the Nix flake (which fetches wheels by file name);\n\
-         # it must be one of the openai-codex hashes in config/requirements.lock.\n\
-         config :codex_sdk, :python_sdk,\n  version: \"{}\",\n  file: \"{}\",\n  sha256: \"{}\"\n",
+        "config :codex_sdk, :python_sdk,\n  version: \"{}\",\n  file: \"{}\",\n  sha256: \"{}\"\n",
         sdk.version, sdk.file, sdk.sha256
     ));
     out
+}
+
+/// Refuses a `native.exs` that is not in the one form both readers read
+/// alike: comments, then exactly the rendered body. A repeated key, a
+/// repeated platform or a map on one line would otherwise be read one way
+/// here and another way by `nix/pins.nix`.
+fn check_canonical(src: &str, codex: &CodexPin, sdk: &SdkPin) -> Result<()> {
+    let Some(at) = src
+        .split_inclusive('\n')
+        .scan(0, |offset, line| {
+            let start = *offset;
+            *offset += line.len();
+            Some((start, line))
+        })
+        .find_map(|(start, line)| (line == "import Config\n").then_some(start))
+    else {
+        bail!("no `import Config` line");
+    };
+    let (header, body) = (&src[..at], &src[at + "import Config\n".len()..]);
+    if let Some((i, line)) = header
+        .lines()
+        .enumerate()
+        .find(|(_, l)| !(l.is_empty() || l.starts_with('#')))
+    {
+        bail!(
+            "line {}: only comments may come before `import Config`, found {line:?}",
+            i + 1
+        );
+    }
+    let want = render_native_exs_body(codex, sdk);
+    let have = format!("import Config\n{body}");
+    if have == want {
+        return Ok(());
+    }
+    let offset = header.lines().count();
+    let (have_lines, want_lines): (Vec<&str>, Vec<&str>) =
+        (have.lines().collect(), want.lines().collect());
+    let (i, found, expected) = (0..have_lines.len().max(want_lines.len()))
+        .map(|i| (i, (have_lines.get(i).copied(), want_lines.get(i).copied())))
+        .find(|(_, (h, w))| h != w)
+        .map(|(i, (h, w))| {
+            (
+                i,
+                h.unwrap_or("(the end of the file)"),
+                w.unwrap_or("(the end of the file)"),
+            )
+        })
+        .unwrap_or((want.lines().count(), "(a missing final newline)", ""));
+    bail!(
+        "line {}: found {found:?}, but the pins it holds are written {expected:?}\nhint: below `import Config`, native.exs must be exactly as `codex-harvest pin` writes it (one key per line, each key once, platforms sorted); `codex-harvest pin --codex <version> --no-harvest` rewrites it",
+        offset + i + 1
+    )
 }
 
 /// This machine's platform in the Nix system spelling native.exs uses.
@@ -292,10 +357,33 @@ mod tests {
     const H1: &str = "1111111111111111111111111111111111111111111111111111111111111111";
     const H2: &str = "2222222222222222222222222222222222222222222222222222222222222222";
 
+    fn codex(version: &str, sha: &str) -> CodexPin {
+        CodexPin {
+            version: version.into(),
+            package: "openai-codex-cli-bin".into(),
+            artifacts: BTreeMap::from([(
+                "x86_64-linux".to_string(),
+                Artifact {
+                    file: format!(
+                        "openai_codex_cli_bin-{version}-py3-none-manylinux_2_17_x86_64.whl"
+                    ),
+                    sha256: sha.into(),
+                    binary_sha256: H2.into(),
+                },
+            )]),
+        }
+    }
+
+    fn sdk() -> SdkPin {
+        SdkPin {
+            version: "1.0".into(),
+            file: "openai_codex-1.0-py3-none-any.whl".into(),
+            sha256: H2.into(),
+        }
+    }
+
     fn exs(version: &str, sha: &str) -> String {
-        format!(
-            "import Config\nconfig :codex_sdk, :codex_cli,\n  version: \"{version}\",\n  package: \"openai-codex-cli-bin\",\n  artifacts: %{{\n    \"x86_64-linux\" => %{{file: \"openai_codex_cli_bin-{version}-py3-none-manylinux_2_17_x86_64.whl\", sha256: \"{sha}\", binary_sha256: \"{H2}\"}}\n  }}\nconfig :codex_sdk, :python_sdk, version: \"1.0\", file: \"openai_codex-1.0-py3-none-any.whl\", sha256: \"{H2}\"\n"
-        )
+        render_native_exs(&codex(version, sha), &sdk())
     }
 
     fn lock(bin_version: &str, sha: &str) -> String {
@@ -379,8 +467,45 @@ mod tests {
             load(&exs("1.2.3", "xyz"), &lock("1.2.3", H1)).unwrap_err()
         );
         assert!(err.contains("native.exs"), "{err}");
-        assert!(err.contains("line 2"), "{err}");
+        assert!(err.contains("line 15"), "{err}");
         assert!(err.contains("64 hex"), "{err}");
+    }
+
+    #[test]
+    fn only_the_rendered_form_is_read() {
+        let good = exs("1.2.3", H1);
+        let lock_src = lock("1.2.3", H1);
+        load(&good, &lock_src).unwrap();
+        let commented = good.replacen("# Bump with", "# A note of our own.\n# Bump with", 1);
+        load(&commented, &lock_src).unwrap();
+        for (bad, needle) in [
+            (
+                good.replace(
+                    &format!("      sha256: \"{H1}\",\n"),
+                    &format!("      sha256: \"{H1}\",\n      sha256: \"{H2}\",\n"),
+                ),
+                "line 22: found \"      sha256:",
+            ),
+            (
+                good.replace(
+                    "  version: \"1.2.3\",\n",
+                    "  version: \"1.2.3\", package: \"x\",\n",
+                ),
+                "line 16",
+            ),
+            (
+                good.replacen(
+                    "\nimport Config\n",
+                    "\nconfig :a, :b, x: \"1\"\nimport Config\n",
+                    1,
+                ),
+                "only comments",
+            ),
+            (good.trim_end().to_string(), "(a missing final newline)"),
+        ] {
+            let err = format!("{:#}", load(&bad, &lock_src).unwrap_err());
+            assert!(err.contains(needle), "{needle}: {err}");
+        }
     }
 
     #[test]
