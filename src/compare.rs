@@ -205,64 +205,142 @@ fn line_differences(old: &str, new: &str) -> Vec<Difference> {
     let old_lines: Vec<&str> = old.split_inclusive('\n').collect();
     let new_lines: Vec<&str> = new.split_inclusive('\n').collect();
     let mut out = Vec::new();
-    let unpaired_run = |out: &mut Vec<Difference>, kind, lines: &[&str], from: usize, to: usize| {
-        for (i, line) in lines.iter().enumerate().take(to).skip(from) {
-            out.push(unpaired(kind, i, line));
-        }
-    };
     for op in capture_diff_slices(Algorithm::Myers, &old_lines, &new_lines) {
-        match op {
-            DiffOp::Equal { .. } => {}
-            DiffOp::Delete {
-                old_index, old_len, ..
-            } => unpaired_run(
-                &mut out,
-                DifferenceKind::Extra,
-                &old_lines,
-                old_index,
-                old_index + old_len,
-            ),
-            DiffOp::Insert {
-                new_index, new_len, ..
-            } => unpaired_run(
-                &mut out,
-                DifferenceKind::Missing,
-                &new_lines,
-                new_index,
-                new_index + new_len,
-            ),
-            DiffOp::Replace {
-                old_index,
-                old_len,
-                new_index,
-                new_len,
-            } => {
-                let paired = old_len.min(new_len);
-                for k in 0..paired {
-                    out.push(paired_line(
-                        old_index + k,
-                        old_lines[old_index + k],
-                        new_lines[new_index + k],
-                    ));
-                }
-                unpaired_run(
-                    &mut out,
-                    DifferenceKind::Extra,
-                    &old_lines,
-                    old_index + paired,
-                    old_index + old_len,
-                );
-                unpaired_run(
-                    &mut out,
-                    DifferenceKind::Missing,
-                    &new_lines,
-                    new_index + paired,
-                    new_index + new_len,
+        if let DiffOp::Replace {
+            old_index,
+            old_len,
+            new_index,
+            new_len,
+        } = op
+        {
+            // Lines of a replaced block are paired by what event they are,
+            // not by position: an inserted event must not be reported as a
+            // change of the event it pushed down.
+            let old_keys: Vec<Option<EventKey>> = old_lines[old_index..old_index + old_len]
+                .iter()
+                .map(|l| event_key(l))
+                .collect();
+            let new_keys: Vec<Option<EventKey>> = new_lines[new_index..new_index + new_len]
+                .iter()
+                .map(|l| event_key(l))
+                .collect();
+            for inner in capture_diff_slices(Algorithm::Myers, &old_keys, &new_keys) {
+                report(
+                    &mut out, inner, &old_lines, &new_lines, old_index, new_index,
                 );
             }
+        } else {
+            report(&mut out, op, &old_lines, &new_lines, 0, 0);
         }
     }
     out
+}
+
+/// Adds what one diff operation says; indices are relative to `old_base`
+/// and `new_base`. Equal lines (or events with the same key) that differ in
+/// bytes are paired field by field.
+fn report(
+    out: &mut Vec<Difference>,
+    op: DiffOp,
+    old_lines: &[&str],
+    new_lines: &[&str],
+    old_base: usize,
+    new_base: usize,
+) {
+    let (old_range, new_range) = (op.old_range(), op.new_range());
+    let old_at = |i: usize| old_base + i;
+    let new_at = |i: usize| new_base + i;
+    match op {
+        DiffOp::Equal { .. } => {
+            for (o, n) in old_range.zip(new_range) {
+                if old_lines[old_at(o)] != new_lines[new_at(n)] {
+                    out.push(paired_line(
+                        old_at(o),
+                        old_lines[old_at(o)],
+                        new_lines[new_at(n)],
+                    ));
+                }
+            }
+        }
+        DiffOp::Delete { .. } => {
+            for o in old_range {
+                out.push(unpaired(
+                    DifferenceKind::Extra,
+                    old_at(o),
+                    old_lines[old_at(o)],
+                ));
+            }
+        }
+        DiffOp::Insert { .. } => {
+            for n in new_range {
+                out.push(unpaired(
+                    DifferenceKind::Missing,
+                    new_at(n),
+                    new_lines[new_at(n)],
+                ));
+            }
+        }
+        DiffOp::Replace { .. } => {
+            // A line that is not JSON has no key; it is still best read as
+            // the line it replaced.
+            let (old_range, new_range): (Vec<usize>, Vec<usize>) =
+                (old_range.collect(), new_range.collect());
+            let unkeyed = |o: usize, n: usize| {
+                event_key(old_lines[old_at(o)]).is_none()
+                    || event_key(new_lines[new_at(n)]).is_none()
+            };
+            let paired = old_range
+                .iter()
+                .zip(&new_range)
+                .take_while(|(o, n)| unkeyed(**o, **n))
+                .count();
+            for (o, n) in old_range.iter().zip(&new_range).take(paired) {
+                out.push(paired_line(
+                    old_at(*o),
+                    old_lines[old_at(*o)],
+                    new_lines[new_at(*n)],
+                ));
+            }
+            for o in &old_range[paired..] {
+                out.push(unpaired(
+                    DifferenceKind::Extra,
+                    old_at(*o),
+                    old_lines[old_at(*o)],
+                ));
+            }
+            for n in &new_range[paired..] {
+                out.push(unpaired(
+                    DifferenceKind::Missing,
+                    new_at(*n),
+                    new_lines[new_at(*n)],
+                ));
+            }
+        }
+    }
+}
+
+/// What an event is, for pairing: its method (or type), and the type and id
+/// of the item it is about, when it has one.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+struct EventKey {
+    name: Option<String>,
+    item_type: Option<String>,
+    item_id: Option<String>,
+}
+
+/// `None` for a line that is not JSON: such lines pair with each other.
+fn event_key(line: &str) -> Option<EventKey> {
+    let v: Value = serde_json::from_str(line.trim_end_matches('\n')).ok()?;
+    let item = v
+        .pointer("/params/item")
+        .or_else(|| v.get("item"))
+        .or_else(|| v.pointer("/params/msg/item"));
+    let text = |x: Option<&Value>| x.and_then(Value::as_str).map(str::to_string);
+    Some(EventKey {
+        name: event_name(&v),
+        item_type: text(item.and_then(|i| i.get("type"))),
+        item_id: text(item.and_then(|i| i.get("id"))),
+    })
 }
 
 fn event_name(v: &Value) -> Option<String> {
@@ -416,6 +494,50 @@ mod tests {
             &tree(&[("a.jsonl", STREAM)]),
         );
         assert_eq!(drift.changed[0].differences[0].kind, DifferenceKind::Extra);
+    }
+
+    /// Committed [A, B, C], regenerated [A, X, B', C] with B' one field away
+    /// from B: X is reported as new and B as changed in that one field, not
+    /// B as "changed into X".
+    #[test]
+    fn events_inside_a_replaced_block_are_paired_by_what_they_are() {
+        let a = r#"{"method":"turn/started","params":{"turnId":"t"}}"#;
+        let b = r#"{"method":"item/completed","params":{"item":{"id":"i1","type":"agentMessage","text":"hi"}}}"#;
+        let b2 = r#"{"method":"item/completed","params":{"item":{"id":"i1","type":"agentMessage","text":"hello"}}}"#;
+        let c = r#"{"method":"turn/completed","params":{"turnId":"t"}}"#;
+        let x = r#"{"method":"thread/tokenUsage/updated","params":{"total":3}}"#;
+        let d = r#"{"method":"item/completed","params":{"item":{"id":"i2","type":"reasoning"}}}"#;
+        let committed = format!("{a}\n{b}\n{d}\n{c}\n");
+        let regenerated = format!("{a}\n{x}\n{b2}\n{c}\n");
+        let drift = compare(
+            &tree(&[("s.jsonl", &regenerated)]),
+            &tree(&[("s.jsonl", &committed)]),
+        );
+        let diffs = &drift.changed[0].differences;
+        let summary: Vec<(DifferenceKind, Option<usize>, Option<&str>)> = diffs
+            .iter()
+            .map(|d| (d.kind, d.line, d.event.as_deref()))
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                (
+                    DifferenceKind::Missing,
+                    Some(2),
+                    Some("thread/tokenUsage/updated")
+                ),
+                (DifferenceKind::Changed, Some(2), Some("item/completed")),
+                (DifferenceKind::Extra, Some(3), Some("item/completed")),
+            ]
+        );
+        assert_eq!(
+            diffs[1].fields,
+            [FieldChange {
+                path: "params.item.text".into(),
+                committed: Some(json!("hi")),
+                regenerated: Some(json!("hello")),
+            }]
+        );
     }
 
     #[test]
