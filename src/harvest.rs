@@ -377,6 +377,13 @@ fn environment(t: &Toolchain, scratch: &Scratch) -> Vec<(String, String)> {
 }
 
 fn check_transcript(t: &Transcript, script: &str) -> Result<()> {
+    if !t.protocol_errors.is_empty() {
+        bail!(
+            "the scripted model refused {} request(s) it could not read as codex should send them: {}\nhint: see requests.jsonl (--keep-scratch) for what codex sent",
+            t.protocol_errors.len(),
+            t.protocol_errors.join("; ")
+        );
+    }
     if t.overruns > 0 {
         bail!(
             "codex made {} model request(s) more than {script} has replies for\nhint: add replies to the script, or see requests.jsonl for what codex asked",
@@ -452,10 +459,72 @@ fn locations(t: &Toolchain, scratch: &Scratch) -> Locations {
     ])
 }
 
+/// What to do with committed files that no scenario of the catalogue
+/// produces (a scenario removed, a stray `notes.txt`). `harvest` and `check`
+/// take the same policy, so a harvest is always followed by a clean check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Unreferenced {
+    /// `harvest` refuses to write; `check` reports them as drift.
+    #[default]
+    Reject,
+    /// `harvest` drops them from the new tree; `check` reports them as drift.
+    Delete,
+    /// Both keep them (and `SHA256SUMS` lists them), with a warning.
+    Warn,
+}
+
+/// The tree a run should leave, and what it did with unreferenced files.
+#[derive(Debug)]
+pub struct Planned {
+    pub tree: Tree,
+    pub unreferenced: Vec<String>,
+}
+
+/// The fixtures tree that `generated` makes of `committed`: the regenerated
+/// outputs, the outputs of the scenarios not run this time (`full` = every
+/// scenario ran), the unreferenced files as `policy` says, and provenance
+/// and `SHA256SUMS` recomputed.
+pub fn plan(
+    config: &HarvestConfig,
+    committed: &Tree,
+    generated: &Generated,
+    full: bool,
+    policy: Unreferenced,
+) -> Result<Planned> {
+    let referenced = |path: &str| {
+        path == MANIFEST_FILE
+            || path == PROVENANCE_FILE
+            || config
+                .scenarios
+                .iter()
+                .any(|s| s.outputs.iter().any(|o| o.as_str() == path))
+    };
+    let unreferenced: Vec<String> = committed
+        .keys()
+        .filter(|p| !referenced(p))
+        .cloned()
+        .collect();
+    let base: Tree = committed
+        .iter()
+        .filter(|(p, _)| {
+            if referenced(p) {
+                !full
+            } else {
+                policy == Unreferenced::Warn
+            }
+        })
+        .map(|(p, b)| (p.clone(), b.clone()))
+        .collect();
+    Ok(Planned {
+        tree: assemble(&base, generated, full)?,
+        unreferenced,
+    })
+}
+
 /// Builds a whole fixtures tree: `base` with `generated` laid over it, the
 /// provenance updated and the manifest recomputed. With `replace_records`,
 /// provenance keeps only the generated scenarios' records.
-pub fn assemble(base: &Tree, generated: &Generated, replace_records: bool) -> Result<Tree> {
+fn assemble(base: &Tree, generated: &Generated, replace_records: bool) -> Result<Tree> {
     let mut tree = base.clone();
     tree.remove(MANIFEST_FILE);
     let mut provenance = if replace_records {
@@ -521,11 +590,73 @@ mod tests {
     }
 
     #[test]
+    fn plan_keeps_or_drops_unreferenced_files_by_policy() {
+        let config = HarvestConfig::parse(
+            "model = \"m\"\ntimeout_secs = 5\n[[scenario]]\nname = \"a\"\nabout = \"\"\noutputs = [\"python/a.jsonl\"]\n[[scenario]]\nname = \"b\"\nabout = \"\"\noutputs = [\"python/b.jsonl\"]\n",
+        )
+        .unwrap();
+        let first = plan(
+            &config,
+            &Tree::new(),
+            &generated("a", "{}\n"),
+            false,
+            Unreferenced::Reject,
+        )
+        .unwrap()
+        .tree;
+        let second = plan(
+            &config,
+            &first,
+            &generated("b", "{}\n"),
+            false,
+            Unreferenced::Reject,
+        )
+        .unwrap()
+        .tree;
+        let mut committed = second.clone();
+        committed.insert("notes.txt".into(), b"mine".to_vec());
+        for (policy, kept) in [
+            (Unreferenced::Reject, false),
+            (Unreferenced::Delete, false),
+            (Unreferenced::Warn, true),
+        ] {
+            let planned =
+                plan(&config, &committed, &generated("a", "[]\n"), false, policy).unwrap();
+            assert_eq!(planned.unreferenced, ["notes.txt"]);
+            assert_eq!(planned.tree.contains_key("notes.txt"), kept, "{policy:?}");
+            assert!(
+                planned.tree.contains_key("python/b.jsonl"),
+                "a partial run keeps b"
+            );
+            assert_eq!(
+                Sha256Sums::from_tree(&planned.tree)
+                    .unwrap()
+                    .unwrap()
+                    .verify(&planned.tree),
+                []
+            );
+        }
+        let full = plan(
+            &config,
+            &committed,
+            &generated("a", "[]\n"),
+            true,
+            Unreferenced::Warn,
+        )
+        .unwrap();
+        assert!(
+            !full.tree.contains_key("python/b.jsonl"),
+            "a full run keeps only what it made"
+        );
+    }
+
+    #[test]
     fn transcript_overruns_and_unplayed_replies_fail() {
         let t = Transcript {
             requests: Vec::new(),
             unplayed: vec![1],
             overruns: 0,
+            protocol_errors: Vec::new(),
         };
         assert!(
             check_transcript(&t, "s.json")
@@ -537,6 +668,7 @@ mod tests {
             requests: Vec::new(),
             unplayed: Vec::new(),
             overruns: 2,
+            protocol_errors: Vec::new(),
         };
         assert!(
             check_transcript(&t, "s.json")

@@ -1,23 +1,23 @@
 //! codex-harvest: reproducible golden fixtures for Codex SDK parity tests.
 //! See `docs/architecture.md` for the map of these modules.
 
-pub mod checklist;
+pub(crate) mod checklist;
 pub mod cli;
-pub mod compare;
-pub mod config;
-pub mod digest;
-pub mod failure;
-pub mod harvest;
-pub mod inputs;
+pub(crate) mod compare;
+pub(crate) mod config;
+pub(crate) mod digest;
+pub(crate) mod failure;
+pub(crate) mod harvest;
+pub(crate) mod inputs;
 pub mod interrupt;
-pub mod manifest;
-pub mod model;
-pub mod normalize;
-pub mod pins;
-pub mod project;
+pub(crate) mod manifest;
+pub(crate) mod model;
+pub(crate) mod normalize;
+pub(crate) mod pins;
+pub(crate) mod project;
 pub mod reaper;
 pub mod scenario;
-pub mod secrets;
-pub mod toolchain;
-pub mod tree;
-pub mod tree_lock;
+pub(crate) mod secrets;
+pub(crate) mod toolchain;
+pub(crate) mod tree;
+pub(crate) mod tree_lock;

@@ -188,7 +188,12 @@ fn tail(text: &str) -> String {
         return "(it printed nothing)".to_string();
     }
     let start = lines.len().saturating_sub(OUTPUT_TAIL_LINES);
-    let mut out = format!("--- its output (last {} lines) ---\n", lines.len() - start);
-    out.push_str(&lines[start..].join("\n"));
+    // Indented: a line the child printed must never read as the tool's own
+    // (a `hint: ` line, say).
+    let mut out = format!("its output (last {} lines):", lines.len() - start);
+    for line in &lines[start..] {
+        out.push_str("\n    ");
+        out.push_str(line);
+    }
     out
 }

@@ -9,7 +9,8 @@ const FIXTURE: &str = "integration/fixtures/python/thread_basic.jsonl";
 #[test]
 fn committed_fixtures_are_what_the_pins_produce() {
     let p = TestProject::new();
-    let run = p.run(&["check"]).expect(0);
+    // Whole-catalogue runs take one job: cargo already runs tests side by side.
+    let run = p.run(&["check", "--jobs", "1"]).expect(0);
     assert!(
         run.stdout
             .contains("matches what the pinned toolchain produces"),
@@ -23,7 +24,7 @@ fn committed_fixtures_are_what_the_pins_produce() {
 fn harvest_from_nothing_reproduces_the_committed_tree_byte_for_byte() {
     let p = TestProject::new();
     std::fs::remove_dir_all(p.path("integration/fixtures")).unwrap();
-    let run = p.run(&["harvest"]).expect(0);
+    let run = p.run(&["harvest", "--jobs", "1"]).expect(0);
     assert!(
         run.stdout.contains("python/thread_basic.jsonl"),
         "{}",
@@ -44,7 +45,7 @@ fn harvest_from_nothing_reproduces_the_committed_tree_byte_for_byte() {
         "{}",
         String::from_utf8_lossy(&sums.stdout)
     );
-    let again = p.run(&["harvest"]).expect(0);
+    let again = p.run(&["harvest", "--jobs", "1"]).expect(0);
     assert!(again.stdout.contains("is unchanged"), "{}", again.all());
 }
 
@@ -106,7 +107,7 @@ fn extra_and_missing_files_are_drift() {
     let p = TestProject::new();
     p.write("integration/fixtures/python/stale.jsonl", "{}\n");
     std::fs::remove_file(p.path("integration/fixtures/provenance.json")).unwrap();
-    let check = p.run(&["check"]).expect(1);
+    let check = p.run(&["check", "--jobs", "1"]).expect(1);
     assert!(
         check.stdout.contains("extra    python/stale.jsonl"),
         "{}",
@@ -128,16 +129,64 @@ fn extra_and_missing_files_are_drift() {
         "{}",
         verify.all()
     );
-    let harvest = p.run(&["harvest"]).expect(0);
+    // One policy for files no scenario produces, shared by harvest and check:
+    // a harvest is always followed by a clean check.
+    let one = ["--scenario", "thread_basic", "--jobs", "1"];
+    let with = |cmd: &str, policy: &str| {
+        let mut args = vec![cmd, "--unreferenced", policy];
+        args.extend(one);
+        args.into_iter().map(String::from).collect::<Vec<_>>()
+    };
+    let run = |args: Vec<String>| p.run(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let refused = run(with("harvest", "reject")).expect(1);
     assert!(
-        harvest.stdout.contains("warning: kept python/stale.jsonl"),
+        refused.stderr.contains("python/stale.jsonl")
+            && refused.stderr.contains("nothing was written"),
         "{}",
-        harvest.all()
+        refused.all()
     );
+    let kept = run(with("harvest", "warn")).expect(0);
     assert!(
-        p.path("integration/fixtures/python/stale.jsonl").exists(),
-        "harvest deletes nothing"
+        kept.stdout.contains("warning: kept python/stale.jsonl"),
+        "{}",
+        kept.all()
     );
+    run(with("check", "warn")).expect(0);
+    p.run(&["verify"]).expect(0);
+    run(with("check", "reject")).expect(1);
+    let dropped = run(with("harvest", "delete")).expect(0);
+    assert!(
+        dropped.stdout.contains("python/stale.jsonl (removed)"),
+        "{}",
+        dropped.all()
+    );
+    assert!(!p.path("integration/fixtures/python/stale.jsonl").exists());
+    run(with("check", "reject")).expect(0);
+}
+
+/// `--output DIR` does not adopt what is already in DIR.
+#[test]
+fn output_dir_contents_are_not_adopted() {
+    let p = TestProject::new();
+    let out = tempfile::tempdir().unwrap();
+    let target = out.path().join("tree");
+    std::fs::create_dir_all(target.join("sub")).unwrap();
+    std::fs::write(target.join("notes.txt"), "mine").unwrap();
+    std::fs::write(target.join("sub/blob.bin"), [0u8, 1, 2]).unwrap();
+    let args = [
+        "harvest",
+        "--scenario",
+        "thread_basic",
+        "--output",
+        target.to_str().unwrap(),
+    ];
+    let refused = p.run(&args).expect(1);
+    assert!(
+        refused.stderr.contains("notes.txt, sub/blob.bin"),
+        "{}",
+        refused.all()
+    );
+    assert!(!target.join("SHA256SUMS").exists());
 }
 
 #[test]
@@ -146,8 +195,14 @@ fn output_dir_receives_the_tree_and_the_project_is_untouched() {
     let out = tempfile::tempdir().unwrap();
     let target = out.path().join("tree");
     let before = p.read(FIXTURE);
-    p.run(&["harvest", "--output", target.to_str().unwrap()])
-        .expect(0);
+    p.run(&[
+        "harvest",
+        "--jobs",
+        "1",
+        "--output",
+        target.to_str().unwrap(),
+    ])
+    .expect(0);
     assert_eq!(
         std::fs::read_to_string(target.join("python/thread_basic.jsonl")).unwrap(),
         before
@@ -176,7 +231,7 @@ fn every_fixture_line_decodes_with_the_sdks_typed_models() {
 import json, pathlib, sys
 from openai_codex.generated.notification_registry import NOTIFICATION_MODELS
 checked = 0
-for path in sorted(pathlib.Path(sys.argv[1]).rglob("*.jsonl")):
+for path in sorted(pathlib.Path(sys.argv[1]).glob("python/*.jsonl")):
     for n, line in enumerate(path.read_text().splitlines(), 1):
         event = json.loads(line)
         model = NOTIFICATION_MODELS.get(event["method"])
@@ -197,7 +252,19 @@ print(checked)
         String::from_utf8_lossy(&out.stderr)
     );
     let checked: usize = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
-    assert!(checked >= 7, "only {checked} events checked");
+    let lines: usize = std::fs::read_dir(repo().join("integration/fixtures/python"))
+        .unwrap()
+        .map(|e| {
+            std::fs::read_to_string(e.unwrap().path())
+                .unwrap()
+                .lines()
+                .count()
+        })
+        .sum();
+    assert_eq!(
+        checked, lines,
+        "every line of every notification fixture is decoded"
+    );
 }
 
 #[test]

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -37,6 +37,9 @@ pub struct Transcript {
     pub unplayed: Vec<usize>,
     /// `POST …/responses` requests that found no reply left.
     pub overruns: usize,
+    /// Requests the server could not read as codex should send them
+    /// (answered 4xx/501): each fails the scenario.
+    pub protocol_errors: Vec<String>,
 }
 
 impl Transcript {
@@ -53,6 +56,26 @@ struct State {
     played: Vec<bool>,
     requests: Vec<RecordedRequest>,
     overruns: usize,
+    protocol_errors: Vec<String>,
+}
+
+/// The request line and headers together may not exceed this.
+const MAX_HEAD: u64 = 64 << 10;
+/// Nor a body this (a model request is a few hundred KiB at most).
+const MAX_BODY: usize = 64 << 20;
+
+/// A request the server refuses: the status it answers and why.
+#[derive(Debug)]
+struct Refusal {
+    status: u16,
+    why: String,
+}
+
+fn refuse<T>(status: u16, why: impl Into<String>) -> Result<T, Refusal> {
+    Err(Refusal {
+        status,
+        why: why.into(),
+    })
 }
 
 struct Shared {
@@ -78,6 +101,7 @@ impl ScriptedModel {
                 played: vec![false; script.replies.len()],
                 requests: Vec::new(),
                 overruns: 0,
+                protocol_errors: Vec::new(),
             }),
             replies: script.replies,
             stopping: AtomicBool::new(false),
@@ -127,6 +151,7 @@ impl ScriptedModel {
                 .filter(|&i| !state.played[i])
                 .collect(),
             overruns: state.overruns,
+            protocol_errors: state.protocol_errors.clone(),
         }
     }
 }
@@ -150,8 +175,25 @@ impl Request {
 fn serve(stream: TcpStream, shared: &Shared) -> Result<()> {
     stream.set_read_timeout(Some(Duration::from_secs(30)))?;
     let mut reader = BufReader::new(stream.try_clone()?);
-    let Some(req) = read_request(&mut reader)? else {
-        return Ok(());
+    let mut out = stream;
+    let req = match read_request(&mut reader, &mut out) {
+        Ok(Some(req)) => req,
+        Ok(None) => return Ok(()),
+        Err(refusal) => {
+            shared
+                .state
+                .lock()
+                .expect("model state lock")
+                .protocol_errors
+                .push(format!("{} ({})", refusal.why, refusal.status));
+            let message = refusal.why;
+            return write_json(
+                &mut out,
+                refusal.status,
+                &json!({"error": {"message": message, "type": "invalid_request_error"}}),
+                &[],
+            );
+        }
     };
     let body: Value = match serde_json::from_slice(&req.body) {
         Ok(v) => v,
@@ -164,7 +206,6 @@ fn serve(stream: TcpStream, shared: &Shared) -> Result<()> {
         .next()
         .unwrap_or("")
         .trim_end_matches('/');
-    let mut out = stream;
     if req.method == "POST" && route.ends_with("/responses") {
         let model = body.get("model").and_then(Value::as_str);
         let reply = take_reply(shared, model, &req, body.clone());
@@ -334,6 +375,10 @@ fn reason(status: u16) -> &'static str {
         400 => "Bad Request",
         401 => "Unauthorized",
         404 => "Not Found",
+        413 => "Content Too Large",
+        415 => "Unsupported Media Type",
+        431 => "Request Header Fields Too Large",
+        501 => "Not Implemented",
         429 => "Too Many Requests",
         500 => "Internal Server Error",
         502 => "Bad Gateway",
@@ -342,29 +387,41 @@ fn reason(status: u16) -> &'static str {
     }
 }
 
-fn read_request(reader: &mut BufReader<TcpStream>) -> Result<Option<Request>> {
+/// Reads one request. What codex would never send, and what could not be
+/// stored faithfully, is refused rather than guessed at: an oversized head
+/// or body, a transfer coding other than plain `chunked`, a compressed body,
+/// both a length and a transfer coding. `Expect: 100-continue` is answered.
+fn read_request(
+    reader: &mut BufReader<TcpStream>,
+    out: &mut TcpStream,
+) -> Result<Option<Request>, Refusal> {
+    let mut head_left = MAX_HEAD;
     let mut line = String::new();
-    if reader.read_line(&mut line)? == 0 {
+    if read_head_line(reader, &mut head_left, &mut line)? == 0 {
         return Ok(None);
     }
     let mut parts = line.split_whitespace();
-    let (Some(method), Some(path)) = (parts.next(), parts.next()) else {
-        bail!("malformed request line {line:?}");
+    let (Some(method), Some(path), Some(version)) = (parts.next(), parts.next(), parts.next())
+    else {
+        return refuse(400, format!("malformed request line {:?}", line.trim_end()));
     };
+    if !version.starts_with("HTTP/1.") {
+        return refuse(400, format!("unsupported protocol {version:?}"));
+    }
     let (method, path) = (method.to_string(), path.to_string());
     let mut headers = Vec::new();
     loop {
         let mut h = String::new();
-        if reader.read_line(&mut h)? == 0 {
-            bail!("connection closed inside the headers");
+        if read_head_line(reader, &mut head_left, &mut h)? == 0 {
+            return refuse(400, "the connection closed inside the headers");
         }
         let h = h.trim_end();
         if h.is_empty() {
             break;
         }
-        let (k, v) = h
-            .split_once(':')
-            .ok_or_else(|| anyhow!("malformed header {h:?}"))?;
+        let Some((k, v)) = h.split_once(':') else {
+            return refuse(400, format!("malformed header {h:?}"));
+        };
         headers.push((k.trim().to_string(), v.trim().to_string()));
     }
     let mut req = Request {
@@ -373,28 +430,84 @@ fn read_request(reader: &mut BufReader<TcpStream>) -> Result<Option<Request>> {
         headers,
         body: Vec::new(),
     };
-    if req
-        .header("transfer-encoding")
-        .is_some_and(|t| t.eq_ignore_ascii_case("chunked"))
+    if let Some(coding) = req.header("content-encoding")
+        && !coding.eq_ignore_ascii_case("identity")
     {
+        return refuse(
+            415,
+            format!("Content-Encoding {coding:?}: a compressed body would be recorded lossily"),
+        );
+    }
+    let chunked = match req.header("transfer-encoding") {
+        None => false,
+        Some(t) if t.eq_ignore_ascii_case("chunked") => true,
+        Some(t) => return refuse(501, format!("Transfer-Encoding {t:?} is not supported")),
+    };
+    let length = match req.header("content-length") {
+        None => None,
+        Some(_) if chunked => {
+            return refuse(400, "both Content-Length and Transfer-Encoding");
+        }
+        Some(l) => match l.parse::<usize>() {
+            Ok(n) if n <= MAX_BODY => Some(n),
+            Ok(n) => return refuse(413, format!("Content-Length {n} is over {MAX_BODY}")),
+            Err(_) => return refuse(400, format!("bad Content-Length {l:?}")),
+        },
+    };
+    if req
+        .header("expect")
+        .is_some_and(|e| e.eq_ignore_ascii_case("100-continue"))
+    {
+        out.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
+            .and_then(|_| out.flush())
+            .or_else(|e| refuse(400, format!("answering 100-continue: {e}")))?;
+    }
+    if chunked {
         req.body = read_chunked(reader)?;
-    } else if let Some(len) = req.header("content-length") {
-        let len: usize = len.parse().context("bad Content-Length")?;
+    } else if let Some(len) = length {
         req.body = vec![0; len];
-        reader.read_exact(&mut req.body)?;
+        if let Err(e) = reader.read_exact(&mut req.body) {
+            return refuse(400, format!("the body ended before Content-Length: {e}"));
+        }
     }
     Ok(Some(req))
 }
 
-fn read_chunked(reader: &mut BufReader<TcpStream>) -> Result<Vec<u8>> {
+/// One line of the request head, counted against what is left of its limit.
+fn read_head_line(
+    reader: &mut BufReader<TcpStream>,
+    left: &mut u64,
+    line: &mut String,
+) -> Result<usize, Refusal> {
+    let n = reader
+        .by_ref()
+        .take(*left)
+        .read_line(line)
+        .or_else(|e| refuse(400, format!("reading the request head: {e}")))?;
+    *left -= n as u64;
+    if *left == 0 {
+        return refuse(431, format!("the request head is over {MAX_HEAD} bytes"));
+    }
+    Ok(n)
+}
+
+fn read_chunked(reader: &mut BufReader<TcpStream>) -> Result<Vec<u8>, Refusal> {
     let mut body = Vec::new();
     loop {
         let mut size = String::new();
-        reader.read_line(&mut size)?;
-        let size = usize::from_str_radix(size.trim().split(';').next().unwrap_or(""), 16)
-            .context("bad chunk size")?;
+        let mut left = MAX_HEAD;
+        read_head_line(reader, &mut left, &mut size)?;
+        let Ok(size) = usize::from_str_radix(size.trim().split(';').next().unwrap_or(""), 16)
+        else {
+            return refuse(400, format!("bad chunk size {:?}", size.trim()));
+        };
+        if body.len() + size > MAX_BODY {
+            return refuse(413, format!("a chunked body over {MAX_BODY} bytes"));
+        }
         let mut chunk = vec![0; size + 2];
-        reader.read_exact(&mut chunk)?;
+        if let Err(e) = reader.read_exact(&mut chunk) {
+            return refuse(400, format!("a chunk ended early: {e}"));
+        }
         if size == 0 {
             return Ok(body);
         }
@@ -421,6 +534,84 @@ mod tests {
 
     fn script(src: &str) -> Script {
         Script::parse(src.as_bytes()).unwrap()
+    }
+
+    /// Sends `head` (and `body`), returns the whole answer.
+    fn raw(port: u16, head: &str, body: &[u8]) -> String {
+        let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.write_all(head.as_bytes()).unwrap();
+        s.write_all(body).unwrap();
+        let mut out = String::new();
+        let _ = s.read_to_string(&mut out);
+        out
+    }
+
+    #[test]
+    fn what_cannot_be_read_faithfully_is_refused_and_fails_the_run() {
+        let model = ScriptedModel::start(script(r#"{"replies": []}"#)).unwrap();
+        let port = model.port;
+        for (head, status) in [
+            (
+                "POST /v1/responses HTTP/1.1\r\nContent-Length: 1099511627776\r\n\r\n",
+                "413",
+            ),
+            (
+                "POST /v1/responses HTTP/1.1\r\nTransfer-Encoding: identity, chunked\r\n\r\n",
+                "501",
+            ),
+            (
+                "POST /v1/responses HTTP/1.1\r\nContent-Encoding: gzip\r\nContent-Length: 2\r\n\r\n",
+                "415",
+            ),
+            (
+                "POST /v1/responses HTTP/1.1\r\nno colon here\r\n\r\n",
+                "400",
+            ),
+            ("BROKEN\r\n\r\n", "400"),
+        ] {
+            let answer = raw(port, head, b"{}");
+            assert!(
+                answer.starts_with(&format!("HTTP/1.1 {status} ")),
+                "{head:?}: {answer}"
+            );
+        }
+        let long_header = format!(
+            "GET /v1/models HTTP/1.1\r\nX: {}\r\n\r\n",
+            "a".repeat(70_000)
+        );
+        assert!(raw(port, &long_header, b"").starts_with("HTTP/1.1 431 "));
+        let t = model.finish();
+        assert_eq!(t.protocol_errors.len(), 6, "{:?}", t.protocol_errors);
+        assert!(
+            t.protocol_errors[0].contains("Content-Length 1099511627776"),
+            "{:?}",
+            t.protocol_errors
+        );
+    }
+
+    #[test]
+    fn expect_100_continue_is_answered_before_the_body() {
+        let model = ScriptedModel::start(script(
+            r#"{"replies": [{"kind": "message", "text": "one"}]}"#,
+        ))
+        .unwrap();
+        let body = r#"{"model":"gpt"}"#;
+        let mut s = TcpStream::connect(("127.0.0.1", model.port)).unwrap();
+        write!(
+            s,
+            "POST /v1/responses HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        )
+        .unwrap();
+        let mut interim = [0u8; 25];
+        s.read_exact(&mut interim).unwrap();
+        assert_eq!(&interim, b"HTTP/1.1 100 Continue\r\n\r\n");
+        s.write_all(body.as_bytes()).unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        assert!(out.starts_with("HTTP/1.1 200 OK\r\n"), "{out}");
+        let t = model.finish();
+        assert!(t.protocol_errors.is_empty() && t.unplayed.is_empty());
     }
 
     #[test]

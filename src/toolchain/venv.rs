@@ -112,7 +112,12 @@ pub(super) fn run(cmd: &mut Command, what: &str) -> Result<()> {
             + &String::from_utf8_lossy(&out.stdout);
         let tail: Vec<&str> = text.lines().rev().take(25).collect();
         let tail: Vec<&str> = tail.into_iter().rev().collect();
-        bail!("{what} failed ({})\n{}", out.status, tail.join("\n"));
+        // Indented, under a heading: pip's own `hint:` lines stay pip's.
+        bail!(
+            "{what} failed ({}); its output:\n    {}",
+            out.status,
+            tail.join("\n    ")
+        );
     }
     Ok(())
 }

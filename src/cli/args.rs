@@ -1,0 +1,254 @@
+//! The arguments: what is global is global (`--root`), and each command
+//! takes only the flags it reads, so a flag a command would ignore is an
+//! error instead.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::harvest::Unreferenced;
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  clean: fixtures match (check, verify) or were written (harvest)
+  1  drift: committed fixtures differ from what the pins produce, or from SHA256SUMS
+  2  usage or config error (flags, config/, integration/, harvest or pin in CI)
+  3  toolchain error (python, the SDK, codex, provisioning the pins)
+  4  scenario failure (crash, timeout, bad output, a secret in output)
+  5  I/O error: the fixtures tree, the checklist or a temp dir could not be written
+  129, 130, 143  interrupted (SIGHUP, SIGINT, SIGTERM): every scenario process is
+     killed; the fixtures tree is entirely old or entirely new
+
+One writer per fixtures tree: harvest takes an exclusive lock on it (check and
+verify a shared one); a run that finds it taken prints a notice and waits.";
+
+const EXAMPLES: &str = "\
+Examples:
+  codex-harvest check                           # regenerate all, compare, never write
+  codex-harvest harvest --scenario thread_basic # rewrite one scenario's fixtures
+  codex-harvest verify                          # hashes only, no regeneration
+  codex-harvest --root ../codex_sdk check       # run on another repository
+  codex-harvest check --python-sdk ../codex/sdk/python   # an unpinned SDK checkout";
+
+/// Reproducible golden fixtures from the Python Codex SDK.
+#[derive(Debug, Parser)]
+#[command(name = "codex-harvest", version, about, after_help = format!("{EXAMPLES}\n\n{EXIT_CODES}"))]
+pub struct Cli {
+    /// Project root holding config/ and integration/ [default: .]
+    #[arg(long, global = true, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Regenerate fixtures and write them with SHA256SUMS and provenance
+    #[command(
+        long_about = "Runs the selected scenarios (all by default) against the scripted model with the pinned toolchain, normalises what they write and replaces the fixtures tree, SHA256SUMS and provenance.json in one step. Nothing is written unless every selected scenario succeeds. Refused in CI."
+    )]
+    Harvest(HarvestArgs),
+    /// Regenerate in a temp dir and compare with the committed fixtures
+    #[command(
+        long_about = "Regenerates the selected scenarios in temp dirs and compares the result with the committed fixtures: changed (down to the event line and JSON field), missing, extra and hand-edited files, and an out-of-date docs/python-parity-checklist.md. Never writes under the project root. Exit 1 on any drift."
+    )]
+    Check(CheckArgs),
+    /// Check the committed fixtures against SHA256SUMS only
+    Verify(VerifyArgs),
+    /// List the scenarios and their declared outputs
+    List(ListArgs),
+    /// Show the resolved toolchain and whether each part is pinned
+    Doctor(DoctorArgs),
+    /// Print the pins (config/native.exs and the Python lock)
+    Pins(FormatArgs),
+    /// Bump codex (and the SDK): rewrite the pins, regenerate, report drift
+    #[command(
+        long_about = "Fetches the openai-codex-cli-bin wheel of VERSION for every platform config/native.exs pins and the openai-codex SDK wheel, hashes them (and the codex binary inside each), regenerates config/requirements.lock (pip-compile --generate-hashes) and rewrites config/native.exs. Then, unless --no-harvest, regenerates every scenario with the new toolchain, prints which fixtures drift from the old ones, event by event, and writes them. Refused in CI."
+    )]
+    Pin(PinArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, ValueEnum, Default)]
+pub enum Format {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct FormatArgs {
+    /// Report format
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// Where the toolchain comes from.
+#[derive(Debug, Args)]
+pub struct ToolchainArgs {
+    /// Python with the SDK to use instead of the provisioned venv
+    #[arg(long, env = "CODEX_HARVEST_PYTHON", value_name = "PATH")]
+    pub python: Option<PathBuf>,
+    /// SDK source checkout that replaces the pinned SDK (unpinned)
+    #[arg(long, env = "CODEX_PYTHON_SDK_PATH", value_name = "PATH")]
+    pub python_sdk: Option<PathBuf>,
+    /// codex binary that replaces the pinned one (unpinned unless its bytes are the pin's)
+    #[arg(long, value_name = "PATH")]
+    pub codex_path: Option<PathBuf>,
+    /// Where the provisioned venv lives [default: ~/.cache/codex-harvest]
+    #[arg(long, env = "CODEX_HARVEST_CACHE", value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+}
+
+/// How scenarios run.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Scenarios run at once [default: the number of CPUs]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub jobs: Option<u32>,
+    /// Keep each scenario's scratch dir (secrets redacted) and print where
+    #[arg(long)]
+    pub keep_scratch: bool,
+}
+
+/// Which scenarios, into or against which tree.
+#[derive(Debug, Args)]
+pub struct SelectArgs {
+    /// Only this scenario (repeatable) [default: all]
+    #[arg(long = "scenario", value_name = "NAME")]
+    pub scenarios: Vec<String>,
+    /// Fixtures tree to write or compare [default: integration/fixtures]
+    #[arg(long, value_name = "DIR")]
+    pub output: Option<PathBuf>,
+    /// Files in the tree that no scenario produces: refuse to harvest and
+    /// report them as drift (reject), drop them on harvest (delete), or keep
+    /// them with a warning (warn). Use the same value for harvest and check.
+    #[arg(long, value_enum, default_value_t = UnreferencedArg::Reject, value_name = "POLICY")]
+    pub unreferenced: UnreferencedArg,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, ValueEnum)]
+pub enum UnreferencedArg {
+    Reject,
+    Delete,
+    Warn,
+}
+
+impl From<UnreferencedArg> for Unreferenced {
+    fn from(a: UnreferencedArg) -> Unreferenced {
+        match a {
+            UnreferencedArg::Reject => Unreferenced::Reject,
+            UnreferencedArg::Delete => Unreferenced::Delete,
+            UnreferencedArg::Warn => Unreferenced::Warn,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct HarvestArgs {
+    #[command(flatten)]
+    pub select: SelectArgs,
+    #[command(flatten)]
+    pub run: RunArgs,
+    #[command(flatten)]
+    pub toolchain: ToolchainArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub select: SelectArgs,
+    #[command(flatten)]
+    pub run: RunArgs,
+    #[command(flatten)]
+    pub toolchain: ToolchainArgs,
+    /// Run each scenario N times; exit 4 where the runs differ
+    #[arg(long, value_name = "N", default_value_t = 1,
+          value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub repeat: u32,
+    #[command(flatten)]
+    pub format: FormatArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Fixtures tree to verify [default: integration/fixtures]
+    #[arg(long, value_name = "DIR")]
+    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub format: FormatArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Only this scenario (repeatable) [default: all]
+    #[arg(long = "scenario", value_name = "NAME")]
+    pub scenarios: Vec<String>,
+    #[command(flatten)]
+    pub format: FormatArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    #[command(flatten)]
+    pub toolchain: ToolchainArgs,
+    #[command(flatten)]
+    pub format: FormatArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct PinArgs {
+    /// The codex-rs version to pin, e.g. 0.164.0
+    #[arg(long, value_name = "VERSION")]
+    pub codex: String,
+    /// The openai-codex SDK version [default: the codex version]
+    #[arg(long, value_name = "VERSION")]
+    pub sdk: Option<String>,
+    /// Only rewrite the pins
+    #[arg(long)]
+    pub no_harvest: bool,
+    #[command(flatten)]
+    pub run: RunArgs,
+    #[command(flatten)]
+    pub toolchain: ToolchainArgs,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn a_flag_a_command_would_ignore_is_refused() {
+        for args in [
+            ["codex-harvest", "verify", "--jobs", "3"],
+            ["codex-harvest", "verify", "--scenario", "x"],
+            ["codex-harvest", "harvest", "--format", "json"],
+            ["codex-harvest", "pins", "--python", "/x"],
+        ] {
+            assert!(Cli::try_parse_from(args).is_err(), "{args:?} was accepted");
+        }
+        assert!(
+            Cli::try_parse_from(["codex-harvest", "check", "--root", "x", "--jobs", "1"]).is_ok()
+        );
+    }
+
+    #[test]
+    fn the_exit_codes_are_in_the_help() {
+        for code in [
+            "  0  ",
+            "  1  ",
+            "  2  ",
+            "  3  ",
+            "  4  ",
+            "  5  ",
+            "129, 130, 143",
+        ] {
+            assert!(EXIT_CODES.contains(code), "{code}");
+        }
+    }
+}

@@ -1,0 +1,63 @@
+//! `check`: regenerate in temp dirs and compare with the committed tree.
+
+use std::path::PathBuf;
+
+use super::args::{CheckArgs, Format};
+use super::exit::{Exit, Failure, Phase};
+use super::report::{CheckReport, print_json};
+use super::session;
+use crate::compare;
+use crate::harvest::{self, Unreferenced};
+use crate::tree::Tree;
+
+pub fn run(root: &Option<PathBuf>, args: &CheckArgs) -> Result<Exit, Failure> {
+    let loaded = session::load(root)?;
+    let select = &args.select;
+    let dir = session::fixtures_dir(&loaded.project, &select.output);
+    let regenerated = session::regenerate(
+        &loaded,
+        &select.scenarios,
+        &args.run,
+        &args.toolchain,
+        args.repeat as usize,
+    )?;
+    let committed = session::read_locked(&dir)?;
+    let policy = Unreferenced::from(select.unreferenced);
+    let planned = harvest::plan(
+        &loaded.config,
+        &committed,
+        &regenerated.generated,
+        regenerated.full,
+        policy,
+    )
+    .or_exit(Exit::Usage)?;
+    let mut drift = compare::compare(&planned.tree, &committed);
+    if select.output.is_none() {
+        let path = loaded.project.checklist();
+        let rel = loaded.project.display(&path);
+        let want = session::checklist_for(&loaded, &planned.tree)?;
+        let have = std::fs::read(&path).ok();
+        let ours = Tree::from([(rel.clone(), want.into_bytes())]);
+        let theirs: Tree = have.map(|h| (rel, h)).into_iter().collect();
+        drift.merge(compare::compare(&ours, &theirs));
+    }
+    let report = CheckReport {
+        clean: drift.is_clean(),
+        drift: &drift,
+        unpinned: regenerated.toolchain.unpinned(&loaded.pins),
+        kept_unreferenced: if policy == Unreferenced::Warn {
+            planned.unreferenced
+        } else {
+            Vec::new()
+        },
+    };
+    match args.format.format {
+        Format::Json => print_json(&report),
+        Format::Text => report.print_text(&loaded.project.display(&dir)),
+    }
+    Ok(if report.clean {
+        Exit::Clean
+    } else {
+        Exit::Drift
+    })
+}

@@ -1,0 +1,171 @@
+//! How a run ends: the one place that maps what happened to an exit code,
+//! and prints a failure once, with its causes and hints, secrets redacted.
+
+use std::process::ExitCode;
+
+use crate::failure::{self, Kind};
+use crate::interrupt::{self, Interrupted};
+use crate::secrets;
+
+/// How a run ended; the exit code follows from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    Clean,
+    Drift,
+    Usage,
+    Toolchain,
+    Scenario,
+    Io,
+    Interrupted(Interrupted),
+}
+
+impl Exit {
+    pub fn code(self) -> u8 {
+        match self {
+            Exit::Clean => 0,
+            Exit::Drift => 1,
+            Exit::Usage => 2,
+            Exit::Toolchain => 3,
+            Exit::Scenario => 4,
+            Exit::Io => 5,
+            Exit::Interrupted(i) => i.exit_code(),
+        }
+    }
+}
+
+impl From<Kind> for Exit {
+    fn from(kind: Kind) -> Exit {
+        match kind {
+            Kind::Config => Exit::Usage,
+            Kind::Toolchain => Exit::Toolchain,
+            Kind::Scenario => Exit::Scenario,
+            Kind::Io => Exit::Io,
+        }
+    }
+}
+
+/// A run that could not finish.
+#[derive(Debug)]
+pub struct Failure {
+    exit: Exit,
+    error: anyhow::Error,
+}
+
+pub trait Phase<T> {
+    /// Fails with the kind the error was marked with where it arose, else
+    /// with `exit`, the kind of the step that failed.
+    fn or_exit(self, exit: Exit) -> Result<T, Failure>;
+}
+
+impl<T> Phase<T> for anyhow::Result<T> {
+    fn or_exit(self, exit: Exit) -> Result<T, Failure> {
+        self.map_err(|error| Failure {
+            exit: failure::kind_of(&error).map_or(exit, Exit::from),
+            error,
+        })
+    }
+}
+
+/// Maps the outcome to an exit code, printing a failure once. After a
+/// signal, the run failed because of it, whatever the error says (a killed
+/// scenario reports its own death).
+pub fn exit(outcome: Result<Exit, Failure>) -> ExitCode {
+    if let Some(i) = interrupt::received() {
+        eprintln!("{i}");
+        return ExitCode::from(i.exit_code());
+    }
+    match outcome {
+        Ok(code) => ExitCode::from(code.code()),
+        Err(f) => {
+            eprint!("{}", secrets::redact(&render_error(&f.error)));
+            ExitCode::from(f.exit.code())
+        }
+    }
+}
+
+/// `error: …`, then `caused by: …` lines, then each `hint:` line once, last.
+/// A hint is a line of the tool's own messages that starts with `hint: `;
+/// what a child process printed is always shown indented (see
+/// `scenario::tail`), so it can never pass for one.
+fn render_error(error: &anyhow::Error) -> String {
+    let mut body = String::new();
+    let mut hints: Vec<String> = Vec::new();
+    for (i, cause) in error.chain().enumerate() {
+        let text = cause.to_string();
+        let mut lines = Vec::new();
+        for line in text.lines() {
+            match line.strip_prefix("hint: ") {
+                Some(h) if !hints.iter().any(|k| k == h) => hints.push(h.to_string()),
+                Some(_) => {}
+                None => lines.push(line),
+            }
+        }
+        let label = if i == 0 { "error: " } else { "  caused by: " };
+        body.push_str(label);
+        body.push_str(&lines.join("\n"));
+        body.push('\n');
+    }
+    for h in hints {
+        body.push_str(&format!("hint: {h}\n"));
+    }
+    body
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use anyhow::anyhow;
+
+    #[test]
+    fn hints_come_last_once_and_causes_are_labelled() {
+        let err = anyhow!("inner fact\nhint: do this")
+            .context("middle\nhint: do this")
+            .context("outer");
+        assert_eq!(
+            render_error(&err),
+            "error: outer\n  caused by: middle\n  caused by: inner fact\nhint: do this\n"
+        );
+    }
+
+    #[test]
+    fn child_output_is_not_taken_for_a_hint() {
+        let err = anyhow!("pip failed\n    hint: from pip");
+        assert_eq!(
+            render_error(&err),
+            "error: pip failed\n    hint: from pip\n"
+        );
+    }
+
+    #[test]
+    fn exit_codes_are_the_documented_ones() {
+        for (exit, code) in [
+            (Exit::Clean, 0),
+            (Exit::Drift, 1),
+            (Exit::Usage, 2),
+            (Exit::Toolchain, 3),
+            (Exit::Scenario, 4),
+            (Exit::Io, 5),
+        ] {
+            assert_eq!(exit.code(), code);
+        }
+        for (signal, code) in [
+            (libc::SIGHUP, 129),
+            (libc::SIGINT, 130),
+            (libc::SIGTERM, 143),
+        ] {
+            assert_eq!(Exit::Interrupted(Interrupted(signal)).code(), code);
+        }
+    }
+
+    #[test]
+    fn a_kind_marked_where_the_error_arose_wins() {
+        use crate::failure::Classify;
+        let marked: anyhow::Result<()> = Err(anyhow!("no space")).kind(Kind::Io);
+        let f = marked.or_exit(Exit::Scenario).unwrap_err();
+        assert_eq!(f.exit, Exit::Io);
+        let f = Err::<(), _>(anyhow!("plain"))
+            .or_exit(Exit::Scenario)
+            .unwrap_err();
+        assert_eq!(f.exit, Exit::Scenario);
+    }
+}

@@ -1,0 +1,113 @@
+//! `harvest`: regenerate and commit the tree; also the second half of `pin`.
+
+use anyhow::{Context, anyhow};
+
+use super::args::{HarvestArgs, RunArgs, SelectArgs, ToolchainArgs};
+use super::exit::{Exit, Failure, Phase};
+use super::report::print_drift;
+use super::session::{self, Loaded};
+use crate::compare;
+use crate::harvest::{self, Unreferenced};
+use crate::tree;
+use crate::tree_lock::TreeLock;
+
+pub fn run(root: &Option<std::path::PathBuf>, args: &HarvestArgs) -> Result<Exit, Failure> {
+    session::refuse_in_ci("harvest")?;
+    let loaded = session::load(root)?;
+    write(&loaded, &args.select, &args.run, &args.toolchain, false)
+}
+
+/// Regenerates, commits the tree and writes the checklist; with `report`,
+/// first prints how the new tree drifts from the old one, event by event.
+pub fn write(
+    loaded: &Loaded,
+    select: &SelectArgs,
+    run: &RunArgs,
+    toolchain: &ToolchainArgs,
+    report: bool,
+) -> Result<Exit, Failure> {
+    let dir = session::fixtures_dir(&loaded.project, &select.output);
+    let shown = loaded.project.display(&dir);
+    let regenerated = session::regenerate(loaded, &select.scenarios, run, toolchain, 1)?;
+    // The tree is read under the lock, after regenerating: a harvest that
+    // committed meanwhile is the base this one builds on, not lost.
+    let _lock = TreeLock::exclusive(&dir).or_exit(Exit::Io)?;
+    let committed = tree::read(&dir).or_exit(Exit::Io)?;
+    let policy = Unreferenced::from(select.unreferenced);
+    let planned = harvest::plan(
+        &loaded.config,
+        &committed,
+        &regenerated.generated,
+        regenerated.full,
+        policy,
+    )
+    .or_exit(Exit::Usage)?;
+    if policy == Unreferenced::Reject && !planned.unreferenced.is_empty() {
+        return Err(anyhow!(
+            "{shown} holds {} file(s) that no scenario produces: {}; nothing was written\nhint: remove them (git rm), declare them as a scenario's outputs in config/harvest.toml, or pass --unreferenced=delete (drop them) or --unreferenced=warn (keep them)",
+            planned.unreferenced.len(),
+            planned.unreferenced.join(", ")
+        ))
+        .or_exit(Exit::Drift);
+    }
+    let new_tree = planned.tree;
+    if report {
+        let drift = compare::compare(&new_tree, &committed);
+        let streams: Vec<&str> = drift
+            .changed
+            .iter()
+            .map(|f| f.path.as_str())
+            .chain(drift.missing.iter().map(String::as_str))
+            .filter(|p| p.ends_with(".jsonl"))
+            .collect();
+        let summary = match streams.len() {
+            0 => "event streams: none changed (only the recorded versions and digests moved)"
+                .to_string(),
+            n => format!("event streams: {n} changed: {}", streams.join(", ")),
+        };
+        print_drift(&drift, &shown, &summary);
+    }
+    let written: Vec<&String> = new_tree
+        .iter()
+        .filter(|(path, bytes)| committed.get(*path) != Some(*bytes))
+        .map(|(path, _)| path)
+        .chain(committed.keys().filter(|p| !new_tree.contains_key(*p)))
+        .collect();
+    if !written.is_empty() {
+        tree::commit(&dir, &new_tree)
+            .with_context(|| {
+                format!(
+                    "writing the fixtures under {}; the tree was left as it was",
+                    dir.display()
+                )
+            })
+            .or_exit(Exit::Io)?;
+    }
+    if select.output.is_none() {
+        let path = loaded.project.checklist();
+        let text = session::checklist_for(loaded, &new_tree)?;
+        if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
+            tree::write_atomic(&path, text.as_bytes()).or_exit(Exit::Io)?;
+            println!("harvest: wrote {}", loaded.project.display(&path));
+        }
+    }
+    if written.is_empty() {
+        println!("harvest: {shown} is unchanged");
+    } else {
+        println!("harvest: wrote {} file(s) under {shown}:", written.len());
+        for w in &written {
+            let gone = if new_tree.contains_key(*w) {
+                ""
+            } else {
+                " (removed)"
+            };
+            println!("  {w}{gone}");
+        }
+    }
+    if policy == Unreferenced::Warn {
+        for f in &planned.unreferenced {
+            println!("warning: kept {f}, which no scenario produces (--unreferenced=warn)");
+        }
+    }
+    Ok(Exit::Clean)
+}

@@ -1,0 +1,74 @@
+//! `list`, `doctor` and `pins`: what the project and the toolchain are.
+
+use std::path::PathBuf;
+
+use super::args::{DoctorArgs, Format, FormatArgs, ListArgs};
+use super::exit::{Exit, Failure, Phase};
+use super::report::{
+    CodexReport, ComponentReport, DoctorReport, ListEntry, PythonReport, print_json, print_list,
+    print_pins,
+};
+use super::session;
+use crate::pins;
+
+pub fn list(root: &Option<PathBuf>, args: &ListArgs) -> Result<Exit, Failure> {
+    let project = session::project(root)?;
+    let config = session::config(&project)?;
+    let entries: Vec<ListEntry> = config
+        .select(&args.scenarios)
+        .or_exit(Exit::Usage)?
+        .into_iter()
+        .map(|s| ListEntry {
+            name: s.name.clone(),
+            about: s.about.clone(),
+            outputs: s.outputs.iter().map(|o| o.to_string()).collect(),
+        })
+        .collect();
+    match args.format.format {
+        Format::Json => print_json(&entries),
+        Format::Text => print_list(&entries),
+    }
+    Ok(Exit::Clean)
+}
+
+pub fn doctor(root: &Option<PathBuf>, args: &DoctorArgs) -> Result<Exit, Failure> {
+    let loaded = session::load(root)?;
+    let t = args.toolchain.resolve(&loaded.pins)?;
+    let platform = pins::current_platform();
+    let report = DoctorReport {
+        python: PythonReport {
+            path: t.python.clone(),
+            version: t.python_version.clone(),
+            venv: t.venv.clone(),
+        },
+        python_sdk: ComponentReport {
+            version: t.sdk.version.clone(),
+            path: t.sdk.path.clone(),
+            pinned: t.sdk.pinned,
+            pin: loaded.pins.sdk().version.clone(),
+        },
+        codex: CodexReport {
+            version: t.codex.version.clone(),
+            path: t.codex.path.clone(),
+            sha256: t.codex_sha256.clone(),
+            pinned: t.codex.pinned,
+            pinned_artifact: loaded.pins.codex.artifacts.get(&platform).cloned(),
+            pin: loaded.pins.codex.version.clone(),
+        },
+        platform,
+    };
+    match args.format.format {
+        Format::Json => print_json(&report),
+        Format::Text => report.print_text(),
+    }
+    Ok(Exit::Clean)
+}
+
+pub fn pins(root: &Option<PathBuf>, args: &FormatArgs) -> Result<Exit, Failure> {
+    let loaded = session::load(root)?;
+    match args.format {
+        Format::Json => print_json(&loaded.pins),
+        Format::Text => print_pins(&loaded.pins),
+    }
+    Ok(Exit::Clean)
+}

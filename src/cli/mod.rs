@@ -1,0 +1,30 @@
+//! The command line: its arguments (`args.rs`), one module per command, the
+//! reports they print (`report.rs`), and the one place that maps outcomes to
+//! exit codes (`exit.rs`).
+
+mod args;
+mod check;
+mod exit;
+mod harvest;
+mod info;
+mod pin;
+mod report;
+mod session;
+mod verify;
+
+pub use args::Cli;
+use args::Command;
+pub use exit::{Exit, Failure, exit};
+
+pub fn run(cli: Cli) -> Result<Exit, Failure> {
+    let root = &cli.root;
+    match &cli.command {
+        Command::Harvest(args) => harvest::run(root, args),
+        Command::Check(args) => check::run(root, args),
+        Command::Verify(args) => verify::run(root, args),
+        Command::List(args) => info::list(root, args),
+        Command::Doctor(args) => info::doctor(root, args),
+        Command::Pins(args) => info::pins(root, args),
+        Command::Pin(args) => pin::run(root, args),
+    }
+}

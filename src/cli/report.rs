@@ -1,0 +1,222 @@
+//! How results are shown: each report is a `Serialize` struct (its JSON
+//! form) with a text form beside it. What is compared is decided elsewhere
+//! (`compare.rs`, `manifest.rs`); this module only shows it.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::compare::Drift;
+use crate::manifest::Mismatch;
+
+pub fn print_json(value: &impl Serialize) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).expect("reports serialise")
+    );
+}
+
+/// `check`: the drift, and what it means for the run.
+#[derive(Debug, Serialize)]
+pub struct CheckReport<'a> {
+    pub clean: bool,
+    pub drift: &'a Drift,
+    /// Components that were not the pinned ones: the result is not a pinned
+    /// reproduction.
+    pub unpinned: Vec<String>,
+    /// Files no scenario produces, kept by `--unreferenced=warn`.
+    pub kept_unreferenced: Vec<String>,
+}
+
+impl CheckReport<'_> {
+    pub fn print_text(&self, shown: &str) {
+        for f in &self.kept_unreferenced {
+            println!("warning: kept {f}, which no scenario produces (--unreferenced=warn)");
+        }
+        print_drift(
+            self.drift,
+            shown,
+            &format!(
+                "hint: if this change is expected, run `codex-harvest harvest` and review `git diff {shown}`"
+            ),
+        );
+        if !self.unpinned.is_empty() {
+            println!(
+                "note: this was not a pinned reproduction ({} unpinned component(s))",
+                self.unpinned.len()
+            );
+        }
+    }
+}
+
+/// The drift report; `closing` is its last line (a hint or a summary).
+pub fn print_drift(drift: &Drift, shown: &str, closing: &str) {
+    if drift.is_clean() {
+        println!("check: {shown} matches what the pinned toolchain produces");
+        return;
+    }
+    let count = drift.changed.len() + drift.missing.len() + drift.extra.len();
+    println!("check: {shown} drifts from what the toolchain produces ({count} file(s))");
+    for f in &drift.changed {
+        let edited = if drift.hand_edited.contains(&f.path) {
+            " (hand-edited: it no longer matches its SHA256SUMS line)"
+        } else {
+            ""
+        };
+        println!("changed  {}{edited}", f.path);
+        for d in &f.differences {
+            print!("{d}");
+        }
+        if f.more > 0 {
+            println!("  … and {} more difference(s)", f.more);
+        }
+    }
+    for p in &drift.missing {
+        println!("missing  {p}  (regenerated, not committed)");
+    }
+    for p in &drift.extra {
+        println!("extra    {p}  (committed, but no scenario produces it)");
+    }
+    for p in drift
+        .hand_edited
+        .iter()
+        .filter(|p| !drift.changed.iter().any(|f| &f.path == *p))
+    {
+        println!("hand-edited  {p}  (its bytes no longer match SHA256SUMS)");
+    }
+    println!("{closing}");
+}
+
+/// `verify`: the files whose bytes do not match `SHA256SUMS`.
+#[derive(Debug, Serialize)]
+pub struct VerifyReport {
+    pub clean: bool,
+    pub mismatches: Vec<Mismatch>,
+}
+
+impl VerifyReport {
+    pub fn print_text(&self, shown: &str) {
+        if self.clean {
+            println!("verify: every file under {shown} matches SHA256SUMS");
+            return;
+        }
+        println!(
+            "verify: {} file(s) under {shown} do not match SHA256SUMS",
+            self.mismatches.len()
+        );
+        for m in &self.mismatches {
+            let what = match m {
+                Mismatch::Changed { .. } => "changed: its bytes no longer match its manifest entry",
+                Mismatch::Missing { .. } => "missing: listed in the manifest but not there",
+                Mismatch::Unlisted { .. } => "unlisted: there but not in the manifest",
+            };
+            println!("  {}  {what}", m.path());
+        }
+        println!(
+            "hint: fixtures change only through `codex-harvest harvest`; restore them with `git checkout -- {shown}` or regenerate"
+        );
+    }
+}
+
+/// `list`: one scenario.
+#[derive(Debug, Serialize)]
+pub struct ListEntry {
+    pub name: String,
+    pub about: String,
+    pub outputs: Vec<String>,
+}
+
+pub fn print_list(entries: &[ListEntry]) {
+    for s in entries {
+        println!("{}  {}", s.name, s.about);
+        for o in &s.outputs {
+            println!("    {o}");
+        }
+    }
+}
+
+/// `doctor`: the resolved toolchain.
+#[derive(Debug, Serialize)]
+pub struct DoctorReport {
+    pub platform: String,
+    pub python: PythonReport,
+    pub python_sdk: ComponentReport,
+    pub codex: CodexReport,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PythonReport {
+    pub path: PathBuf,
+    pub version: String,
+    pub venv: Option<PathBuf>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ComponentReport {
+    pub version: String,
+    pub path: PathBuf,
+    pub pinned: bool,
+    /// The pinned version, for the text form.
+    #[serde(skip)]
+    pub pin: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CodexReport {
+    pub version: String,
+    pub path: PathBuf,
+    pub sha256: String,
+    pub pinned: bool,
+    pub pinned_artifact: Option<crate::pins::Artifact>,
+    #[serde(skip)]
+    pub pin: String,
+}
+
+impl DoctorReport {
+    pub fn print_text(&self) {
+        let state = |pinned: bool, pin: &str| {
+            if pinned {
+                "pinned".to_string()
+            } else {
+                format!("UNPINNED: the pin is {pin}")
+            }
+        };
+        println!("platform    {}", self.platform);
+        println!(
+            "python      {} ({})",
+            self.python.path.display(),
+            self.python.version
+        );
+        if let Some(v) = &self.python.venv {
+            println!("venv        {}", v.display());
+        }
+        let sdk = &self.python_sdk;
+        println!(
+            "python-sdk  openai-codex {} at {}  [{}]",
+            sdk.version,
+            sdk.path.display(),
+            state(sdk.pinned, &sdk.pin)
+        );
+        let codex = &self.codex;
+        println!(
+            "codex       {} at {}  [{}]",
+            codex.version,
+            codex.path.display(),
+            state(codex.pinned, &codex.pin)
+        );
+        println!("codex sha256 {}", codex.sha256);
+        if let Some(a) = &codex.pinned_artifact {
+            println!("pinned      {} (binary sha256 {})", a.file, a.binary_sha256);
+        }
+    }
+}
+
+pub fn print_pins(pins: &crate::pins::Pins) {
+    println!("codex {} ({})", pins.codex.version, pins.codex.package);
+    for (platform, a) in &pins.codex.artifacts {
+        println!("  {platform:<15} {}  {}", a.sha256, a.file);
+    }
+    for r in &pins.python {
+        println!("{}=={} ({} hashes)", r.name, r.version, r.hashes.len());
+    }
+}

@@ -1,0 +1,199 @@
+//! What the commands share: the loaded project, the toolchain, a
+//! regeneration run, and reading a tree under its lock.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, anyhow};
+
+use super::args::{RunArgs, ToolchainArgs};
+use super::exit::{Exit, Failure, Phase};
+use crate::checklist;
+use crate::config::HarvestConfig;
+use crate::harvest::{self, Generated, Session};
+use crate::inputs;
+use crate::manifest::Provenance;
+use crate::pins::Pins;
+use crate::project::Project;
+use crate::toolchain::{self, Toolchain};
+use crate::tree::{self, Tree};
+use crate::tree_lock::TreeLock;
+
+pub fn progress(msg: &str) {
+    eprintln!("{msg}");
+}
+
+/// A project with its config and pins read and checked.
+pub struct Loaded {
+    pub project: Project,
+    pub config: HarvestConfig,
+    pub pins: Pins,
+}
+
+pub fn project(root: &Option<PathBuf>) -> Result<Project, Failure> {
+    let root = root.clone().unwrap_or_else(|| PathBuf::from("."));
+    Project::open(&root).or_exit(Exit::Usage)
+}
+
+pub fn config(project: &Project) -> Result<HarvestConfig, Failure> {
+    let config = HarvestConfig::load(&project.harvest_config()).or_exit(Exit::Usage)?;
+    // From here on, every error printed is redacted with the config's patterns.
+    harvest::scanner(&config).or_exit(Exit::Usage)?.install();
+    Ok(config)
+}
+
+pub fn load(root: &Option<PathBuf>) -> Result<Loaded, Failure> {
+    let project = project(root)?;
+    let config = config(&project)?;
+    let pins = Pins::load(&project.native_exs(), &project.python_lock()).or_exit(Exit::Usage)?;
+    Ok(Loaded {
+        project,
+        config,
+        pins,
+    })
+}
+
+impl ToolchainArgs {
+    pub fn request(&self) -> toolchain::Request {
+        toolchain::Request {
+            python: self.python.clone(),
+            python_sdk: self.python_sdk.clone(),
+            codex_path: self.codex_path.clone(),
+            cache_dir: self.cache_dir.clone(),
+        }
+    }
+
+    /// The toolchain; every component that is not the pinned one is named
+    /// on stderr, on every run.
+    pub fn resolve(&self, pins: &Pins) -> Result<Toolchain, Failure> {
+        let t = Toolchain::resolve(pins, &self.request(), &progress).or_exit(Exit::Toolchain)?;
+        for w in t.unpinned(pins) {
+            eprintln!("warning: {w}: this run is not a pinned reproduction");
+        }
+        Ok(t)
+    }
+}
+
+/// What a regeneration made, and with what.
+pub struct Regenerated {
+    pub generated: Generated,
+    /// Every scenario of the catalogue ran.
+    pub full: bool,
+    pub toolchain: Toolchain,
+}
+
+/// Regenerates `names` (all when empty) `repeat` times each.
+pub fn regenerate(
+    loaded: &Loaded,
+    names: &[String],
+    run: &RunArgs,
+    toolchain: &ToolchainArgs,
+    repeat: usize,
+) -> Result<Regenerated, Failure> {
+    let selected = loaded.config.select(names).or_exit(Exit::Usage)?;
+    harvest::check_inputs(&loaded.project, &selected).or_exit(Exit::Usage)?;
+    let toolchain = toolchain.resolve(&loaded.pins)?;
+    let session = Session {
+        project: &loaded.project,
+        config: &loaded.config,
+        pins: &loaded.pins,
+        toolchain: &toolchain,
+        progress: &progress,
+        supervisor: supervisor().or_exit(Exit::Io)?,
+        keep_scratch: run.keep_scratch,
+    };
+    let times = if repeat > 1 {
+        format!(", {repeat} times each")
+    } else {
+        String::new()
+    };
+    progress(&format!(
+        "running {} scenario(s) with codex {} and openai-codex {}{times}",
+        selected.len(),
+        toolchain.codex.version,
+        toolchain.sdk.version
+    ));
+    let jobs = run.jobs.map_or_else(
+        || std::thread::available_parallelism().map_or(1, |n| n.get()),
+        |j| j as usize,
+    );
+    let generated =
+        harvest::regenerate(&session, &selected, repeat, jobs).or_exit(Exit::Scenario)?;
+    Ok(Regenerated {
+        generated,
+        full: names.is_empty(),
+        toolchain,
+    })
+}
+
+/// This very binary, which supervises each scenario (`__reap`). On Linux
+/// `/proc/self/exe` still runs it when the file was replaced meanwhile (a
+/// rebuild during a run).
+fn supervisor() -> anyhow::Result<PathBuf> {
+    let own = PathBuf::from("/proc/self/exe");
+    if own.exists() {
+        return Ok(own);
+    }
+    std::env::current_exe().context("finding the codex-harvest binary, which supervises scenarios")
+}
+
+/// The tree at `dir`, read while no harvest is replacing it.
+pub fn read_locked(dir: &Path) -> Result<Tree, Failure> {
+    let _lock = TreeLock::shared(dir).or_exit(Exit::Io)?;
+    tree::read(dir).or_exit(Exit::Io)
+}
+
+/// The fixtures tree a command works on.
+pub fn fixtures_dir(project: &Project, output: &Option<PathBuf>) -> PathBuf {
+    output.clone().unwrap_or_else(|| project.fixtures_dir())
+}
+
+/// CI never writes. CI services set `CI` to `true`, `1`, `TRUE`, `yes`…;
+/// only empty, `0`, `false` and `no` mean "not CI".
+pub fn refuse_in_ci(command: &str) -> Result<(), Failure> {
+    if let Ok(value) = std::env::var("CI")
+        && is_ci(&value)
+    {
+        return Err(anyhow!(
+            "CI={value}: {command} never writes in CI\nhint: run `codex-harvest check` to compare instead"
+        ))
+        .or_exit(Exit::Usage);
+    }
+    Ok(())
+}
+
+fn is_ci(value: &str) -> bool {
+    !matches!(
+        value.trim().to_ascii_lowercase().as_str(),
+        "" | "0" | "false" | "no"
+    )
+}
+
+/// The checklist for `fixtures` with today's inputs.
+pub fn checklist_for(loaded: &Loaded, fixtures: &Tree) -> Result<String, Failure> {
+    let provenance = Provenance::from_tree(fixtures)
+        .or_exit(Exit::Usage)?
+        .unwrap_or_default();
+    let mut current = BTreeMap::new();
+    for s in &loaded.config.scenarios {
+        let digests = inputs::digests(&loaded.project, &loaded.config, &loaded.pins.digest, s)
+            .or_exit(Exit::Usage)?;
+        current.insert(s.name.clone(), digests);
+    }
+    Ok(checklist::render(&loaded.config, &provenance, &current))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ci_is_any_value_but_the_false_ones() {
+        for v in ["true", "1", "TRUE", "yes", "github"] {
+            assert!(is_ci(v), "{v}");
+        }
+        for v in ["", "0", "false", "FALSE", "no"] {
+            assert!(!is_ci(v), "{v}");
+        }
+    }
+}

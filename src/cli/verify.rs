@@ -1,0 +1,46 @@
+//! `verify`: the committed tree against its own `SHA256SUMS`, nothing run.
+
+use std::path::PathBuf;
+
+use anyhow::anyhow;
+
+use super::args::{Format, VerifyArgs};
+use super::exit::{Exit, Failure, Phase};
+use super::report::{VerifyReport, print_json};
+use super::session;
+use crate::manifest::Sha256Sums;
+
+pub fn run(root: &Option<PathBuf>, args: &VerifyArgs) -> Result<Exit, Failure> {
+    let project = session::project(root)?;
+    let dir = session::fixtures_dir(&project, &args.output);
+    let shown = project.display(&dir);
+    let committed = session::read_locked(&dir)?;
+    let mismatches = match Sha256Sums::from_tree(&committed) {
+        Ok(Some(sums)) => sums.verify(&committed),
+        Ok(None) => {
+            return Err(anyhow!(
+                "{shown}/SHA256SUMS does not exist\nhint: run `codex-harvest harvest` to write it"
+            ))
+            .or_exit(Exit::Drift);
+        }
+        Err(e) => {
+            return Err(e.context(format!(
+                "{shown}/SHA256SUMS is not a valid manifest\nhint: it is written by `codex-harvest harvest`; restore it with git or regenerate"
+            )))
+            .or_exit(Exit::Drift);
+        }
+    };
+    let report = VerifyReport {
+        clean: mismatches.is_empty(),
+        mismatches,
+    };
+    match args.format.format {
+        Format::Json => print_json(&report),
+        Format::Text => report.print_text(&shown),
+    }
+    Ok(if report.clean {
+        Exit::Clean
+    } else {
+        Exit::Drift
+    })
+}
