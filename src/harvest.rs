@@ -268,7 +268,7 @@ fn run_one(session: &Session, s: &Scenario) -> Result<Tree> {
     let script_path = session.project.model_script(&s.name);
     let script = Script::load(&script_path)?;
     let scratch = Scratch::new()?;
-    let model = ScriptedModel::start(script)?;
+    let model = ScriptedModel::start(script.clone())?;
     let result = codex_home::write(
         &scratch.path("codex-home"),
         &model.base_url(),
@@ -281,7 +281,7 @@ fn run_one(session: &Session, s: &Scenario) -> Result<Tree> {
     let result = result
         .and_then(|_| logged.context("writing requests.jsonl"))
         .and_then(|_| check_transcript(&transcript, &session.project.display(&script_path)))
-        .and_then(|_| collect(session, s, &scratch, &scanner));
+        .and_then(|_| collect(session, s, &scratch, &scanner, &script.texts()));
     if crate::interrupt::received().is_some() {
         return result;
     }
@@ -401,7 +401,13 @@ fn check_transcript(t: &Transcript, script: &str) -> Result<()> {
 }
 
 /// Reads, normalises and scans what the scenario wrote.
-fn collect(session: &Session, s: &Scenario, scratch: &Scratch, scanner: &Scanner) -> Result<Tree> {
+fn collect(
+    session: &Session,
+    s: &Scenario,
+    scratch: &Scratch,
+    scanner: &Scanner,
+    model_texts: &[String],
+) -> Result<Tree> {
     let out_dir = scratch.path("out");
     let written = crate::tree::read(&out_dir)?;
     if let Some(extra) = written
@@ -416,6 +422,16 @@ fn collect(session: &Session, s: &Scenario, scratch: &Scratch, scanner: &Scanner
         &session.config.rules,
         &locations(session.toolchain, scratch),
     )?;
+    for text in model_texts {
+        if let Some(rule) = normalizer.rule_rewriting(text) {
+            bail!(
+                "rule {rule} of config/harvest.toml would rewrite the model's own words {text:?} from {}: normalisation never changes what the script says\nhint: reword the reply in the script, or narrow the rule so it cannot match it",
+                session
+                    .project
+                    .display(&session.project.model_script(&s.name))
+            );
+        }
+    }
     let mut pass = normalizer.pass();
     let mut tree = Tree::new();
     for out in &s.outputs {

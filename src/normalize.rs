@@ -49,6 +49,7 @@ fn default_string_placeholder() -> String {
 /// it (a temp dir and its canonical form may differ, e.g. on macOS).
 pub type Locations = BTreeMap<String, Vec<String>>;
 
+#[derive(Clone)]
 enum Compiled {
     Uuid(Regex),
     Field {
@@ -137,6 +138,21 @@ impl Normalizer {
             });
         }
         Ok(Normalizer { rules: compiled })
+    }
+
+    /// The first rule (1-based, as in the config) that would change `text`
+    /// if it appeared in a string: the model's own words must come out as
+    /// the script wrote them, so such a rule is an error, not a rewrite.
+    pub fn rule_rewriting(&self, text: &str) -> Option<usize> {
+        self.rules
+            .iter()
+            .position(|rule| {
+                let pass = Normalizer {
+                    rules: vec![rule.clone()],
+                };
+                pass.pass().string(text.to_string()) != text
+            })
+            .map(|i| i + 1)
     }
 
     /// Starts one scenario's pass: UUID numbering is shared by all its outputs.
@@ -437,6 +453,18 @@ mod tests {
                 "{f} -> {out}"
             );
         }
+    }
+
+    #[test]
+    fn a_rule_that_would_change_model_text_is_named() {
+        let n = Normalizer::new(&table(), &locations()).unwrap();
+        assert_eq!(n.rule_rewriting("Hello from the model."), None);
+        assert_eq!(n.rule_rewriting("Wall time: 1.25 seconds"), Some(3));
+        assert_eq!(
+            n.rule_rewriting("id 019a13ab-cf89-77a1-9d69-31b768b3439a"),
+            Some(4)
+        );
+        assert_eq!(n.rule_rewriting("see /tmp/x/a"), Some(1));
     }
 
     #[test]

@@ -351,3 +351,47 @@ fn harvesting_one_scenario_keeps_the_others() {
     p.run(&["verify"]).expect(0);
     p.run(&["check", "--scenario", "thread_basic"]).expect(0);
 }
+
+/// A reply streams as a model's does, through the real SDK and codex: the
+/// item starts empty, the deltas are the script's pieces (split inside a
+/// grapheme cluster when asked), and the completed item has the whole text.
+#[test]
+fn replies_stream_in_the_scripted_pieces() {
+    let p = TestProject::new();
+    let module =
+        std::fs::read_to_string(repo().join("integration/harvest_scenarios/thread_basic.py"))
+            .unwrap();
+    let script = r#"{"replies": [{"kind": "message", "text": "Cafe\u0301 \ud83d\udc68\u200d\ud83d\udc69 ok", "chunk_size": 4, "split_graphemes": true}]}"#;
+    p.add_scenario(
+        "streamed",
+        &module,
+        script,
+        "kwargs = { prompt = \"Stream.\" }",
+    );
+    p.run(&["harvest", "--scenario", "streamed"]).expect(0);
+    let events: Vec<serde_json::Value> = p
+        .read("integration/fixtures/python/streamed.jsonl")
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let agent = |e: &&serde_json::Value| e["params"]["item"]["type"] == "agentMessage";
+    let started = events
+        .iter()
+        .find(|e| e["method"] == "item/started" && agent(e))
+        .unwrap();
+    assert_eq!(started["params"]["item"]["text"], "");
+    let deltas: Vec<&str> = events
+        .iter()
+        .filter(|e| e["method"] == "item/agentMessage/delta")
+        .map(|e| e["params"]["delta"].as_str().unwrap())
+        .collect();
+    let text = "Cafe\u{301} \u{1F468}\u{200D}\u{1F469} ok";
+    let chars: Vec<char> = text.chars().collect();
+    let want: Vec<String> = chars.chunks(4).map(|c| c.iter().collect()).collect();
+    assert_eq!(deltas, want);
+    let completed = events
+        .iter()
+        .find(|e| e["method"] == "item/completed" && agent(e))
+        .unwrap();
+    assert_eq!(completed["params"]["item"]["text"], text);
+}

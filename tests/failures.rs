@@ -284,3 +284,23 @@ fn ctrl_c_kills_the_running_scenarios_and_writes_nothing() {
     );
     assert_eq!(snapshot(&p), before);
 }
+
+/// A rule that would rewrite the model's own words fails the harvest,
+/// naming the rule, the script and the text.
+#[test]
+fn a_rule_that_touches_model_text_is_refused() {
+    let p = TestProject::new();
+    p.add_scenario(
+        "uuid_reply",
+        BASIC_MODULE,
+        r#"{"replies": [{"kind": "message", "text": "Your id is 019a13ab-cf89-77a1-9d69-31b768b3439a."}]}"#,
+        "",
+    );
+    let out = harvest_fails(&p, "uuid_reply", 4);
+    assert!(out.contains("scenario uuid_reply failed"), "{out}");
+    assert!(
+        out.contains("would rewrite the model's own words \"Your id is 019a13ab-cf89-77a1-9d69-31b768b3439a.\" from integration/scripts/uuid_reply.json"),
+        "{out}"
+    );
+    assert!(out.contains("rule "), "{out}");
+}

@@ -28,9 +28,7 @@ pub struct Reply {
 pub enum Action {
     /// A `text/event-stream` of output items and how it ends.
     Stream {
-        items: Vec<Value>,
-        /// Also stream `response.output_text.delta` for messages.
-        deltas: bool,
+        items: Vec<StreamItem>,
         end: StreamEnd,
     },
     /// A plain HTTP error (429, 500, …).
@@ -54,6 +52,21 @@ pub enum StreamEnd {
     /// The connection closes before `response.completed`.
     Cut,
 }
+
+/// One output item and the pieces its text streams in (a message's text, a
+/// reasoning summary, a call's arguments), as the Responses API sends them:
+/// the item starts empty, the pieces arrive as deltas, the done event
+/// carries the whole.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StreamItem {
+    pub item: Value,
+    /// Concatenated, they are the item's text.
+    pub chunks: Vec<String>,
+}
+
+/// Text streams in pieces of this many grapheme clusters unless a script
+/// says otherwise.
+pub const DEFAULT_CHUNK_SIZE: usize = 12;
 
 /// A whole script, loaded and checked.
 #[derive(Debug, Clone, PartialEq)]
@@ -89,6 +102,22 @@ impl Script {
             .collect::<Result<_>>()?;
         Ok(Script { replies })
     }
+
+    /// The model's own words in this script (message texts and reasoning
+    /// summaries): normalisation must leave them as they are.
+    pub fn texts(&self) -> Vec<String> {
+        self.replies
+            .iter()
+            .filter_map(|r| match &r.action {
+                Action::Stream { items, .. } => Some(items),
+                _ => None,
+            })
+            .flatten()
+            .filter(|i| i.item["type"] != "function_call")
+            .map(|i| i.chunks.concat())
+            .filter(|t| !t.is_empty())
+            .collect()
+    }
 }
 
 fn default_usage() -> Value {
@@ -115,18 +144,16 @@ fn reply(entry: &Value) -> Result<Reply> {
     });
     let action = match kind {
         "message" | "function_call" | "reasoning" => {
-            allow(obj, &[item_keys(kind), &["usage", "deltas"]].concat())?;
+            allow(obj, &[item_keys(kind), &["usage"]].concat())?;
             Action::Stream {
-                items: vec![item(obj)?],
-                deltas: bool_field(obj, "deltas")?,
+                items: vec![stream_item(obj)?],
                 end: completed(obj)?,
             }
         }
         "items" => {
-            allow(obj, &["items", "usage", "deltas"])?;
+            allow(obj, &["items", "usage"])?;
             Action::Stream {
                 items: items(obj)?,
-                deltas: bool_field(obj, "deltas")?,
                 end: completed(obj)?,
             }
         }
@@ -140,7 +167,6 @@ fn reply(entry: &Value) -> Result<Reply> {
             }
             Action::Stream {
                 items: opt_items(obj)?,
-                deltas: false,
                 end: StreamEnd::Failed { error },
             }
         }
@@ -148,7 +174,6 @@ fn reply(entry: &Value) -> Result<Reply> {
             allow(obj, &["items"])?;
             Action::Stream {
                 items: opt_items(obj)?,
-                deltas: false,
                 end: StreamEnd::Cut,
             }
         }
@@ -206,10 +231,78 @@ fn reply(entry: &Value) -> Result<Reply> {
 
 fn item_keys(kind: &str) -> &'static [&'static str] {
     match kind {
-        "message" => &["text", "id"],
-        "function_call" => &["name", "arguments", "call_id", "id"],
-        _ => &["summary", "id"],
+        "message" => &["text", "id", "chunks", "chunk_size", "split_graphemes"],
+        "function_call" => &[
+            "name",
+            "arguments",
+            "call_id",
+            "id",
+            "chunks",
+            "chunk_size",
+            "split_graphemes",
+        ],
+        _ => &["summary", "id", "chunks", "chunk_size", "split_graphemes"],
     }
+}
+
+/// An item and the pieces its text streams in.
+fn stream_item(obj: &Map<String, Value>) -> Result<StreamItem> {
+    let item = item(obj)?;
+    let text = match item["type"].as_str() {
+        Some("message") => &item["content"][0]["text"],
+        Some("reasoning") => &item["summary"][0]["text"],
+        _ => &item["arguments"],
+    }
+    .as_str()
+    .unwrap_or_default()
+    .to_string();
+    Ok(StreamItem {
+        chunks: chunks(obj, &text)?,
+        item,
+    })
+}
+
+/// The pieces `text` streams in: `chunks` as given (they must make up the
+/// text), or pieces of `chunk_size` grapheme clusters (of characters, with
+/// `split_graphemes: true`, so a piece may end inside a cluster).
+fn chunks(obj: &Map<String, Value>, text: &str) -> Result<Vec<String>> {
+    use unicode_segmentation::UnicodeSegmentation;
+    if let Some(given) = obj.get("chunks") {
+        if obj.contains_key("chunk_size") {
+            bail!("give \"chunks\" or \"chunk_size\", not both");
+        }
+        let Some(list) = given.as_array() else {
+            bail!("\"chunks\" must be a list of strings");
+        };
+        let pieces: Vec<String> = list
+            .iter()
+            .map(|c| c.as_str().map(str::to_string))
+            .collect::<Option<_>>()
+            .ok_or_else(|| anyhow!("\"chunks\" must be a list of strings"))?;
+        if pieces.concat() != text {
+            bail!(
+                "\"chunks\" must make up the text exactly: {:?} is not {text:?}",
+                pieces.concat()
+            );
+        }
+        return Ok(pieces);
+    }
+    let size = match obj.get("chunk_size") {
+        None => DEFAULT_CHUNK_SIZE,
+        Some(v) => v
+            .as_u64()
+            .filter(|n| *n >= 1)
+            .ok_or_else(|| anyhow!("\"chunk_size\" must be a whole number of at least 1"))?
+            as usize,
+    };
+    let units: Vec<&str> = if bool_field(obj, "split_graphemes")? {
+        text.char_indices()
+            .map(|(i, c)| &text[i..i + c.len_utf8()])
+            .collect()
+    } else {
+        text.graphemes(true).collect()
+    };
+    Ok(units.chunks(size).map(|c| c.concat()).collect())
 }
 
 /// Builds a Responses API output item from its short form.
@@ -247,7 +340,7 @@ fn item(obj: &Map<String, Value>) -> Result<Value> {
     })
 }
 
-fn items(obj: &Map<String, Value>) -> Result<Vec<Value>> {
+fn items(obj: &Map<String, Value>) -> Result<Vec<StreamItem>> {
     let list = opt_items(obj)?;
     if list.is_empty() {
         bail!("\"items\" needs at least one item");
@@ -255,7 +348,7 @@ fn items(obj: &Map<String, Value>) -> Result<Vec<Value>> {
     Ok(list)
 }
 
-fn opt_items(obj: &Map<String, Value>) -> Result<Vec<Value>> {
+fn opt_items(obj: &Map<String, Value>) -> Result<Vec<StreamItem>> {
     match obj.get("items") {
         None => Ok(Vec::new()),
         Some(Value::Array(list)) => list
@@ -265,7 +358,7 @@ fn opt_items(obj: &Map<String, Value>) -> Result<Vec<Value>> {
                 let obj = v.as_object().ok_or_else(|| anyhow!("must be an object"));
                 obj.and_then(|o| {
                     allow_only(o, &[item_keys(str_field(o, "kind")?), &["kind"]].concat())?;
-                    item(o)
+                    stream_item(o)
                 })
                 .with_context(|| format!("items[{i}]"))
             })
@@ -332,7 +425,7 @@ mod tests {
     fn every_kind_parses() {
         let s = parse(
             r#"{"replies": [
-              {"kind": "message", "text": "hi", "deltas": true},
+              {"kind": "message", "text": "hi"},
               {"kind": "function_call", "name": "exec_command", "arguments": {"cmd": "echo"}, "call_id": "c1"},
               {"kind": "reasoning", "summary": "thinking", "model": "m", "delay_ms": 5},
               {"kind": "items", "items": [{"kind": "reasoning", "summary": "r"}, {"kind": "message", "text": "t"}], "usage": {"total_tokens": 1}},
@@ -344,15 +437,16 @@ mod tests {
         )
         .unwrap();
         assert_eq!(s.replies.len(), 8);
-        let Action::Stream { items, deltas, .. } = &s.replies[0].action else {
+        let Action::Stream { items, .. } = &s.replies[0].action else {
             panic!()
         };
-        assert!(*deltas);
-        assert_eq!(items[0]["content"][0]["text"], "hi");
+        assert_eq!(items[0].item["content"][0]["text"], "hi");
+        assert_eq!(items[0].chunks, ["hi"]);
         let Action::Stream { items, .. } = &s.replies[1].action else {
             panic!()
         };
-        assert_eq!(items[0]["arguments"], "{\"cmd\":\"echo\"}");
+        assert_eq!(items[0].item["arguments"], "{\"cmd\":\"echo\"}");
+        assert_eq!(s.texts(), ["hi", "thinking", "r", "t", "partial"]);
         assert_eq!(s.replies[2].model.as_deref(), Some("m"));
         assert_eq!(s.replies[2].delay, Duration::from_millis(5));
         let Action::Stream { end, .. } = &s.replies[3].action else {
@@ -371,6 +465,52 @@ mod tests {
             panic!()
         };
         assert_eq!((*status, headers[0].0.as_str()), (429, "Retry-After"));
+    }
+
+    #[test]
+    fn text_streams_in_pieces_of_grapheme_clusters_unless_told_otherwise() {
+        let chunks = |reply: &str| {
+            let s = parse(&format!(r#"{{"replies": [{reply}]}}"#)).unwrap();
+            let Action::Stream { items, .. } = &s.replies[0].action else {
+                panic!()
+            };
+            items[0].chunks.clone()
+        };
+        // "é" as e + combining acute, and a family emoji joined with ZWJs.
+        let text = "ce\u{301}\u{1F468}\u{200D}\u{1F469}!";
+        let msg = |extra: &str| format!(r#"{{"kind": "message", "text": "{text}"{extra}}}"#);
+        assert_eq!(
+            chunks(&msg(r#", "chunk_size": 1"#)),
+            ["c", "e\u{301}", "\u{1F468}\u{200D}\u{1F469}", "!"]
+        );
+        assert_eq!(
+            chunks(&msg(r#", "chunk_size": 2, "split_graphemes": true"#)),
+            ["ce", "\u{301}\u{1F468}", "\u{200D}\u{1F469}", "!"]
+        );
+        assert_eq!(
+            chunks(&msg(
+                r#", "chunks": ["ce\u0301", "\ud83d\udc68\u200d\ud83d\udc69!"]"#
+            ))
+            .len(),
+            2
+        );
+        assert_eq!(chunks(&msg("")), [text]);
+        let long = "x".repeat(DEFAULT_CHUNK_SIZE * 2 + 1);
+        assert_eq!(
+            chunks(&format!(r#"{{"kind": "reasoning", "summary": "{long}"}}"#)).len(),
+            3
+        );
+        for (extra, needle) in [
+            (r#", "chunks": ["nope"]"#, "must make up the text exactly"),
+            (r#", "chunks": ["a"], "chunk_size": 2"#, "not both"),
+            (r#", "chunk_size": 0"#, "at least 1"),
+        ] {
+            let err = format!(
+                "{:#}",
+                parse(&format!(r#"{{"replies": [{}]}}"#, msg(extra))).unwrap_err()
+            );
+            assert!(err.contains(needle), "{extra}: {err}");
+        }
     }
 
     #[test]

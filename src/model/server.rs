@@ -16,7 +16,7 @@ use anyhow::{Context, Result};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::script::{Action, Reply, Script, StreamEnd};
+use super::script::{Action, Reply, Script, StreamEnd, StreamItem};
 
 /// One request as codex sent it.
 #[derive(Debug, Clone, Serialize)]
@@ -296,26 +296,93 @@ fn play(out: &mut TcpStream, reply: &Reply, shared: &Shared) -> Result<()> {
             headers,
         } => write_json(out, *status, body, headers),
         Action::Raw { events } => write_sse(out, events),
-        Action::Stream { items, deltas, end } => {
-            write_sse(out, &stream_events(items, *deltas, end))
-        }
+        Action::Stream { items, end } => write_sse(out, &stream_events(items, end)),
     }
 }
 
-/// The SSE events of a streamed reply, in order.
-fn stream_events(items: &[Value], deltas: bool, end: &StreamEnd) -> Vec<Value> {
+/// The SSE events of a streamed reply, in order, as the Responses API
+/// streams them: each item is announced empty, its text arrives in deltas,
+/// and the done events carry the whole.
+fn stream_events(items: &[StreamItem], end: &StreamEnd) -> Vec<Value> {
     let id = "resp_1";
     let mut events = vec![json!({"type": "response.created", "response": {"id": id}})];
-    for (n, item) in items.iter().enumerate() {
-        events.push(json!({"type": "response.output_item.added", "output_index": n, "item": item}));
-        if deltas && item["type"] == "message" {
-            events.push(json!({
-                "type": "response.output_text.delta",
-                "item_id": item["id"],
-                "output_index": n,
-                "content_index": 0,
-                "delta": item["content"][0]["text"]
-            }));
+    for (n, StreamItem { item, chunks }) in items.iter().enumerate() {
+        let item_id = &item["id"];
+        let text = chunks.concat();
+        let mut empty = item.clone();
+        match item["type"].as_str() {
+            Some("message") => {
+                empty["content"] = json!([]);
+                empty["status"] = json!("in_progress");
+                events.push(
+                    json!({"type": "response.output_item.added", "output_index": n, "item": empty}),
+                );
+                let part =
+                    |text: &str| json!({"type": "output_text", "text": text, "annotations": []});
+                let at = json!({"item_id": item_id, "output_index": n, "content_index": 0});
+                events.push(merged(
+                    &at,
+                    json!({"type": "response.content_part.added", "part": part("")}),
+                ));
+                for delta in chunks {
+                    events.push(merged(
+                        &at,
+                        json!({"type": "response.output_text.delta", "delta": delta}),
+                    ));
+                }
+                events.push(merged(
+                    &at,
+                    json!({"type": "response.output_text.done", "text": text}),
+                ));
+                events.push(merged(
+                    &at,
+                    json!({"type": "response.content_part.done", "part": part(&text)}),
+                ));
+            }
+            Some("reasoning") => {
+                empty["summary"] = json!([]);
+                events.push(
+                    json!({"type": "response.output_item.added", "output_index": n, "item": empty}),
+                );
+                let part = |text: &str| json!({"type": "summary_text", "text": text});
+                let at = json!({"item_id": item_id, "output_index": n, "summary_index": 0});
+                events.push(merged(
+                    &at,
+                    json!({"type": "response.reasoning_summary_part.added", "part": part("")}),
+                ));
+                for delta in chunks {
+                    events.push(merged(
+                        &at,
+                        json!({"type": "response.reasoning_summary_text.delta", "delta": delta}),
+                    ));
+                }
+                events.push(merged(
+                    &at,
+                    json!({"type": "response.reasoning_summary_text.done", "text": text}),
+                ));
+                events.push(merged(
+                    &at,
+                    json!({"type": "response.reasoning_summary_part.done", "part": part(&text)}),
+                ));
+            }
+            _ => {
+                empty["arguments"] = json!("");
+                empty["status"] = json!("in_progress");
+                events.push(
+                    json!({"type": "response.output_item.added", "output_index": n, "item": empty}),
+                );
+                let at = json!({"item_id": item_id, "output_index": n});
+                for delta in chunks {
+                    events.push(merged(
+                        &at,
+                        json!({"type": "response.function_call_arguments.delta", "delta": delta}),
+                    ));
+                }
+                events.push(merged(
+                    &at,
+                    json!({"type": "response.function_call_arguments.done", "arguments": text}),
+                ));
+            }
         }
         events.push(json!({"type": "response.output_item.done", "output_index": n, "item": item}));
     }
@@ -328,6 +395,14 @@ fn stream_events(items: &[Value], deltas: bool, end: &StreamEnd) -> Vec<Value> {
         StreamEnd::Cut => {}
     }
     events
+}
+
+/// `event` with the fields of `at` (where in the response it belongs).
+fn merged(at: &Value, mut event: Value) -> Value {
+    for (k, v) in at.as_object().expect("an object") {
+        event[k] = v.clone();
+    }
+    event
 }
 
 fn write_sse(out: &mut TcpStream, events: &[Value]) -> Result<()> {
@@ -663,9 +738,12 @@ mod tests {
 
     #[test]
     fn stream_endings() {
-        let items = [json!({"type": "message", "id": "m", "content": [{"text": "x"}]})];
+        let items = [StreamItem {
+            item: json!({"type": "message", "id": "m", "content": [{"type": "output_text", "text": "xy"}]}),
+            chunks: vec!["x".into(), "y".into()],
+        }];
         let kinds = |end| {
-            stream_events(&items, true, &end)
+            stream_events(&items, &end)
                 .iter()
                 .map(|e| e["type"].as_str().unwrap().to_string())
                 .collect::<Vec<_>>()
@@ -675,11 +753,23 @@ mod tests {
             [
                 "response.created",
                 "response.output_item.added",
+                "response.content_part.added",
                 "response.output_text.delta",
+                "response.output_text.delta",
+                "response.output_text.done",
+                "response.content_part.done",
                 "response.output_item.done",
                 "response.completed"
             ]
         );
+        let events = stream_events(&items, &StreamEnd::Cut);
+        assert_eq!(
+            events[1]["item"]["content"],
+            json!([]),
+            "the item starts empty"
+        );
+        assert_eq!(events[5]["text"], "xy");
+        assert_eq!(events[7]["item"]["content"][0]["text"], "xy");
         assert_eq!(
             kinds(StreamEnd::Cut).last().unwrap(),
             "response.output_item.done"
