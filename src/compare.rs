@@ -10,10 +10,8 @@ use crate::config::MANIFEST_FILE;
 use crate::manifest::{Mismatch, Sha256Sums};
 use crate::tree::Tree;
 
-/// How many differences to list per file, and fields to print per difference
-/// (the JSON report keeps them all).
+/// How many differences to list per file (the count of the rest is kept).
 const MAX_DIFFERENCES: usize = 20;
-const MAX_FIELDS_SHOWN: usize = 20;
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct Drift {
@@ -53,8 +51,14 @@ pub struct Difference {
     /// The event's `method` (or `type`), when the line is a JSON event.
     pub event: Option<String>,
     pub fields: Vec<FieldChange>,
-    /// The line itself, for lines that are not JSON or have no counterpart.
-    pub text: Option<String>,
+    /// What the difference is when fields cannot say it (a line that is not
+    /// JSON, the same JSON in other bytes).
+    pub note: Option<String>,
+    /// The committed line, for lines that are not JSON or have no
+    /// regenerated counterpart.
+    pub committed_text: Option<String>,
+    /// The regenerated line, likewise.
+    pub regenerated_text: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -112,46 +116,6 @@ fn hand_edited(committed: &Tree) -> Vec<String> {
     }
 }
 
-impl std::fmt::Display for Difference {
-    /// `  line 4 (item/started)` then each field with both values, indented.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let place = match (self.line, &self.event) {
-            (Some(l), Some(e)) => format!("line {l} ({e})"),
-            (Some(l), None) => format!("line {l}"),
-            (None, _) => "document".to_string(),
-        };
-        let kind = match self.kind {
-            DifferenceKind::Changed => "",
-            DifferenceKind::Missing => " only in the regenerated file",
-            DifferenceKind::Extra => " only in the committed file",
-        };
-        writeln!(f, "  {place}{kind}")?;
-        let show = |v: &Option<Value>| v.as_ref().map_or("(absent)".to_string(), Value::to_string);
-        for c in self.fields.iter().take(MAX_FIELDS_SHOWN) {
-            let path = if c.path.is_empty() {
-                "(the whole value)"
-            } else {
-                &c.path
-            };
-            writeln!(f, "    {path}")?;
-            writeln!(f, "      committed:   {}", show(&c.committed))?;
-            writeln!(f, "      regenerated: {}", show(&c.regenerated))?;
-        }
-        if self.fields.len() > MAX_FIELDS_SHOWN {
-            writeln!(
-                f,
-                "    … and {} more field(s)",
-                self.fields.len() - MAX_FIELDS_SHOWN
-            )?;
-        }
-        if let Some(t) = &self.text {
-            let short: String = t.chars().take(200).collect();
-            writeln!(f, "    {short}")?;
-        }
-        Ok(())
-    }
-}
-
 impl Drift {
     /// Adds another comparison's findings (e.g. a file outside the tree).
     pub fn merge(&mut self, other: Drift) {
@@ -188,7 +152,9 @@ fn document_difference(old: &str, new: &str) -> Difference {
             kind: DifferenceKind::Changed,
             event: None,
             fields: field_changes(&a, &b),
-            text: None,
+            note: None,
+            committed_text: None,
+            regenerated_text: None,
         },
         // Same value, other bytes (formatting), or the committed file is not JSON.
         _ => Difference {
@@ -196,7 +162,9 @@ fn document_difference(old: &str, new: &str) -> Difference {
             kind: DifferenceKind::Changed,
             event: None,
             fields: Vec::new(),
-            text: Some("the bytes differ (not canonical JSON)".into()),
+            note: Some("the bytes differ (not canonical JSON)".into()),
+            committed_text: None,
+            regenerated_text: None,
         },
     }
 }
@@ -352,6 +320,11 @@ fn event_name(v: &Value) -> Option<String> {
 
 fn unpaired(kind: DifferenceKind, index: usize, line: &str) -> Difference {
     let line = line.trim_end_matches('\n');
+    let text = Some(line.to_string());
+    let (committed_text, regenerated_text) = match kind {
+        DifferenceKind::Missing => (None, text),
+        _ => (text, None),
+    };
     Difference {
         line: Some(index + 1),
         kind,
@@ -360,7 +333,9 @@ fn unpaired(kind: DifferenceKind, index: usize, line: &str) -> Difference {
             .as_ref()
             .and_then(event_name),
         fields: Vec::new(),
-        text: Some(line.to_string()),
+        note: None,
+        committed_text,
+        regenerated_text,
     }
 }
 
@@ -379,21 +354,27 @@ fn paired_line(old_index: usize, old: &str, new: &str) -> Difference {
             } else {
                 field_changes(&a, &b)
             },
-            text: (a == b).then(|| "same JSON, other bytes (not canonical)".to_string()),
+            note: (a == b).then(|| "same JSON, other bytes (not canonical)".to_string()),
+            committed_text: None,
+            regenerated_text: None,
         },
         (Err(e), Ok(b)) => Difference {
             line: Some(old_index + 1),
             kind: DifferenceKind::Changed,
             event: event_name(&b),
             fields: Vec::new(),
-            text: Some(format!("the committed line is not JSON ({e}): {old}")),
+            note: Some(format!("the committed line is not JSON ({e})")),
+            committed_text: Some(old.to_string()),
+            regenerated_text: Some(new.to_string()),
         },
         _ => Difference {
             line: Some(old_index + 1),
             kind: DifferenceKind::Changed,
             event: None,
             fields: Vec::new(),
-            text: Some(old.to_string()),
+            note: None,
+            committed_text: Some(old.to_string()),
+            regenerated_text: Some(new.to_string()),
         },
     }
 }
@@ -550,11 +531,35 @@ mod tests {
         let d = &drift.changed[0].differences[0];
         assert_eq!(d.line, Some(2));
         assert!(
-            d.text
+            d.note
                 .as_deref()
                 .unwrap()
                 .starts_with("the committed line is not JSON")
         );
+        assert!(
+            d.committed_text
+                .as_deref()
+                .unwrap()
+                .contains("\"method\"\"item")
+        );
+        assert!(
+            d.regenerated_text
+                .as_deref()
+                .unwrap()
+                .contains("\"method\":\"item")
+        );
+    }
+
+    #[test]
+    fn text_lines_show_both_sides() {
+        let drift = compare(
+            &tree(&[("SHA256SUMS", "aaa  x\nbbb  y\n")]),
+            &tree(&[("SHA256SUMS", "aaa  x\nccc  y\n")]),
+        );
+        let d = &drift.changed[0].differences[0];
+        assert_eq!(d.line, Some(2));
+        assert_eq!(d.committed_text.as_deref(), Some("ccc  y"));
+        assert_eq!(d.regenerated_text.as_deref(), Some("bbb  y"));
     }
 
     #[test]

@@ -14,6 +14,7 @@ use serde_json::Value;
 
 use crate::compare;
 use crate::config::{HarvestConfig, MANIFEST_FILE, PROVENANCE_FILE, Scenario};
+use crate::drift_text;
 use crate::failure::{Classify, Kind};
 use crate::inputs;
 use crate::manifest::{ComponentRecord, Provenance, ScenarioRecord, Sha256Sums};
@@ -152,7 +153,7 @@ fn run_repeated(session: &Session, s: &Scenario, repeat: usize) -> Result<Tree> 
             for f in &drift.changed {
                 report.push_str(&format!("{}\n", f.path));
                 for d in &f.differences {
-                    report.push_str(&d.to_string());
+                    report.push_str(&drift_text::render(d, drift_text::Style::PLAIN));
                 }
             }
             bail!(

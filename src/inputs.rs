@@ -71,3 +71,80 @@ pub fn digests(
         ("pins".into(), pins_digest.to_string()),
     ]))
 }
+
+/// Inputs every scenario shares, and what to call them.
+const SHARED: [(&str, &str); 3] = [
+    ("rules", "the normalisation rules"),
+    ("pins", "the pins"),
+    ("support", "the shared scenario modules"),
+];
+
+/// A shared input that moved, and how many recorded scenarios it made stale.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SharedChange {
+    pub input: &'static str,
+    pub stale: usize,
+}
+
+/// The shared inputs (the rules, the pins, the support modules) whose
+/// digest today differs from the one recorded (scenario → its per-input
+/// digests) for at least one scenario: one cause for many stale scenarios,
+/// to be said once rather than per scenario.
+pub fn shared_changes(
+    recorded: &BTreeMap<String, BTreeMap<String, String>>,
+    current: &BTreeMap<String, BTreeMap<String, String>>,
+) -> Vec<SharedChange> {
+    SHARED
+        .iter()
+        .map(|(key, what)| SharedChange {
+            input: what,
+            stale: recorded
+                .iter()
+                .filter(|(name, inputs)| {
+                    let now = current.get(*name).and_then(|c| c.get(*key));
+                    inputs
+                        .get(*key)
+                        .is_some_and(|was| now.is_some_and(|now| now != was))
+                })
+                .count(),
+        })
+        .filter(|c| c.stale > 0)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn digests(rules: &str, script: &str) -> BTreeMap<String, String> {
+        BTreeMap::from([
+            ("rules".to_string(), rules.to_string()),
+            ("script".to_string(), script.to_string()),
+        ])
+    }
+
+    #[test]
+    fn a_shared_input_that_moved_everywhere_is_named_once() {
+        let recorded = BTreeMap::from([
+            ("a".to_string(), digests("r1", "s1")),
+            ("b".to_string(), digests("r1", "s2")),
+        ]);
+        let same = recorded.clone();
+        assert!(shared_changes(&recorded, &same).is_empty());
+        let moved = BTreeMap::from([
+            ("a".to_string(), digests("r2", "s1")),
+            ("b".to_string(), digests("r2", "s9")),
+        ]);
+        let rules = |stale| SharedChange {
+            input: "the normalisation rules",
+            stale,
+        };
+        assert_eq!(shared_changes(&recorded, &moved), [rules(2)]);
+        // One scenario harvested since: the other is still stale.
+        let recorded_after = BTreeMap::from([
+            ("a".to_string(), digests("r2", "s1")),
+            ("b".to_string(), digests("r1", "s2")),
+        ]);
+        assert_eq!(shared_changes(&recorded_after, &moved), [rules(1)]);
+    }
+}

@@ -6,6 +6,7 @@ pub mod cli;
 pub(crate) mod compare;
 pub(crate) mod config;
 pub(crate) mod digest;
+pub(crate) mod drift_text;
 pub(crate) mod failure;
 pub(crate) mod harvest;
 pub(crate) mod inputs;

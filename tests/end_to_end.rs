@@ -395,3 +395,50 @@ fn replies_stream_in_the_scripted_pieces() {
         .unwrap();
     assert_eq!(completed["params"]["item"]["text"], text);
 }
+
+/// The README's steps for a new scenario that brings a rule of its own:
+/// check says the new fixture is missing; harvesting it says once that the
+/// rules changed for every other scenario; a full harvest makes check clean.
+#[test]
+fn adding_a_scenario_with_a_rule_as_the_readme_says() {
+    let p = TestProject::new();
+    let module =
+        std::fs::read_to_string(repo().join("integration/harvest_scenarios/thread_basic.py"))
+            .unwrap();
+    p.add_scenario(
+        "greeting",
+        &module,
+        r#"{"replies": [{"kind": "message", "text": "Good morning."}]}"#,
+        "kwargs = { prompt = \"Greet me.\" }",
+    );
+    let mut config = p.read("config/harvest.toml");
+    config.push_str("\n[[rule]]\nkind = \"regex\"\npattern = \"Session token [0-9]+\"\nreplacement = \"Session token 0\"\n");
+    p.write("config/harvest.toml", &config);
+    let first = p
+        .run(&["check", "--scenario", "greeting", "--repeat", "3"])
+        .expect(1);
+    assert!(
+        first.stdout.contains("missing  python/greeting.jsonl"),
+        "{}",
+        first.all()
+    );
+    let one = p.run(&["harvest", "--scenario", "greeting"]).expect(0);
+    assert!(
+        one.stdout
+            .contains("note: the normalisation rules changed: 15 other scenario(s) are stale"),
+        "{}",
+        one.all()
+    );
+    let stale = p.run(&["check", "--jobs", "1"]).expect(1);
+    assert_eq!(
+        stale
+            .stdout
+            .matches("note: the normalisation rules changed since 15 scenario(s)")
+            .count(),
+        1,
+        "{}",
+        stale.all()
+    );
+    p.run(&["harvest", "--jobs", "1"]).expect(0);
+    p.run(&["check", "--jobs", "1"]).expect(0);
+}

@@ -8,6 +8,7 @@ use super::report::{CheckReport, print_json};
 use super::session;
 use crate::compare;
 use crate::harvest::{self, Unreferenced};
+use crate::inputs;
 use crate::tree::Tree;
 
 pub fn run(root: &Option<PathBuf>, args: &CheckArgs) -> Result<Exit, Failure> {
@@ -41,7 +42,12 @@ pub fn run(root: &Option<PathBuf>, args: &CheckArgs) -> Result<Exit, Failure> {
         let theirs: Tree = have.map(|h| (rel, h)).into_iter().collect();
         drift.merge(compare::compare(&ours, &theirs));
     }
+    let shared_inputs_changed = inputs::shared_changes(
+        &session::recorded_inputs(&committed, &[])?,
+        &session::current_inputs(&loaded)?,
+    );
     let report = CheckReport {
+        shared_inputs_changed,
         clean: drift.is_clean(),
         drift: &drift,
         unpinned: regenerated.toolchain.unpinned(&loaded.pins),

@@ -8,6 +8,7 @@ use super::report::print_drift;
 use super::session::{self, Loaded};
 use crate::compare;
 use crate::harvest::{self, Unreferenced};
+use crate::inputs;
 use crate::tree;
 use crate::tree_lock::TreeLock;
 
@@ -102,6 +103,15 @@ pub fn write(
                 " (removed)"
             };
             println!("  {w}{gone}");
+        }
+    }
+    if !regenerated.full {
+        let others = session::recorded_inputs(&new_tree, &select.scenarios)?;
+        for c in inputs::shared_changes(&others, &session::current_inputs(loaded)?) {
+            println!(
+                "note: {} changed: {} other scenario(s) are stale until `codex-harvest harvest` regenerates them all (check fails until then)",
+                c.input, c.stale
+            );
         }
     }
     if policy == Unreferenced::Warn {

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use crate::compare::Drift;
+use crate::drift_text::{self, Style};
 use crate::manifest::Mismatch;
 
 pub fn print_json(value: &impl Serialize) {
@@ -20,6 +21,9 @@ pub fn print_json(value: &impl Serialize) {
 #[derive(Debug, Serialize)]
 pub struct CheckReport<'a> {
     pub clean: bool,
+    /// Inputs every scenario shares that moved since the harvest (the rules,
+    /// the pins): every scenario is stale for one reason, said once.
+    pub shared_inputs_changed: Vec<crate::inputs::SharedChange>,
     pub drift: &'a Drift,
     /// Components that were not the pinned ones: the result is not a pinned
     /// reproduction.
@@ -30,6 +34,12 @@ pub struct CheckReport<'a> {
 
 impl CheckReport<'_> {
     pub fn print_text(&self, shown: &str) {
+        for c in &self.shared_inputs_changed {
+            println!(
+                "note: {} changed since {} scenario(s) were harvested: their input digests moved for that one reason; run `codex-harvest harvest` (all scenarios) and review the diff",
+                c.input, c.stale
+            );
+        }
         for f in &self.kept_unreferenced {
             println!("warning: kept {f}, which no scenario produces (--unreferenced=warn)");
         }
@@ -55,6 +65,7 @@ pub fn print_drift(drift: &Drift, shown: &str, closing: &str) {
         println!("check: {shown} matches what the pinned toolchain produces");
         return;
     }
+    let style = Style::for_stdout();
     let count = drift.changed.len() + drift.missing.len() + drift.extra.len();
     println!("check: {shown} drifts from what the toolchain produces ({count} file(s))");
     for f in &drift.changed {
@@ -65,7 +76,7 @@ pub fn print_drift(drift: &Drift, shown: &str, closing: &str) {
         };
         println!("changed  {}{edited}", f.path);
         for d in &f.differences {
-            print!("{d}");
+            print!("{}", drift_text::render(d, style));
         }
         if f.more > 0 {
             println!("  … and {} more difference(s)", f.more);

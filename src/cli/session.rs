@@ -169,18 +169,45 @@ fn is_ci(value: &str) -> bool {
     )
 }
 
-/// The checklist for `fixtures` with today's inputs.
-pub fn checklist_for(loaded: &Loaded, fixtures: &Tree) -> Result<String, Failure> {
-    let provenance = Provenance::from_tree(fixtures)
-        .or_exit(Exit::Usage)?
-        .unwrap_or_default();
+/// Every scenario's input digests today.
+pub fn current_inputs(
+    loaded: &Loaded,
+) -> Result<BTreeMap<String, BTreeMap<String, String>>, Failure> {
     let mut current = BTreeMap::new();
     for s in &loaded.config.scenarios {
         let digests = inputs::digests(&loaded.project, &loaded.config, &loaded.pins.digest, s)
             .or_exit(Exit::Usage)?;
         current.insert(s.name.clone(), digests);
     }
-    Ok(checklist::render(&loaded.config, &provenance, &current))
+    Ok(current)
+}
+
+/// The recorded inputs of `fixtures`' scenarios, but those in `except`.
+pub fn recorded_inputs(
+    fixtures: &Tree,
+    except: &[String],
+) -> Result<BTreeMap<String, BTreeMap<String, String>>, Failure> {
+    let provenance = Provenance::from_tree(fixtures)
+        .or_exit(Exit::Usage)?
+        .unwrap_or_default();
+    Ok(provenance
+        .scenarios
+        .into_iter()
+        .filter(|(name, _)| !except.contains(name))
+        .map(|(name, r)| (name, r.inputs))
+        .collect())
+}
+
+/// The checklist for `fixtures` with today's inputs.
+pub fn checklist_for(loaded: &Loaded, fixtures: &Tree) -> Result<String, Failure> {
+    let provenance = Provenance::from_tree(fixtures)
+        .or_exit(Exit::Usage)?
+        .unwrap_or_default();
+    Ok(checklist::render(
+        &loaded.config,
+        &provenance,
+        &current_inputs(loaded)?,
+    ))
 }
 
 #[cfg(test)]
