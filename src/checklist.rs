@@ -89,6 +89,8 @@ mod tests {
                     ComponentRecord {
                         version: "1.0".into(),
                         pinned,
+                        digest: None,
+                        commit: None,
                     },
                 ),
                 (
@@ -96,6 +98,8 @@ mod tests {
                     ComponentRecord {
                         version: "2.0".into(),
                         pinned: true,
+                        digest: None,
+                        commit: None,
                     },
                 ),
             ]),

@@ -368,6 +368,21 @@ pattern = "sk-[a-z]+"
         );
     }
 
+    /// docs/scenarios.md is kept by hand: it must still name every scenario.
+    #[test]
+    fn the_scenario_page_names_every_scenario() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let cfg = HarvestConfig::load(&root.join("config/harvest.toml")).unwrap();
+        let page = std::fs::read_to_string(root.join("docs/scenarios.md")).unwrap();
+        for s in &cfg.scenarios {
+            assert!(
+                page.contains(&format!("| `{}` |", s.name)),
+                "docs/scenarios.md has no row for {}",
+                s.name
+            );
+        }
+    }
+
     #[test]
     fn select_keeps_catalogue_order_and_names_unknowns() {
         let cfg = parse("[[scenario]]\nname = \"a\"\nabout = \"\"\noutputs = [\"a.jsonl\"]\n[[scenario]]\nname = \"b\"\nabout = \"\"\noutputs = [\"b.jsonl\"]\n").unwrap();

@@ -81,6 +81,9 @@ pub fn regenerate(
     let next = AtomicUsize::new(0);
     let results: Vec<Mutex<Option<Result<Tree>>>> =
         scenarios.iter().map(|_| Mutex::new(None)).collect();
+    // Progress lines in catalogue order: a finished scenario's line waits
+    // for the ones before it.
+    let lines: Mutex<(usize, Vec<Option<String>>)> = Mutex::new((0, vec![None; scenarios.len()]));
     thread::scope(|scope| {
         for _ in 0..jobs.clamp(1, scenarios.len().max(1)) {
             scope.spawn(|| {
@@ -89,15 +92,22 @@ pub fn regenerate(
                     let Some(s) = scenarios.get(i) else { break };
                     let start = Instant::now();
                     let result = run_repeated(session, s, repeat);
-                    (session.progress)(&match &result {
+                    let line = match &result {
                         Ok(_) => format!(
                             "  {:<32} ok ({:.1} s)",
                             s.name,
                             start.elapsed().as_secs_f64()
                         ),
                         Err(_) => format!("  {:<32} FAILED", s.name),
-                    });
+                    };
                     *results[i].lock().expect("result slot") = Some(result);
+                    let mut guard = lines.lock().expect("progress lines");
+                    let (printed, pending) = &mut *guard;
+                    pending[i] = Some(line);
+                    while let Some(line) = pending.get_mut(*printed).and_then(Option::take) {
+                        (session.progress)(&line);
+                        *printed += 1;
+                    }
                 }
             });
         }
@@ -166,21 +176,15 @@ fn run_repeated(session: &Session, s: &Scenario, repeat: usize) -> Result<Tree> 
 }
 
 fn toolchain_record(t: &Toolchain) -> BTreeMap<String, ComponentRecord> {
+    let record = |c: &crate::toolchain::Component| ComponentRecord {
+        version: c.version.clone(),
+        pinned: c.pinned,
+        digest: c.digest.clone(),
+        commit: c.commit.clone(),
+    };
     BTreeMap::from([
-        (
-            "codex".into(),
-            ComponentRecord {
-                version: t.codex.version.clone(),
-                pinned: t.codex.pinned,
-            },
-        ),
-        (
-            "python-sdk".into(),
-            ComponentRecord {
-                version: t.sdk.version.clone(),
-                pinned: t.sdk.pinned,
-            },
-        ),
+        ("codex".into(), record(&t.codex)),
+        ("python-sdk".into(), record(&t.sdk)),
     ])
 }
 
@@ -536,6 +540,31 @@ pub fn plan(
         tree: assemble(&base, generated, full)?,
         unreferenced,
     })
+}
+
+/// `tree` with each scenario's recorded toolchain taken from `committed`:
+/// what `check` compares when a component is not the pinned one (an SDK
+/// checkout, another codex), so that the fixtures are compared and the
+/// toolchain difference is reported apart, not as drift.
+pub fn keep_recorded_toolchains(tree: &Tree, committed: &Tree) -> Result<Tree> {
+    let (Some(mut provenance), Some(recorded)) = (
+        Provenance::from_tree(tree)?,
+        Provenance::from_tree(committed)?,
+    ) else {
+        return Ok(tree.clone());
+    };
+    for (name, record) in provenance.scenarios.iter_mut() {
+        if let Some(old) = recorded.scenarios.get(name) {
+            record.toolchain = old.toolchain.clone();
+        }
+    }
+    let mut out = tree.clone();
+    out.insert(PROVENANCE_FILE.into(), provenance.render());
+    out.insert(
+        MANIFEST_FILE.into(),
+        Sha256Sums::of(&out).render().into_bytes(),
+    );
+    Ok(out)
 }
 
 /// Builds a whole fixtures tree: `base` with `generated` laid over it, the

@@ -133,6 +133,12 @@ pub struct ScenarioRecord {
 pub struct ComponentRecord {
     pub version: String,
     pub pinned: bool,
+    /// An SDK checkout's package digest: what exactly ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+    /// An SDK checkout's git commit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
 }
 
 impl ScenarioRecord {
@@ -240,6 +246,8 @@ mod tests {
                     ComponentRecord {
                         version: "1".into(),
                         pinned: true,
+                        digest: None,
+                        commit: None,
                     },
                 )]),
             ),

@@ -159,26 +159,35 @@ fn overrides_are_recorded_as_unpinned() {
     )
     .unwrap();
 
+    // check compares what the checkout produces; that it is not the pinned
+    // SDK is said apart, not reported as drift.
     let sdk = p
         .run(&["check", "--python-sdk", checkout.path().to_str().unwrap()])
-        .expect(1);
+        .expect(0);
     assert!(
-        sdk.stdout.contains("changed  provenance.json"),
+        sdk.stdout
+            .contains("note: not a pinned reproduction: openai-codex"),
         "{}",
         sdk.all()
     );
     assert!(
         sdk.stdout
-            .contains("scenarios.thread_basic.toolchain.python-sdk.pinned"),
+            .contains("matches what the pinned toolchain produces"),
         "{}",
         sdk.all()
     );
+    // Without a pyproject the checkout has no version of its own: the
+    // venv's installed one is not it.
+    let doctor = p
+        .run(&["doctor", "--python-sdk", checkout.path().to_str().unwrap()])
+        .expect(0);
     assert!(
-        !sdk.stdout.contains("changed  python/thread_basic.jsonl"),
-        "the events are the same: {}",
-        sdk.all()
+        doctor
+            .stdout
+            .contains("openai-codex unknown (a checkout without pyproject.toml)"),
+        "{}",
+        doctor.all()
     );
-
     // The pinned bytes from another path are still the pinned codex; other
     // bytes are `pinned_means_the_bytes` in integrity.rs.
     let codex = report["codex"]["path"].as_str().unwrap();
@@ -190,6 +199,24 @@ fn overrides_are_recorded_as_unpinned() {
         bad.stderr.contains("is not an SDK checkout"),
         "{}",
         bad.all()
+    );
+    // A harvest records what exactly ran: the checkout's digest.
+    p.run(&[
+        "harvest",
+        "--scenario",
+        "thread_basic",
+        "--python-sdk",
+        checkout.path().to_str().unwrap(),
+    ])
+    .expect(0);
+    let provenance: serde_json::Value =
+        serde_json::from_str(&p.read("integration/fixtures/provenance.json")).unwrap();
+    let record = &provenance["scenarios"]["thread_basic"]["toolchain"]["python-sdk"];
+    assert_eq!(record["pinned"], false, "{record}");
+    assert_eq!(
+        record["digest"].as_str().map(str::len),
+        Some(64),
+        "{record}"
     );
 }
 

@@ -32,11 +32,19 @@ pub fn run(root: &Option<PathBuf>, args: &CheckArgs) -> Result<Exit, Failure> {
         policy,
     )
     .or_exit(Exit::Usage)?;
-    let mut drift = compare::compare(&planned.tree, &committed);
+    let unpinned = regenerated.toolchain.unpinned(&loaded.pins);
+    // Another SDK or codex is compared on what it produces; that it is not
+    // the pinned one is reported apart, not as drift of every record.
+    let expected = if unpinned.is_empty() {
+        planned.tree
+    } else {
+        harvest::keep_recorded_toolchains(&planned.tree, &committed).or_exit(Exit::Usage)?
+    };
+    let mut drift = compare::compare(&expected, &committed);
     if select.output.is_none() {
         let path = loaded.project.checklist();
         let rel = loaded.project.display(&path);
-        let want = session::checklist_for(&loaded, &planned.tree)?;
+        let want = session::checklist_for(&loaded, &expected)?;
         let have = std::fs::read(&path).ok();
         let ours = Tree::from([(rel.clone(), want.into_bytes())]);
         let theirs: Tree = have.map(|h| (rel, h)).into_iter().collect();
@@ -50,7 +58,7 @@ pub fn run(root: &Option<PathBuf>, args: &CheckArgs) -> Result<Exit, Failure> {
         shared_inputs_changed,
         clean: drift.is_clean(),
         drift: &drift,
-        unpinned: regenerated.toolchain.unpinned(&loaded.pins),
+        unpinned,
         kept_unreferenced: if policy == Unreferenced::Warn {
             planned.unreferenced
         } else {

@@ -50,10 +50,9 @@ impl CheckReport<'_> {
                 "hint: if this change is expected, run `codex-harvest harvest` and review `git diff {shown}`"
             ),
         );
-        if !self.unpinned.is_empty() {
+        for u in &self.unpinned {
             println!(
-                "note: this was not a pinned reproduction ({} unpinned component(s))",
-                self.unpinned.len()
+                "note: not a pinned reproduction: {u}; the fixtures were compared, the toolchain they record was not"
             );
         }
     }

@@ -4,6 +4,7 @@
 //! which is recorded as unpinned unless its versions match the pins.
 
 pub mod bump;
+mod checkout;
 mod fingerprint;
 mod probe;
 mod venv;
@@ -31,6 +32,10 @@ pub struct Component {
     /// The SDK: exactly the pinned version from the pinned source. codex:
     /// exactly the pinned binary's bytes.
     pub pinned: bool,
+    /// For an SDK checkout: the digest of its package tree.
+    pub digest: Option<String>,
+    /// For an SDK checkout in git: its commit.
+    pub commit: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -68,10 +73,12 @@ impl Toolchain {
                 (python, dir)
             }
         };
-        let sys_path = match &req.python_sdk {
-            Some(checkout) => vec![sdk_source_dir(checkout)?],
-            None => Vec::new(),
-        };
+        let checkout = req
+            .python_sdk
+            .as_deref()
+            .map(checkout::Checkout::open)
+            .transpose()?;
+        let sys_path: Vec<PathBuf> = checkout.iter().map(|c| c.import_root.clone()).collect();
         let probe = probe::probe(&python, &sys_path)?;
         let (Some(sdk_version), Some(sdk_file)) = (probe.sdk_version, probe.sdk_file) else {
             bail!(
@@ -82,9 +89,19 @@ impl Toolchain {
             );
         };
         let sdk = Component {
-            pinned: req.python_sdk.is_none() && sdk_version == pins.sdk().version,
-            version: sdk_version,
+            pinned: checkout.is_none() && sdk_version == pins.sdk().version,
+            // A checkout's own version: what the venv has installed is
+            // another SDK.
+            version: match &checkout {
+                Some(c) => c
+                    .version
+                    .clone()
+                    .unwrap_or_else(|| "unknown (a checkout without pyproject.toml)".into()),
+                None => sdk_version,
+            },
             path: sdk_file.parent().map(Path::to_path_buf).unwrap_or(sdk_file),
+            digest: checkout.as_ref().map(|c| c.digest.clone()),
+            commit: checkout.and_then(|c| c.commit),
         };
         let pinned_sha256 = pins
             .artifact(&pins::current_platform())
@@ -102,6 +119,8 @@ impl Toolchain {
                     pinned: pinned_sha256.as_deref() == Some(sha256.as_str()),
                     version,
                     path,
+                    digest: None,
+                    commit: None,
                 };
                 (codex, sha256)
             }
@@ -148,6 +167,8 @@ impl Toolchain {
                     pinned: pinned_sha256.is_some() && version == pins.codex.version,
                     version,
                     path,
+                    digest: None,
+                    commit: None,
                 };
                 (codex, sha256)
             }
@@ -212,19 +233,4 @@ fn cache_dir(req: &Request) -> Result<PathBuf> {
             anyhow!("neither XDG_CACHE_HOME nor HOME is set, so there is no cache for the venv\nhint: set CODEX_HARVEST_CACHE to a writable directory")
         })?;
     Ok(base.join("codex-harvest"))
-}
-
-/// An SDK checkout's import root: the dir holding `openai_codex/`.
-fn sdk_source_dir(checkout: &Path) -> Result<PathBuf> {
-    for candidate in [checkout.to_path_buf(), checkout.join("src")] {
-        if candidate.join("openai_codex/__init__.py").is_file() {
-            return candidate
-                .canonicalize()
-                .with_context(|| format!("resolving {}", candidate.display()));
-        }
-    }
-    bail!(
-        "--python-sdk {} is not an SDK checkout: neither it nor its src/ holds openai_codex/__init__.py\nhint: point it at the SDK's sdk/python directory",
-        checkout.display()
-    )
 }
