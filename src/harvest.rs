@@ -298,7 +298,7 @@ fn run_one(session: &Session, s: &Scenario) -> Result<Tree> {
             Ok(tree)
         }
         (Err(e), false) => Err(e.context(
-            "its scratch dir was removed\nhint: rerun with --keep-scratch to keep it (requests.jsonl holds every model request)",
+            "hint: rerun with --keep-scratch to keep its scratch dir (requests.jsonl holds every model request)",
         )),
         (Err(e), true) => {
             let path = scratch.keep(&scanner)?;

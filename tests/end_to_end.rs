@@ -61,8 +61,9 @@ fn a_changed_byte_is_found_by_check_and_verify_and_check_writes_nothing() {
         out.contains("changed  python/thread_basic.jsonl (hand-edited"),
         "{out}"
     );
-    assert!(out.contains("line 4 (item/started)"), "{out}");
-    assert!(out.contains("params.item.text"), "{out}");
+    // The first delta of the streamed reply is the first line that differs.
+    assert!(out.contains("line 5 (item/agentMessage/delta)"), "{out}");
+    assert!(out.contains("params.delta"), "{out}");
     assert!(out.contains("committed:   \"Hellp from"), "{out}");
     assert!(out.contains("regenerated: \"Hello from"), "{out}");
     assert_eq!(p.read(FIXTURE), edited, "check must not write");
@@ -82,7 +83,7 @@ fn a_changed_byte_is_found_by_check_and_verify_and_check_writes_nothing() {
     );
     assert_eq!(
         report["drift"]["changed"][0]["differences"][0]["fields"][0]["path"],
-        "params.item.text"
+        "params.delta"
     );
 
     let verify = p.run(&["verify"]).expect(1);

@@ -90,7 +90,7 @@ pub fn exit(outcome: Result<Exit, Failure>) -> ExitCode {
 fn render_error(error: &anyhow::Error) -> String {
     let mut body = String::new();
     let mut hints: Vec<String> = Vec::new();
-    for (i, cause) in error.chain().enumerate() {
+    for cause in error.chain() {
         let text = cause.to_string();
         let mut lines = Vec::new();
         for line in text.lines() {
@@ -100,7 +100,15 @@ fn render_error(error: &anyhow::Error) -> String {
                 None => lines.push(line),
             }
         }
-        let label = if i == 0 { "error: " } else { "  caused by: " };
+        // A layer that only carries a hint adds no line of its own.
+        if lines.is_empty() {
+            continue;
+        }
+        let label = if body.is_empty() {
+            "error: "
+        } else {
+            "  caused by: "
+        };
         body.push_str(label);
         body.push_str(&lines.join("\n"));
         body.push('\n');
@@ -124,6 +132,17 @@ mod tests {
         assert_eq!(
             render_error(&err),
             "error: outer\n  caused by: middle\n  caused by: inner fact\nhint: do this\n"
+        );
+    }
+
+    #[test]
+    fn a_layer_with_only_a_hint_adds_no_line() {
+        let err = anyhow!("the real cause")
+            .context("hint: do this")
+            .context("outer");
+        assert_eq!(
+            render_error(&err),
+            "error: outer\n  caused by: the real cause\nhint: do this\n"
         );
     }
 
