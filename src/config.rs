@@ -80,6 +80,8 @@ pub struct Scenario {
     /// Retry and timeout settings for the scripted model's provider entry
     /// (e.g. `stream_max_retries` for the error scenarios).
     pub model_provider: ProviderSettings,
+    /// Run in a fresh interpreter, never forked from a warm worker.
+    pub cold: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -115,6 +117,8 @@ struct RawScenario {
     timeout_secs: Option<u64>,
     #[serde(default)]
     model_provider: ProviderSettings,
+    #[serde(default)]
+    cold: bool,
 }
 
 impl HarvestConfig {
@@ -185,6 +189,7 @@ impl HarvestConfig {
                 kwargs,
                 timeout: Duration::from_secs(timeout),
                 model_provider: s.model_provider,
+                cold: s.cold,
             });
         }
         Ok(HarvestConfig {

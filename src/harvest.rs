@@ -26,6 +26,7 @@ use crate::scenario::{self, Invocation};
 use crate::secrets::Scanner;
 use crate::toolchain::Toolchain;
 use crate::tree::Tree;
+use crate::warm::WarmWorker;
 
 /// Everything a run needs, resolved once.
 pub struct Session<'a> {
@@ -38,6 +39,8 @@ pub struct Session<'a> {
     pub supervisor: PathBuf,
     /// Keep every scratch dir (redacted), not only none.
     pub keep_scratch: bool,
+    /// Run every scenario cold (a fresh interpreter each), not in a warm worker.
+    pub cold: bool,
 }
 
 /// What a set of scenarios produced: normalised outputs and their records.
@@ -87,11 +90,15 @@ pub fn regenerate(
     thread::scope(|scope| {
         for _ in 0..jobs.clamp(1, scenarios.len().max(1)) {
             scope.spawn(|| {
+                let mut runner = Runner {
+                    session,
+                    warm: None,
+                };
                 loop {
                     let i = next.fetch_add(1, Ordering::SeqCst);
                     let Some(s) = scenarios.get(i) else { break };
                     let start = Instant::now();
-                    let result = run_repeated(session, s, repeat);
+                    let result = run_repeated(&mut runner, s, repeat);
                     let line = match &result {
                         Ok(_) => format!(
                             "  {:<32} ok ({:.1} s)",
@@ -153,10 +160,10 @@ pub fn regenerate(
 
 /// Runs `s` `repeat` times and fails naming the file, line and field where
 /// a later run differs from the first: a missing normalisation rule.
-fn run_repeated(session: &Session, s: &Scenario, repeat: usize) -> Result<Tree> {
-    let first = run_one(session, s)?;
+fn run_repeated(runner: &mut Runner, s: &Scenario, repeat: usize) -> Result<Tree> {
+    let first = run_one(runner, s)?;
     for run in 2..=repeat {
-        let again = run_one(session, s)?;
+        let again = run_one(runner, s)?;
         let drift = compare::compare(&again, &first);
         if !drift.is_clean() {
             let mut report = String::new();
@@ -269,7 +276,8 @@ pub fn scanner(config: &HarvestConfig) -> Result<Scanner> {
     Scanner::new(&config.secrets, literals)
 }
 
-fn run_one(session: &Session, s: &Scenario) -> Result<Tree> {
+fn run_one(runner: &mut Runner, s: &Scenario) -> Result<Tree> {
+    let session = runner.session;
     let script_path = session.project.model_script(&s.name);
     let script = Script::load(&script_path)?;
     let scratch = Scratch::new()?;
@@ -279,7 +287,7 @@ fn run_one(session: &Session, s: &Scenario) -> Result<Tree> {
         &model.base_url(),
         &s.model_provider,
     )
-    .and_then(|_| run_process(session, s, &scratch));
+    .and_then(|_| run_process(runner, s, &scratch));
     let transcript = model.finish();
     let logged = std::fs::write(scratch.path("requests.jsonl"), transcript.to_jsonl());
     let scanner = scanner(session.config)?;
@@ -310,7 +318,8 @@ fn run_one(session: &Session, s: &Scenario) -> Result<Tree> {
     }
 }
 
-fn run_process(session: &Session, s: &Scenario, scratch: &Scratch) -> Result<()> {
+fn run_process(runner: &mut Runner, s: &Scenario, scratch: &Scratch) -> Result<()> {
+    let session = runner.session;
     let t = session.toolchain;
     let outputs: Vec<PathBuf> = s
         .outputs
@@ -335,7 +344,7 @@ fn run_process(session: &Session, s: &Scenario, scratch: &Scratch) -> Result<()>
     );
     let mut sys_path = vec![session.project.integration_dir()];
     sys_path.extend(t.sys_path.iter().cloned());
-    scenario::run(&Invocation {
+    let invocation = Invocation {
         supervisor: session.supervisor.clone(),
         python: t.python.clone(),
         sys_path,
@@ -345,11 +354,61 @@ fn run_process(session: &Session, s: &Scenario, scratch: &Scratch) -> Result<()>
         cwd: scratch.path("work"),
         env: environment(t, scratch),
         timeout: s.timeout,
-    })
+    };
+    runner.run(s, &invocation, &scratch.path("output.log"))
+}
+
+/// Runs one worker thread's scenarios: in its warm worker (started on first
+/// use, replaced if it breaks), or cold when the run or the scenario says so.
+struct Runner<'a> {
+    session: &'a Session<'a>,
+    warm: Option<WarmWorker>,
+}
+
+impl Runner<'_> {
+    fn run(&mut self, s: &Scenario, inv: &Invocation, log: &std::path::Path) -> Result<()> {
+        if self.session.cold || s.cold {
+            return scenario::run(inv);
+        }
+        let worker = match &mut self.warm {
+            Some(w) => w,
+            None => self.warm.insert(
+                WarmWorker::start(
+                    &inv.supervisor,
+                    &inv.python,
+                    &inv.sys_path,
+                    &base_environment(self.session.toolchain),
+                )
+                .kind(Kind::Toolchain)?,
+            ),
+        };
+        let result = worker.run(inv, log);
+        if worker.broken {
+            self.warm = None;
+        }
+        result
+    }
 }
 
 /// The whole environment of a scenario: nothing of the caller's but PATH.
 fn environment(t: &Toolchain, scratch: &Scratch) -> Vec<(String, String)> {
+    let dir = |sub: &str| scratch.path(sub).display().to_string();
+    let mut env = base_environment(t);
+    env.extend(
+        [
+            ("HOME", dir("home")),
+            ("CODEX_HOME", dir("codex-home")),
+            ("TMPDIR", dir("tmp")),
+            (codex_home::API_KEY_VAR, codex_home::API_KEY.to_string()),
+        ]
+        .map(|(k, v)| (k.to_string(), v)),
+    );
+    env.sort();
+    env
+}
+
+/// What every scenario's environment holds, and a warm worker's.
+fn base_environment(t: &Toolchain) -> Vec<(String, String)> {
     let python_bin = t
         .python
         .parent()
@@ -359,13 +418,8 @@ fn environment(t: &Toolchain, scratch: &Scratch) -> Vec<(String, String)> {
         Ok(p) if !p.is_empty() => format!("{python_bin}:{p}"),
         _ => format!("{python_bin}:/usr/local/bin:/usr/bin:/bin"),
     };
-    let dir = |sub: &str| scratch.path(sub).display().to_string();
     [
         ("PATH", path),
-        ("HOME", dir("home")),
-        ("CODEX_HOME", dir("codex-home")),
-        ("TMPDIR", dir("tmp")),
-        (codex_home::API_KEY_VAR, codex_home::API_KEY.to_string()),
         ("TZ", "UTC".into()),
         ("LC_ALL", "C.UTF-8".into()),
         ("LANG", "C.UTF-8".into()),

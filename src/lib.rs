@@ -22,3 +22,4 @@ pub(crate) mod secrets;
 pub(crate) mod toolchain;
 pub(crate) mod tree;
 pub(crate) mod tree_lock;
+pub(crate) mod warm;

@@ -7,12 +7,18 @@
 //! subreaper*, so every orphan below it is re-parented to it rather than to
 //! init; when the program exits, or the supervisor is told to stop (SIGTERM,
 //! SIGINT, SIGHUP, or its parent dying), it kills its children until it has
-//! none left. Elsewhere it signals its process group, which the driver
-//! kills once it has exited.
+//! none left. Elsewhere it kills the program's process group.
 //!
 //! It exits with the program's exit code (128 + N when killed by signal N).
+//!
+//! A long-lived program (the warm worker, `warm.rs`, which forks one child
+//! per scenario) asks between jobs: on SIGUSR1 the supervisor kills every
+//! child of its own but the program (the orphans a finished scenario left)
+//! and then writes `{"reaped":true}` on its stdout, which it shares with the
+//! program, so the driver knows the tree is clean before the next job.
 
 use std::ffi::OsString;
+use std::os::unix::process::CommandExt;
 use std::process::Command;
 
 /// The hidden first argument that runs the supervisor instead of the CLI.
@@ -25,7 +31,9 @@ pub fn main(args: &[OsString]) -> ! {
     };
     become_subreaper();
     let signals = block_signals();
-    let child = match Command::new(program).args(rest).spawn() {
+    // Its own process group, as a scenario forked by the warm worker has:
+    // a scenario cannot tell how it was started.
+    let child = match Command::new(program).args(rest).process_group(0).spawn() {
         Ok(c) => c.id() as libc::pid_t,
         Err(e) => {
             eprintln!("codex-harvest {ARG}: starting {program:?}: {e}");
@@ -33,7 +41,7 @@ pub fn main(args: &[OsString]) -> ! {
         }
     };
     let code = supervise(child, &signals);
-    kill_descendants();
+    kill_descendants(child);
     std::process::exit(code);
 }
 
@@ -60,7 +68,7 @@ fn block_signals() -> libc::sigset_t {
     unsafe {
         let mut set: libc::sigset_t = std::mem::zeroed();
         libc::sigemptyset(&mut set);
-        for s in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP] {
+        for s in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP, libc::SIGUSR1] {
             libc::sigaddset(&mut set, s);
         }
         libc::sigprocmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
@@ -68,12 +76,63 @@ fn block_signals() -> libc::sigset_t {
     }
 }
 
+/// The acknowledgement of a SIGUSR1 clean-up, one line on stdout.
+pub const REAPED: &str = "{\"reaped\":true}";
+
+/// Kills every child but `keep` until none other is left, then says so;
+/// returns `keep`'s exit code if it ended meanwhile.
+fn reap_all_but(keep: libc::pid_t) -> Option<i32> {
+    let mut ended = None;
+    // SAFETY: plain signals and non-blocking waits on our own children.
+    unsafe {
+        loop {
+            let others: Vec<libc::pid_t> = children().into_iter().filter(|&p| p != keep).collect();
+            for &pid in &others {
+                libc::kill(pid, libc::SIGKILL);
+            }
+            loop {
+                let mut status = 0;
+                let pid = libc::waitpid(-1, &mut status, libc::WNOHANG);
+                if pid <= 0 {
+                    break;
+                }
+                if pid == keep {
+                    ended = Some(exit_code(status));
+                }
+            }
+            if others.is_empty() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+    }
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{REAPED}");
+    let _ = out.flush();
+    ended
+}
+
+fn exit_code(status: libc::c_int) -> i32 {
+    if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        128 + libc::WTERMSIG(status)
+    }
+}
+
 /// Waits for the program to exit, reaping orphans as they die; returns the
 /// exit code to pass on.
 fn supervise(child: libc::pid_t, signals: &libc::sigset_t) -> i32 {
     loop {
-        if let Some(sig) = wait_signal(signals) {
-            return 128 + sig;
+        match wait_signal(signals) {
+            Some(libc::SIGUSR1) => {
+                if let Some(code) = reap_all_but(child) {
+                    return code;
+                }
+            }
+            Some(sig) => return 128 + sig,
+            None => {}
         }
         loop {
             let mut status = 0;
@@ -83,11 +142,7 @@ fn supervise(child: libc::pid_t, signals: &libc::sigset_t) -> i32 {
                 break;
             }
             if pid == child {
-                return if libc::WIFEXITED(status) {
-                    libc::WEXITSTATUS(status)
-                } else {
-                    128 + libc::WTERMSIG(status)
-                };
+                return exit_code(status);
             }
         }
     }
@@ -110,7 +165,7 @@ fn wait_signal(signals: &libc::sigset_t) -> Option<i32> {
     // SAFETY: valid sets; sigwait returns at once for a pending signal.
     unsafe {
         libc::sigpending(&mut pending);
-        for s in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP] {
+        for s in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP, libc::SIGUSR1] {
             if libc::sigismember(&pending, s) == 1 {
                 let mut sig = 0;
                 libc::sigwait(signals, &mut sig);
@@ -122,14 +177,12 @@ fn wait_signal(signals: &libc::sigset_t) -> Option<i32> {
     None
 }
 
-/// Signals the rest of this process group (the driver started it for this
-/// scenario), then kills every child this process has, orphans included,
-/// until there are none.
-fn kill_descendants() {
-    // SAFETY: plain signals and non-blocking waits; the stop signals are
-    // blocked here, so the group signal reaches only the others.
+/// Kills the program's process group, then every child this process has,
+/// orphans included, until there are none.
+fn kill_descendants(child: libc::pid_t) {
+    // SAFETY: plain signals and non-blocking waits on our own children.
     unsafe {
-        libc::killpg(libc::getpgrp(), libc::SIGTERM);
+        libc::killpg(child, libc::SIGKILL);
         loop {
             for pid in children() {
                 libc::kill(pid, libc::SIGKILL);

@@ -16,9 +16,11 @@ use serde_json::{Map, Value};
 
 use crate::reaper;
 
-/// Imports the module and calls `record`; a traceback goes to stderr.
+/// Imports the module and calls `record`; a traceback goes to stderr. It
+/// loads the modules the warm worker (`warm.rs`) loads, so a scenario sees
+/// the same `sys.modules` either way.
 const BOOTSTRAP: &str = r#"
-import importlib, json, sys
+import gc, importlib, json, sys
 paths, module, output, kwargs = json.loads(sys.argv[1]), sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
 sys.path[:0] = paths
 importlib.import_module(module).record(output, **kwargs)
@@ -81,7 +83,7 @@ pub fn run(inv: &Invocation) -> Result<()> {
         .spawn()
         .with_context(|| format!("starting {}", inv.python.display()))?;
     let pid = child.id() as libc::pid_t;
-    running().push(pid);
+    register(pid);
     let output = Arc::new(Mutex::new(Vec::new()));
     let (done, drained) = mpsc::channel();
     drain(child.stdout.take(), &output, done.clone());
@@ -90,7 +92,7 @@ pub fn run(inv: &Invocation) -> Result<()> {
     if !matches!(status, Ok(Some(_))) {
         stop(&mut child);
     }
-    running().retain(|&p| p != pid);
+    unregister(pid);
     // Whatever is left in the group (the supervisor kills the rest).
     // SAFETY: killpg only sends a signal; the group is the one created for this run.
     unsafe {
@@ -148,6 +150,15 @@ fn running() -> std::sync::MutexGuard<'static, Vec<libc::pid_t>> {
     RUNNING.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// Lists a supervisor that a signal must stop (a warm worker's).
+pub(crate) fn register(pid: libc::pid_t) {
+    running().push(pid);
+}
+
+pub(crate) fn unregister(pid: libc::pid_t) {
+    running().retain(|&p| p != pid);
+}
+
 /// Tells every running scenario's supervisor to kill its tree (on a signal:
 /// the scenarios' groups do not get the terminal's signals).
 pub fn stop_running() {
@@ -182,7 +193,8 @@ fn drain<R: Read + Send + 'static>(
     });
 }
 
-fn tail(text: &str) -> String {
+/// The end of what a process printed, indented under a heading.
+pub(crate) fn tail(text: &str) -> String {
     let lines: Vec<&str> = text.lines().collect();
     if lines.is_empty() {
         return "(it printed nothing)".to_string();

@@ -443,3 +443,43 @@ fn adding_a_scenario_with_a_rule_as_the_readme_says() {
     p.run(&["harvest", "--jobs", "1"]).expect(0);
     p.run(&["check", "--jobs", "1"]).expect(0);
 }
+
+/// Warm (forked from a worker that imported the SDK once) and cold (a
+/// fresh interpreter) cannot be told apart: by a scenario that looks at its
+/// own process, nor in what check finds.
+#[test]
+fn warm_and_cold_runs_are_indistinguishable() {
+    let p = TestProject::new();
+    let module = "import json, os, sys\nimport openai_codex\n\n\ndef record(output_path, **_):\n    seen = {\n        'cwd': os.getcwd(),\n        'env': {k: v for k, v in os.environ.items() if k != 'CODEX_HARVEST_API_KEY'},\n        'env_keys': sorted(os.environ),\n        'modules': sorted(m for m in sys.modules if not m.startswith('harvest_scenarios')),\n        'path': sys.path,\n        'own_group': os.getpgrp() == os.getpid(),\n        'stdin_is_devnull': os.path.samestat(os.fstat(0), os.stat(os.devnull)),\n    }\n    with open(output_path, 'w') as f:\n        f.write(json.dumps({'method': 'probe', 'params': seen}) + '\\n')\n";
+    p.add_scenario("probe", module, r#"{"replies": []}"#, "");
+    let seen = |mode: &[&str]| {
+        let mut args = vec!["harvest", "--scenario", "probe"];
+        args.extend(mode);
+        p.run(&args).expect(0);
+        let line = p.read("integration/fixtures/python/probe.jsonl");
+        let v: serde_json::Value = serde_json::from_str(line.trim()).unwrap();
+        v["params"].clone()
+    };
+    let warm = seen(&[]);
+    let cold = seen(&["--cold"]);
+    assert_eq!(warm, cold);
+    assert_eq!(warm["own_group"], true);
+    assert_eq!(warm["stdin_is_devnull"], true);
+    p.run(&[
+        "check",
+        "--scenario",
+        "thread_basic",
+        "--scenario",
+        "thread_tool_auto",
+    ])
+    .expect(0);
+    p.run(&[
+        "check",
+        "--scenario",
+        "thread_basic",
+        "--scenario",
+        "thread_tool_auto",
+        "--cold",
+    ])
+    .expect(0);
+}

@@ -577,3 +577,50 @@ fn a_full_tmpdir_is_named() {
     assert!(out.stderr.contains("no space left on"), "{}", out.all());
     assert!(out.stderr.contains("(TMPDIR)"), "{}", out.all());
 }
+
+/// In the warm worker too, a scenario's escaped child (its own session) is
+/// gone when the scenario ends, and a hung one is cut at its timeout while
+/// the worker goes on serving the next scenario.
+#[test]
+fn a_warm_worker_leaves_no_escaped_child_and_survives_a_timeout() {
+    let p = TestProject::new();
+    p.add_scenario(
+        "escapes",
+        "import json, subprocess\n\n\ndef record(output_path, **_):\n    subprocess.Popen(['sleep', '45'], start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n    open(output_path, 'w').write(json.dumps({'method': 'escaped', 'params': {}}) + '\\n')\n",
+        r#"{"replies": []}"#,
+        "",
+    );
+    p.add_scenario(
+        "hangs",
+        "import subprocess, time\n\n\ndef record(output_path, **_):\n    subprocess.Popen(['sleep', '45'], start_new_session=True)\n    time.sleep(600)\n",
+        r#"{"replies": []}"#,
+        "timeout_secs = 2",
+    );
+    let out = p
+        .run(&[
+            "check",
+            "--jobs",
+            "1",
+            "--scenario",
+            "escapes",
+            "--scenario",
+            "hangs",
+            "--scenario",
+            "thread_basic",
+        ])
+        .expect(4);
+    assert!(
+        out.stderr
+            .contains("timed out after 2 s; its whole process tree was killed"),
+        "{}",
+        out.all()
+    );
+    assert!(
+        out.stderr.contains("thread_basic                     ok"),
+        "the worker served the next scenario: {}",
+        out.all()
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(processes_under(&p.tmp()), Vec::<String>::new());
+    assert_eq!(p.leftovers(), Vec::<String>::new());
+}

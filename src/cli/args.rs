@@ -108,6 +108,11 @@ pub struct RunArgs {
     /// Keep each scenario's scratch dir (secrets redacted) and print where
     #[arg(long)]
     pub keep_scratch: bool,
+    /// Start every scenario in a fresh interpreter instead of forking it
+    /// from a warm worker that imported the SDK once (slower; the results are
+    /// the same)
+    #[arg(long)]
+    pub cold: bool,
 }
 
 /// Which scenarios, into or against which tree.

@@ -101,6 +101,7 @@ pub fn regenerate(
         progress: &progress,
         supervisor: supervisor().or_exit(Exit::Io)?,
         keep_scratch: run.keep_scratch,
+        cold: run.cold,
     };
     let times = if repeat > 1 {
         format!(", {repeat} times each")

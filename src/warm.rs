@@ -1,0 +1,289 @@
+//! A warm worker: one Python that imported the SDK once and forks a child
+//! per scenario, so a scenario costs its own work and not the 0.8 s CPU of
+//! importing the SDK again.
+//!
+//! The child is set up as a cold run would be: its own process group, the
+//! scenario's cwd and complete environment (nothing of the worker's), its
+//! output to a log of its own, stdin from /dev/null, the same `sys.path`
+//! and the same modules loaded but what it imports itself. The worker runs
+//! under the supervisor (`reaper.rs`); after each scenario the supervisor
+//! kills whatever the scenario left behind (SIGUSR1), and the timeout kills
+//! the child's group, so every isolation of a cold run holds. A scenario
+//! whose config says `cold = true`, or every scenario with `--cold`, runs
+//! cold instead (`scenario::run`).
+
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use serde_json::{Value, json};
+
+use crate::reaper;
+use crate::scenario::{self, Invocation};
+
+/// The worker: imports what every scenario imports, then serves one
+/// request (a JSON line) at a time. Only `gc`, `json`, `importlib`, `os`
+/// and `sys` are used here, which an interpreter or a cold run's bootstrap
+/// has loaded anyway.
+const SERVER: &str = r#"
+import gc, importlib, json, os, sys
+paths, preload = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+sys.path[:0] = paths
+for name in preload:
+    importlib.import_module(name)
+# The preloaded objects move to the permanent generation: a child's
+# collections then never walk them, and their pages stay shared instead of
+# being copied on the first collection (the cost of a fork after a big import).
+gc.freeze()
+channel = os.fdopen(os.dup(1), "w")
+os.dup2(os.open(os.devnull, os.O_RDWR), 1)
+def say(message):
+    channel.write(json.dumps(message) + "\n")
+    channel.flush()
+say({"ready": True})
+for line in sys.stdin:
+    job = json.loads(line)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:
+        os.setpgid(0, 0)
+        log = os.open(job["log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+        os.dup2(log, 1)
+        os.dup2(log, 2)
+        os.close(log)
+        channel.close()
+        os.chdir(job["cwd"])
+        os.environ.clear()
+        os.environ.update(job["env"])
+        if "tempfile" in sys.modules:
+            sys.modules["tempfile"].tempdir = None
+        code = 0
+        try:
+            importlib.import_module(job["module"]).record(job["output"], **job["kwargs"])
+        except SystemExit as e:
+            code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+        except BaseException:
+            sys.excepthook(*sys.exc_info())
+            code = 1
+        sys.exit(code)
+    say({"pid": pid})
+    _, status = os.waitpid(pid, 0)
+    say({"status": os.waitstatus_to_exitcode(status)})
+"#;
+
+/// What every scenario imports (through `_record`): loaded once per worker.
+const PRELOAD: [&str; 1] = ["openai_codex"];
+
+/// How long the worker may take to start (importing the SDK).
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long a killed child's status and the clean-up may take.
+const CLEANUP_GRACE: Duration = Duration::from_secs(10);
+
+pub struct WarmWorker {
+    /// Set when the worker stopped answering as it should: drop it.
+    pub broken: bool,
+    supervisor: Child,
+    stdin: ChildStdin,
+    lines: Receiver<String>,
+    /// The worker's own scratch dir (HOME, TMPDIR, its log).
+    dir: tempfile::TempDir,
+}
+
+impl WarmWorker {
+    /// Starts a worker for scenarios run by `python` with `sys_path`; `env`
+    /// is the worker's own environment (a scenario brings its own).
+    pub fn start(
+        supervisor: &Path,
+        python: &Path,
+        sys_path: &[PathBuf],
+        env: &[(String, String)],
+    ) -> Result<WarmWorker> {
+        let dir = tempfile::Builder::new()
+            .prefix("codex-harvest-worker-")
+            .tempdir()
+            .context("creating the warm worker's scratch dir")?;
+        let paths: Vec<String> = sys_path.iter().map(|p| p.display().to_string()).collect();
+        let log = std::fs::File::create(dir.path().join("worker.log"))
+            .context("creating the warm worker's log")?;
+        let mut supervisor = Command::new(supervisor)
+            .arg(reaper::ARG)
+            .arg(python)
+            .arg("-c")
+            .arg(SERVER)
+            .arg(serde_json::to_string(&paths)?)
+            .arg(serde_json::to_string(&PRELOAD)?)
+            .current_dir(dir.path())
+            .env_clear()
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .env("HOME", dir.path())
+            .env("TMPDIR", dir.path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .process_group(0)
+            .spawn()
+            .with_context(|| format!("starting a warm worker with {}", python.display()))?;
+        scenario::register(supervisor.id() as libc::pid_t);
+        let stdin = supervisor.stdin.take().expect("piped");
+        let stdout = supervisor.stdout.take().expect("piped");
+        let (tx, lines) = mpsc::channel();
+        thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let worker = WarmWorker {
+            broken: false,
+            supervisor,
+            stdin,
+            lines,
+            dir,
+        };
+        worker
+            .expect_line(START_TIMEOUT, "ready")
+            .map_err(|e| e.context(worker.log_tail()))
+            .context("the warm worker did not start (importing the SDK)")?;
+        Ok(worker)
+    }
+
+    /// Runs one scenario in a forked child; the same outcomes, messages and
+    /// timeout as a cold run. A worker that stops answering is `broken`.
+    pub fn run(&mut self, inv: &Invocation, log: &Path) -> Result<()> {
+        let result = self.serve(inv, log);
+        if result.as_ref().is_err_and(|e| e.is::<Unanswered>()) {
+            self.broken = true;
+        }
+        result
+    }
+
+    fn serve(&mut self, inv: &Invocation, log: &Path) -> Result<()> {
+        let job = json!({
+            "module": inv.module,
+            "output": inv.output,
+            "kwargs": Value::Object(inv.kwargs.clone()),
+            "cwd": inv.cwd,
+            "env": inv
+                .env
+                .iter()
+                .map(|(k, v)| (k.clone(), Value::from(v.as_str())))
+                .collect::<serde_json::Map<String, Value>>(),
+            "log": log,
+        });
+        writeln!(self.stdin, "{job}")
+            .and_then(|_| self.stdin.flush())
+            .context("sending a scenario to the warm worker")?;
+        let pid = self
+            .expect_line(CLEANUP_GRACE, "pid")?
+            .as_i64()
+            .unwrap_or(0) as libc::pid_t;
+        let status = match self.expect_line(inv.timeout, "status") {
+            Ok(code) => Some(code.as_i64().unwrap_or(1)),
+            Err(_) => {
+                // SAFETY: the child's own process group, created for this run.
+                unsafe {
+                    libc::killpg(pid, libc::SIGKILL);
+                }
+                self.expect_line(CLEANUP_GRACE, "status")?;
+                None
+            }
+        };
+        self.clean_up()?;
+        let output = std::fs::read(log).unwrap_or_default();
+        let text = scenario::tail(&String::from_utf8_lossy(&output));
+        match status {
+            Some(0) => Ok(()),
+            Some(code) => bail!("record() failed (exit status: {code})\n{text}"),
+            None => bail!(
+                "timed out after {} s; its whole process tree was killed\n{text}",
+                inv.timeout.as_secs()
+            ),
+        }
+    }
+
+    /// Has the supervisor kill what the last scenario left, and waits for it.
+    fn clean_up(&mut self) -> Result<()> {
+        // SAFETY: a signal to the supervisor we started.
+        unsafe {
+            libc::kill(self.supervisor.id() as libc::pid_t, libc::SIGUSR1);
+        }
+        let deadline = Instant::now() + CLEANUP_GRACE;
+        loop {
+            let line = self.next_line(deadline)?;
+            if line == reaper::REAPED {
+                return Ok(());
+            }
+        }
+    }
+
+    fn next_line(&self, deadline: Instant) -> Result<String> {
+        match self
+            .lines
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+        {
+            Ok(line) => Ok(line),
+            Err(RecvTimeoutError::Timeout) => {
+                Err(Unanswered("the warm worker did not answer in time".to_string()).into())
+            }
+            Err(RecvTimeoutError::Disconnected) => {
+                Err(Unanswered(format!("the warm worker exited\n{}", self.log_tail())).into())
+            }
+        }
+    }
+
+    /// Waits for the worker's next message, which must carry `key`.
+    fn expect_line(&self, timeout: Duration, key: &str) -> Result<Value> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let line = self.next_line(deadline)?;
+            if line == reaper::REAPED {
+                continue;
+            }
+            let message: Value = serde_json::from_str(&line)
+                .with_context(|| format!("the warm worker said {line:?}"))?;
+            if let Some(v) = message.get(key) {
+                return Ok(v.clone());
+            }
+            bail!("the warm worker said {line:?}, not {key:?}");
+        }
+    }
+
+    fn log_tail(&self) -> String {
+        let text = std::fs::read(self.dir.path().join("worker.log")).unwrap_or_default();
+        scenario::tail(&String::from_utf8_lossy(&text))
+    }
+}
+
+/// The worker did not answer as the protocol says.
+#[derive(Debug)]
+struct Unanswered(String);
+
+impl std::fmt::Display for Unanswered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Unanswered {}
+
+impl Drop for WarmWorker {
+    /// The supervisor kills the worker and anything left below it.
+    fn drop(&mut self) {
+        let pid = self.supervisor.id() as libc::pid_t;
+        // SAFETY: a signal to the supervisor we started.
+        unsafe {
+            libc::kill(pid, libc::SIGTERM);
+        }
+        let _ = self.supervisor.wait();
+        scenario::unregister(pid);
+    }
+}
