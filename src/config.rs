@@ -8,6 +8,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use crate::failure::hinted;
 use crate::model::codex_home::ProviderSettings;
 use crate::normalize::{self, Rule};
 use crate::secrets::SecretPattern;
@@ -163,9 +164,12 @@ impl HarvestConfig {
                 outputs.push(out);
             }
             if let Some(path) = s.kwargs.iter().find_map(|(k, v)| datetime_at(k, v)) {
-                bail!(
-                    "scenario {name:?}: kwarg {path} is a TOML datetime, which has no JSON form for record()\nhint: write it as a string"
-                );
+                return Err(hinted(
+                    anyhow!(
+                        "scenario {name:?}: kwarg {path} is a TOML datetime, which has no JSON form for record()"
+                    ),
+                    "write it as a string",
+                ));
             }
             let kwargs = match serde_json::to_value(&s.kwargs)? {
                 Value::Object(map) => map,
@@ -205,9 +209,9 @@ impl HarvestConfig {
         for n in names {
             if !self.scenarios.iter().any(|s| &s.name == n) {
                 let known: Vec<&str> = self.scenarios.iter().map(|s| s.name.as_str()).collect();
-                return Err(anyhow!(
-                    "no scenario named {n:?} in config/harvest.toml\nhint: `codex-harvest list` shows them: {}",
-                    known.join(", ")
+                return Err(hinted(
+                    anyhow!("no scenario named {n:?} in config/harvest.toml"),
+                    format!("`codex-harvest list` shows them: {}", known.join(", ")),
                 ));
             }
         }
@@ -397,10 +401,11 @@ pattern = "sk-[a-z]+"
             names(cfg.select(&["b".into(), "a".into()]).unwrap()),
             ["a", "b"]
         );
-        let err = cfg.select(&["c".into()]).unwrap_err().to_string();
-        assert!(
-            err.contains("no scenario named \"c\"") && err.contains("a, b"),
-            "{err}"
+        let err = cfg.select(&["c".into()]).unwrap_err();
+        assert!(err.to_string().contains("no scenario named \"c\""), "{err}");
+        assert_eq!(
+            crate::failure::hints(&err),
+            ["`codex-harvest list` shows them: a, b"]
         );
     }
 }

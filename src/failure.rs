@@ -1,6 +1,9 @@
-//! What kind of failure an error is, decided where it arises (a full TMPDIR
-//! is I/O wherever it is noticed), so that the command line maps kinds to
-//! exit codes in one place instead of guessing from the phase it was in.
+//! What a failure is, attached where it arises: its kind (a full TMPDIR is
+//! I/O wherever it is noticed), so the command line maps kinds to exit
+//! codes in one place instead of guessing from the phase it was in; and
+//! the hint that tells the user what to do, so that it is shown as the
+//! tool's advice and nothing else (not a line a child process printed) can
+//! pass for one.
 
 use std::fmt;
 
@@ -16,28 +19,47 @@ pub enum Kind {
     Io,
 }
 
-/// An error with its kind; it reads exactly like the error it wraps.
-struct Tagged {
-    kind: Kind,
+/// An error with its kind and its hint; it reads exactly like the error it
+/// wraps. One wrapper carries both, so marking an error twice never hides
+/// the first mark behind the second.
+struct Marked {
+    kind: Option<Kind>,
+    hint: Option<String>,
     error: anyhow::Error,
 }
 
-impl fmt::Debug for Tagged {
+impl fmt::Debug for Marked {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(&self.error, f)
     }
 }
 
-impl fmt::Display for Tagged {
+impl fmt::Display for Marked {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(&self.error, f)
     }
 }
 
-impl std::error::Error for Tagged {
+impl std::error::Error for Marked {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         self.error.chain().nth(1)
     }
+}
+
+/// `error` with `set` applied to its mark: the one it has at the top, or a
+/// new one.
+fn mark(mut error: anyhow::Error, set: impl FnOnce(&mut Marked)) -> anyhow::Error {
+    if let Some(marked) = error.downcast_mut::<Marked>() {
+        set(marked);
+        return error;
+    }
+    let mut marked = Marked {
+        kind: None,
+        hint: None,
+        error,
+    };
+    set(&mut marked);
+    anyhow::Error::new(marked)
 }
 
 pub trait Classify<T> {
@@ -47,21 +69,28 @@ pub trait Classify<T> {
 
 impl<T, E: Into<anyhow::Error>> Classify<T> for Result<T, E> {
     fn kind(self, kind: Kind) -> anyhow::Result<T> {
-        self.map_err(|e| {
-            anyhow::Error::new(Tagged {
-                kind,
-                error: e.into(),
-            })
-        })
+        self.map_err(|e| mark(e.into(), |m| m.kind = Some(kind)))
     }
+}
+
+/// `error`, with `hint` telling the user what to do about it.
+pub fn hinted(error: impl Into<anyhow::Error>, hint: impl Into<String>) -> anyhow::Error {
+    let hint = hint.into();
+    mark(error.into(), |m| m.hint = Some(hint))
+}
+
+fn marks(error: &anyhow::Error) -> impl Iterator<Item = &Marked> {
+    error.chain().filter_map(|e| e.downcast_ref::<Marked>())
 }
 
 /// The outermost kind marked on `error`, if any.
 pub fn kind_of(error: &anyhow::Error) -> Option<Kind> {
-    error
-        .chain()
-        .find_map(|e| e.downcast_ref::<Tagged>())
-        .map(|t| t.kind)
+    marks(error).find_map(|m| m.kind)
+}
+
+/// Every hint attached to `error` or its causes, outermost first.
+pub fn hints(error: &anyhow::Error) -> Vec<&str> {
+    marks(error).filter_map(|m| m.hint.as_deref()).collect()
 }
 
 #[cfg(test)]
@@ -79,5 +108,17 @@ mod tests {
         let lines: Vec<String> = err.chain().map(|c| c.to_string()).collect();
         assert_eq!(lines, ["scenario s failed", "writing x", "disk full"]);
         assert_eq!(kind_of(&anyhow!("plain")), None);
+    }
+
+    #[test]
+    fn hints_are_found_through_kinds_and_context() {
+        let err = Err::<(), _>(hinted(anyhow!("disk full"), "free some space"))
+            .kind(Kind::Io)
+            .context("scenario s failed")
+            .unwrap_err();
+        assert_eq!(hints(&err), ["free some space"]);
+        assert_eq!(kind_of(&err), Some(Kind::Io));
+        let lines: Vec<String> = err.chain().map(|c| c.to_string()).collect();
+        assert_eq!(lines, ["scenario s failed", "disk full"]);
     }
 }

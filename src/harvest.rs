@@ -9,13 +9,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 use std::time::Instant;
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, anyhow};
 use serde_json::Value;
 
 use crate::compare;
 use crate::config::{HarvestConfig, MANIFEST_FILE, PROVENANCE_FILE, Scenario};
 use crate::drift_text;
-use crate::failure::{Classify, Kind};
+use crate::failure::{Classify, Kind, hinted};
 use crate::inputs;
 use crate::manifest::{ComponentRecord, Provenance, ScenarioRecord, Sha256Sums};
 use crate::model::{Script, ScriptedModel, Transcript, codex_home};
@@ -59,11 +59,14 @@ pub fn check_inputs(project: &Project, scenarios: &[&Scenario]) -> Result<()> {
             (project.model_script(&s.name), "model script"),
         ] {
             if !path.is_file() {
-                bail!(
-                    "scenario {:?} has no {what}: {} is missing\nhint: create it, or remove the scenario from config/harvest.toml",
-                    s.name,
-                    project.display(&path)
-                );
+                return Err(hinted(
+                    anyhow!(
+                        "scenario {:?} has no {what}: {} is missing",
+                        s.name,
+                        project.display(&path)
+                    ),
+                    "create it, or remove the scenario from config/harvest.toml",
+                ));
             }
         }
         Script::load(&project.model_script(&s.name))?;
@@ -173,10 +176,13 @@ fn run_repeated(runner: &mut Runner, s: &Scenario, repeat: usize) -> Result<Tree
                     report.push_str(&drift_text::render(d, drift_text::Style::PLAIN));
                 }
             }
-            bail!(
-                "nondeterministic: run {run} differs from run 1 (\"committed\" is run 1)\n{}hint: add a normalisation rule for the varying value in config/harvest.toml, or make the scenario deterministic",
-                report
-            );
+            return Err(hinted(
+                anyhow!(
+                    "nondeterministic: run {run} differs from run 1 (\"committed\" is run 1)\n{}",
+                    report.trim_end()
+                ),
+                "add a normalisation rule for the varying value in config/harvest.toml, or make the scenario deterministic",
+            ));
         }
     }
     Ok(first)
@@ -217,12 +223,15 @@ impl Scratch {
         let free =
             free_space(&tmp).with_context(|| format!("reading the free space of {}", where_()))?;
         if free < MIN_SCRATCH_SPACE {
-            bail!(
-                "no space left on {}: {} MiB free, a scenario needs at least {} MiB\nhint: free some space, or point TMPDIR at another file system",
-                where_(),
-                free >> 20,
-                MIN_SCRATCH_SPACE >> 20
-            );
+            return Err(hinted(
+                anyhow!(
+                    "no space left on {}: {} MiB free, a scenario needs at least {} MiB",
+                    where_(),
+                    free >> 20,
+                    MIN_SCRATCH_SPACE >> 20
+                ),
+                "free some space, or point TMPDIR at another file system",
+            ));
         }
         let dir = tempfile::Builder::new()
             .prefix("codex-harvest-")
@@ -302,11 +311,16 @@ fn run_one(runner: &mut Runner, s: &Scenario) -> Result<Tree> {
         (Ok(tree), false) => Ok(tree),
         (Ok(tree), true) => {
             let path = scratch.keep(&scanner)?;
-            (session.progress)(&format!("  {:<32} scratch kept: {}", s.name, path.display()));
+            (session.progress)(&format!(
+                "  {:<32} scratch kept: {}",
+                s.name,
+                path.display()
+            ));
             Ok(tree)
         }
-        (Err(e), false) => Err(e.context(
-            "hint: rerun with --keep-scratch to keep its scratch dir (requests.jsonl holds every model request)",
+        (Err(e), false) => Err(hinted(
+            e,
+            "rerun with --keep-scratch to keep its scratch dir (requests.jsonl holds every model request)",
         )),
         (Err(e), true) => {
             let path = scratch.keep(&scanner)?;
@@ -437,24 +451,33 @@ fn base_environment(t: &Toolchain) -> Vec<(String, String)> {
 
 fn check_transcript(t: &Transcript, script: &str) -> Result<()> {
     if !t.protocol_errors.is_empty() {
-        bail!(
-            "the scripted model refused {} request(s) it could not read as codex should send them: {}\nhint: see requests.jsonl (--keep-scratch) for what codex sent",
-            t.protocol_errors.len(),
-            t.protocol_errors.join("; ")
-        );
+        return Err(hinted(
+            anyhow!(
+                "the scripted model refused {} request(s) it could not read as codex should send them: {}",
+                t.protocol_errors.len(),
+                t.protocol_errors.join("; ")
+            ),
+            "see requests.jsonl (--keep-scratch) for what codex sent",
+        ));
     }
     if t.overruns > 0 {
-        bail!(
-            "codex made {} model request(s) more than {script} has replies for\nhint: add replies to the script, or see requests.jsonl for what codex asked",
-            t.overruns
-        );
+        return Err(hinted(
+            anyhow!(
+                "codex made {} model request(s) more than {script} has replies for",
+                t.overruns
+            ),
+            "add replies to the script, or see requests.jsonl for what codex asked",
+        ));
     }
     if !t.unplayed.is_empty() {
-        bail!(
-            "replies {:?} of {script} were never requested (codex made {} model request(s))\nhint: remove them, or fix the scenario so it reaches them",
-            t.unplayed,
-            t.requests.iter().filter(|r| r.reply.is_some()).count()
-        );
+        return Err(hinted(
+            anyhow!(
+                "replies {:?} of {script} were never requested (codex made {} model request(s))",
+                t.unplayed,
+                t.requests.iter().filter(|r| r.reply.is_some()).count()
+            ),
+            "remove them, or fix the scenario so it reaches them",
+        ));
     }
     Ok(())
 }
@@ -473,9 +496,10 @@ fn collect(
         .keys()
         .find(|p| !s.outputs.iter().any(|o| o.as_str() == p.as_str()))
     {
-        bail!(
-            "it wrote {extra}, which it does not declare\nhint: add it to the scenario's outputs in config/harvest.toml"
-        );
+        return Err(hinted(
+            anyhow!("it wrote {extra}, which it does not declare"),
+            "add it to the scenario's outputs in config/harvest.toml",
+        ));
     }
     let normalizer = Normalizer::new(
         &session.config.rules,
@@ -483,12 +507,15 @@ fn collect(
     )?;
     for text in model_texts {
         if let Some(rule) = normalizer.rule_rewriting(text) {
-            bail!(
-                "rule {rule} of config/harvest.toml would rewrite the model's own words {text:?} from {}: normalisation never changes what the script says\nhint: reword the reply in the script, or narrow the rule so it cannot match it",
-                session
-                    .project
-                    .display(&session.project.model_script(&s.name))
-            );
+            return Err(hinted(
+                anyhow!(
+                    "rule {rule} of config/harvest.toml would rewrite the model's own words {text:?} from {}: normalisation never changes what the script says",
+                    session
+                        .project
+                        .display(&session.project.model_script(&s.name))
+                ),
+                "reword the reply in the script, or narrow the rule so it cannot match it",
+            ));
         }
     }
     let mut pass = normalizer.pass();
@@ -505,11 +532,14 @@ fn collect(
         .with_context(|| format!("output {out}"))?;
         let text = String::from_utf8(canonical.clone()).expect("canonical JSON is UTF-8");
         if let Some(found) = scanner.scan(&text) {
-            bail!(
-                "output {out} line {}: contains {} (after normalisation); nothing was written\nhint: keep credentials out of what the scenario records, or add a normalisation rule that replaces it",
-                found.line,
-                found.name
-            );
+            return Err(hinted(
+                anyhow!(
+                    "output {out} line {}: contains {} (after normalisation); nothing was written",
+                    found.line,
+                    found.name
+                ),
+                "keep credentials out of what the scenario records, or add a normalisation rule that replaces it",
+            ));
         }
         tree.insert(out.to_string(), canonical);
     }

@@ -7,6 +7,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use crate::failure::hinted;
 use anyhow::{Context, Result, anyhow, bail};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
@@ -243,9 +244,12 @@ impl Pass<'_> {
                     let v = self.value(v, Some(&k))?;
                     let normalised = self.string(k.clone());
                     if let Some(other) = raw.insert(normalised.clone(), k.clone()) {
-                        bail!(
-                            "the keys {other:?} and {k:?} both normalise to {normalised:?}; one would overwrite the other\nhint: narrow the rule that rewrites them"
-                        );
+                        return Err(hinted(
+                            anyhow!(
+                                "the keys {other:?} and {k:?} both normalise to {normalised:?}; one would overwrite the other"
+                            ),
+                            "narrow the rule that rewrites them",
+                        ));
                     }
                     entries.push((normalised, v));
                 }

@@ -2,7 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use crate::failure::hinted;
+use anyhow::{Context, Result, anyhow};
 
 #[derive(Debug, Clone)]
 pub struct Project {
@@ -18,11 +19,14 @@ impl Project {
         let project = Project { root };
         for needed in [project.harvest_config(), project.integration_dir()] {
             if !needed.exists() {
-                bail!(
-                    "{} is not a codex-harvest project: {} is missing\nhint: run from the repository root or pass --root DIR",
-                    project.root.display(),
-                    needed.display()
-                );
+                return Err(hinted(
+                    anyhow!(
+                        "{} is not a codex-harvest project: {} is missing",
+                        project.root.display(),
+                        needed.display()
+                    ),
+                    "run from the repository root or pass --root DIR",
+                ));
             }
         }
         Ok(project)

@@ -10,7 +10,8 @@ use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use crate::failure::hinted;
+use anyhow::{Context, Result, anyhow, bail};
 
 /// Relative `/`-separated paths to contents, sorted.
 pub type Tree = BTreeMap<String, Vec<u8>>;
@@ -44,11 +45,14 @@ fn walk(dir: &Path, prefix: &str, tree: &mut Tree) -> Result<()> {
                 .with_context(|| format!("reading {}", entry.path().display()))?;
             tree.insert(rel, bytes);
         } else {
-            bail!(
-                "{} is not a regular file ({})\nhint: a fixtures tree holds only regular files and directories; remove it",
-                entry.path().display(),
-                describe(&kind)
-            );
+            return Err(hinted(
+                anyhow!(
+                    "{} is not a regular file ({})",
+                    entry.path().display(),
+                    describe(&kind)
+                ),
+                "a fixtures tree holds only regular files and directories; remove it",
+            ));
         }
     }
     Ok(())

@@ -83,38 +83,28 @@ pub fn exit(outcome: Result<Exit, Failure>) -> ExitCode {
     }
 }
 
-/// `error: …`, then `caused by: …` lines, then each `hint:` line once, last.
-/// A hint is a line of the tool's own messages that starts with `hint: `;
-/// what a child process printed is always shown indented (see
-/// `scenario::tail`), so it can never pass for one.
+/// `error: …`, then a `caused by: …` line per cause, then each hint once,
+/// last. Hints are attached to errors where they arise
+/// (`failure::hinted`); a line of text is never taken for one.
 fn render_error(error: &anyhow::Error) -> String {
     let mut body = String::new();
-    let mut hints: Vec<String> = Vec::new();
     for cause in error.chain() {
         let text = cause.to_string();
-        let mut lines = Vec::new();
-        for line in text.lines() {
-            match line.strip_prefix("hint: ") {
-                Some(h) if !hints.iter().any(|k| k == h) => hints.push(h.to_string()),
-                Some(_) => {}
-                None => lines.push(line),
-            }
-        }
-        // A layer that only carries a hint adds no line of its own.
-        if lines.is_empty() {
-            continue;
-        }
         let label = if body.is_empty() {
             "error: "
         } else {
             "  caused by: "
         };
         body.push_str(label);
-        body.push_str(&lines.join("\n"));
+        body.push_str(&text);
         body.push('\n');
     }
-    for h in hints {
-        body.push_str(&format!("hint: {h}\n"));
+    let mut shown: Vec<&str> = Vec::new();
+    for h in failure::hints(error) {
+        if !shown.contains(&h) {
+            body.push_str(&format!("hint: {h}\n"));
+            shown.push(h);
+        }
     }
     body
 }
@@ -126,9 +116,11 @@ mod tests {
 
     #[test]
     fn hints_come_last_once_and_causes_are_labelled() {
-        let err = anyhow!("inner fact\nhint: do this")
-            .context("middle\nhint: do this")
-            .context("outer");
+        let err = failure::hinted(
+            failure::hinted(anyhow!("inner fact"), "do this").context("middle"),
+            "do this",
+        )
+        .context("outer");
         assert_eq!(
             render_error(&err),
             "error: outer\n  caused by: middle\n  caused by: inner fact\nhint: do this\n"
@@ -136,23 +128,13 @@ mod tests {
     }
 
     #[test]
-    fn a_layer_with_only_a_hint_adds_no_line() {
-        let err = anyhow!("the real cause")
-            .context("hint: do this")
-            .context("outer");
+    fn child_output_is_never_taken_for_a_hint() {
+        let err = anyhow!("pip failed; its output:\n    hint: from pip\nhint: also from pip");
         assert_eq!(
             render_error(&err),
-            "error: outer\n  caused by: the real cause\nhint: do this\n"
+            "error: pip failed; its output:\n    hint: from pip\nhint: also from pip\n"
         );
-    }
-
-    #[test]
-    fn child_output_is_not_taken_for_a_hint() {
-        let err = anyhow!("pip failed\n    hint: from pip");
-        assert_eq!(
-            render_error(&err),
-            "error: pip failed\n    hint: from pip\n"
-        );
+        assert!(failure::hints(&err).is_empty());
     }
 
     #[test]

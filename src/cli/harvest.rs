@@ -7,6 +7,7 @@ use super::exit::{Exit, Failure, Phase};
 use super::report::print_drift;
 use super::session::{self, Loaded};
 use crate::compare;
+use crate::failure::hinted;
 use crate::harvest::{self, Unreferenced};
 use crate::inputs;
 use crate::tree;
@@ -44,11 +45,7 @@ pub fn write(
     )
     .or_exit(Exit::Usage)?;
     if policy == Unreferenced::Reject && !planned.unreferenced.is_empty() {
-        return Err(anyhow!(
-            "{shown} holds {} file(s) that no scenario produces: {}; nothing was written\nhint: remove them (git rm), declare them as a scenario's outputs in config/harvest.toml, or pass --unreferenced=delete (drop them) or --unreferenced=warn (keep them)",
-            planned.unreferenced.len(),
-            planned.unreferenced.join(", ")
-        ))
+        return Err(hinted(anyhow!("{shown} holds {} file(s) that no scenario produces: {}; nothing was written", planned.unreferenced.len(), planned.unreferenced.join(", ")), "remove them (git rm), declare them as a scenario's outputs in config/harvest.toml, or pass --unreferenced=delete (drop them) or --unreferenced=warn (keep them)"))
         .or_exit(Exit::Drift);
     }
     let new_tree = planned.tree;

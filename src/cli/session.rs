@@ -10,6 +10,7 @@ use super::args::{RunArgs, ToolchainArgs};
 use super::exit::{Exit, Failure, Phase};
 use crate::checklist;
 use crate::config::HarvestConfig;
+use crate::failure::hinted;
 use crate::harvest::{self, Generated, Session};
 use crate::inputs;
 use crate::manifest::Provenance;
@@ -155,8 +156,9 @@ pub fn refuse_in_ci(command: &str) -> Result<(), Failure> {
     if let Ok(value) = std::env::var("CI")
         && is_ci(&value)
     {
-        return Err(anyhow!(
-            "CI={value}: {command} never writes in CI\nhint: run `codex-harvest check` to compare instead"
+        return Err(hinted(
+            anyhow!("CI={value}: {command} never writes in CI"),
+            "run `codex-harvest check` to compare instead",
         ))
         .or_exit(Exit::Usage);
     }

@@ -1,13 +1,13 @@
 //! `verify`: the committed tree against its own `SHA256SUMS`, nothing run.
 
-use std::path::PathBuf;
-
 use anyhow::anyhow;
+use std::path::PathBuf;
 
 use super::args::{Format, VerifyArgs};
 use super::exit::{Exit, Failure, Phase};
 use super::report::{VerifyReport, print_json};
 use super::session;
+use crate::failure::hinted;
 use crate::manifest::Sha256Sums;
 
 pub fn run(root: &Option<PathBuf>, args: &VerifyArgs) -> Result<Exit, Failure> {
@@ -18,15 +18,17 @@ pub fn run(root: &Option<PathBuf>, args: &VerifyArgs) -> Result<Exit, Failure> {
     let mismatches = match Sha256Sums::from_tree(&committed) {
         Ok(Some(sums)) => sums.verify(&committed),
         Ok(None) => {
-            return Err(anyhow!(
-                "{shown}/SHA256SUMS does not exist\nhint: run `codex-harvest harvest` to write it"
+            return Err(hinted(
+                anyhow!("{shown}/SHA256SUMS does not exist"),
+                "run `codex-harvest harvest` to write it",
             ))
             .or_exit(Exit::Drift);
         }
         Err(e) => {
-            return Err(e.context(format!(
-                "{shown}/SHA256SUMS is not a valid manifest\nhint: it is written by `codex-harvest harvest`; restore it with git or regenerate"
-            )))
+            return Err(hinted(
+                e.context(format!("{shown}/SHA256SUMS is not a valid manifest")),
+                "it is written by `codex-harvest harvest`; restore it with git or regenerate",
+            ))
             .or_exit(Exit::Drift);
         }
     };

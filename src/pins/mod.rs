@@ -11,6 +11,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use serde::Serialize;
 
 use crate::digest;
+use crate::failure::hinted;
 use exs::ExValue;
 pub use lock::LockedRequirement;
 
@@ -103,11 +104,21 @@ impl Pins {
     /// The artifact pinned for `platform`, or an error naming the pins file.
     pub fn artifact(&self, platform: &str) -> Result<&Artifact> {
         self.codex.artifacts.get(platform).ok_or_else(|| {
-            anyhow!(
-                "{} pins no codex artifact for this platform ({platform}); it pins: {}\nhint: add the platform with `codex-harvest pin --codex {}`, or pass --codex-path",
-                self.native_exs.display(),
-                self.codex.artifacts.keys().cloned().collect::<Vec<_>>().join(", "),
-                self.codex.version
+            hinted(
+                anyhow!(
+                    "{} pins no codex artifact for this platform ({platform}); it pins: {}",
+                    self.native_exs.display(),
+                    self.codex
+                        .artifacts
+                        .keys()
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                format!(
+                    "add the platform with `codex-harvest pin --codex {}`, or pass --codex-path",
+                    self.codex.version
+                ),
             )
         })
     }
@@ -115,49 +126,71 @@ impl Pins {
     fn check_agreement(&self) -> Result<()> {
         let (exs, lock) = (self.native_exs.display(), self.lock.display());
         let Some(sdk) = self.locked(SDK_PACKAGE) else {
-            bail!(
-                "{lock} does not pin the SDK ({SDK_PACKAGE})\nhint: add `{SDK_PACKAGE}==<version>` to config/requirements.in and regenerate the lock"
-            );
+            return Err(hinted(
+                anyhow!("{lock} does not pin the SDK ({SDK_PACKAGE})"),
+                format!(
+                    "add `{SDK_PACKAGE}==<version>` to config/requirements.in and regenerate the lock"
+                ),
+            ));
         };
         if sdk.version != self.python_sdk.version {
-            bail!(
-                "the pins disagree: {exs} pins the SDK (openai-codex) {} but {lock} pins {SDK_PACKAGE}=={}\nhint: fix whichever is wrong, or bump both with `codex-harvest pin --codex <version> --sdk <version>`",
-                self.python_sdk.version,
-                sdk.version
-            );
+            return Err(hinted(
+                anyhow!(
+                    "the pins disagree: {exs} pins the SDK (openai-codex) {} but {lock} pins {SDK_PACKAGE}=={}",
+                    self.python_sdk.version,
+                    sdk.version
+                ),
+                "fix whichever is wrong, or bump both with `codex-harvest pin --codex <version> --sdk <version>`",
+            ));
         }
         if !sdk.hashes.contains(&self.python_sdk.sha256) {
-            bail!(
-                "the pins disagree: {exs} pins the SDK wheel {} (sha256 {}) but {lock} pins {SDK_PACKAGE}=={} without that hash\nhint: fix whichever is wrong; the wheel's sha256 must be one of the lock's",
-                self.python_sdk.file,
-                self.python_sdk.sha256,
-                sdk.version
-            );
+            return Err(hinted(
+                anyhow!(
+                    "the pins disagree: {exs} pins the SDK wheel {} (sha256 {}) but {lock} pins {SDK_PACKAGE}=={} without that hash",
+                    self.python_sdk.file,
+                    self.python_sdk.sha256,
+                    sdk.version
+                ),
+                "fix whichever is wrong; the wheel's sha256 must be one of the lock's",
+            ));
         }
         let Some(bin) = self.locked(&self.codex.package) else {
-            bail!(
-                "{exs} pins codex from {} but {lock} does not lock that package\nhint: regenerate the lock with `codex-harvest pin --codex {}`",
-                self.codex.package,
-                self.codex.version
-            );
+            return Err(hinted(
+                anyhow!(
+                    "{exs} pins codex from {} but {lock} does not lock that package",
+                    self.codex.package
+                ),
+                format!(
+                    "regenerate the lock with `codex-harvest pin --codex {}`",
+                    self.codex.version
+                ),
+            ));
         };
         if bin.version != self.codex.version {
-            bail!(
-                "the pins disagree: {exs} pins codex {} but {lock} pins {}=={}\nhint: fix whichever is wrong, or bump both with `codex-harvest pin --codex <version>`",
-                self.codex.version,
-                bin.name,
-                bin.version
-            );
+            return Err(hinted(
+                anyhow!(
+                    "the pins disagree: {exs} pins codex {} but {lock} pins {}=={}",
+                    self.codex.version,
+                    bin.name,
+                    bin.version
+                ),
+                "fix whichever is wrong, or bump both with `codex-harvest pin --codex <version>`",
+            ));
         }
         for (platform, art) in &self.codex.artifacts {
             if !bin.hashes.contains(&art.sha256) {
-                bail!(
-                    "the pins disagree: {exs} pins {platform} artifact {} with sha256 {} but {lock} does not accept that hash for {}\nhint: recompute both with `codex-harvest pin --codex {}`",
-                    art.file,
-                    art.sha256,
-                    bin.name,
-                    self.codex.version
-                );
+                return Err(hinted(
+                    anyhow!(
+                        "the pins disagree: {exs} pins {platform} artifact {} with sha256 {} but {lock} does not accept that hash for {}",
+                        art.file,
+                        art.sha256,
+                        bin.name
+                    ),
+                    format!(
+                        "recompute both with `codex-harvest pin --codex {}`",
+                        self.codex.version
+                    ),
+                ));
             }
         }
         Ok(())
@@ -259,10 +292,13 @@ fn check_canonical(src: &str, codex: &CodexPin, sdk: &SdkPin) -> Result<()> {
             )
         })
         .unwrap_or((want.lines().count(), "(a missing final newline)", ""));
-    bail!(
-        "line {}: found {found:?}, but the pins it holds are written {expected:?}\nhint: below `import Config`, native.exs must be exactly as `codex-harvest pin` writes it (one key per line, each key once, platforms sorted); `codex-harvest pin --codex <version> --no-harvest` rewrites it",
-        offset + i + 1
-    )
+    Err(hinted(
+        anyhow!(
+            "line {}: found {found:?}, but the pins it holds are written {expected:?}",
+            offset + i + 1
+        ),
+        "below `import Config`, native.exs must be exactly as `codex-harvest pin` writes it (one key per line, each key once, platforms sorted); `codex-harvest pin --codex <version> --no-harvest` rewrites it",
+    ))
 }
 
 /// This machine's platform in the Nix system spelling native.exs uses.

@@ -11,6 +11,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use super::venv::{Lock, run};
 use super::{Request, base_python, cache_dir};
 use crate::digest;
+use crate::failure::hinted;
 use crate::pins::{self, Artifact, CodexPin, Pins, SdkPin};
 
 /// pip-tools, for `pip-compile --generate-hashes`; a tool, not a pin.
@@ -191,13 +192,30 @@ fn download(python: &Path, dir: &Path, requirement: &str, extra: &[String]) -> R
     std::fs::create_dir_all(dir)?;
     run(
         Command::new(python)
-            .args(["-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--disable-pip-version-check", "--quiet", "--dest"])
+            .args([
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "--only-binary=:all:",
+                "--disable-pip-version-check",
+                "--quiet",
+                "--dest",
+            ])
             .arg(dir)
             .args(extra)
             .arg(requirement),
         &format!("pip download {requirement}"),
     )
-    .map_err(|e| e.context(format!("{requirement} could not be fetched\nhint: check that the version exists: pip index versions {}", requirement.split("==").next().unwrap_or(requirement))))?;
+    .map_err(|e| {
+        hinted(
+            e.context(format!("{requirement} could not be fetched")),
+            format!(
+                "check that the version exists: pip index versions {}",
+                requirement.split("==").next().unwrap_or(requirement)
+            ),
+        )
+    })?;
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
         .map(|e| e.map(|e| e.path()))
         .collect::<std::io::Result<_>>()?;

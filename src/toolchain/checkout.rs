@@ -6,9 +6,10 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, anyhow};
 
 use crate::digest;
+use crate::failure::hinted;
 
 #[derive(Debug, Clone)]
 pub struct Checkout {
@@ -28,10 +29,13 @@ impl Checkout {
             .into_iter()
             .find(|c| c.join("openai_codex/__init__.py").is_file())
         else {
-            bail!(
-                "--python-sdk {} is not an SDK checkout: neither it nor its src/ holds openai_codex/__init__.py\nhint: point it at the SDK's sdk/python directory",
-                checkout.display()
-            );
+            return Err(hinted(
+                anyhow!(
+                    "--python-sdk {} is not an SDK checkout: neither it nor its src/ holds openai_codex/__init__.py",
+                    checkout.display()
+                ),
+                "point it at the SDK's sdk/python directory",
+            ));
         };
         let import_root = import_root
             .canonicalize()

@@ -11,8 +11,9 @@ mod venv;
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, anyhow};
 
+use crate::failure::hinted;
 use crate::pins::{self, Pins};
 
 /// What the user asked for; `None` means "the pinned one".
@@ -57,10 +58,12 @@ pub struct Toolchain {
 impl Toolchain {
     pub fn resolve(pins: &Pins, req: &Request, progress: &dyn Fn(&str)) -> Result<Toolchain> {
         let (python, venv) = match &req.python {
-            Some(p) if !p.exists() => bail!(
-                "--python {} does not exist\nhint: pass the path of a Python that has the SDK, or drop --python to use the pinned venv",
-                p.display()
-            ),
+            Some(p) if !p.exists() => {
+                return Err(hinted(
+                    anyhow!("--python {} does not exist", p.display()),
+                    "pass the path of a Python that has the SDK, or drop --python to use the pinned venv",
+                ));
+            }
             Some(p) => (p.clone(), None),
             None => {
                 let base = base_python()?;
@@ -81,12 +84,17 @@ impl Toolchain {
         let sys_path: Vec<PathBuf> = checkout.iter().map(|c| c.import_root.clone()).collect();
         let probe = probe::probe(&python, &sys_path)?;
         let (Some(sdk_version), Some(sdk_file)) = (probe.sdk_version, probe.sdk_file) else {
-            bail!(
-                "the Python SDK (openai_codex) is not importable by {}: {}\nhint: drop --python to use the pinned venv, or install the lock into it: pip install --require-hashes -r {}",
-                python.display(),
-                probe.sdk_error.unwrap_or_default(),
-                pins.lock.display()
-            );
+            return Err(hinted(
+                anyhow!(
+                    "the Python SDK (openai_codex) is not importable by {}: {}",
+                    python.display(),
+                    probe.sdk_error.unwrap_or_default()
+                ),
+                format!(
+                    "drop --python to use the pinned venv, or install the lock into it: pip install --require-hashes -r {}",
+                    pins.lock.display()
+                ),
+            ));
         };
         let sdk = Component {
             pinned: checkout.is_none() && sdk_version == pins.sdk().version,
@@ -126,42 +134,53 @@ impl Toolchain {
             }
             None => {
                 let path = probe.codex_bin.ok_or_else(|| {
-                    anyhow!(
-                        "{} has no bundled codex (openai-codex-cli-bin): {}\nhint: pass --codex-path, or drop --python to use the pinned venv",
-                        python.display(),
-                        probe.codex_error.unwrap_or_default()
+                    hinted(
+                        anyhow!(
+                            "{} has no bundled codex (openai-codex-cli-bin): {}",
+                            python.display(),
+                            probe.codex_error.unwrap_or_default()
+                        ),
+                        "pass --codex-path, or drop --python to use the pinned venv",
                     )
                 })?;
                 let version = probe::codex_version(&path)?;
                 if venv.is_some() && version != pins.codex.version {
-                    bail!(
-                        "the provisioned codex at {} is {version}, but {} pins {}\nhint: delete the cache dir {} and run again",
-                        path.display(),
-                        pins.native_exs.display(),
-                        pins.codex.version,
-                        venv.as_deref()
-                            .map(Path::display)
-                            .map(|d| d.to_string())
-                            .unwrap_or_default()
-                    );
+                    return Err(hinted(
+                        anyhow!(
+                            "the provisioned codex at {} is {version}, but {} pins {}",
+                            path.display(),
+                            pins.native_exs.display(),
+                            pins.codex.version
+                        ),
+                        format!(
+                            "delete the cache dir {} and run again",
+                            venv.as_deref()
+                                .map(Path::display)
+                                .map(|d| d.to_string())
+                                .unwrap_or_default()
+                        ),
+                    ));
                 }
                 let sha256 = fingerprint::sha256(&path, cache.as_deref())?;
                 if let Some(want) = &pinned_sha256
                     && *want != sha256
                 {
-                    bail!(
-                        "the codex at {} is not the pinned binary: its sha256 is {sha256}, {} pins {want} for {}\nhint: {}",
-                        path.display(),
-                        pins.native_exs.display(),
-                        pins::current_platform(),
-                        match &venv {
-                            Some(dir) => format!(
-                                "the provisioned venv was modified; delete {} and run again",
-                                dir.display()
-                            ),
-                            None => "use the pinned toolchain, or pass --codex-path to run this binary as unpinned".to_string(),
-                        }
-                    );
+                    let hint = match &venv {
+                        Some(dir) => format!(
+                            "the provisioned venv was modified; delete {} and run again",
+                            dir.display()
+                        ),
+                        None => "use the pinned toolchain, or pass --codex-path to run this binary as unpinned".to_string(),
+                    };
+                    return Err(hinted(
+                        anyhow!(
+                            "the codex at {} is not the pinned binary: its sha256 is {sha256}, {} pins {want} for {}",
+                            path.display(),
+                            pins.native_exs.display(),
+                            pins::current_platform()
+                        ),
+                        hint,
+                    ));
                 }
                 let codex = Component {
                     pinned: pinned_sha256.is_some() && version == pins.codex.version,
@@ -214,8 +233,9 @@ impl Toolchain {
 /// The interpreter venvs are built from.
 fn base_python() -> Result<PathBuf> {
     which::which("python3").map_err(|_| {
-        anyhow!(
-            "python3 not found on PATH\nhint: install Python 3.10 or newer, or pass --python PATH"
+        hinted(
+            anyhow!("python3 not found on PATH"),
+            "install Python 3.10 or newer, or pass --python PATH",
         )
     })
 }
@@ -230,7 +250,12 @@ fn cache_dir(req: &Request) -> Result<PathBuf> {
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
         .ok_or_else(|| {
-            anyhow!("neither XDG_CACHE_HOME nor HOME is set, so there is no cache for the venv\nhint: set CODEX_HARVEST_CACHE to a writable directory")
+            hinted(
+                anyhow!(
+                    "neither XDG_CACHE_HOME nor HOME is set, so there is no cache for the venv"
+                ),
+                "set CODEX_HARVEST_CACHE to a writable directory",
+            )
         })?;
     Ok(base.join("codex-harvest"))
 }

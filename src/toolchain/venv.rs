@@ -10,6 +10,7 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 
 use crate::digest;
+use crate::failure::hinted;
 use crate::pins::{self, Pins};
 
 const COMPLETE_MARKER: &str = ".codex-harvest-complete";
@@ -75,10 +76,13 @@ pub fn provision(
         ),
     )
     .map_err(|e| {
-        e.context(format!(
-            "the pinned Python packages could not be installed\nhint: check {} (a hash mismatch means the lock or the download is wrong; `codex-harvest pin` regenerates it)",
-            pins.lock.display()
-        ))
+        hinted(
+            e.context("the pinned Python packages could not be installed"),
+            format!(
+                "check {} (a hash mismatch means the lock or the download is wrong; `codex-harvest pin` regenerates it)",
+                pins.lock.display()
+            ),
+        )
     })?;
     std::fs::write(dir.join(COMPLETE_MARKER), "")?;
     Ok(python)
