@@ -23,7 +23,7 @@ pub fn render(
          | --- | --- | --- | --- | --- |\n",
     );
     for s in &config.scenarios {
-        let fixtures: Vec<String> = s.outputs.iter().map(|o| format!("`{o}`")).collect();
+        let fixtures: Vec<String> = s.all_outputs().map(|o| format!("`{o}`")).collect();
         let (codex, sdk, state) = match provenance.scenarios.get(&s.name) {
             None => (
                 "–".to_string(),

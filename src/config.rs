@@ -27,7 +27,8 @@ const MAX_TIMEOUT_SECS: u64 = 24 * 60 * 60;
 pub const LOCATIONS: [&str; 5] = ["workdir", "codex_home", "home", "scratch", "python_prefix"];
 
 /// A path inside the fixtures tree, checked to stay there.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(transparent)]
 pub struct FixturePath(String);
 
 impl FixturePath {
@@ -83,6 +84,47 @@ pub struct Scenario {
     pub model_provider: ProviderSettings,
     /// Run in a fresh interpreter, never forked from a warm worker.
     pub cold: bool,
+    /// The same conversation through `codex exec --json`, when the exec CLI
+    /// can express it.
+    pub exec: Option<ExecRecipe>,
+}
+
+/// How the exec lane runs a scenario: one `codex exec --json` per step,
+/// each step's stdout one fixture.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ExecRecipe {
+    pub steps: Vec<ExecStep>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ExecStep {
+    pub prompt: String,
+    /// Flags before the prompt (e.g. `--sandbox read-only`).
+    pub args: Vec<String>,
+    /// `codex exec resume <the first step's thread id>` instead of a new thread.
+    pub resume: bool,
+    pub output: FixturePath,
+    /// What `codex exec` exits with (1 when the turn fails).
+    pub exit_code: i32,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExec {
+    steps: Vec<RawExecStep>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExecStep {
+    prompt: String,
+    #[serde(default)]
+    args: Vec<String>,
+    #[serde(default)]
+    resume: bool,
+    output: String,
+    #[serde(default)]
+    exit_code: i32,
 }
 
 #[derive(Debug, Clone)]
@@ -120,6 +162,7 @@ struct RawScenario {
     model_provider: ProviderSettings,
     #[serde(default)]
     cold: bool,
+    exec: Option<RawExec>,
 }
 
 impl HarvestConfig {
@@ -152,7 +195,10 @@ impl HarvestConfig {
             for raw_out in &s.outputs {
                 let out = FixturePath::parse(raw_out)
                     .with_context(|| format!("scenario {name:?}: output"))?;
-                if let Some(other) = scenarios.iter().find(|o| o.outputs.contains(&out)) {
+                if let Some(other) = scenarios
+                    .iter()
+                    .find(|o| o.all_outputs().any(|p| p == &out))
+                {
                     bail!(
                         "scenario {name:?}: output {out} is already declared by scenario {:?}",
                         other.name
@@ -186,6 +232,21 @@ impl HarvestConfig {
                     "scenario {name:?}: timeout_secs must be between 1 and {MAX_TIMEOUT_SECS} (a day), not {timeout}"
                 );
             }
+            let exec = s
+                .exec
+                .map(|raw| exec_recipe(raw, &outputs))
+                .transpose()
+                .with_context(|| format!("scenario {name:?}: exec"))?;
+            if let Some(other) = exec.iter().flat_map(|e| &e.steps).find_map(|step| {
+                scenarios
+                    .iter()
+                    .find(|o| o.all_outputs().any(|p| p == &step.output))
+            }) {
+                bail!(
+                    "scenario {name:?}: an exec output is already declared by scenario {:?}",
+                    other.name
+                );
+            }
             scenarios.push(Scenario {
                 name,
                 about: s.about,
@@ -194,6 +255,7 @@ impl HarvestConfig {
                 timeout: Duration::from_secs(timeout),
                 model_provider: s.model_provider,
                 cold: s.cold,
+                exec,
             });
         }
         Ok(HarvestConfig {
@@ -220,6 +282,48 @@ impl HarvestConfig {
             .iter()
             .filter(|s| names.is_empty() || names.contains(&s.name))
             .collect())
+    }
+}
+
+fn exec_recipe(raw: RawExec, python_outputs: &[FixturePath]) -> Result<ExecRecipe> {
+    if raw.steps.is_empty() {
+        bail!("needs at least one step");
+    }
+    let mut steps: Vec<ExecStep> = Vec::new();
+    for (i, step) in raw.steps.into_iter().enumerate() {
+        let output =
+            FixturePath::parse(&step.output).with_context(|| format!("steps[{i}]: output"))?;
+        if !output.is_jsonl() {
+            bail!("steps[{i}]: output {output} must be a .jsonl event stream");
+        }
+        if python_outputs.contains(&output) || steps.iter().any(|s| s.output == output) {
+            bail!("steps[{i}]: output {output} is declared twice");
+        }
+        if step.resume && i == 0 {
+            bail!("steps[0]: the first step has no thread to resume");
+        }
+        if step.args.iter().any(|a| a == "--json" || a == "resume") {
+            bail!("steps[{i}]: `--json` and `resume` are the driver's; set `resume = true`");
+        }
+        steps.push(ExecStep {
+            prompt: step.prompt,
+            args: step.args,
+            resume: step.resume,
+            output,
+            exit_code: step.exit_code,
+        });
+    }
+    Ok(ExecRecipe { steps })
+}
+
+impl Scenario {
+    /// Every output: the Python lane's, then the exec lane's.
+    pub fn all_outputs(&self) -> impl Iterator<Item = &FixturePath> {
+        self.outputs.iter().chain(
+            self.exec
+                .iter()
+                .flat_map(|e| e.steps.iter().map(|s| &s.output)),
+        )
     }
 }
 
@@ -375,6 +479,54 @@ pattern = "sk-[a-z]+"
             p["path"],
             "/codex-home/sessions/1970/01/01/rollout-1970-01-01T00-00-00-00000000-0000-7000-8000-000000000002.jsonl"
         );
+    }
+
+    #[test]
+    fn exec_recipes_are_checked() {
+        let scenario = |exec: &str| {
+            format!(
+                "[[scenario]]\nname = \"a\"\nabout = \"\"\noutputs = [\"python/a.jsonl\"]\nexec = {exec}\n"
+            )
+        };
+        let cfg = parse(&scenario(
+            r#"{ steps = [{ prompt = "p", output = "exec/a1.jsonl" }, { resume = true, prompt = "q", output = "exec/a2.jsonl", exit_code = 1 }] }"#,
+        ))
+        .unwrap();
+        let s = &cfg.scenarios[0];
+        assert_eq!(
+            s.all_outputs().map(|o| o.as_str()).collect::<Vec<_>>(),
+            ["python/a.jsonl", "exec/a1.jsonl", "exec/a2.jsonl"]
+        );
+        assert_eq!(s.exec.as_ref().unwrap().steps[1].exit_code, 1);
+        for (exec, needle) in [
+            (r#"{ steps = [] }"#, "at least one step"),
+            (
+                r#"{ steps = [{ resume = true, prompt = "p", output = "exec/a.jsonl" }] }"#,
+                "no thread to resume",
+            ),
+            (
+                r#"{ steps = [{ prompt = "p", output = "python/a.jsonl" }] }"#,
+                "declared twice",
+            ),
+            (
+                r#"{ steps = [{ prompt = "p", args = ["--json"], output = "exec/a.jsonl" }] }"#,
+                "the driver's",
+            ),
+            (
+                r#"{ steps = [{ prompt = "p", output = "exec/a.json" }] }"#,
+                "must be a .jsonl",
+            ),
+            (
+                r#"{ steps = [{ prompt = "p", output = "../a.jsonl" }] }"#,
+                "outside the fixtures tree",
+            ),
+        ] {
+            let err = format!("{:#}", parse(&scenario(exec)).unwrap_err());
+            assert!(
+                err.contains("scenario \"a\": exec") && err.contains(needle),
+                "{exec}: {err}"
+            );
+        }
     }
 
     /// docs/scenarios.md is kept by hand: it must still name every scenario.

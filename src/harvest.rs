@@ -13,7 +13,9 @@ use anyhow::{Context, Result, anyhow};
 use serde_json::Value;
 
 use crate::compare;
-use crate::config::{HarvestConfig, MANIFEST_FILE, PROVENANCE_FILE, Scenario};
+use crate::config::{
+    ExecRecipe, FixturePath, HarvestConfig, MANIFEST_FILE, PROVENANCE_FILE, Scenario,
+};
 use crate::drift_text;
 use crate::failure::{Classify, Kind, hinted};
 use crate::inputs;
@@ -22,7 +24,7 @@ use crate::model::{Script, ScriptedModel, Transcript, codex_home};
 use crate::normalize::{Locations, Normalizer};
 use crate::pins::Pins;
 use crate::project::Project;
-use crate::scenario::{self, Invocation};
+use crate::scenario::{self, Invocation, Program};
 use crate::secrets::Scanner;
 use crate::toolchain::Toolchain;
 use crate::tree::Tree;
@@ -132,7 +134,7 @@ pub fn regenerate(
         {
             Ok(files) => {
                 let record = ScenarioRecord::new(
-                    s.outputs.iter().map(|o| o.to_string()).collect(),
+                    s.all_outputs().map(|o| o.to_string()).collect(),
                     inputs::digests(session.project, session.config, &session.pins.digest, s)?,
                     toolchain_record(session.toolchain),
                 );
@@ -285,8 +287,36 @@ pub fn scanner(config: &HarvestConfig) -> Result<Scanner> {
     Scanner::new(&config.secrets, literals)
 }
 
+/// Runs every lane of `s`: the Python SDK's, then `codex exec`'s when the
+/// scenario has an exec recipe. Each lane has its own scratch dir and its
+/// own scripted model playing the same script.
 fn run_one(runner: &mut Runner, s: &Scenario) -> Result<Tree> {
     let session = runner.session;
+    let python: Vec<&FixturePath> = s.outputs.iter().collect();
+    let mut tree = lane(session, s, &python, |scratch| {
+        run_process(runner, s, scratch)
+    })?;
+    if let Some(recipe) = &s.exec {
+        let outputs: Vec<&FixturePath> = recipe.steps.iter().map(|st| &st.output).collect();
+        let exec = lane(session, s, &outputs, |scratch| {
+            run_exec(session, s, recipe, scratch)
+        })
+        .context("the exec lane (codex exec --json)")?;
+        tree.extend(exec);
+    }
+    Ok(tree)
+}
+
+/// One lane's run: a scratch dir, the scripted model, `body` (which makes
+/// the lane's client write `outputs` under `out/`), the model's transcript
+/// checked, the outputs normalised and scanned; the scratch dir removed or
+/// kept (redacted) as asked.
+fn lane(
+    session: &Session,
+    s: &Scenario,
+    outputs: &[&FixturePath],
+    body: impl FnOnce(&Scratch) -> Result<()>,
+) -> Result<Tree> {
     let script_path = session.project.model_script(&s.name);
     let script = Script::load(&script_path)?;
     let scratch = Scratch::new()?;
@@ -296,14 +326,14 @@ fn run_one(runner: &mut Runner, s: &Scenario) -> Result<Tree> {
         &model.base_url(),
         &s.model_provider,
     )
-    .and_then(|_| run_process(runner, s, &scratch));
+    .and_then(|_| body(&scratch));
     let transcript = model.finish();
     let logged = std::fs::write(scratch.path("requests.jsonl"), transcript.to_jsonl());
     let scanner = scanner(session.config)?;
     let result = result
         .and_then(|_| logged.context("writing requests.jsonl"))
         .and_then(|_| check_transcript(&transcript, &session.project.display(&script_path)))
-        .and_then(|_| collect(session, s, &scratch, &scanner, &script.texts()));
+        .and_then(|_| collect(session, s, outputs, &scratch, &scanner, &script.texts()));
     if crate::interrupt::received().is_some() {
         return result;
     }
@@ -330,6 +360,62 @@ fn run_one(runner: &mut Runner, s: &Scenario) -> Result<Tree> {
             )))
         }
     }
+}
+
+/// The exec lane: each step one `codex exec --json` of the pinned binary,
+/// its stdout the step's fixture; a `resume` step continues the thread the
+/// first step started.
+fn run_exec(session: &Session, s: &Scenario, recipe: &ExecRecipe, scratch: &Scratch) -> Result<()> {
+    let t = session.toolchain;
+    let work = scratch.path("work");
+    let mut thread_id: Option<String> = None;
+    for (i, step) in recipe.steps.iter().enumerate() {
+        let output = scratch.path("out").join(step.output.as_str());
+        std::fs::create_dir_all(output.parent().expect("outputs have a parent"))?;
+        let mut args: Vec<std::ffi::OsString> = vec![
+            "exec".into(),
+            "--json".into(),
+            "--skip-git-repo-check".into(),
+            "-m".into(),
+            session.config.model.clone().into(),
+            "-C".into(),
+            work.clone().into(),
+        ];
+        args.extend(step.args.iter().map(Into::into));
+        if step.resume {
+            let id = thread_id
+                .clone()
+                .ok_or_else(|| anyhow!("step {}: no thread.started to resume", i + 1))?;
+            args.extend(["resume".into(), id.into()]);
+        }
+        args.push(step.prompt.clone().into());
+        scenario::run_program(&Program {
+            what: format!("codex exec (step {})", i + 1),
+            supervisor: session.supervisor.clone(),
+            program: t.codex.path.clone(),
+            args,
+            cwd: work.clone(),
+            env: environment(t, scratch),
+            timeout: s.timeout,
+            stdout: Some(output.clone()),
+            exit_code: step.exit_code,
+        })?;
+        if thread_id.is_none() {
+            thread_id = first_thread_id(&output)?;
+        }
+    }
+    Ok(())
+}
+
+/// The `thread_id` of the first `thread.started` event of an exec stream.
+fn first_thread_id(stream: &std::path::Path) -> Result<Option<String>> {
+    let text =
+        std::fs::read_to_string(stream).with_context(|| format!("reading {}", stream.display()))?;
+    Ok(text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|e| e["type"] == "thread.started")
+        .and_then(|e| e["thread_id"].as_str().map(str::to_string)))
 }
 
 fn run_process(runner: &mut Runner, s: &Scenario, scratch: &Scratch) -> Result<()> {
@@ -486,6 +572,7 @@ fn check_transcript(t: &Transcript, script: &str) -> Result<()> {
 fn collect(
     session: &Session,
     s: &Scenario,
+    outputs: &[&FixturePath],
     scratch: &Scratch,
     scanner: &Scanner,
     model_texts: &[String],
@@ -494,7 +581,7 @@ fn collect(
     let written = crate::tree::read(&out_dir)?;
     if let Some(extra) = written
         .keys()
-        .find(|p| !s.outputs.iter().any(|o| o.as_str() == p.as_str()))
+        .find(|p| !outputs.iter().any(|o| o.as_str() == p.as_str()))
     {
         return Err(hinted(
             anyhow!("it wrote {extra}, which it does not declare"),
@@ -520,10 +607,10 @@ fn collect(
     }
     let mut pass = normalizer.pass();
     let mut tree = Tree::new();
-    for out in &s.outputs {
-        let raw = written.get(out.as_str()).ok_or_else(|| {
-            anyhow!("record() returned without writing its declared output {out}")
-        })?;
+    for out in outputs {
+        let raw = written
+            .get(out.as_str())
+            .ok_or_else(|| anyhow!("it ended without writing its declared output {out}"))?;
         let canonical = if out.is_jsonl() {
             pass.jsonl(raw)
         } else {
@@ -602,7 +689,7 @@ pub fn plan(
             || config
                 .scenarios
                 .iter()
-                .any(|s| s.outputs.iter().any(|o| o.as_str() == path))
+                .any(|s| s.all_outputs().any(|o| o.as_str() == path))
     };
     let unreferenced: Vec<String> = committed
         .keys()

@@ -48,7 +48,7 @@ pub fn digests(
     let mut kwargs = Value::Object(kwargs);
     kwargs.sort_all_objects();
     let rules = serde_json::to_vec(&config.rules).expect("rules serialise");
-    Ok(BTreeMap::from([
+    let mut digests = BTreeMap::from([
         ("module".into(), file(&project.scenario_module(&s.name))?),
         (
             "support".into(),
@@ -69,7 +69,16 @@ pub fn digests(
         ),
         ("rules".into(), digest::sha256_hex(&rules)),
         ("pins".into(), pins_digest.to_string()),
-    ]))
+    ]);
+    // Only scenarios with an exec lane have this input, so the others'
+    // digests do not move.
+    if let Some(recipe) = &s.exec {
+        digests.insert(
+            "exec".into(),
+            digest::sha256_hex(&serde_json::to_vec(recipe)?),
+        );
+    }
+    Ok(digests)
 }
 
 /// Inputs every scenario shares, and what to call them.

@@ -2,6 +2,7 @@
 //! under the supervisor (`reaper.rs`) in its own process group, with only the
 //! environment it is given, under a timeout that ends its whole process tree.
 
+use std::ffi::OsString;
 use std::io::Read;
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
@@ -56,39 +57,89 @@ pub struct Invocation {
     pub timeout: Duration,
 }
 
+/// One program to run under the supervisor: what `Invocation` becomes, and
+/// what the exec lane runs (`codex exec --json`).
+#[derive(Debug, Clone)]
+pub struct Program {
+    /// What it is, for messages: `record()`, `codex exec`.
+    pub what: String,
+    pub supervisor: PathBuf,
+    pub program: PathBuf,
+    pub args: Vec<OsString>,
+    pub cwd: PathBuf,
+    /// The complete environment: nothing else is inherited.
+    pub env: Vec<(String, String)>,
+    pub timeout: Duration,
+    /// Where its stdout goes (a fixture); `None`: into the output tail.
+    pub stdout: Option<PathBuf>,
+    /// The exit code that means it did what was asked (`codex exec` exits
+    /// 1 when the turn it ran failed, which an error scenario expects).
+    pub exit_code: i32,
+}
+
+impl Invocation {
+    fn program(&self) -> Result<Program> {
+        let paths: Vec<String> = self
+            .sys_path
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        Ok(Program {
+            what: "record()".into(),
+            supervisor: self.supervisor.clone(),
+            program: self.python.clone(),
+            args: vec![
+                "-c".into(),
+                BOOTSTRAP.into(),
+                serde_json::to_string(&paths)?.into(),
+                self.module.clone().into(),
+                self.output.clone().into(),
+                Value::Object(self.kwargs.clone()).to_string().into(),
+            ],
+            cwd: self.cwd.clone(),
+            env: self.env.clone(),
+            timeout: self.timeout,
+            stdout: None,
+            exit_code: 0,
+        })
+    }
+}
+
 /// Runs `inv` to completion; an error carries the process's output.
 pub fn run(inv: &Invocation) -> Result<()> {
-    let paths: Vec<String> = inv
-        .sys_path
-        .iter()
-        .map(|p| p.display().to_string())
-        .collect();
-    let mut cmd = Command::new(&inv.supervisor);
+    run_program(&inv.program()?)
+}
+
+/// Runs `p` to completion under the supervisor; an error carries the end of
+/// what it printed.
+pub fn run_program(p: &Program) -> Result<()> {
+    let stdout = match &p.stdout {
+        Some(path) => Stdio::from(
+            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
+        ),
+        None => Stdio::piped(),
+    };
+    let mut cmd = Command::new(&p.supervisor);
     cmd.arg(reaper::ARG)
-        .arg(&inv.python)
-        .arg("-c")
-        .arg(BOOTSTRAP)
-        .arg(serde_json::to_string(&paths)?)
-        .arg(&inv.module)
-        .arg(&inv.output)
-        .arg(Value::Object(inv.kwargs.clone()).to_string())
-        .current_dir(&inv.cwd)
+        .arg(&p.program)
+        .args(&p.args)
+        .current_dir(&p.cwd)
         .env_clear()
-        .envs(inv.env.iter().map(|(k, v)| (k, v)))
+        .envs(p.env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
-        .stdout(Stdio::piped())
+        .stdout(stdout)
         .stderr(Stdio::piped())
         .process_group(0);
     let mut child = cmd
         .spawn()
-        .with_context(|| format!("starting {}", inv.python.display()))?;
+        .with_context(|| format!("starting {}", p.program.display()))?;
     let pid = child.id() as libc::pid_t;
     register(pid);
     let output = Arc::new(Mutex::new(Vec::new()));
     let (done, drained) = mpsc::channel();
     drain(child.stdout.take(), &output, done.clone());
     drain(child.stderr.take(), &output, done);
-    let status = wait(&mut child, inv.timeout);
+    let status = wait(&mut child, p.timeout);
     if !matches!(status, Ok(Some(_))) {
         stop(&mut child);
     }
@@ -108,11 +159,16 @@ pub fn run(inv: &Invocation) -> Result<()> {
         &output.lock().expect("output lock"),
     ));
     match status? {
-        Some(s) if s.success() => Ok(()),
-        Some(s) => bail!("record() failed ({s})\n{text}"),
+        Some(s) if s.code() == Some(p.exit_code) => Ok(()),
+        Some(s) if p.exit_code == 0 => bail!("{} failed ({s})\n{text}", p.what),
+        Some(s) => bail!(
+            "{} ended with {s}, not the exit code {} its recipe expects\n{text}",
+            p.what,
+            p.exit_code
+        ),
         None => bail!(
             "timed out after {} s; its whole process tree was killed\n{text}",
-            inv.timeout.as_secs()
+            p.timeout.as_secs()
         ),
     }
 }

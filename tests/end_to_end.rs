@@ -483,3 +483,44 @@ fn warm_and_cold_runs_are_indistinguishable() {
     ])
     .expect(0);
 }
+
+/// The exec lane is the pinned binary's own `codex exec --json` output for
+/// the same script: a changed reply shows up in both lanes' fixtures, each
+/// in its own shape.
+#[test]
+fn a_changed_reply_shows_in_the_python_and_the_exec_lane() {
+    let p = TestProject::new();
+    p.write(
+        "integration/scripts/thread_basic.json",
+        r#"{"replies": [{"kind": "message", "text": "Hello from both lanes."}]}"#,
+    );
+    let check = p.run(&["check", "--scenario", "thread_basic"]).expect(1);
+    assert!(
+        check.stdout.contains("changed  python/thread_basic.jsonl"),
+        "{}",
+        check.all()
+    );
+    assert!(
+        check.stdout.contains("changed  exec/thread_basic.jsonl"),
+        "{}",
+        check.all()
+    );
+    p.run(&["harvest", "--scenario", "thread_basic"]).expect(0);
+    let exec: Vec<serde_json::Value> = p
+        .read("integration/fixtures/exec/thread_basic.jsonl")
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let types: Vec<&str> = exec.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(
+        types,
+        [
+            "thread.started",
+            "turn.started",
+            "item.completed",
+            "turn.completed"
+        ]
+    );
+    assert_eq!(exec[2]["item"]["type"], "agent_message");
+    assert_eq!(exec[2]["item"]["text"], "Hello from both lanes.");
+}

@@ -21,7 +21,7 @@ pub fn list(root: &Option<PathBuf>, args: &ListArgs) -> Result<Exit, Failure> {
         .map(|s| ListEntry {
             name: s.name.clone(),
             about: s.about.clone(),
-            outputs: s.outputs.iter().map(|o| o.to_string()).collect(),
+            outputs: s.all_outputs().map(|o| o.to_string()).collect(),
         })
         .collect();
     match args.format.format {
