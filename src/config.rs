@@ -104,6 +104,9 @@ pub struct ExecStep {
     /// `codex exec resume <the first step's thread id>` instead of a new thread.
     pub resume: bool,
     pub output: FixturePath,
+    /// `<output>.command.json` beside it: the arguments and exit code, what
+    /// `codex-harvest replay` checks a client against.
+    pub command: FixturePath,
     /// What `codex exec` exits with (1 when the turn fails).
     pub exit_code: i32,
 }
@@ -305,11 +308,16 @@ fn exec_recipe(raw: RawExec, python_outputs: &[FixturePath]) -> Result<ExecRecip
         if step.args.iter().any(|a| a == "--json" || a == "resume") {
             bail!("steps[{i}]: `--json` and `resume` are the driver's; set `resume = true`");
         }
+        let command = FixturePath::parse(&format!(
+            "{}.command.json",
+            output.as_str().trim_end_matches(".jsonl")
+        ))?;
         steps.push(ExecStep {
             prompt: step.prompt,
             args: step.args,
             resume: step.resume,
             output,
+            command,
             exit_code: step.exit_code,
         });
     }
@@ -322,7 +330,7 @@ impl Scenario {
         self.outputs.iter().chain(
             self.exec
                 .iter()
-                .flat_map(|e| e.steps.iter().map(|s| &s.output)),
+                .flat_map(|e| e.steps.iter().flat_map(|s| [&s.output, &s.command])),
         )
     }
 }
@@ -495,7 +503,13 @@ pattern = "sk-[a-z]+"
         let s = &cfg.scenarios[0];
         assert_eq!(
             s.all_outputs().map(|o| o.as_str()).collect::<Vec<_>>(),
-            ["python/a.jsonl", "exec/a1.jsonl", "exec/a2.jsonl"]
+            [
+                "python/a.jsonl",
+                "exec/a1.jsonl",
+                "exec/a1.command.json",
+                "exec/a2.jsonl",
+                "exec/a2.command.json"
+            ]
         );
         assert_eq!(s.exec.as_ref().unwrap().steps[1].exit_code, 1);
         for (exec, needle) in [

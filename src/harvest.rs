@@ -297,7 +297,11 @@ fn run_one(runner: &mut Runner, s: &Scenario) -> Result<Tree> {
         run_process(runner, s, scratch)
     })?;
     if let Some(recipe) = &s.exec {
-        let outputs: Vec<&FixturePath> = recipe.steps.iter().map(|st| &st.output).collect();
+        let outputs: Vec<&FixturePath> = recipe
+            .steps
+            .iter()
+            .flat_map(|st| [&st.output, &st.command])
+            .collect();
         let exec = lane(session, s, &outputs, |scratch| {
             run_exec(session, s, recipe, scratch)
         })
@@ -362,9 +366,10 @@ fn lane(
     }
 }
 
-/// The exec lane: each step one `codex exec --json` of the pinned binary,
-/// its stdout the step's fixture; a `resume` step continues the thread the
-/// first step started.
+/// The exec lane: each step one `codex exec --json` of the pinned binary in
+/// the scratch workdir, its stdout the step's fixture and its arguments and
+/// exit code the step's command record; a `resume` step continues the thread
+/// the first step started.
 fn run_exec(session: &Session, s: &Scenario, recipe: &ExecRecipe, scratch: &Scratch) -> Result<()> {
     let t = session.toolchain;
     let work = scratch.path("work");
@@ -372,28 +377,32 @@ fn run_exec(session: &Session, s: &Scenario, recipe: &ExecRecipe, scratch: &Scra
     for (i, step) in recipe.steps.iter().enumerate() {
         let output = scratch.path("out").join(step.output.as_str());
         std::fs::create_dir_all(output.parent().expect("outputs have a parent"))?;
-        let mut args: Vec<std::ffi::OsString> = vec![
+        let mut args: Vec<String> = vec![
             "exec".into(),
             "--json".into(),
             "--skip-git-repo-check".into(),
             "-m".into(),
-            session.config.model.clone().into(),
-            "-C".into(),
-            work.clone().into(),
+            session.config.model.clone(),
         ];
-        args.extend(step.args.iter().map(Into::into));
+        args.extend(step.args.iter().cloned());
         if step.resume {
             let id = thread_id
                 .clone()
                 .ok_or_else(|| anyhow!("step {}: no thread.started to resume", i + 1))?;
-            args.extend(["resume".into(), id.into()]);
+            args.extend(["resume".into(), id]);
         }
-        args.push(step.prompt.clone().into());
+        args.push(step.prompt.clone());
+        let command = scratch.path("out").join(step.command.as_str());
+        std::fs::write(
+            &command,
+            serde_json::to_vec(&serde_json::json!({"args": args, "exit_code": step.exit_code}))?,
+        )
+        .with_context(|| format!("writing {}", command.display()))?;
         scenario::run_program(&Program {
             what: format!("codex exec (step {})", i + 1),
             supervisor: session.supervisor.clone(),
             program: t.codex.path.clone(),
-            args,
+            args: args.into_iter().map(Into::into).collect(),
             cwd: work.clone(),
             env: environment(t, scratch),
             timeout: s.timeout,

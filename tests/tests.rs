@@ -8,5 +8,6 @@ mod end_to_end;
 mod failures;
 mod integrity;
 mod nix;
+mod replay;
 mod scenario_runner;
 mod toolchain;

@@ -16,6 +16,8 @@ Exit codes:
   3  toolchain error (python, the SDK, codex, provisioning the pins)
   4  scenario failure (crash, timeout, bad output, a secret in output)
   5  I/O error: the fixtures tree, the checklist or a temp dir could not be written
+  6  replay: the client asked something the recording does not have (a diff on stderr);
+     otherwise replay exits with the recorded exit code
   129, 130, 143  interrupted (SIGHUP, SIGINT, SIGTERM): every scenario process is
      killed; the fixtures tree is entirely old or entirely new
 
@@ -61,6 +63,11 @@ pub enum Command {
     Doctor(DoctorArgs),
     /// Print the pins (config/native.exs and the Python lock)
     Pins(FormatArgs),
+    /// Stand in for `codex`: play a recorded `codex exec --json` run back
+    #[command(
+        long_about = "Plays back an exec fixture (integration/fixtures/exec/<name>.jsonl) as the real codex printed it, when the client's arguments are exactly the recorded ones (<name>.command.json beside it), and exits with the recorded exit code. Any other arguments exit 6 with a diff on stderr. A client's tests point their codex path at a one-line shim: exec codex-harvest replay /path/to/exec/<name>.jsonl -- \"$@\" (docs/replay.md)."
+    )]
+    Replay(ReplayArgs),
     /// Bump codex (and the SDK): rewrite the pins, regenerate, report drift
     #[command(
         long_about = "Fetches the openai-codex-cli-bin wheel of VERSION for every platform config/native.exs pins and the openai-codex SDK wheel, hashes them (and the codex binary inside each), regenerates config/requirements.lock (pip-compile --generate-hashes) and rewrites config/native.exs. Then, unless --no-harvest, regenerates every scenario with the new toolchain, prints which fixtures drift from the old ones, event by event, and writes them. Refused in CI."
@@ -201,6 +208,16 @@ pub struct DoctorArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// The exec fixture to play (its `.command.json` must be beside it)
+    #[arg(value_name = "RECORDING")]
+    pub recording: PathBuf,
+    /// The arguments the client gave codex (after `--`)
+    #[arg(last = true, value_name = "CODEX ARGS", allow_hyphen_values = true)]
+    pub args: Vec<String>,
+}
+
+#[derive(Debug, Args)]
 pub struct PinArgs {
     /// The codex-rs version to pin, e.g. 0.164.0
     #[arg(long, value_name = "VERSION")]
@@ -251,6 +268,7 @@ mod tests {
             "  3  ",
             "  4  ",
             "  5  ",
+            "  6  ",
             "129, 130, 143",
         ] {
             assert!(EXIT_CODES.contains(code), "{code}");

@@ -16,6 +16,10 @@ pub enum Exit {
     Toolchain,
     Scenario,
     Io,
+    /// `replay`: the client's request is not the recorded one.
+    Diverged,
+    /// `replay`: the exit code the recorded run had.
+    Recorded(u8),
     Interrupted(Interrupted),
 }
 
@@ -28,6 +32,8 @@ impl Exit {
             Exit::Toolchain => 3,
             Exit::Scenario => 4,
             Exit::Io => 5,
+            Exit::Diverged => 6,
+            Exit::Recorded(code) => code,
             Exit::Interrupted(i) => i.exit_code(),
         }
     }

@@ -8,6 +8,7 @@ mod exit;
 mod harvest;
 mod info;
 mod pin;
+mod replay;
 mod report;
 mod session;
 mod verify;
@@ -26,5 +27,6 @@ pub fn run(cli: Cli) -> Result<Exit, Failure> {
         Command::Doctor(args) => info::doctor(root, args),
         Command::Pins(args) => info::pins(root, args),
         Command::Pin(args) => pin::run(root, args),
+        Command::Replay(args) => replay::run(args),
     }
 }
