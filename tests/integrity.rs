@@ -300,12 +300,17 @@ fn a_failed_write_leaves_the_old_tree_whole() {
     }
     p.run(&["verify"]).expect(0);
 
+    // Room for the tree as it is (tmpfs takes whole pages, a page per
+    // directory too) and a few pages more: not for a second copy of it.
+    let pages = |n: usize| n.div_ceil(4096) * 4096;
+    let tree_bytes: usize = fixtures(&p).values().map(|b| pages(b.len())).sum::<usize>() + 8 * 4096;
+    let size = format!("size={}", tree_bytes + 4 * 4096);
     let small = tempfile::tempdir().unwrap();
     if !mount(&[
         "-t",
         "tmpfs",
         "-o",
-        "size=160k",
+        &size,
         "tmpfs",
         small.path().to_str().unwrap(),
     ]) {
