@@ -24,14 +24,7 @@ pub fn run(root: &Option<PathBuf>, args: &CheckArgs) -> Result<Exit, Failure> {
     )?;
     let committed = session::read_locked(&dir)?;
     let policy = Unreferenced::from(select.unreferenced);
-    let planned = harvest::plan(
-        &loaded.config,
-        &committed,
-        &regenerated.generated,
-        regenerated.full,
-        policy,
-    )
-    .or_exit(Exit::Usage)?;
+    let planned = regenerated.plan(&loaded, &committed, policy)?;
     let unpinned = regenerated.toolchain.unpinned(&loaded.pins);
     // Another SDK or codex is compared on what it produces; that it is not
     // the pinned one is reported apart, not as drift of every record.

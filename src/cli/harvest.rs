@@ -8,7 +8,7 @@ use super::report::print_drift;
 use super::session::{self, Loaded};
 use crate::compare;
 use crate::failure::hinted;
-use crate::harvest::{self, Unreferenced};
+use crate::harvest::Unreferenced;
 use crate::inputs;
 use crate::tree;
 use crate::tree_lock::TreeLock;
@@ -36,16 +36,16 @@ pub fn write(
     let _lock = TreeLock::exclusive(&dir).or_exit(Exit::Io)?;
     let committed = tree::read(&dir).or_exit(Exit::Io)?;
     let policy = Unreferenced::from(select.unreferenced);
-    let planned = harvest::plan(
-        &loaded.config,
-        &committed,
-        &regenerated.generated,
-        regenerated.full,
-        policy,
-    )
-    .or_exit(Exit::Usage)?;
+    let planned = regenerated.plan(loaded, &committed, policy)?;
     if policy == Unreferenced::Reject && !planned.unreferenced.is_empty() {
-        return Err(hinted(anyhow!("{shown} holds {} file(s) that no scenario produces: {}; nothing was written", planned.unreferenced.len(), planned.unreferenced.join(", ")), "remove them (git rm), declare them as a scenario's outputs in config/harvest.toml, or pass --unreferenced=delete (drop them) or --unreferenced=warn (keep them)"))
+        return Err(hinted(
+            anyhow!(
+                "{shown} holds {} file(s) that no scenario produces: {}; nothing was written",
+                planned.unreferenced.len(),
+                planned.unreferenced.join(", ")
+            ),
+            "remove them (git rm), declare them as a scenario's outputs in config/harvest.toml, or pass --unreferenced=delete (drop them) or --unreferenced=warn (keep them)",
+        ))
         .or_exit(Exit::Drift);
     }
     let new_tree = planned.tree;

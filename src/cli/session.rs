@@ -11,7 +11,7 @@ use super::exit::{Exit, Failure, Phase};
 use crate::checklist;
 use crate::config::HarvestConfig;
 use crate::failure::hinted;
-use crate::harvest::{self, Generated, Session};
+use crate::harvest::{self, Generated, Planned, Session, Unreferenced};
 use crate::inputs;
 use crate::manifest::Provenance;
 use crate::pins::Pins;
@@ -81,6 +81,25 @@ pub struct Regenerated {
     /// Every scenario of the catalogue ran.
     pub full: bool,
     pub toolchain: Toolchain,
+}
+
+impl Regenerated {
+    /// The tree this regeneration makes of `committed` (`harvest::plan`).
+    pub fn plan(
+        &self,
+        loaded: &Loaded,
+        committed: &Tree,
+        policy: Unreferenced,
+    ) -> Result<Planned, Failure> {
+        harvest::plan(
+            &loaded.config,
+            committed,
+            &self.generated,
+            self.full,
+            policy,
+        )
+        .or_exit(Exit::Usage)
+    }
 }
 
 /// Regenerates `names` (all when empty) `repeat` times each.

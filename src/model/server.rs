@@ -308,7 +308,6 @@ fn stream_events(items: &[StreamItem], end: &StreamEnd) -> Vec<Value> {
     let mut events = vec![json!({"type": "response.created", "response": {"id": id}})];
     for (n, StreamItem { item, chunks }) in items.iter().enumerate() {
         let item_id = &item["id"];
-        let text = chunks.concat();
         let mut empty = item.clone();
         match item["type"].as_str() {
             Some("message") => {
@@ -317,53 +316,31 @@ fn stream_events(items: &[StreamItem], end: &StreamEnd) -> Vec<Value> {
                 events.push(
                     json!({"type": "response.output_item.added", "output_index": n, "item": empty}),
                 );
-                let part =
-                    |text: &str| json!({"type": "output_text", "text": text, "annotations": []});
                 let at = json!({"item_id": item_id, "output_index": n, "content_index": 0});
-                events.push(merged(
+                stream_text(
+                    &mut events,
                     &at,
-                    json!({"type": "response.content_part.added", "part": part("")}),
-                ));
-                for delta in chunks {
-                    events.push(merged(
-                        &at,
-                        json!({"type": "response.output_text.delta", "delta": delta}),
-                    ));
-                }
-                events.push(merged(
-                    &at,
-                    json!({"type": "response.output_text.done", "text": text}),
-                ));
-                events.push(merged(
-                    &at,
-                    json!({"type": "response.content_part.done", "part": part(&text)}),
-                ));
+                    ["response.content_part", "response.output_text"],
+                    |text| json!({"type": "output_text", "text": text, "annotations": []}),
+                    chunks,
+                );
             }
             Some("reasoning") => {
                 empty["summary"] = json!([]);
                 events.push(
                     json!({"type": "response.output_item.added", "output_index": n, "item": empty}),
                 );
-                let part = |text: &str| json!({"type": "summary_text", "text": text});
                 let at = json!({"item_id": item_id, "output_index": n, "summary_index": 0});
-                events.push(merged(
+                stream_text(
+                    &mut events,
                     &at,
-                    json!({"type": "response.reasoning_summary_part.added", "part": part("")}),
-                ));
-                for delta in chunks {
-                    events.push(merged(
-                        &at,
-                        json!({"type": "response.reasoning_summary_text.delta", "delta": delta}),
-                    ));
-                }
-                events.push(merged(
-                    &at,
-                    json!({"type": "response.reasoning_summary_text.done", "text": text}),
-                ));
-                events.push(merged(
-                    &at,
-                    json!({"type": "response.reasoning_summary_part.done", "part": part(&text)}),
-                ));
+                    [
+                        "response.reasoning_summary_part",
+                        "response.reasoning_summary_text",
+                    ],
+                    |text| json!({"type": "summary_text", "text": text}),
+                    chunks,
+                );
             }
             _ => {
                 empty["arguments"] = json!("");
@@ -372,6 +349,7 @@ fn stream_events(items: &[StreamItem], end: &StreamEnd) -> Vec<Value> {
                     json!({"type": "response.output_item.added", "output_index": n, "item": empty}),
                 );
                 let at = json!({"item_id": item_id, "output_index": n});
+                let text = chunks.concat();
                 for delta in chunks {
                     events.push(merged(
                         &at,
@@ -395,6 +373,37 @@ fn stream_events(items: &[StreamItem], end: &StreamEnd) -> Vec<Value> {
         StreamEnd::Cut => {}
     }
     events
+}
+
+/// One text part streamed: `<part>.added` (empty), a `<text>.delta` per
+/// chunk, `<text>.done` with the whole, `<part>.done`; each event placed by
+/// the fields of `at`.
+fn stream_text(
+    events: &mut Vec<Value>,
+    at: &Value,
+    [part_events, text_events]: [&str; 2],
+    part: impl Fn(&str) -> Value,
+    chunks: &[String],
+) {
+    let text = chunks.concat();
+    events.push(merged(
+        at,
+        json!({"type": format!("{part_events}.added"), "part": part("")}),
+    ));
+    for delta in chunks {
+        events.push(merged(
+            at,
+            json!({"type": format!("{text_events}.delta"), "delta": delta}),
+        ));
+    }
+    events.push(merged(
+        at,
+        json!({"type": format!("{text_events}.done"), "text": text}),
+    ));
+    events.push(merged(
+        at,
+        json!({"type": format!("{part_events}.done"), "part": part(&text)}),
+    ));
 }
 
 /// `event` with the fields of `at` (where in the response it belongs).
