@@ -68,24 +68,48 @@ fn is_root() -> bool {
     unsafe { libc::geteuid() == 0 }
 }
 
-/// Mounts with `args`, or says why the test is skipped.
-fn mount(args: &[&str]) -> bool {
-    if !is_root() {
-        eprintln!("skipped: mounting needs root (CI runs as root)");
-        return false;
-    }
-    let ok = Command::new("mount")
-        .args(args)
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        eprintln!("skipped: `mount {}` is not allowed here", args.join(" "));
-    }
-    ok
+/// A mount made by a test, undone when dropped (a failing assertion too):
+/// whatever is mounted below `under`, wherever a rename moved it.
+struct Mounted {
+    under: PathBuf,
 }
 
-fn umount(path: &Path) {
-    let _ = Command::new("umount").arg(path).status();
+impl Mounted {
+    /// Mounts with `args`, or says why the test is skipped.
+    fn new(args: &[&str], under: &Path) -> Option<Mounted> {
+        if !is_root() {
+            eprintln!("skipped: mounting needs root (CI runs as root)");
+            return None;
+        }
+        let ok = Command::new("mount")
+            .args(args)
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            eprintln!("skipped: `mount {}` is not allowed here", args.join(" "));
+            return None;
+        }
+        Some(Mounted {
+            under: under.to_path_buf(),
+        })
+    }
+}
+
+impl Drop for Mounted {
+    fn drop(&mut self) {
+        let prefix = self.under.display().to_string();
+        let mounts = std::fs::read_to_string("/proc/self/mounts").unwrap_or_default();
+        let mut points: Vec<&str> = mounts
+            .lines()
+            .filter_map(|l| l.split_whitespace().nth(1))
+            .filter(|point| point.starts_with(&prefix))
+            .collect();
+        // The deepest first.
+        points.sort_by_key(|p| std::cmp::Reverse(p.len()));
+        for point in points {
+            let _ = Command::new("umount").arg(point).status();
+        }
+    }
 }
 
 /// A model script whose last message (a reply, or an item of one) says
@@ -279,18 +303,22 @@ fn a_failed_write_leaves_the_old_tree_whole() {
     let p = TestProject::new();
     change_reply(&p, "thread_basic", "Hello, read-only world.");
     let python = p.path("integration/fixtures/python");
-    if !mount(&[
-        "--bind",
-        "-o",
-        "ro",
-        python.to_str().unwrap(),
-        python.to_str().unwrap(),
-    ]) {
+    let Some(read_only) = Mounted::new(
+        &[
+            "--bind",
+            "-o",
+            "ro",
+            python.to_str().unwrap(),
+            python.to_str().unwrap(),
+        ],
+        p.root(),
+    ) else {
         return;
-    }
+    };
     let before = fixtures(&p);
     let out = p.run(&["harvest", "--scenario", "thread_basic"]);
-    umount(&python);
+    // The swap moves the mount with the old tree, beside the new one.
+    drop(read_only);
     let after = fixtures(&p);
     // Either the old tree stays (the swap was refused) or the new one is
     // whole; never a mix, and the manifest always agrees.
@@ -306,16 +334,19 @@ fn a_failed_write_leaves_the_old_tree_whole() {
     let tree_bytes: usize = fixtures(&p).values().map(|b| pages(b.len())).sum::<usize>() + 8 * 4096;
     let size = format!("size={}", tree_bytes + 4 * 4096);
     let small = tempfile::tempdir().unwrap();
-    if !mount(&[
-        "-t",
-        "tmpfs",
-        "-o",
-        &size,
-        "tmpfs",
-        small.path().to_str().unwrap(),
-    ]) {
+    let Some(full) = Mounted::new(
+        &[
+            "-t",
+            "tmpfs",
+            "-o",
+            &size,
+            "tmpfs",
+            small.path().to_str().unwrap(),
+        ],
+        small.path(),
+    ) else {
         return;
-    }
+    };
     let tree = small.path().join("fixtures");
     let copied = Command::new("cp")
         .arg("-r")
@@ -338,7 +369,7 @@ fn a_failed_write_leaves_the_old_tree_whole() {
         .unwrap()
         .map(|e| e.unwrap().file_name())
         .collect();
-    umount(small.path());
+    drop(full);
     out.expect(5);
     assert_eq!(after, before);
     assert_eq!(leftovers, ["fixtures"]);
@@ -566,18 +597,21 @@ fn small_holes_are_closed() {
 #[test]
 fn a_full_tmpdir_is_named() {
     let p = TestProject::new();
-    if !mount(&[
-        "-t",
-        "tmpfs",
-        "-o",
-        "size=1m",
-        "tmpfs",
-        p.tmp().to_str().unwrap(),
-    ]) {
+    let Some(full) = Mounted::new(
+        &[
+            "-t",
+            "tmpfs",
+            "-o",
+            "size=1m",
+            "tmpfs",
+            p.tmp().to_str().unwrap(),
+        ],
+        &p.tmp(),
+    ) else {
         return;
-    }
+    };
     let out = p.run(&["check", "--scenario", "thread_basic"]);
-    umount(&p.tmp());
+    drop(full);
     let out = out.expect(5);
     assert!(out.stderr.contains("no space left on"), "{}", out.all());
     assert!(out.stderr.contains("(TMPDIR)"), "{}", out.all());
