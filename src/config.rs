@@ -103,6 +103,8 @@ pub struct ExecStep {
     pub args: Vec<String>,
     /// `codex exec resume <the first step's thread id>` instead of a new thread.
     pub resume: bool,
+    /// `--output-schema` with the scenario's `output_schema` kwarg.
+    pub output_schema: bool,
     pub output: FixturePath,
     /// `<output>.command.json` beside it: the arguments and exit code, what
     /// `codex-harvest replay` checks a client against.
@@ -125,6 +127,8 @@ struct RawExecStep {
     args: Vec<String>,
     #[serde(default)]
     resume: bool,
+    #[serde(default)]
+    output_schema: bool,
     output: String,
     #[serde(default)]
     exit_code: i32,
@@ -316,6 +320,7 @@ fn exec_recipe(raw: RawExec, python_outputs: &[FixturePath]) -> Result<ExecRecip
             prompt: step.prompt,
             args: step.args,
             resume: step.resume,
+            output_schema: step.output_schema,
             output,
             command,
             exit_code: step.exit_code,

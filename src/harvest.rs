@@ -385,6 +385,21 @@ fn run_exec(session: &Session, s: &Scenario, recipe: &ExecRecipe, scratch: &Scra
             session.config.model.clone(),
         ];
         args.extend(step.args.iter().cloned());
+        let schema = match step.output_schema {
+            false => None,
+            true => {
+                let schema = s.kwargs.get("output_schema").ok_or_else(|| {
+                    hinted(
+                        anyhow!("step {}: output_schema = true, but the scenario has no output_schema kwarg", i + 1),
+                        "give the scenario `kwargs = { output_schema = { … } }`",
+                    )
+                })?;
+                std::fs::write(work.join(SCHEMA_FILE), serde_json::to_vec(schema)?)
+                    .with_context(|| format!("writing {SCHEMA_FILE}"))?;
+                args.extend(["--output-schema".into(), SCHEMA_FILE.into()]);
+                Some(schema)
+            }
+        };
         if step.resume {
             let id = thread_id
                 .clone()
@@ -392,12 +407,13 @@ fn run_exec(session: &Session, s: &Scenario, recipe: &ExecRecipe, scratch: &Scra
             args.extend(["resume".into(), id]);
         }
         args.push(step.prompt.clone());
+        let mut record = serde_json::json!({"args": args, "exit_code": step.exit_code});
+        if let Some(schema) = schema {
+            record["output_schema"] = schema.clone();
+        }
         let command = scratch.path("out").join(step.command.as_str());
-        std::fs::write(
-            &command,
-            serde_json::to_vec(&serde_json::json!({"args": args, "exit_code": step.exit_code}))?,
-        )
-        .with_context(|| format!("writing {}", command.display()))?;
+        std::fs::write(&command, serde_json::to_vec(&record)?)
+            .with_context(|| format!("writing {}", command.display()))?;
         scenario::run_program(&Program {
             what: format!("codex exec (step {})", i + 1),
             supervisor: session.supervisor.clone(),
@@ -415,6 +431,10 @@ fn run_exec(session: &Session, s: &Scenario, recipe: &ExecRecipe, scratch: &Scra
     }
     Ok(())
 }
+
+/// Where an exec step's output schema is written, relative to its workdir
+/// (the recorded arguments hold this name, never a scratch path).
+const SCHEMA_FILE: &str = "output-schema.json";
 
 /// The `thread_id` of the first `thread.started` event of an exec stream.
 fn first_thread_id(stream: &std::path::Path) -> Result<Option<String>> {
