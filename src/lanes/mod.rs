@@ -1,0 +1,296 @@
+//! The lanes: each a real client of the pinned codex, run against its own
+//! scripted model in its own scratch dir, its recordings normalised in one
+//! pass and scanned. A new lane is one more runner here (`python.rs`,
+//! `exec.rs`), not a branch through the engine.
+
+mod exec;
+mod python;
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, anyhow};
+
+use crate::config::{FixturePath, Scenario};
+use crate::failure::hinted;
+use crate::harvest::{Session, scanner};
+use crate::model::{Script, ScriptedModel, Transcript, codex_home};
+use crate::normalize::{Locations, Normalizer};
+use crate::scratch::Scratch;
+use crate::secrets::Scanner;
+use crate::toolchain::Toolchain;
+use crate::tree::Tree;
+
+pub(crate) use python::Runner;
+
+/// Runs every lane of `s`: the Python SDK's, then `codex exec`'s when the
+/// scenario has an exec recipe. Each lane has its own scratch dir and its
+/// own scripted model playing the same script.
+pub(crate) fn run_one(runner: &mut Runner, s: &Scenario) -> Result<Tree> {
+    let session = runner.session;
+    let python: Vec<&FixturePath> = s.outputs.iter().collect();
+    let mut tree = lane(session, s, &python, |scratch| {
+        python::run_process(runner, s, scratch)
+    })?;
+    if let Some(recipe) = &s.exec {
+        let outputs: Vec<&FixturePath> = recipe
+            .steps
+            .iter()
+            .flat_map(|st| [&st.output, &st.command])
+            .collect();
+        let exec = lane(session, s, &outputs, |scratch| {
+            exec::run_exec(session, s, recipe, scratch)
+        })
+        .context("the exec lane (codex exec --json)")?;
+        tree.extend(exec);
+    }
+    Ok(tree)
+}
+
+/// One lane's run: a scratch dir, the scripted model, `body` (which makes
+/// the lane's client write `outputs` under `out/`), the model's transcript
+/// checked, the outputs normalised and scanned; the scratch dir removed or
+/// kept (redacted) as asked.
+fn lane(
+    session: &Session,
+    s: &Scenario,
+    outputs: &[&FixturePath],
+    body: impl FnOnce(&Scratch) -> Result<()>,
+) -> Result<Tree> {
+    let script_path = session.project.model_script(&s.name);
+    let script = Script::load(&script_path)?;
+    let scratch = Scratch::new()?;
+    let model = ScriptedModel::start(script.clone())?;
+    let result = codex_home::write(
+        &scratch.path("codex-home"),
+        &model.base_url(),
+        &s.model_provider,
+    )
+    .and_then(|_| body(&scratch));
+    let transcript = model.finish();
+    let logged = std::fs::write(scratch.path("requests.jsonl"), transcript.to_jsonl());
+    let scanner = scanner(session.config)?;
+    let result = result
+        .and_then(|_| logged.context("writing requests.jsonl"))
+        .and_then(|_| check_transcript(&transcript, &session.project.display(&script_path)))
+        .and_then(|_| collect(session, s, outputs, &scratch, &scanner, &script.texts()));
+    if crate::interrupt::received().is_some() {
+        return result;
+    }
+    match (result, session.keep_scratch) {
+        (Ok(tree), false) => Ok(tree),
+        (Ok(tree), true) => {
+            let path = scratch.keep(&scanner)?;
+            (session.progress)(&format!(
+                "  {:<32} scratch kept: {}",
+                s.name,
+                path.display()
+            ));
+            Ok(tree)
+        }
+        (Err(e), false) => Err(hinted(
+            e,
+            "rerun with --keep-scratch to keep its scratch dir (requests.jsonl holds every model request)",
+        )),
+        (Err(e), true) => {
+            let path = scratch.keep(&scanner)?;
+            Err(e.context(format!(
+                "its scratch dir is kept, secrets redacted: {} (requests.jsonl holds every model request)",
+                path.display()
+            )))
+        }
+    }
+}
+
+/// The whole environment of a scenario: nothing of the caller's but PATH.
+fn environment(t: &Toolchain, scratch: &Scratch) -> Vec<(String, String)> {
+    let dir = |sub: &str| scratch.path(sub).display().to_string();
+    let mut env = base_environment(t);
+    env.extend(
+        [
+            ("HOME", dir("home")),
+            ("CODEX_HOME", dir("codex-home")),
+            ("TMPDIR", dir("tmp")),
+            (codex_home::API_KEY_VAR, codex_home::API_KEY.to_string()),
+        ]
+        .map(|(k, v)| (k.to_string(), v)),
+    );
+    env.sort();
+    env
+}
+
+/// What every scenario's environment holds, and a warm worker's.
+fn base_environment(t: &Toolchain) -> Vec<(String, String)> {
+    let python_bin = t
+        .python
+        .parent()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    let path = match std::env::var("PATH") {
+        Ok(p) if !p.is_empty() => format!("{python_bin}:{p}"),
+        _ => format!("{python_bin}:/usr/local/bin:/usr/bin:/bin"),
+    };
+    [
+        ("PATH", path),
+        ("TZ", "UTC".into()),
+        ("LC_ALL", "C.UTF-8".into()),
+        ("LANG", "C.UTF-8".into()),
+        ("TERM", "dumb".into()),
+        ("NO_COLOR", "1".into()),
+        ("PYTHONHASHSEED", "0".into()),
+        ("PYTHONDONTWRITEBYTECODE", "1".into()),
+        ("PYTHONNOUSERSITE", "1".into()),
+        ("PYTHONUNBUFFERED", "1".into()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
+}
+
+fn check_transcript(t: &Transcript, script: &str) -> Result<()> {
+    if !t.protocol_errors.is_empty() {
+        return Err(hinted(
+            anyhow!(
+                "the scripted model refused {} request(s) it could not read as codex should send them: {}",
+                t.protocol_errors.len(),
+                t.protocol_errors.join("; ")
+            ),
+            "see requests.jsonl (--keep-scratch) for what codex sent",
+        ));
+    }
+    if t.overruns > 0 {
+        return Err(hinted(
+            anyhow!(
+                "codex made {} model request(s) more than {script} has replies for",
+                t.overruns
+            ),
+            "add replies to the script, or see requests.jsonl for what codex asked",
+        ));
+    }
+    if !t.unplayed.is_empty() {
+        return Err(hinted(
+            anyhow!(
+                "replies {:?} of {script} were never requested (codex made {} model request(s))",
+                t.unplayed,
+                t.requests.iter().filter(|r| r.reply.is_some()).count()
+            ),
+            "remove them, or fix the scenario so it reaches them",
+        ));
+    }
+    Ok(())
+}
+
+/// Reads, normalises and scans what the scenario wrote.
+fn collect(
+    session: &Session,
+    s: &Scenario,
+    outputs: &[&FixturePath],
+    scratch: &Scratch,
+    scanner: &Scanner,
+    model_texts: &[String],
+) -> Result<Tree> {
+    let out_dir = scratch.path("out");
+    let written = crate::tree::read(&out_dir)?;
+    if let Some(extra) = written
+        .keys()
+        .find(|p| !outputs.iter().any(|o| o.as_str() == p.as_str()))
+    {
+        return Err(hinted(
+            anyhow!("it wrote {extra}, which it does not declare"),
+            "add it to the scenario's outputs in config/harvest.toml",
+        ));
+    }
+    let normalizer = Normalizer::new(
+        &session.config.rules,
+        &locations(session.toolchain, scratch),
+    )?;
+    for text in model_texts {
+        if let Some(rule) = normalizer.rule_rewriting(text) {
+            return Err(hinted(
+                anyhow!(
+                    "rule {rule} of config/harvest.toml would rewrite the model's own words {text:?} from {}: normalisation never changes what the script says",
+                    session
+                        .project
+                        .display(&session.project.model_script(&s.name))
+                ),
+                "reword the reply in the script, or narrow the rule so it cannot match it",
+            ));
+        }
+    }
+    let mut pass = normalizer.pass();
+    let mut tree = Tree::new();
+    for out in outputs {
+        let raw = written
+            .get(out.as_str())
+            .ok_or_else(|| anyhow!("it ended without writing its declared output {out}"))?;
+        let canonical = if out.is_jsonl() {
+            pass.jsonl(raw)
+        } else {
+            pass.json(raw)
+        }
+        .with_context(|| format!("output {out}"))?;
+        let text = String::from_utf8(canonical.clone()).expect("canonical JSON is UTF-8");
+        if let Some(found) = scanner.scan(&text) {
+            return Err(hinted(
+                anyhow!(
+                    "output {out} line {}: contains {} (after normalisation); nothing was written",
+                    found.line,
+                    found.name
+                ),
+                "keep credentials out of what the scenario records, or add a normalisation rule that replaces it",
+            ));
+        }
+        tree.insert(out.to_string(), canonical);
+    }
+    Ok(tree)
+}
+
+fn locations(t: &Toolchain, scratch: &Scratch) -> Locations {
+    let spell = |p: PathBuf| {
+        let mut v = vec![p.display().to_string()];
+        if let Ok(c) = p.canonicalize() {
+            v.push(c.display().to_string());
+        }
+        v.dedup();
+        v
+    };
+    Locations::from([
+        ("workdir".into(), spell(scratch.path("work"))),
+        ("codex_home".into(), spell(scratch.path("codex-home"))),
+        ("home".into(), spell(scratch.path("home"))),
+        ("scratch".into(), spell(scratch.root().to_path_buf())),
+        ("python_prefix".into(), spell(t.python_prefix.clone())),
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transcript_overruns_and_unplayed_replies_fail() {
+        let t = Transcript {
+            requests: Vec::new(),
+            unplayed: vec![1],
+            overruns: 0,
+            protocol_errors: Vec::new(),
+        };
+        assert!(
+            check_transcript(&t, "s.json")
+                .unwrap_err()
+                .to_string()
+                .contains("replies [1] of s.json")
+        );
+        let t = Transcript {
+            requests: Vec::new(),
+            unplayed: Vec::new(),
+            overruns: 2,
+            protocol_errors: Vec::new(),
+        };
+        assert!(
+            check_transcript(&t, "s.json")
+                .unwrap_err()
+                .to_string()
+                .contains("2 model request(s) more")
+        );
+    }
+}

@@ -1,0 +1,93 @@
+//! The Python lane: `record()` of the scenario's module, driving the real
+//! SDK, in a warm worker or a fresh interpreter.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use serde_json::Value;
+
+use super::{Session, base_environment, environment};
+use crate::config::Scenario;
+use crate::failure::{Classify, Kind};
+use crate::scenario::{self, Invocation};
+use crate::scratch::Scratch;
+use crate::warm::WarmWorker;
+
+pub(super) fn run_process(runner: &mut Runner, s: &Scenario, scratch: &Scratch) -> Result<()> {
+    let session = runner.session;
+    let t = session.toolchain;
+    let outputs: Vec<PathBuf> = s
+        .outputs
+        .iter()
+        .map(|o| scratch.path("out").join(o.as_str()))
+        .collect();
+    for o in &outputs {
+        std::fs::create_dir_all(o.parent().expect("outputs have a parent"))?;
+    }
+    let mut kwargs = s.kwargs.clone();
+    kwargs.insert(
+        "codex_path".into(),
+        t.codex.path.display().to_string().into(),
+    );
+    kwargs.insert("model".into(), session.config.model.clone().into());
+    kwargs.insert(
+        "outputs".into(),
+        outputs
+            .iter()
+            .map(|o| Value::from(o.display().to_string()))
+            .collect(),
+    );
+    let mut sys_path = vec![session.project.integration_dir()];
+    sys_path.extend(t.sys_path.iter().cloned());
+    let invocation = Invocation {
+        supervisor: session.supervisor.clone(),
+        python: t.python.clone(),
+        sys_path,
+        module: format!("harvest_scenarios.{}", s.name),
+        output: outputs[0].clone(),
+        kwargs,
+        cwd: scratch.path("work"),
+        env: environment(t, scratch),
+        timeout: s.timeout,
+    };
+    runner.run(s, &invocation, &scratch.path("output.log"))
+}
+
+/// Runs one worker thread's scenarios: in its warm worker (started on first
+/// use, replaced if it breaks), or cold when the run or the scenario says so.
+pub(crate) struct Runner<'a> {
+    pub(super) session: &'a Session<'a>,
+    warm: Option<WarmWorker>,
+}
+
+impl<'a> Runner<'a> {
+    pub(crate) fn new(session: &'a Session<'a>) -> Runner<'a> {
+        Runner {
+            session,
+            warm: None,
+        }
+    }
+
+    fn run(&mut self, s: &Scenario, inv: &Invocation, log: &std::path::Path) -> Result<()> {
+        if self.session.cold || s.cold {
+            return scenario::run(inv);
+        }
+        let worker = match &mut self.warm {
+            Some(w) => w,
+            None => self.warm.insert(
+                WarmWorker::start(
+                    &inv.supervisor,
+                    &inv.python,
+                    &inv.sys_path,
+                    &base_environment(self.session.toolchain),
+                )
+                .kind(Kind::Toolchain)?,
+            ),
+        };
+        let result = worker.run(inv, log);
+        if worker.broken {
+            self.warm = None;
+        }
+        result
+    }
+}
