@@ -6,32 +6,10 @@ use crate::util::{TestProject, run};
 const BASIC_MODULE: &str = "from ._record import open_codex, stream, write_jsonl\n\n\ndef record(output_path, *, codex_path, model, **_):\n    with open_codex(codex_path) as codex:\n        thread = codex.thread_start(model=model, ephemeral=True)\n        events = stream(thread.turn(\"hi\"))\n    write_jsonl(output_path, events)\n";
 const ONE_MESSAGE: &str = r#"{"replies": [{"kind": "message", "text": "hello"}]}"#;
 
-fn snapshot(p: &TestProject) -> Vec<(String, Vec<u8>)> {
-    let mut files = Vec::new();
-    for e in walk(&p.path("integration/fixtures")) {
-        files.push((e.display().to_string(), std::fs::read(&e).unwrap()));
-    }
-    files.sort();
-    files
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let path = e.unwrap().path();
-        if path.is_dir() {
-            out.extend(walk(&path));
-        } else {
-            out.push(path);
-        }
-    }
-    out
-}
-
 /// Runs `harvest` on `scenario` and thread_basic, expects `code`, checks
 /// nothing under the fixtures changed, and returns the output.
 fn harvest_fails(p: &TestProject, scenario: &str, code: i32) -> String {
-    let before = snapshot(p);
+    let before = p.fixtures();
     let run = p
         .run(&[
             "harvest",
@@ -41,7 +19,11 @@ fn harvest_fails(p: &TestProject, scenario: &str, code: i32) -> String {
             scenario,
         ])
         .expect(code);
-    assert_eq!(snapshot(p), before, "a failed harvest changed the fixtures");
+    assert_eq!(
+        p.fixtures(),
+        before,
+        "a failed harvest changed the fixtures"
+    );
     run.all()
 }
 
@@ -246,46 +228,6 @@ fn check_repeat_finds_a_value_that_varies_between_runs() {
     assert!(all.contains("line 1 (turn/started)"), "{all}");
     assert!(all.contains("params.seed"), "{all}");
     assert!(all.contains("hint: add a normalisation rule"), "{all}");
-}
-
-#[test]
-fn ctrl_c_kills_the_running_scenarios_and_writes_nothing() {
-    let p = TestProject::new();
-    let flags = tempfile::tempdir().unwrap();
-    let started = flags.path().join("started");
-    let survived = flags.path().join("survived");
-    p.add_scenario(
-        "slow",
-        &format!(
-            "import pathlib, subprocess, time\n\n\ndef record(output_path, **_):\n    subprocess.Popen(['sh', '-c', 'sleep 3; touch {}'])\n    pathlib.Path('{}').touch()\n    time.sleep(60)\n",
-            survived.display(),
-            started.display()
-        ),
-        r#"{"replies": []}"#,
-        "",
-    );
-    let before = snapshot(&p);
-    let mut child = p
-        .command(&["harvest", "--scenario", "slow"])
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    while !started.exists() {
-        assert!(child.try_wait().unwrap().is_none(), "harvest ended early");
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    // SAFETY: sends SIGINT to the child we spawned.
-    unsafe {
-        libc::kill(child.id() as libc::pid_t, libc::SIGINT);
-    }
-    let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(130));
-    std::thread::sleep(std::time::Duration::from_secs(4));
-    assert!(
-        !survived.exists(),
-        "a scenario's child outlived the interrupt"
-    );
-    assert_eq!(snapshot(&p), before);
 }
 
 /// A rule that would rewrite the model's own words fails the harvest,

@@ -7,29 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::util::{TestProject, run};
-
-/// Every file below `dir`, by relative path.
-fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
-        for e in std::fs::read_dir(dir).unwrap() {
-            let path = e.unwrap().path();
-            if path.is_dir() {
-                walk(root, &path, out);
-            } else {
-                let rel = path.strip_prefix(root).unwrap().display().to_string();
-                out.insert(rel, std::fs::read(&path).unwrap());
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    walk(dir, dir, &mut out);
-    out
-}
-
-fn fixtures(p: &TestProject) -> BTreeMap<String, Vec<u8>> {
-    files(&p.path("integration/fixtures"))
-}
+use crate::util::{TestProject, files, run};
 
 /// Anything a harvest left beside the fixtures tree.
 fn staging_leftovers(p: &TestProject) -> Vec<String> {
@@ -191,7 +169,7 @@ fn concurrent_harvests_lose_no_update() {
 #[test]
 fn a_signal_at_any_point_leaves_an_old_or_new_tree_and_no_process() {
     let p = TestProject::new();
-    let old = fixtures(&p);
+    let old = p.fixtures();
     change_reply(&p, "thread_basic", "Hello from the new tree.");
     let args = [
         "harvest",
@@ -203,7 +181,7 @@ fn a_signal_at_any_point_leaves_an_old_or_new_tree_and_no_process() {
     let start = Instant::now();
     p.run(&args).expect(0);
     let took = start.elapsed();
-    let new = fixtures(&p);
+    let new = p.fixtures();
     assert_ne!(old, new);
     let restore = |tree: &BTreeMap<String, Vec<u8>>| {
         std::fs::remove_dir_all(p.path("integration/fixtures")).unwrap();
@@ -236,7 +214,7 @@ fn a_signal_at_any_point_leaves_an_old_or_new_tree_and_no_process() {
             "signal {sig} at {at}: exit {code}\n{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let now = fixtures(&p);
+        let now = p.fixtures();
         assert!(
             now == old || now == new,
             "signal {sig} at {at}: a mixed tree"
@@ -257,10 +235,11 @@ fn a_signal_at_any_point_leaves_an_old_or_new_tree_and_no_process() {
     );
 }
 
-/// SIGTERM (CI cancellation) and SIGHUP (a closed terminal) stop a run as
-/// Ctrl-C does: every scenario process is gone, exit 143 and 129.
+/// Ctrl-C, SIGTERM (CI cancellation) and SIGHUP (a closed terminal) stop a
+/// run alike: every scenario process is gone (one that left its session
+/// too), nothing is written, exit 130, 143 and 129.
 #[test]
-fn sigterm_and_sighup_kill_every_scenario_process() {
+fn every_stop_signal_kills_every_scenario_process_and_writes_nothing() {
     let p = TestProject::new();
     let flags = tempfile::tempdir().unwrap();
     let started = flags.path().join("started");
@@ -273,7 +252,8 @@ fn sigterm_and_sighup_kill_every_scenario_process() {
         r#"{"replies": []}"#,
         "",
     );
-    for sig in [libc::SIGTERM, libc::SIGHUP] {
+    let before = p.fixtures();
+    for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
         let _ = std::fs::remove_file(&started);
         let mut child = p
             .command(&["harvest", "--scenario", "slow"])
@@ -293,6 +273,7 @@ fn sigterm_and_sighup_kill_every_scenario_process() {
             "signal {sig}"
         );
         assert_eq!(p.leftovers(), Vec::<String>::new());
+        assert_eq!(p.fixtures(), before, "signal {sig}: the tree changed");
     }
 }
 
@@ -315,11 +296,11 @@ fn a_failed_write_leaves_the_old_tree_whole() {
     ) else {
         return;
     };
-    let before = fixtures(&p);
+    let before = p.fixtures();
     let out = p.run(&["harvest", "--scenario", "thread_basic"]);
     // The swap moves the mount with the old tree, beside the new one.
     drop(read_only);
-    let after = fixtures(&p);
+    let after = p.fixtures();
     // Either the old tree stays (the swap was refused) or the new one is
     // whole; never a mix, and the manifest always agrees.
     assert!(out.code == 0 || out.code == 5, "{}", out.all());
@@ -331,7 +312,7 @@ fn a_failed_write_leaves_the_old_tree_whole() {
     // Room for the tree as it is (tmpfs takes whole pages, a page per
     // directory too) and a few pages more: not for a second copy of it.
     let pages = |n: usize| n.div_ceil(4096) * 4096;
-    let tree_bytes: usize = fixtures(&p).values().map(|b| pages(b.len())).sum::<usize>() + 8 * 4096;
+    let tree_bytes: usize = p.fixtures().values().map(|b| pages(b.len())).sum::<usize>() + 8 * 4096;
     let size = format!("size={}", tree_bytes + 4 * 4096);
     let small = tempfile::tempdir().unwrap();
     let Some(full) = Mounted::new(

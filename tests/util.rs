@@ -1,5 +1,6 @@
 //! A temp copy of the project and a command helper that asserts exit codes.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -58,6 +59,11 @@ impl TestProject {
         std::fs::copy(repo().join(checklist), dir.path().join(checklist)).unwrap();
         std::fs::create_dir(dir.path().join("tmp")).unwrap();
         TestProject { dir }
+    }
+
+    /// Every file of the fixtures tree, by relative path.
+    pub fn fixtures(&self) -> BTreeMap<String, Vec<u8>> {
+        files(&self.path("integration/fixtures"))
     }
 
     /// This project's own TMPDIR: scratch dirs of its runs land here.
@@ -148,4 +154,22 @@ fn copy_dir(from: &Path, to: &Path) {
             std::fs::copy(entry.path(), &target).unwrap();
         }
     }
+}
+
+/// Every file below `dir`, by relative path.
+pub fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let path = e.unwrap().path();
+            if path.is_dir() {
+                walk(root, &path, out);
+            } else {
+                let rel = path.strip_prefix(root).unwrap().display().to_string();
+                out.insert(rel, std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
 }
