@@ -24,9 +24,10 @@ pub struct Finding {
     pub name: String,
 }
 
+/// Named secrets as regexes: the run's literal values first (escaped), then
+/// the config's patterns; compiled once, used to scan and to redact.
 pub struct Scanner {
-    patterns: Vec<(String, Regex)>,
-    literals: Vec<(String, String)>,
+    secrets: Vec<(String, Regex)>,
 }
 
 /// The scanner `redact` uses, installed once the config is loaded.
@@ -44,34 +45,29 @@ pub fn caller_key() -> Vec<(String, String)> {
 impl Scanner {
     /// `literals` are exact values known to be secret in this run (name, value).
     pub fn new(patterns: &[SecretPattern], literals: Vec<(String, String)>) -> Result<Scanner> {
-        let patterns = patterns
-            .iter()
-            .map(|p| {
-                Regex::new(&p.pattern)
-                    .map(|re| (p.name.clone(), re))
-                    .with_context(|| format!("secret pattern {:?}", p.name))
+        let mut secrets: Vec<(String, Regex)> = literals
+            .into_iter()
+            .filter(|(_, v)| v.len() >= 8)
+            .map(|(name, v)| {
+                let re = Regex::new(&regex::escape(&v)).expect("an escaped literal is a regex");
+                (name, re)
             })
-            .collect::<Result<_>>()?;
-        Ok(Scanner {
-            patterns,
-            literals: literals.into_iter().filter(|(_, v)| v.len() >= 8).collect(),
-        })
+            .collect();
+        for p in patterns {
+            let re =
+                Regex::new(&p.pattern).with_context(|| format!("secret pattern {:?}", p.name))?;
+            secrets.push((p.name.clone(), re));
+        }
+        Ok(Scanner { secrets })
     }
 
     /// The first secret in `text`, by line.
     pub fn scan(&self, text: &str) -> Option<Finding> {
         text.lines().enumerate().find_map(|(i, line)| {
-            let name = self
-                .literals
+            let (name, _) = self
+                .secrets
                 .iter()
-                .find(|(_, v)| line.contains(v.as_str()))
-                .map(|(n, _)| n)
-                .or_else(|| {
-                    self.patterns
-                        .iter()
-                        .find(|(_, re)| re.is_match(line.as_bytes()))
-                        .map(|(n, _)| n)
-                })?;
+                .find(|(_, re)| re.is_match(line.as_bytes()))?;
             Some(Finding {
                 line: i + 1,
                 name: name.clone(),
@@ -82,13 +78,7 @@ impl Scanner {
     /// `bytes` with every secret replaced by `[redacted: <name>]`.
     pub fn redact_bytes(&self, bytes: &[u8]) -> Vec<u8> {
         let mut out = bytes.to_vec();
-        for (name, value) in &self.literals {
-            let literal = Regex::new(&regex::escape(value)).expect("an escaped literal is a regex");
-            out = literal
-                .replace_all(&out, format!("[redacted: {name}]").as_bytes())
-                .into_owned();
-        }
-        for (name, re) in &self.patterns {
+        for (name, re) in &self.secrets {
             out = re
                 .replace_all(&out, format!("[redacted: {name}]").as_bytes())
                 .into_owned();

@@ -34,19 +34,18 @@ pub fn run(root: &Option<PathBuf>, args: &CheckArgs) -> Result<Exit, Failure> {
         harvest::keep_recorded_toolchains(&planned.tree, &committed).or_exit(Exit::Usage)?
     };
     let mut drift = compare::compare(&expected, &committed);
+    let current = session::current_inputs(&loaded)?;
     if select.output.is_none() {
         let path = loaded.project.checklist();
         let rel = loaded.project.display(&path);
-        let want = session::checklist_for(&loaded, &expected)?;
+        let want = session::checklist_for(&loaded, &expected, &current)?;
         let have = std::fs::read(&path).ok();
         let ours = Tree::from([(rel.clone(), want.into_bytes())]);
         let theirs: Tree = have.map(|h| (rel, h)).into_iter().collect();
         drift.merge(compare::compare(&ours, &theirs));
     }
-    let shared_inputs_changed = inputs::shared_changes(
-        &session::recorded_inputs(&committed, &[])?,
-        &session::current_inputs(&loaded)?,
-    );
+    let shared_inputs_changed =
+        inputs::shared_changes(&session::recorded_inputs(&committed, &[])?, &current);
     let report = CheckReport {
         shared_inputs_changed,
         clean: drift.is_clean(),

@@ -81,9 +81,10 @@ pub fn write(
             })
             .or_exit(Exit::Io)?;
     }
+    let current = session::current_inputs(loaded)?;
     if select.output.is_none() {
         let path = loaded.project.checklist();
-        let text = session::checklist_for(loaded, &new_tree)?;
+        let text = session::checklist_for(loaded, &new_tree, &current)?;
         if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
             tree::write_atomic(&path, text.as_bytes()).or_exit(Exit::Io)?;
             println!("harvest: wrote {}", loaded.project.display(&path));
@@ -104,7 +105,7 @@ pub fn write(
     }
     if !regenerated.full {
         let others = session::recorded_inputs(&new_tree, &select.scenarios)?;
-        for c in inputs::shared_changes(&others, &session::current_inputs(loaded)?) {
+        for c in inputs::shared_changes(&others, &current) {
             println!(
                 "note: {} changed: {} other scenario(s) are stale until `codex-harvest harvest` regenerates them all (check fails until then)",
                 c.input, c.stale

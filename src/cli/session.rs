@@ -220,16 +220,16 @@ pub fn recorded_inputs(
         .collect())
 }
 
-/// The checklist for `fixtures` with today's inputs.
-pub fn checklist_for(loaded: &Loaded, fixtures: &Tree) -> Result<String, Failure> {
+/// The checklist for `fixtures` with today's inputs (`current_inputs`).
+pub fn checklist_for(
+    loaded: &Loaded,
+    fixtures: &Tree,
+    current: &BTreeMap<String, BTreeMap<String, String>>,
+) -> Result<String, Failure> {
     let provenance = Provenance::from_tree(fixtures)
         .or_exit(Exit::Usage)?
         .unwrap_or_default();
-    Ok(checklist::render(
-        &loaded.config,
-        &provenance,
-        &current_inputs(loaded)?,
-    ))
+    Ok(checklist::render(&loaded.config, &provenance, current))
 }
 
 #[cfg(test)]
