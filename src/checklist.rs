@@ -123,18 +123,20 @@ mod tests {
         p.scenarios.insert("b".into(), record("same", true));
         let text = render(&config(), &p, &current);
         assert!(
-            text.contains("| `a` | `python/a.jsonl` | 1.0 | 2.0 | stale (script changed) |"),
+            text.contains(
+                "| `a` | `python/a.jsonl`<br>`wire/a.jsonl` | 1.0 | 2.0 | stale (script changed) |"
+            ),
             "{text}"
         );
         assert!(
-            text.contains("| `b` | `python/b.jsonl`<br>`schemas/b.json` | 1.0 | 2.0 | fresh |"),
+            text.contains("| `b` | `python/b.jsonl`<br>`schemas/b.json`<br>`wire/b.jsonl` | 1.0 | 2.0 | fresh |"),
             "{text}"
         );
         p.scenarios.insert("b".into(), record("same", false));
         p.scenarios.remove("a");
         let text = render(&config(), &p, &current);
         assert!(
-            text.contains("| `a` | `python/a.jsonl` | – | – | not harvested |"),
+            text.contains("| `a` | `python/a.jsonl`<br>`wire/a.jsonl` | – | – | not harvested |"),
             "{text}"
         );
         assert!(

@@ -87,6 +87,9 @@ pub struct Scenario {
     /// The same conversation through `codex exec --json`, when the exec CLI
     /// can express it.
     pub exec: Option<ExecRecipe>,
+    /// The wire lane's transcripts, one per codex process the scenario
+    /// starts, in start order (default: `wire/<name>.jsonl`).
+    pub wire: Vec<FixturePath>,
 }
 
 /// How the exec lane runs a scenario: one `codex exec --json` per step,
@@ -141,6 +144,17 @@ pub struct HarvestConfig {
     pub scenarios: Vec<Scenario>,
     pub rules: Vec<Rule>,
     pub secrets: Vec<SecretPattern>,
+    pub wire: WireSettings,
+}
+
+/// How the wire lane orders a conversation (see `wire::canonical`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WireSettings {
+    /// Server notifications codex sends from its global queue, whose place
+    /// against the rest varies run to run: recorded last, by method.
+    #[serde(default)]
+    pub unordered: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -154,6 +168,8 @@ struct RawConfig {
     rule: Vec<Rule>,
     #[serde(default)]
     secret: Vec<SecretPattern>,
+    #[serde(default)]
+    wire: WireSettings,
 }
 
 #[derive(Deserialize)]
@@ -169,6 +185,7 @@ struct RawScenario {
     model_provider: ProviderSettings,
     #[serde(default)]
     cold: bool,
+    wire: Option<Vec<String>>,
     exec: Option<RawExec>,
 }
 
@@ -254,6 +271,34 @@ impl HarvestConfig {
                     other.name
                 );
             }
+            let wire = match s.wire {
+                Some(list) if list.is_empty() => {
+                    bail!(
+                        "scenario {name:?}: wire lists no transcripts (omit it for wire/{name}.jsonl)"
+                    )
+                }
+                Some(list) => list,
+                None => vec![format!("wire/{name}.jsonl")],
+            };
+            let mut wire_outputs: Vec<FixturePath> = Vec::new();
+            for raw_out in &wire {
+                let out = FixturePath::parse(raw_out)
+                    .with_context(|| format!("scenario {name:?}: wire"))?;
+                if !out.is_jsonl() {
+                    bail!("scenario {name:?}: wire transcript {out} must be a .jsonl file");
+                }
+                let taken = outputs.contains(&out)
+                    || wire_outputs.contains(&out)
+                    || exec
+                        .iter()
+                        .flat_map(|e| &e.steps)
+                        .any(|st| st.output == out || st.command == out)
+                    || scenarios.iter().any(|o| o.all_outputs().any(|p| p == &out));
+                if taken {
+                    bail!("scenario {name:?}: wire transcript {out} is declared twice");
+                }
+                wire_outputs.push(out);
+            }
             scenarios.push(Scenario {
                 name,
                 about: s.about,
@@ -263,6 +308,7 @@ impl HarvestConfig {
                 model_provider: s.model_provider,
                 cold: s.cold,
                 exec,
+                wire: wire_outputs,
             });
         }
         Ok(HarvestConfig {
@@ -270,6 +316,7 @@ impl HarvestConfig {
             scenarios,
             rules: raw.rule,
             secrets: raw.secret,
+            wire: raw.wire,
         })
     }
 
@@ -330,9 +377,9 @@ fn exec_recipe(raw: RawExec, python_outputs: &[FixturePath]) -> Result<ExecRecip
 }
 
 impl Scenario {
-    /// Every output: the Python lane's, then the exec lane's.
+    /// Every output: the Python lane's, the wire lane's, then the exec lane's.
     pub fn all_outputs(&self) -> impl Iterator<Item = &FixturePath> {
-        self.outputs.iter().chain(
+        self.outputs.iter().chain(&self.wire).chain(
             self.exec
                 .iter()
                 .flat_map(|e| e.steps.iter().flat_map(|s| [&s.output, &s.command])),
@@ -510,6 +557,7 @@ pattern = "sk-[a-z]+"
             s.all_outputs().map(|o| o.as_str()).collect::<Vec<_>>(),
             [
                 "python/a.jsonl",
+                "wire/a.jsonl",
                 "exec/a1.jsonl",
                 "exec/a1.command.json",
                 "exec/a2.jsonl",

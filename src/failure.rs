@@ -47,9 +47,14 @@ impl std::error::Error for Marked {
 }
 
 /// `error` with `set` applied to its mark: the one it has at the top, or a
-/// new one.
+/// new one. (anyhow's downcast also reaches through `context`, which would
+/// overwrite an inner mark, so the top is asked for by the chain.)
 fn mark(mut error: anyhow::Error, set: impl FnOnce(&mut Marked)) -> anyhow::Error {
-    if let Some(marked) = error.downcast_mut::<Marked>() {
+    let marked_at_top = error
+        .chain()
+        .next()
+        .is_some_and(|top| top.downcast_ref::<Marked>().is_some());
+    if marked_at_top && let Some(marked) = error.downcast_mut::<Marked>() {
         set(marked);
         return error;
     }
@@ -120,5 +125,12 @@ mod tests {
         assert_eq!(kind_of(&err), Some(Kind::Io));
         let lines: Vec<String> = err.chain().map(|c| c.to_string()).collect();
         assert_eq!(lines, ["scenario s failed", "disk full"]);
+    }
+
+    #[test]
+    fn an_outer_hint_keeps_the_inner_one() {
+        let inner = hinted(anyhow!("two transcripts declared"), "declare one");
+        let err = hinted(inner.context("the wire lane"), "rerun with --keep-scratch");
+        assert_eq!(hints(&err), ["rerun with --keep-scratch", "declare one"]);
     }
 }

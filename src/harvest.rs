@@ -16,7 +16,7 @@ use crate::config::{HarvestConfig, MANIFEST_FILE, PROVENANCE_FILE, Scenario};
 use crate::drift_text;
 use crate::failure::hinted;
 use crate::inputs;
-use crate::lanes::{Runner, run_one};
+use crate::lanes::{Lanes, Runner, run_one};
 use crate::manifest::{ComponentRecord, Provenance, ScenarioRecord, Sha256Sums};
 use crate::model::{Script, codex_home};
 use crate::pins::Pins;
@@ -38,6 +38,11 @@ pub struct Session<'a> {
     pub keep_scratch: bool,
     /// Run every scenario cold (a fresh interpreter each), not in a warm worker.
     pub cold: bool,
+    /// The lanes to record.
+    pub lanes: Lanes,
+    /// Play the wire transcripts in this fixtures tree to the Python SDK
+    /// instead of running codex (the proof that replay is faithful).
+    pub replay: Option<PathBuf>,
 }
 
 /// What a set of scenarios produced: normalised outputs and their records.

@@ -25,3 +25,4 @@ pub(crate) mod toolchain;
 pub(crate) mod tree;
 pub(crate) mod tree_lock;
 pub(crate) mod warm;
+pub mod wire;

@@ -208,6 +208,11 @@ impl Pass<'_> {
         Ok(out)
     }
 
+    /// One JSON value in, its canonical form out.
+    pub fn canonical_value(&mut self, value: Value) -> Result<Value> {
+        self.value(value, None)
+    }
+
     /// Normalises `value` (under `key`), numbering UUIDs in document order,
     /// and returns it with every object's keys sorted: the canonical form.
     fn value(&mut self, value: Value, key: Option<&str>) -> Result<Value> {

@@ -249,3 +249,22 @@ fn a_rule_that_touches_model_text_is_refused() {
     );
     assert!(out.contains("rule "), "{out}");
 }
+
+#[test]
+fn a_scenario_starting_codex_other_times_than_it_declares_transcripts_fails() {
+    let p = TestProject::new();
+    p.add_scenario(
+        "twice",
+        BASIC_MODULE,
+        ONE_MESSAGE,
+        r#"wire = ["wire/twice_1.jsonl", "wire/twice_2.jsonl"]"#,
+    );
+    let out = harvest_fails(&p, "twice", 4);
+    assert!(out.contains("scenario twice failed"), "{out}");
+    assert!(out.contains("the wire lane (app-server JSON-RPC)"), "{out}");
+    assert!(
+        out.contains("the scenario started codex 1 time(s), but declares 2 wire transcript(s)"),
+        "{out}"
+    );
+    assert!(out.contains("hint: list one transcript per codex process"), "{out}");
+}

@@ -123,3 +123,217 @@ fn another_output_schema_is_another_request() {
     );
     assert!(out.stdout.is_empty());
 }
+
+/// The client's lines of a wire transcript, and the server's.
+fn sides(transcript: &Path) -> (String, String) {
+    let (mut client, mut server) = (String::new(), String::new());
+    for line in std::fs::read_to_string(transcript).unwrap().lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let side = if v["dir"] == "c2s" {
+            &mut client
+        } else {
+            &mut server
+        };
+        side.push_str(&v["msg"].to_string());
+        side.push('\n');
+    }
+    (client, server)
+}
+
+/// Runs `replay` on `recordings` as a client would start codex, the client's
+/// lines given on stdin at once.
+fn replay_app_server(recordings: &[PathBuf], extra: &[&str], stdin: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_codex-harvest"));
+    cmd.arg("replay")
+        .args(extra)
+        .args(recordings)
+        .args(["--", "app-server", "--listen", "stdio://"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn wire_transcripts() -> Vec<PathBuf> {
+    let dir = repo().join("integration/fixtures/wire");
+    let mut all: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    all.sort();
+    all
+}
+
+/// Every transcript, given exactly its recorded client, answers with exactly
+/// its recorded server lines, in order.
+#[test]
+fn every_wire_transcript_plays_its_server_side_to_its_recorded_client() {
+    let all = wire_transcripts();
+    assert!(all.len() >= 16, "{} wire transcripts", all.len());
+    for transcript in all {
+        let (client, server) = sides(&transcript);
+        let out = replay_app_server(std::slice::from_ref(&transcript), &[], &client);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}: {}",
+            transcript.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            server,
+            "{}",
+            transcript.display()
+        );
+    }
+}
+
+/// A request the recording does not have fails at that request with a
+/// diff, and nothing after it is sent.
+#[test]
+fn a_client_asking_another_prompt_fails_at_the_request_with_a_diff() {
+    let transcript = repo().join("integration/fixtures/wire/thread_basic.jsonl");
+    let (client, server) = sides(&transcript);
+    assert!(client.contains(r#""text":"Say hello.""#), "{client}");
+    let other = client.replace(r#""text":"Say hello.""#, r#""text":"Say goodbye.""#);
+    let out = replay_app_server(&[transcript.clone()], &[], &other);
+    assert_eq!(out.status.code(), Some(6));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("the client sent a message the recording does not have here"),
+        "{err}"
+    );
+    assert!(
+        err.contains("-        \"text\": \"Say hello.\",\n+        \"text\": \"Say goodbye.\","),
+        "{err}"
+    );
+    let sent = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        server.starts_with(&*sent),
+        "only the lines before the request: {sent}"
+    );
+    assert!(!sent.contains("turn/started"), "{sent}");
+}
+
+/// A client that stops where the recording expects a message is told
+/// which one; a client that goes on past the end is told so too.
+#[test]
+fn a_client_that_stops_early_or_goes_on_is_a_divergence() {
+    let transcript = repo().join("integration/fixtures/wire/thread_basic.jsonl");
+    let (client, _) = sides(&transcript);
+    let first = client.lines().next().unwrap();
+    let out = replay_app_server(&[transcript.clone()], &[], &format!("{first}\n"));
+    assert_eq!(out.status.code(), Some(6));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("the client closed its input; the recording expects"),
+        "{err}"
+    );
+    let more = format!("{client}{first}\n");
+    let out = replay_app_server(&[transcript], &[], &more);
+    assert_eq!(out.status.code(), Some(6));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("the client sent more than the recording has"),
+        "{err}"
+    );
+}
+
+/// Several transcripts play one per start, in order, with --sequence.
+#[test]
+fn a_sequence_plays_one_transcript_per_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("played");
+    let wire = repo().join("integration/fixtures/wire");
+    let steps = [
+        wire.join("thread_tool_auto_step1.jsonl"),
+        wire.join("thread_tool_auto_step2.jsonl"),
+    ];
+    let sequence = ["--sequence", state.to_str().unwrap()];
+    for step in &steps {
+        let (client, server) = sides(step);
+        let out = replay_app_server(&steps, &sequence, &client);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(String::from_utf8_lossy(&out.stdout), server);
+    }
+    let out = replay_app_server(&steps, &sequence, "");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("all 2 recordings were played already"));
+}
+
+/// The proof: every scenario module, run with the real Python SDK against
+/// replay of its committed transcripts instead of codex, records its
+/// committed notification fixtures byte for byte; a transcript that says
+/// otherwise shows in the fixture, and a recorded request the SDK does not
+/// make fails the scenario with replay's diff.
+#[test]
+fn the_real_python_sdk_against_replay_records_the_committed_fixtures() {
+    let p = crate::util::TestProject::new();
+    let run = p
+        .run(&["check", "--against-replay", "--jobs", "1"])
+        .expect(0);
+    assert!(
+        run.all()
+            .contains("running 15 scenario(s) with codex-harvest replay"),
+        "{}",
+        run.all()
+    );
+    assert!(
+        run.all()
+            .contains("matches what the pinned toolchain produces"),
+        "{}",
+        run.all()
+    );
+
+    let basic = "integration/fixtures/wire/thread_basic.jsonl";
+    let recorded = p.read(basic);
+    p.write(basic, &recorded.replace("Hello from t", "Hello FROM t"));
+    let drift = p
+        .run(&["check", "--against-replay", "--scenario", "thread_basic"])
+        .expect(1);
+    assert!(
+        drift.stdout.contains("changed  python/thread_basic.jsonl"),
+        "{}",
+        drift.all()
+    );
+    assert!(
+        drift.stdout.contains("regenerated: \"Hello FROM t\""),
+        "{}",
+        drift.all()
+    );
+
+    p.write(
+        basic,
+        &recorded.replace(r#""text":"Say hello.""#, r#""text":"Say goodbye.""#),
+    );
+    let diverged = p
+        .run(&["check", "--against-replay", "--scenario", "thread_basic"])
+        .expect(4);
+    assert!(
+        diverged.stderr.contains("the client diverged from"),
+        "{}",
+        diverged.all()
+    );
+    assert!(
+        diverged
+            .stderr
+            .contains("+        \"text\": \"Say hello.\","),
+        "{}",
+        diverged.all()
+    );
+    assert!(p.leftovers().is_empty(), "{:?}", p.leftovers());
+}

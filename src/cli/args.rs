@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::harvest::Unreferenced;
+use crate::lanes::Lanes;
 
 const EXIT_CODES: &str = "\
 Exit codes:
@@ -63,9 +64,9 @@ pub enum Command {
     Doctor(DoctorArgs),
     /// Print the pins (config/native.exs and the Python lock)
     Pins(FormatArgs),
-    /// Stand in for `codex`: play a recorded `codex exec --json` run back
+    /// Stand in for `codex`: play a recorded conversation or exec run back
     #[command(
-        long_about = "Plays back an exec fixture (integration/fixtures/exec/<name>.jsonl) as the real codex printed it, when the client's arguments are exactly the recorded ones (<name>.command.json beside it), and exits with the recorded exit code. Any other arguments exit 6 with a diff on stderr. A client's tests point their codex path at a one-line shim: exec codex-harvest replay /path/to/exec/<name>.jsonl -- \"$@\" (docs/replay.md)."
+        long_about = "Stands in for the codex executable. Given a wire transcript (integration/fixtures/wire/<name>.jsonl) it serves `codex app-server --listen stdio://`: each request the client sends is compared with the recorded one (method and params, after the fixtures' normalisation; ids are the client's) and answered with the recorded response, and the recorded notifications and server requests are sent in recorded order. Given an exec fixture (integration/fixtures/exec/<name>.jsonl) it serves `codex exec --json …`: when the client's arguments are exactly the recorded ones (<name>.command.json beside it) it prints the recorded lines and exits with the recorded exit code. Anything the recording does not have exits 6 with a diff on stderr. A client's tests point their codex path at a one-line shim: exec codex-harvest replay /path/to/<recording> -- \"$@\" (docs/replay.md)."
     )]
     Replay(ReplayArgs),
     /// Bump codex (and the SDK): rewrite the pins, regenerate, report drift
@@ -177,8 +178,41 @@ pub struct CheckArgs {
     #[arg(long, value_name = "N", default_value_t = 1,
           value_parser = clap::value_parser!(u32).range(1..=20))]
     pub repeat: u32,
+    /// Only this lane (repeatable) [default: all]
+    #[arg(long = "lane", value_enum, value_name = "LANE")]
+    pub lanes: Vec<LaneArg>,
+    /// Drive the Python SDK against `codex-harvest replay` of the committed
+    /// wire transcripts instead of codex, and compare its fixtures (the
+    /// proof that replay is faithful; the Python lane only)
+    #[arg(long, conflicts_with = "lanes")]
+    pub against_replay: bool,
     #[command(flatten)]
     pub format: FormatArgs,
+}
+
+/// A lane: one client of codex whose view is recorded.
+#[derive(Debug, Clone, Copy, PartialEq, ValueEnum)]
+pub enum LaneArg {
+    /// The Python SDK's turn notifications (fixtures/python/)
+    Python,
+    /// The app-server JSON-RPC conversation, both directions (fixtures/wire/)
+    Wire,
+    /// `codex exec --json` (fixtures/exec/)
+    Exec,
+}
+
+impl CheckArgs {
+    /// The lanes to record: those named, or all.
+    pub fn lanes(&self) -> Lanes {
+        if self.lanes.is_empty() {
+            return Lanes::ALL;
+        }
+        Lanes {
+            python: self.lanes.contains(&LaneArg::Python),
+            wire: self.lanes.contains(&LaneArg::Wire),
+            exec: self.lanes.contains(&LaneArg::Exec),
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -209,9 +243,16 @@ pub struct DoctorArgs {
 
 #[derive(Debug, Args)]
 pub struct ReplayArgs {
-    /// The exec fixture to play (its `.command.json` must be beside it)
-    #[arg(value_name = "RECORDING")]
-    pub recording: PathBuf,
+    /// The wire transcript or exec fixture to play; several play one per
+    /// start of replay, in order (with --sequence)
+    #[arg(value_name = "RECORDING", required = true)]
+    pub recordings: Vec<PathBuf>,
+    /// A directory remembering how many of several recordings were played
+    #[arg(long, value_name = "DIR")]
+    pub sequence: Option<PathBuf>,
+    /// Seconds to wait for each message the recording expects from the client
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    pub patience: u64,
     /// The arguments the client gave codex (after `--`)
     #[arg(last = true, value_name = "CODEX ARGS", allow_hyphen_values = true)]
     pub args: Vec<String>,

@@ -9,18 +9,32 @@ use super::session;
 use crate::compare;
 use crate::harvest::{self, Unreferenced};
 use crate::inputs;
+use crate::lanes::Lanes;
 use crate::tree::Tree;
 
 pub fn run(root: &Option<PathBuf>, args: &CheckArgs) -> Result<Exit, Failure> {
     let loaded = session::load(root)?;
     let select = &args.select;
     let dir = session::fixtures_dir(&loaded.project, &select.output);
+    let mut lanes = args.lanes();
+    let replay = if args.against_replay {
+        lanes = Lanes {
+            python: true,
+            wire: false,
+            exec: false,
+        };
+        Some(dir.clone())
+    } else {
+        None
+    };
     let regenerated = session::regenerate(
         &loaded,
         &select.scenarios,
         &args.run,
         &args.toolchain,
         args.repeat as usize,
+        lanes,
+        replay,
     )?;
     let committed = session::read_locked(&dir)?;
     let policy = Unreferenced::from(select.unreferenced);

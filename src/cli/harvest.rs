@@ -10,6 +10,7 @@ use crate::compare;
 use crate::failure::hinted;
 use crate::harvest::Unreferenced;
 use crate::inputs;
+use crate::lanes::Lanes;
 use crate::tree;
 use crate::tree_lock::TreeLock;
 
@@ -30,7 +31,15 @@ pub fn write(
 ) -> Result<Exit, Failure> {
     let dir = session::fixtures_dir(&loaded.project, &select.output);
     let shown = loaded.project.display(&dir);
-    let regenerated = session::regenerate(loaded, &select.scenarios, run, toolchain, 1)?;
+    let regenerated = session::regenerate(
+        loaded,
+        &select.scenarios,
+        run,
+        toolchain,
+        1,
+        Lanes::ALL,
+        None,
+    )?;
     // The tree is read under the lock, after regenerating: a harvest that
     // committed meanwhile is the base this one builds on, not lost.
     let _lock = TreeLock::exclusive(&dir).or_exit(Exit::Io)?;

@@ -1,13 +1,19 @@
 //! `replay`: a stand-in for the `codex` executable that plays a recorded
-//! `codex exec --json` run back, so a client's own tests run against what
-//! the real pinned codex printed. A client that asks for anything else
+//! app-server conversation (a wire transcript) or `codex exec --json` run
+//! back, so a client's own tests run against what the real pinned codex did. A client that asks for anything else
 //! learns it at once, with a diff, instead of reading a fixture that does
 //! not answer its question.
 
 use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-use anyhow::Context;
+use anyhow::{Context, anyhow, bail};
 use serde::Deserialize;
+
+use crate::config::HarvestConfig;
+use crate::normalize::{Locations, Normalizer, Rule};
+use crate::wire::{self, canonical::Line, player::Outcome};
 
 use super::args::ReplayArgs;
 use super::exit::{Exit, Failure, Phase};
@@ -47,12 +53,125 @@ impl Recorded {
 }
 
 pub fn run(args: &ReplayArgs) -> Result<Exit, Failure> {
-    let stream = std::fs::read(&args.recording)
-        .with_context(|| format!("reading the recording {}", args.recording.display()))
+    let recording = this_start(args).or_exit(Exit::Usage)?;
+    let lines = wire::player::read(&recording).ok();
+    match lines {
+        Some(lines) => app_server(&recording, lines, args),
+        None => exec(&recording, args),
+    }
+}
+
+/// The recording this start plays: the only one, or with `--sequence` the
+/// next one not yet played (claimed by creating `<n>.played` in the dir).
+fn this_start(args: &ReplayArgs) -> anyhow::Result<PathBuf> {
+    let [only] = args.recordings.as_slice() else {
+        let dir = args.sequence.as_ref().ok_or_else(|| {
+            anyhow!(
+                "{} recordings and no --sequence DIR to remember which to play next",
+                args.recordings.len()
+            )
+        })?;
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        for (n, recording) in args.recordings.iter().enumerate() {
+            let claim = dir.join(format!("{}.played", n + 1));
+            match std::fs::File::options()
+                .write(true)
+                .create_new(true)
+                .open(&claim)
+            {
+                Ok(_) => return Ok(recording.clone()),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(e).with_context(|| format!("creating {}", claim.display())),
+            }
+        }
+        bail!(
+            "all {} recordings were played already (remove {} to start over)",
+            args.recordings.len(),
+            dir.display()
+        );
+    };
+    Ok(only.clone())
+}
+
+/// `codex app-server --listen stdio://` from a wire transcript.
+fn app_server(recording: &Path, lines: Vec<Line>, args: &ReplayArgs) -> Result<Exit, Failure> {
+    if !args.args.iter().any(|a| a == "app-server") {
+        eprintln!(
+            "codex-harvest replay: {} is an app-server conversation, but the client ran codex {}",
+            recording.display(),
+            args.args.join(" ")
+        );
+        return Ok(Exit::Diverged);
+    }
+    let normalizer = received_normalizer(recording).or_exit(Exit::Usage)?;
+    let normalise = |v: serde_json::Value| normalizer.pass().canonical_value(v);
+    // A client that stops reading ends the play; it must not kill us first.
+    // SAFETY: setting a signal's disposition; no handler runs.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+    }
+    let outcome = wire::player::play(
+        &lines,
+        std::io::BufReader::new(std::io::stdin()),
+        std::io::stdout().lock(),
+        &normalise,
+        Duration::from_secs(args.patience),
+    )
+    .with_context(|| format!("playing {}", recording.display()))
+    .or_exit(Exit::Usage)?;
+    match outcome {
+        Outcome::Played => Ok(Exit::Clean),
+        Outcome::Diverged(why) => {
+            eprintln!(
+                "codex-harvest replay: the client diverged from {}\n{why}",
+                recording.display()
+            );
+            Ok(Exit::Diverged)
+        }
+    }
+}
+
+/// What brings a received message to the recording's form: the rules of
+/// the project the recording belongs to (found above it), with this run's
+/// locations (its working directory, `CODEX_HOME`, `HOME`). UUIDs are left
+/// alone: the player pairs them with the recorded ones.
+fn received_normalizer(recording: &Path) -> anyhow::Result<Normalizer> {
+    let absolute = std::path::absolute(recording)
+        .with_context(|| format!("resolving {}", recording.display()))?;
+    let config = absolute
+        .ancestors()
+        .map(|dir| dir.join("config/harvest.toml"))
+        .find(|p| p.is_file());
+    let rules: Vec<Rule> = match config {
+        Some(path) => HarvestConfig::load(&path)?
+            .rules
+            .into_iter()
+            .filter(|r| !matches!(r, Rule::Uuid))
+            .collect(),
+        None => Vec::new(),
+    };
+    let here = |v: Option<PathBuf>| v.map(|p| vec![p.display().to_string()]).unwrap_or_default();
+    let mut locations = Locations::new();
+    for var in crate::config::LOCATIONS {
+        let spelling = match var {
+            "workdir" => here(std::env::current_dir().ok()),
+            "codex_home" => here(std::env::var_os("CODEX_HOME").map(PathBuf::from)),
+            "home" => here(std::env::var_os("HOME").map(PathBuf::from)),
+            _ => Vec::new(),
+        };
+        locations.insert(var.to_string(), spelling);
+    }
+    Normalizer::new(&rules, &locations)
+}
+
+/// `codex exec --json …` from an exec fixture and its command record.
+fn exec(recording: &Path, args: &ReplayArgs) -> Result<Exit, Failure> {
+    let stream = std::fs::read(recording)
+        .with_context(|| format!("reading the recording {}", recording.display()))
         .or_exit(Exit::Io)?;
-    let command_path = args.recording.with_file_name(format!(
+    let command_path = recording.with_file_name(format!(
         "{}.command.json",
-        args.recording
+        recording
             .file_name()
             .unwrap_or_default()
             .to_string_lossy()
@@ -66,11 +185,7 @@ pub fn run(args: &ReplayArgs) -> Result<Exit, Failure> {
     if !recorded.matches(&args.args) {
         eprint!(
             "{}",
-            divergence(
-                &args.recording.display().to_string(),
-                &recorded.args,
-                &args.args
-            )
+            divergence(&recording.display().to_string(), &recorded.args, &args.args)
         );
         return Ok(Exit::Diverged);
     }

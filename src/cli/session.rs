@@ -13,6 +13,7 @@ use crate::config::HarvestConfig;
 use crate::failure::hinted;
 use crate::harvest::{self, Generated, Planned, Session, Unreferenced};
 use crate::inputs;
+use crate::lanes::Lanes;
 use crate::manifest::Provenance;
 use crate::pins::Pins;
 use crate::project::Project;
@@ -109,6 +110,8 @@ pub fn regenerate(
     run: &RunArgs,
     toolchain: &ToolchainArgs,
     repeat: usize,
+    lanes: Lanes,
+    replay: Option<PathBuf>,
 ) -> Result<Regenerated, Failure> {
     let selected = loaded.config.select(names).or_exit(Exit::Usage)?;
     harvest::check_inputs(&loaded.project, &selected).or_exit(Exit::Usage)?;
@@ -122,16 +125,21 @@ pub fn regenerate(
         supervisor: supervisor().or_exit(Exit::Io)?,
         keep_scratch: run.keep_scratch,
         cold: run.cold,
+        lanes,
+        replay,
     };
     let times = if repeat > 1 {
         format!(", {repeat} times each")
     } else {
         String::new()
     };
+    let codex = match &session.replay {
+        Some(_) => "codex-harvest replay of the committed wire transcripts".to_string(),
+        None => format!("codex {}", toolchain.codex.version),
+    };
     progress(&format!(
-        "running {} scenario(s) with codex {} and openai-codex {}{times}",
+        "running {} scenario(s) with {codex} and openai-codex {}{times}",
         selected.len(),
-        toolchain.codex.version,
         toolchain.sdk.version
     ));
     let jobs = run.jobs.map_or_else(
@@ -142,7 +150,7 @@ pub fn regenerate(
         harvest::regenerate(&session, &selected, repeat, jobs).or_exit(Exit::Scenario)?;
     Ok(Regenerated {
         generated,
-        full: names.is_empty(),
+        full: names.is_empty() && lanes == Lanes::ALL,
         toolchain,
     })
 }

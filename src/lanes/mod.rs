@@ -22,16 +22,46 @@ use crate::tree::Tree;
 
 pub(crate) use python::Runner;
 
-/// Runs every lane of `s`: the Python SDK's, then `codex exec`'s when the
-/// scenario has an exec recipe. Each lane has its own scratch dir and its
-/// own scripted model playing the same script.
+/// Which lanes a run records. The Python and wire lanes are one run (the
+/// wire lane taps the Python SDK's conversation), kept or dropped apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lanes {
+    pub python: bool,
+    pub wire: bool,
+    pub exec: bool,
+}
+
+impl Lanes {
+    pub const ALL: Lanes = Lanes {
+        python: true,
+        wire: true,
+        exec: true,
+    };
+}
+
+/// Runs the selected lanes of `s`: the Python SDK's (tapped for the wire
+/// lane), then `codex exec`'s when the scenario has an exec recipe. Each
+/// lane has its own scratch dir and its own scripted model playing the same
+/// script.
 pub(crate) fn run_one(runner: &mut Runner, s: &Scenario) -> Result<Tree> {
     let session = runner.session;
-    let python: Vec<&FixturePath> = s.outputs.iter().collect();
-    let mut tree = lane(session, s, &python, |scratch| {
-        python::run_process(runner, s, scratch)
-    })?;
-    if let Some(recipe) = &s.exec {
+    let lanes = session.lanes;
+    let mut tree = Tree::new();
+    if lanes.python || lanes.wire {
+        let mut python: Vec<&FixturePath> = s.outputs.iter().collect();
+        if session.replay.is_none() {
+            python.extend(&s.wire);
+        }
+        let recorded = lane(session, s, &python, |scratch| {
+            python::run_process(runner, s, scratch)
+        })?;
+        let keep = |path: &str| {
+            let wire = s.wire.iter().any(|w| w.as_str() == path);
+            if wire { lanes.wire } else { lanes.python }
+        };
+        tree.extend(recorded.into_iter().filter(|(p, _)| keep(p)));
+    }
+    if let Some(recipe) = s.exec.as_ref().filter(|_| lanes.exec) {
         let outputs: Vec<&FixturePath> = recipe
             .steps
             .iter()
@@ -71,7 +101,11 @@ fn lane(
     let scanner = scanner(session.config)?;
     let result = result
         .and_then(|_| logged.context("writing requests.jsonl"))
-        .and_then(|_| check_transcript(&transcript, &session.project.display(&script_path)))
+        .and_then(|_| match session.replay {
+            // Replay answers for codex; the model is never asked.
+            Some(_) => Ok(()),
+            None => check_transcript(&transcript, &session.project.display(&script_path)),
+        })
         .and_then(|_| collect(session, s, outputs, &scratch, &scanner, &script.texts()));
     if crate::interrupt::received().is_some() {
         return result;

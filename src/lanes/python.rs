@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use serde_json::Value;
 
 use super::{Session, base_environment, environment};
@@ -25,10 +25,16 @@ pub(super) fn run_process(runner: &mut Runner, s: &Scenario, scratch: &Scratch) 
         std::fs::create_dir_all(o.parent().expect("outputs have a parent"))?;
     }
     let mut kwargs = s.kwargs.clone();
-    kwargs.insert(
-        "codex_path".into(),
-        t.codex.path.display().to_string().into(),
-    );
+    let wire_dir = scratch.path("wire");
+    std::fs::create_dir_all(&wire_dir)?;
+    let shim = match &session.replay {
+        None => crate::wire::shim(&scratch.path("bin"), &t.codex.path, &wire_dir)?,
+        Some(tree) => {
+            let transcripts: Vec<PathBuf> = s.wire.iter().map(|w| tree.join(w.as_str())).collect();
+            crate::wire::replay_shim(&scratch.path("bin"), &transcripts, &wire_dir)?
+        }
+    };
+    kwargs.insert("codex_path".into(), shim.display().to_string().into());
     kwargs.insert("model".into(), session.config.model.clone().into());
     kwargs.insert(
         "outputs".into(),
@@ -50,7 +56,17 @@ pub(super) fn run_process(runner: &mut Runner, s: &Scenario, scratch: &Scratch) 
         env: environment(t, scratch),
         timeout: s.timeout,
     };
-    runner.run(s, &invocation, &scratch.path("output.log"))
+    runner.run(s, &invocation, &scratch.path("output.log"))?;
+    if session.replay.is_some() {
+        return Ok(());
+    }
+    let transcripts: Vec<PathBuf> = s
+        .wire
+        .iter()
+        .map(|o| scratch.path("out").join(o.as_str()))
+        .collect();
+    crate::wire::write_transcripts(&wire_dir, &transcripts, &session.config.wire.unordered)
+        .context("the wire lane (app-server JSON-RPC)")
 }
 
 /// Runs one worker thread's scenarios: in its warm worker (started on first

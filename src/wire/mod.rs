@@ -1,0 +1,100 @@
+//! The wire lane: the whole JSON-RPC conversation between a client and
+//! `codex app-server`, recorded by a tap between them.
+
+pub mod canonical;
+pub mod player;
+pub mod tap;
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+/// Writes `dir/codex`, an executable a client takes for codex: it runs the
+/// real `codex` through the tap, logging into `log_dir`. The client and
+/// codex see each other's bytes unchanged and codex its usual arguments.
+pub(crate) fn shim(dir: &Path, codex: &Path, log_dir: &Path) -> Result<PathBuf> {
+    write_shim(dir, &[tap::ARG.into(), quote(log_dir), quote(codex)])
+}
+
+/// Writes `dir/codex` playing `transcripts` back with `codex-harvest
+/// replay`, one per start, in order (`state` remembers how many started).
+pub(crate) fn replay_shim(dir: &Path, transcripts: &[PathBuf], state: &Path) -> Result<PathBuf> {
+    let mut words = vec!["replay".to_string(), "--sequence".into(), quote(state)];
+    words.extend(transcripts.iter().map(|t| quote(t)));
+    words.push("--".into());
+    write_shim(dir, &words)
+}
+
+fn write_shim(dir: &Path, words: &[String]) -> Result<PathBuf> {
+    let exe = std::env::current_exe().context("finding codex-harvest's own executable")?;
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let path = dir.join("codex");
+    let script = format!(
+        "#!/bin/sh\nexec {} {} \"$@\"\n",
+        quote(&exe),
+        words.join(" ")
+    );
+    std::fs::write(&path, script).with_context(|| format!("writing {}", path.display()))?;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o700))
+        .with_context(|| format!("making {} executable", path.display()))?;
+    Ok(path)
+}
+
+/// `p` as one POSIX shell word.
+fn quote(p: &Path) -> String {
+    format!("'{}'", p.display().to_string().replace('\'', r"'\''"))
+}
+
+/// Turns the tap's logs in `log_dir` (one per codex process, in start
+/// order) into canonical transcripts at `outputs`, one per process.
+pub(crate) fn write_transcripts(
+    log_dir: &Path,
+    outputs: &[PathBuf],
+    unordered: &[String],
+) -> Result<()> {
+    let logs: Vec<PathBuf> = (1..)
+        .map(|n| log_dir.join(format!("{n}.log")))
+        .take_while(|p| p.exists())
+        .collect();
+    if logs.len() != outputs.len() {
+        return Err(crate::failure::hinted(
+            anyhow::anyhow!(
+                "the scenario started codex {} time(s), but declares {} wire transcript(s)",
+                logs.len(),
+                outputs.len()
+            ),
+            "list one transcript per codex process in the scenario's `wire` (config/harvest.toml)",
+        ));
+    }
+    for (n, (log, out)) in logs.iter().zip(outputs).enumerate() {
+        let text =
+            std::fs::read_to_string(log).with_context(|| format!("reading {}", log.display()))?;
+        let mut logged = Vec::new();
+        for (i, raw) in text.lines().enumerate() {
+            let line: canonical::Line = serde_json::from_str(raw)
+                .with_context(|| format!("{} line {}", log.display(), i + 1))?;
+            if !line.msg.is_object() {
+                anyhow::bail!(
+                    "codex process {}: a {} line is not a JSON-RPC message: {}",
+                    n + 1,
+                    if line.dir == canonical::Dir::C2s {
+                        "client"
+                    } else {
+                        "codex"
+                    },
+                    line.msg
+                );
+            }
+            logged.push(line);
+        }
+        let mut jsonl = Vec::new();
+        for line in canonical::canonical(&logged, unordered) {
+            serde_json::to_writer(&mut jsonl, &line)?;
+            jsonl.push(b'\n');
+        }
+        std::fs::create_dir_all(out.parent().expect("outputs have a parent"))?;
+        std::fs::write(out, jsonl).with_context(|| format!("writing {}", out.display()))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,201 @@
+//! Plays a wire transcript back as `codex app-server` would: the recorded
+//! server lines are sent in order, and each recorded client line is awaited
+//! and compared with what the client actually sends. Ids are mapped: a
+//! request's id is the client's own, and the recorded response goes back
+//! under it. Any difference ends the play with a readable diff.
+
+use std::collections::HashMap;
+use std::io::{BufRead, Write};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use serde_json::Value;
+
+use super::canonical::{Dir, Line};
+
+/// How a play ended.
+#[derive(Debug, PartialEq)]
+pub enum Outcome {
+    /// Every line was played and the client asked nothing more.
+    Played,
+    /// The client did something the recording does not have.
+    Diverged(String),
+}
+
+/// Plays `lines` to a client reading `output` and writing `input`.
+/// `normalise` brings a received message to the recording's form (paths,
+/// times); UUIDs are matched by correspondence instead, since the client
+/// makes its own. `patience` bounds each wait for the client.
+pub fn play(
+    lines: &[Line],
+    input: impl BufRead + Send + 'static,
+    mut output: impl Write,
+    normalise: &dyn Fn(Value) -> Result<Value>,
+    patience: Duration,
+) -> Result<Outcome> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in input.split(b'\n') {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut ids: HashMap<String, Value> = HashMap::new();
+    let mut uuids = Correspondence::default();
+    for (n, line) in lines.iter().enumerate() {
+        let at = n + 1;
+        match line.dir {
+            Dir::S2c => {
+                let mut msg = line.msg.clone();
+                if line.is_response() {
+                    let recorded = msg["id"].to_string();
+                    let live = ids
+                        .get(&recorded)
+                        .with_context(|| format!("line {at}: a response to request {recorded}, which the recording never asked"))?;
+                    msg["id"] = live.clone();
+                }
+                // A client that went away has stopped listening; what it
+                // would have read no longer matters.
+                if writeln!(output, "{msg}")
+                    .and_then(|_| output.flush())
+                    .is_err()
+                {
+                    return Ok(Outcome::Played);
+                }
+            }
+            Dir::C2s => {
+                let raw = match rx.recv_timeout(patience) {
+                    Ok(raw) => raw,
+                    Err(RecvTimeoutError::Timeout) => {
+                        return Ok(Outcome::Diverged(format!(
+                            "line {at}: the client sent nothing for {} s; the recording expects:\n{}",
+                            patience.as_secs(),
+                            pretty(&line.msg)
+                        )));
+                    }
+                    Err(RecvTimeoutError::Disconnected) => {
+                        return Ok(Outcome::Diverged(format!(
+                            "line {at}: the client closed its input; the recording expects:\n{}",
+                            pretty(&line.msg)
+                        )));
+                    }
+                };
+                let received: Value = match serde_json::from_slice(&raw) {
+                    Ok(v) => normalise(v)?,
+                    Err(e) => {
+                        return Ok(Outcome::Diverged(format!(
+                            "line {at}: the client sent a line that is not JSON ({e}): {}",
+                            String::from_utf8_lossy(&raw)
+                        )));
+                    }
+                };
+                if let Some(diff) = difference(&line.msg, &received, &mut uuids) {
+                    return Ok(Outcome::Diverged(format!("line {at}: {diff}")));
+                }
+                if line.is_request() {
+                    ids.insert(line.msg["id"].to_string(), received["id"].clone());
+                }
+            }
+        }
+    }
+    match rx.recv_timeout(patience) {
+        Ok(raw) => Ok(Outcome::Diverged(format!(
+            "after the last line: the client sent more than the recording has:\n{}",
+            String::from_utf8_lossy(&raw)
+        ))),
+        Err(_) => Ok(Outcome::Played),
+    }
+}
+
+/// The recording's UUIDs against the client's: each recorded one stands for
+/// exactly one live one, and back.
+#[derive(Default)]
+struct Correspondence {
+    live: HashMap<String, String>,
+    recorded: HashMap<String, String>,
+}
+
+impl Correspondence {
+    fn pair(&mut self, recorded: &str, live: &str) -> bool {
+        let a = self
+            .live
+            .entry(recorded.to_string())
+            .or_insert_with(|| live.to_string());
+        let b = self
+            .recorded
+            .entry(live.to_string())
+            .or_insert_with(|| recorded.to_string());
+        a == live && b == recorded
+    }
+}
+
+/// Why `received` is not the `expected` client line, as a diff; None when
+/// it is. A request's id is the client's to choose.
+fn difference(expected: &Value, received: &Value, uuids: &mut Correspondence) -> Option<String> {
+    let mut want = expected.clone();
+    let mut got = received.clone();
+    let is_request = expected.get("method").is_some() && expected.get("id").is_some();
+    if is_request && got.get("id").is_some() {
+        want["id"] = Value::Null;
+        got["id"] = Value::Null;
+    }
+    if same(&want, &got, uuids) {
+        return None;
+    }
+    let (want, got) = (pretty(&want), pretty(&got));
+    let diff = similar::TextDiff::from_lines(&want, &got)
+        .unified_diff()
+        .header("recorded", "received")
+        .to_string();
+    Some(format!(
+        "the client sent a message the recording does not have here\n{diff}"
+    ))
+}
+
+fn same(a: &Value, b: &Value, uuids: &mut Correspondence) -> bool {
+    match (a, b) {
+        (Value::String(x), Value::String(y)) if is_uuid(x) && is_uuid(y) => uuids.pair(x, y),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same(x, y, uuids))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| same(v, w, uuids)))
+        }
+        _ => a == b,
+    }
+}
+
+fn is_uuid(s: &str) -> bool {
+    super::canonical::is_uuid(s)
+}
+
+fn pretty(v: &Value) -> String {
+    let mut s = serde_json::to_string_pretty(v).expect("a Value always serialises");
+    s.push('\n');
+    s
+}
+
+/// Reads a wire transcript: one [`Line`] per line.
+pub fn read(path: &std::path::Path) -> Result<Vec<Line>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut lines = Vec::new();
+    for (i, raw) in text.lines().enumerate() {
+        lines.push(serde_json::from_str(raw).with_context(|| {
+            format!(
+                "{} line {}: not a wire transcript line",
+                path.display(),
+                i + 1
+            )
+        })?);
+    }
+    if lines.is_empty() {
+        bail!("{} is empty", path.display());
+    }
+    Ok(lines)
+}

@@ -1,0 +1,144 @@
+//! `codex-harvest __tap LOG CODEX ARGS…`: a transparent relay between a
+//! client and codex over stdio, for the wire lane. It starts the real codex
+//! with the client's arguments, passes every line both ways unchanged
+//! (codex's stderr goes straight through, unrecorded) and appends each line
+//! with its direction to a log of its own in LOG_DIR. A stop signal is
+//! passed on to codex, and the tap keeps relaying (and logging) what codex
+//! wrote until codex's stdout closes; it exits as codex exits.
+//!
+//! The log keeps arrival order; [`super::canonical`] turns it into an order
+//! timing cannot change.
+
+use std::ffi::OsString;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+
+use serde_json::{Value, json};
+
+/// The hidden first argument that runs the tap instead of the CLI.
+pub const ARG: &str = "__tap";
+
+pub fn main(args: &[OsString]) -> ! {
+    let [log_dir, codex, rest @ ..] = args else {
+        eprintln!("codex-harvest {ARG}: usage: {ARG} LOG_DIR CODEX ARGS…");
+        std::process::exit(2);
+    };
+    let log = match open_log(Path::new(log_dir)) {
+        Ok(f) => Arc::new(Mutex::new(f)),
+        Err(e) => {
+            eprintln!("codex-harvest {ARG}: opening a transcript in {log_dir:?}: {e}");
+            std::process::exit(2);
+        }
+    };
+    let signals = block_stop_signals();
+    let mut command = Command::new(codex);
+    command
+        .args(rest)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped());
+    // SAFETY: pthread_sigmask is async-signal-safe; codex starts with the
+    // signal mask a client would have given it.
+    unsafe {
+        command.pre_exec(move || {
+            libc::pthread_sigmask(libc::SIG_UNBLOCK, &signals, std::ptr::null_mut());
+            Ok(())
+        });
+    }
+    let mut child = match command.spawn() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("codex-harvest {ARG}: starting {codex:?}: {e}");
+            std::process::exit(127);
+        }
+    };
+    let pid = child.id() as libc::pid_t;
+    std::thread::spawn(move || {
+        loop {
+            let mut sig = 0;
+            // SAFETY: a valid, initialised set; the signals are blocked in
+            // every thread, so this thread alone takes them.
+            if unsafe { libc::sigwait(&signals, &mut sig) } == 0 {
+                // SAFETY: signalling our own child.
+                unsafe { libc::kill(pid, sig) };
+            }
+        }
+    });
+    let mut to_codex = child.stdin.take().expect("piped");
+    let from_codex = child.stdout.take().expect("piped");
+    let client_log = Arc::clone(&log);
+    std::thread::spawn(move || {
+        for line in std::io::stdin().lock().split(b'\n') {
+            let Ok(line) = line else { break };
+            note(&client_log, "c2s", &line);
+            if to_codex
+                .write_all(&line)
+                .and_then(|_| to_codex.write_all(b"\n"))
+                .and_then(|_| to_codex.flush())
+                .is_err()
+            {
+                break;
+            }
+        }
+        // The client closed its end: so does codex's stdin, as without us.
+    });
+    let mut out = std::io::stdout().lock();
+    for line in BufReader::new(from_codex).split(b'\n') {
+        let Ok(line) = line else { break };
+        note(&log, "s2c", &line);
+        if out
+            .write_all(&line)
+            .and_then(|_| out.write_all(b"\n"))
+            .and_then(|_| out.flush())
+            .is_err()
+        {
+            break;
+        }
+    }
+    let code = child.wait().ok().and_then(|s| s.code()).unwrap_or(1);
+    std::process::exit(code);
+}
+
+/// Blocks SIGINT, SIGTERM and SIGHUP in this thread (and so in every thread
+/// started after), for one thread to take with `sigwait`.
+fn block_stop_signals() -> libc::sigset_t {
+    // SAFETY: sigemptyset initialises the set; the signals are valid.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        for s in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+            libc::sigaddset(&mut set, s);
+        }
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+        set
+    }
+}
+
+/// The next free `<n>.log` in `dir`: creating it claims the number, so
+/// processes started one after another are numbered in start order.
+fn open_log(dir: &Path) -> std::io::Result<File> {
+    for n in 1.. {
+        match File::options()
+            .write(true)
+            .create_new(true)
+            .open(dir.join(format!("{n}.log")))
+        {
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            other => return other,
+        }
+    }
+    unreachable!("some number is free")
+}
+
+/// One logged line. A line that is not JSON is kept as a string, so the
+/// lane can refuse it by name instead of losing it.
+fn note(log: &Mutex<File>, dir: &str, line: &[u8]) {
+    let msg = serde_json::from_slice::<Value>(line)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(line).into_owned()));
+    let mut f = log.lock().expect("log lock");
+    // A failed write shows as a missing line, which the lane refuses.
+    let _ = writeln!(f, "{}", json!({"dir": dir, "msg": msg}));
+}
