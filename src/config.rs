@@ -88,7 +88,8 @@ pub struct Scenario {
     /// can express it.
     pub exec: Option<ExecRecipe>,
     /// The wire lane's transcripts, one per codex process the scenario
-    /// starts, in start order (default: `wire/<name>.jsonl`).
+    /// starts, in start order (default: `wire/<name>.jsonl`; none for a
+    /// scenario that starts no codex).
     pub wire: Vec<FixturePath>,
 }
 
@@ -271,15 +272,7 @@ impl HarvestConfig {
                     other.name
                 );
             }
-            let wire = match s.wire {
-                Some(list) if list.is_empty() => {
-                    bail!(
-                        "scenario {name:?}: wire lists no transcripts (omit it for wire/{name}.jsonl)"
-                    )
-                }
-                Some(list) => list,
-                None => vec![format!("wire/{name}.jsonl")],
-            };
+            let wire = s.wire.unwrap_or_else(|| vec![format!("wire/{name}.jsonl")]);
             let mut wire_outputs: Vec<FixturePath> = Vec::new();
             for raw_out in &wire {
                 let out = FixturePath::parse(raw_out)
@@ -539,6 +532,40 @@ pattern = "sk-[a-z]+"
             p["path"],
             "/codex-home/sessions/1970/01/01/rollout-1970-01-01T00-00-00-00000000-0000-7000-8000-000000000002.jsonl"
         );
+    }
+
+    #[test]
+    fn wire_transcripts_default_to_one_and_are_checked() {
+        let scenario = |wire: &str| {
+            format!(
+                "[[scenario]]\nname = \"a\"\nabout = \"\"\noutputs = [\"python/a.jsonl\"]\n{wire}\n"
+            )
+        };
+        let wires = |src: &str| -> Vec<String> {
+            parse(src).unwrap().scenarios[0]
+                .wire
+                .iter()
+                .map(|w| w.to_string())
+                .collect()
+        };
+        assert_eq!(wires(&scenario("")), ["wire/a.jsonl"]);
+        assert!(wires(&scenario("wire = []")).is_empty());
+        assert_eq!(
+            wires(&scenario(r#"wire = ["wire/a1.jsonl", "wire/a2.jsonl"]"#)),
+            ["wire/a1.jsonl", "wire/a2.jsonl"]
+        );
+        for (wire, says) in [
+            (r#"wire = ["wire/a.json"]"#, "must be a .jsonl file"),
+            (r#"wire = ["python/a.jsonl"]"#, "is declared twice"),
+            (
+                r#"wire = ["wire/x.jsonl", "wire/x.jsonl"]"#,
+                "is declared twice",
+            ),
+            (r#"wire = ["../a.jsonl"]"#, "wire"),
+        ] {
+            let err = format!("{:#}", parse(&scenario(wire)).unwrap_err());
+            assert!(err.contains(says), "{wire}: {err}");
+        }
     }
 
     #[test]

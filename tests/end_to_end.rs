@@ -2,7 +2,7 @@
 
 use std::process::Command;
 
-use crate::util::{TestProject, repo};
+use crate::util::{NO_CODEX, TestProject, repo};
 
 const FIXTURE: &str = "integration/fixtures/python/thread_basic.jsonl";
 
@@ -451,7 +451,7 @@ fn adding_a_scenario_with_a_rule_as_the_readme_says() {
 fn warm_and_cold_runs_are_indistinguishable() {
     let p = TestProject::new();
     let module = "import json, os, sys\nimport openai_codex\n\n\ndef record(output_path, **_):\n    seen = {\n        'cwd': os.getcwd(),\n        'env': {k: v for k, v in os.environ.items() if k != 'CODEX_HARVEST_API_KEY'},\n        'env_keys': sorted(os.environ),\n        'modules': sorted(m for m in sys.modules if not m.startswith('harvest_scenarios')),\n        'path': sys.path,\n        'own_group': os.getpgrp() == os.getpid(),\n        'stdin_is_devnull': os.path.samestat(os.fstat(0), os.stat(os.devnull)),\n    }\n    with open(output_path, 'w') as f:\n        f.write(json.dumps({'method': 'probe', 'params': seen}) + '\\n')\n";
-    p.add_scenario("probe", module, r#"{"replies": []}"#, "");
+    p.add_scenario("probe", module, r#"{"replies": []}"#, NO_CODEX);
     let seen = |mode: &[&str]| {
         let mut args = vec!["harvest", "--scenario", "probe"];
         args.extend(mode);

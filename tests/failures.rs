@@ -213,7 +213,7 @@ fn check_repeat_finds_a_value_that_varies_between_runs() {
         "jittery",
         "import json, time\n\n\ndef record(output_path, **_):\n    with open(output_path, 'w') as f:\n        f.write(json.dumps({'method': 'turn/started', 'params': {'seed': time.time_ns()}}) + '\\n')\n",
         r#"{"replies": []}"#,
-        "",
+        crate::util::NO_CODEX,
     );
     let out = p
         .run(&["check", "--scenario", "jittery", "--repeat", "2"])
@@ -266,5 +266,8 @@ fn a_scenario_starting_codex_other_times_than_it_declares_transcripts_fails() {
         out.contains("the scenario started codex 1 time(s), but declares 2 wire transcript(s)"),
         "{out}"
     );
-    assert!(out.contains("hint: list one transcript per codex process"), "{out}");
+    assert!(
+        out.contains("hint: list one transcript per codex process"),
+        "{out}"
+    );
 }

@@ -472,7 +472,7 @@ fn secrets_are_redacted_everywhere_they_could_leak() {
             "def record(output_path, **_):\n    open(output_path, 'w').write('token {key}\\n')\n"
         ),
         r#"{"replies": []}"#,
-        "",
+        crate::util::NO_CODEX,
     );
     p.add_scenario(
         "crash_secret",

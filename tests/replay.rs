@@ -205,7 +205,7 @@ fn a_client_asking_another_prompt_fails_at_the_request_with_a_diff() {
     let (client, server) = sides(&transcript);
     assert!(client.contains(r#""text":"Say hello.""#), "{client}");
     let other = client.replace(r#""text":"Say hello.""#, r#""text":"Say goodbye.""#);
-    let out = replay_app_server(&[transcript.clone()], &[], &other);
+    let out = replay_app_server(std::slice::from_ref(&transcript), &[], &other);
     assert_eq!(out.status.code(), Some(6));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -231,7 +231,11 @@ fn a_client_that_stops_early_or_goes_on_is_a_divergence() {
     let transcript = repo().join("integration/fixtures/wire/thread_basic.jsonl");
     let (client, _) = sides(&transcript);
     let first = client.lines().next().unwrap();
-    let out = replay_app_server(&[transcript.clone()], &[], &format!("{first}\n"));
+    let out = replay_app_server(
+        std::slice::from_ref(&transcript),
+        &[],
+        &format!("{first}\n"),
+    );
     assert_eq!(out.status.code(), Some(6));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(

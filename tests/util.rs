@@ -19,6 +19,10 @@ pub fn shared_cache() -> PathBuf {
     PathBuf::from(home).join(".cache/codex-harvest")
 }
 
+/// The config of a test scenario that never starts codex: it has no wire
+/// transcript.
+pub const NO_CODEX: &str = "wire = []";
+
 /// A temp copy of `config/` and `integration/`.
 pub struct TestProject {
     dir: tempfile::TempDir,

@@ -64,7 +64,7 @@ pub(crate) fn write_transcripts(
                 logs.len(),
                 outputs.len()
             ),
-            "list one transcript per codex process in the scenario's `wire` (config/harvest.toml)",
+            "list one transcript per codex process in the scenario's `wire` (config/harvest.toml; `wire = []` for none)",
         ));
     }
     for (n, (log, out)) in logs.iter().zip(outputs).enumerate() {

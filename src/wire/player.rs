@@ -57,6 +57,7 @@ pub fn play(
                         .with_context(|| format!("line {at}: a response to request {recorded}, which the recording never asked"))?;
                     msg["id"] = live.clone();
                 }
+                uuids.give(&line.msg);
                 // A client that went away has stopped listening; what it
                 // would have read no longer matters.
                 if writeln!(output, "{msg}")
@@ -110,16 +111,33 @@ pub fn play(
     }
 }
 
-/// The recording's UUIDs against the client's: each recorded one stands for
-/// exactly one live one, and back.
+/// The recording's UUIDs against the client's: one the server gave the
+/// client must come back as given; one the client made (its request ids)
+/// stands for exactly one live one, and back.
 #[derive(Default)]
 struct Correspondence {
+    given: std::collections::HashSet<String>,
     live: HashMap<String, String>,
     recorded: HashMap<String, String>,
 }
 
 impl Correspondence {
+    /// Notes the UUIDs of a message sent to the client.
+    fn give(&mut self, msg: &Value) {
+        match msg {
+            Value::String(s) if is_uuid(s) => {
+                self.given.insert(s.clone());
+            }
+            Value::Array(a) => a.iter().for_each(|v| self.give(v)),
+            Value::Object(o) => o.values().for_each(|v| self.give(v)),
+            _ => {}
+        }
+    }
+
     fn pair(&mut self, recorded: &str, live: &str) -> bool {
+        if self.given.contains(recorded) {
+            return recorded == live;
+        }
         let a = self
             .live
             .entry(recorded.to_string())
@@ -198,4 +216,77 @@ pub fn read(path: &std::path::Path) -> Result<Vec<Line>> {
         bail!("{} is empty", path.display());
     }
     Ok(lines)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const THREAD: &str = "00000000-0000-7000-8000-000000000001";
+    const LIVE: &str = "019a1111-2222-7333-8444-555566667777";
+
+    fn transcript() -> Vec<Line> {
+        let line = |dir, msg| Line { dir, msg };
+        vec![
+            line(
+                Dir::C2s,
+                json!({"id": "r1", "method": "thread/start", "params": {}}),
+            ),
+            line(
+                Dir::S2c,
+                json!({"id": "r1", "result": {"thread": {"id": THREAD}}}),
+            ),
+            line(
+                Dir::C2s,
+                json!({"id": "r2", "method": "turn/start", "params": {"threadId": THREAD}}),
+            ),
+            line(Dir::S2c, json!({"id": "r2", "result": {}})),
+        ]
+    }
+
+    fn play_with(client: &str) -> (Outcome, String) {
+        let mut out = Vec::new();
+        let outcome = play(
+            &transcript(),
+            std::io::Cursor::new(client.as_bytes().to_vec()),
+            &mut out,
+            &|v| Ok(v),
+            Duration::from_secs(5),
+        )
+        .unwrap();
+        (outcome, String::from_utf8(out).unwrap())
+    }
+
+    #[test]
+    fn responses_go_back_under_the_clients_ids() {
+        let (outcome, sent) = play_with(
+            "{\"id\":7,\"method\":\"thread/start\",\"params\":{}}\n{\"id\":8,\"method\":\"turn/start\",\"params\":{\"threadId\":\"00000000-0000-7000-8000-000000000001\"}}\n",
+        );
+        assert_eq!(outcome, Outcome::Played);
+        let ids: Vec<Value> = sent
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap()["id"].clone())
+            .collect();
+        assert_eq!(ids, [json!(7), json!(8)]);
+    }
+
+    #[test]
+    fn a_given_uuid_comes_back_as_given_and_a_clients_own_pairs_once() {
+        let client = format!(
+            "{{\"id\":7,\"method\":\"thread/start\",\"params\":{{}}}}\n{{\"id\":8,\"method\":\"turn/start\",\"params\":{{\"threadId\":\"{LIVE}\"}}}}\n"
+        );
+        let (outcome, _) = play_with(&client);
+        let Outcome::Diverged(diff) = outcome else {
+            panic!("another thread id than the one given was accepted")
+        };
+        assert!(
+            diff.contains(&format!("+    \"threadId\": \"{LIVE}\"")),
+            "{diff}"
+        );
+        let mut uuids = Correspondence::default();
+        assert!(uuids.pair(THREAD, LIVE));
+        assert!(!uuids.pair(THREAD, "019a0000-0000-7000-8000-000000000009"));
+        assert!(!uuids.pair("00000000-0000-7000-8000-000000000002", LIVE));
+    }
 }
