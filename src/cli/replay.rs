@@ -1,8 +1,8 @@
 //! `replay`: a stand-in for the `codex` executable that plays a recorded
 //! app-server conversation (a wire transcript) or `codex exec --json` run
-//! back, so a client's own tests run against what the real pinned codex did. A client that asks for anything else
-//! learns it at once, with a diff, instead of reading a fixture that does
-//! not answer its question.
+//! back, so a client's own tests run against what the real pinned codex
+//! did. A client that asks for anything else learns it at once, with a
+//! diff, instead of reading a fixture that does not answer its question.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
