@@ -17,7 +17,8 @@ static RECEIVED: AtomicI32 = AtomicI32::new(0);
 /// process exits anyway (a second signal exits at once).
 const GRACE: Duration = Duration::from_secs(10);
 
-const SIGNALS: [libc::c_int; 3] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
+/// The stop signals: each ends a run, a supervisor or a tap the same way.
+pub const SIGNALS: [libc::c_int; 3] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
 
 /// The run was stopped by a signal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,14 +52,19 @@ impl std::fmt::Display for Interrupted {
 
 impl std::error::Error for Interrupted {}
 
-fn signal_set() -> libc::sigset_t {
-    // SAFETY: sigemptyset initialises the set; sigaddset takes valid signals.
+/// Blocks `signals` in the calling thread (and so in every thread it
+/// starts after) and returns them as a set, for one thread to take with
+/// `sigwait`. Children get an empty mask (std resets it before exec).
+pub fn block(signals: &[libc::c_int]) -> libc::sigset_t {
+    // SAFETY: sigemptyset initialises the set; sigaddset takes valid
+    // signals; changing this thread's mask is always allowed.
     unsafe {
         let mut set: libc::sigset_t = std::mem::zeroed();
         libc::sigemptyset(&mut set);
-        for s in SIGNALS {
+        for &s in signals {
             libc::sigaddset(&mut set, s);
         }
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
         set
     }
 }
@@ -68,11 +74,7 @@ fn signal_set() -> libc::sigset_t {
 /// other thread starts, so every thread inherits the mask. Children get an
 /// empty mask (std resets it before exec).
 pub fn install(on_signal: fn()) {
-    let set = signal_set();
-    // SAFETY: set is initialised; changing this thread's mask is always allowed.
-    unsafe {
-        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
-    }
+    let set = block(&SIGNALS);
     std::thread::spawn(move || {
         loop {
             let mut sig: libc::c_int = 0;

@@ -30,7 +30,9 @@ pub fn main(args: &[OsString]) -> ! {
         std::process::exit(2);
     };
     become_subreaper();
-    let signals = block_signals();
+    // The stop signals and SIGUSR1 are taken by `sigtimedwait` below.
+    let [int, term, hup] = crate::interrupt::SIGNALS;
+    let signals = crate::interrupt::block(&[int, term, hup, libc::SIGUSR1]);
     // Its own process group, as a scenario forked by the warm worker has:
     // a scenario cannot tell how it was started.
     let child = match Command::new(program).args(rest).process_group(0).spawn() {
@@ -60,21 +62,6 @@ fn become_subreaper() {
 
 #[cfg(not(target_os = "linux"))]
 fn become_subreaper() {}
-
-/// Blocks the stop signals so they are taken by `sigtimedwait` below; the
-/// program gets an empty mask (std resets it before exec).
-fn block_signals() -> libc::sigset_t {
-    // SAFETY: the set is initialised before use; this process has one thread.
-    unsafe {
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut set);
-        for s in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP, libc::SIGUSR1] {
-            libc::sigaddset(&mut set, s);
-        }
-        libc::sigprocmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
-        set
-    }
-}
 
 /// The acknowledgement of a SIGUSR1 clean-up, one line on stdout.
 pub const REAPED: &str = "{\"reaped\":true}";

@@ -16,16 +16,17 @@ pub fn run(root: &Option<PathBuf>, args: &CheckArgs) -> Result<Exit, Failure> {
     let loaded = session::load(root)?;
     let select = &args.select;
     let dir = session::fixtures_dir(&loaded.project, &select.output);
-    let mut lanes = args.lanes();
-    let replay = if args.against_replay {
-        lanes = Lanes {
-            python: true,
-            wire: false,
-            exec: false,
-        };
-        Some(dir.clone())
-    } else {
-        None
+    // Against replay, the wire transcripts are the input, not an output.
+    let (lanes, replay) = match args.against_replay {
+        true => (
+            Lanes {
+                python: true,
+                wire: false,
+                exec: false,
+            },
+            Some(dir.clone()),
+        ),
+        false => (args.lanes(), None),
     };
     let regenerated = session::regenerate(
         &loaded,

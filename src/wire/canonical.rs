@@ -112,7 +112,7 @@ pub fn canonical(logged: &[Line], unordered: &[String]) -> Vec<Line> {
     }
     out.extend(client[next_client..].iter().map(|&i| logged[i].clone()));
     let mut rest: Vec<&Line> = logged.iter().filter(|l| is_unordered(l)).collect();
-    rest.sort_by_key(|l| l.method().unwrap_or_default().to_string());
+    rest.sort_by(|a, b| a.method().cmp(&b.method()));
     out.extend(rest.into_iter().cloned());
     out
 }
@@ -150,7 +150,7 @@ fn after_introducing_responses(logged: &[Line], server: &[usize]) -> Vec<usize> 
 }
 
 /// The UUIDs a message mentions, anywhere in it.
-fn ids(v: &Value) -> BTreeSet<String> {
+pub(super) fn ids(v: &Value) -> BTreeSet<String> {
     let mut found = BTreeSet::new();
     let mut stack = vec![v];
     while let Some(v) = stack.pop() {

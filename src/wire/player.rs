@@ -12,7 +12,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
 
-use super::canonical::{Dir, Line};
+use super::canonical::{Dir, Line, ids, is_uuid};
 
 /// How a play ended.
 #[derive(Debug, PartialEq)]
@@ -124,14 +124,7 @@ struct Correspondence {
 impl Correspondence {
     /// Notes the UUIDs of a message sent to the client.
     fn give(&mut self, msg: &Value) {
-        match msg {
-            Value::String(s) if is_uuid(s) => {
-                self.given.insert(s.clone());
-            }
-            Value::Array(a) => a.iter().for_each(|v| self.give(v)),
-            Value::Object(o) => o.values().for_each(|v| self.give(v)),
-            _ => {}
-        }
+        self.given.extend(ids(msg));
     }
 
     fn pair(&mut self, recorded: &str, live: &str) -> bool {
@@ -186,10 +179,6 @@ fn same(a: &Value, b: &Value, uuids: &mut Correspondence) -> bool {
         }
         _ => a == b,
     }
-}
-
-fn is_uuid(s: &str) -> bool {
-    super::canonical::is_uuid(s)
 }
 
 fn pretty(v: &Value) -> String {

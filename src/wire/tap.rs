@@ -12,7 +12,6 @@
 use std::ffi::OsString;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
-use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -34,21 +33,13 @@ pub fn main(args: &[OsString]) -> ! {
             std::process::exit(2);
         }
     };
-    let signals = block_stop_signals();
-    let mut command = Command::new(codex);
-    command
+    let signals = crate::interrupt::block(&crate::interrupt::SIGNALS);
+    let spawned = Command::new(codex)
         .args(rest)
         .stdin(Stdio::piped())
-        .stdout(Stdio::piped());
-    // SAFETY: pthread_sigmask is async-signal-safe; codex starts with the
-    // signal mask a client would have given it.
-    unsafe {
-        command.pre_exec(move || {
-            libc::pthread_sigmask(libc::SIG_UNBLOCK, &signals, std::ptr::null_mut());
-            Ok(())
-        });
-    }
-    let mut child = match command.spawn() {
+        .stdout(Stdio::piped())
+        .spawn();
+    let mut child = match spawned {
         Ok(c) => c,
         Err(e) => {
             eprintln!("codex-harvest {ARG}: starting {codex:?}: {e}");
@@ -67,53 +58,35 @@ pub fn main(args: &[OsString]) -> ! {
             }
         }
     });
-    let mut to_codex = child.stdin.take().expect("piped");
+    let to_codex = child.stdin.take().expect("piped");
     let from_codex = child.stdout.take().expect("piped");
     let client_log = Arc::clone(&log);
-    std::thread::spawn(move || {
-        for line in std::io::stdin().lock().split(b'\n') {
-            let Ok(line) = line else { break };
-            note(&client_log, "c2s", &line);
-            if to_codex
-                .write_all(&line)
-                .and_then(|_| to_codex.write_all(b"\n"))
-                .and_then(|_| to_codex.flush())
-                .is_err()
-            {
-                break;
-            }
-        }
-        // The client closed its end: so does codex's stdin, as without us.
-    });
-    let mut out = std::io::stdout().lock();
-    for line in BufReader::new(from_codex).split(b'\n') {
-        let Ok(line) = line else { break };
-        note(&log, "s2c", &line);
-        if out
-            .write_all(&line)
-            .and_then(|_| out.write_all(b"\n"))
-            .and_then(|_| out.flush())
-            .is_err()
-        {
-            break;
-        }
-    }
+    // When the client closes its end, so does codex's stdin, as without us.
+    std::thread::spawn(move || relay(std::io::stdin().lock(), to_codex, &client_log, "c2s"));
+    relay(
+        BufReader::new(from_codex),
+        std::io::stdout().lock(),
+        &log,
+        "s2c",
+    );
     let code = child.wait().ok().and_then(|s| s.code()).unwrap_or(1);
     std::process::exit(code);
 }
 
-/// Blocks SIGINT, SIGTERM and SIGHUP in this thread (and so in every thread
-/// started after), for one thread to take with `sigwait`.
-fn block_stop_signals() -> libc::sigset_t {
-    // SAFETY: sigemptyset initialises the set; the signals are valid.
-    unsafe {
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut set);
-        for s in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
-            libc::sigaddset(&mut set, s);
+/// Copies `from` to `to` a line at a time, logging each line as `dir`,
+/// until either end closes.
+fn relay(from: impl BufRead, mut to: impl Write, log: &Mutex<File>, dir: &str) {
+    for line in from.split(b'\n') {
+        let Ok(line) = line else { break };
+        note(log, dir, &line);
+        if to
+            .write_all(&line)
+            .and_then(|_| to.write_all(b"\n"))
+            .and_then(|_| to.flush())
+            .is_err()
+        {
+            break;
         }
-        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
-        set
     }
 }
 
