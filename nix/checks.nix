@@ -7,7 +7,7 @@ let
   # fixtures and the checklist.
   project = fs.toSource {
     root = ../.;
-    fileset = fs.unions [ ../config ../integration ../docs/python-parity-checklist.md ];
+    fileset = fs.unions [ ../config ../integration ../docs/python-parity-checklist.md ../docs/sdk-parity.md ];
   };
   crate = fs.toSource {
     root = ../.;
@@ -17,9 +17,12 @@ in
 {
   # The gate: regenerate every scenario inside the build sandbox (no network,
   # read-only source, HOME unwritable) and compare with the committed fixtures.
+  # Not the typescript lane yet: its SDK comes from npm through `npm ci`, which
+  # the sandbox cannot reach, and the flake has no node_modules built from the
+  # lock (docs/nix.md).
   reproducibility = pkgs.runCommand "codex-harvest-reproducibility" { } ''
     export HOME=/homeless-shelter
-    ${driver}/bin/codex-harvest --root ${project} --python ${python}/bin/python check
+    ${driver}/bin/codex-harvest --root ${project} --python ${python}/bin/python check --lane python --lane wire --lane exec
     touch $out
   '';
 

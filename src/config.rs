@@ -91,6 +91,9 @@ pub struct Scenario {
     /// starts, in start order (default: `wire/<name>.jsonl`; none for a
     /// scenario that starts no codex).
     pub wire: Vec<FixturePath>,
+    /// The typescript lane's event streams, written by the scenario's
+    /// module in `integration/harvest_scenarios_ts/` (none: no such lane).
+    pub typescript: Vec<FixturePath>,
 }
 
 /// How the exec lane runs a scenario: one `codex exec --json` per step,
@@ -187,6 +190,8 @@ struct RawScenario {
     #[serde(default)]
     cold: bool,
     wire: Option<Vec<String>>,
+    #[serde(default)]
+    typescript: Vec<String>,
     exec: Option<RawExec>,
 }
 
@@ -216,24 +221,12 @@ impl HarvestConfig {
             if s.outputs.is_empty() {
                 bail!("scenario {name:?} declares no outputs");
             }
-            let mut outputs = Vec::new();
-            for raw_out in &s.outputs {
-                let out = FixturePath::parse(raw_out)
-                    .with_context(|| format!("scenario {name:?}: output"))?;
-                if let Some(other) = scenarios
-                    .iter()
-                    .find(|o| o.all_outputs().any(|p| p == &out))
-                {
-                    bail!(
-                        "scenario {name:?}: output {out} is already declared by scenario {:?}",
-                        other.name
-                    );
-                }
-                if outputs.contains(&out) {
-                    bail!("scenario {name:?}: output {out} is declared twice");
-                }
-                outputs.push(out);
-            }
+            let outputs = s
+                .outputs
+                .iter()
+                .map(|raw| FixturePath::parse(raw))
+                .collect::<Result<Vec<_>>>()
+                .with_context(|| format!("scenario {name:?}: output"))?;
             if let Some(path) = s.kwargs.iter().find_map(|(k, v)| datetime_at(k, v)) {
                 return Err(hinted(
                     anyhow!(
@@ -262,36 +255,10 @@ impl HarvestConfig {
                 .map(|raw| exec_recipe(raw, &outputs))
                 .transpose()
                 .with_context(|| format!("scenario {name:?}: exec"))?;
-            if let Some(other) = exec.iter().flat_map(|e| &e.steps).find_map(|step| {
-                scenarios
-                    .iter()
-                    .find(|o| o.all_outputs().any(|p| p == &step.output))
-            }) {
-                bail!(
-                    "scenario {name:?}: an exec output is already declared by scenario {:?}",
-                    other.name
-                );
-            }
             let wire = s.wire.unwrap_or_else(|| vec![format!("wire/{name}.jsonl")]);
-            let mut wire_outputs: Vec<FixturePath> = Vec::new();
-            for raw_out in &wire {
-                let out = FixturePath::parse(raw_out)
-                    .with_context(|| format!("scenario {name:?}: wire"))?;
-                if !out.is_jsonl() {
-                    bail!("scenario {name:?}: wire transcript {out} must be a .jsonl file");
-                }
-                let taken = outputs.contains(&out)
-                    || wire_outputs.contains(&out)
-                    || exec
-                        .iter()
-                        .flat_map(|e| &e.steps)
-                        .any(|st| st.output == out || st.command == out)
-                    || scenarios.iter().any(|o| o.all_outputs().any(|p| p == &out));
-                if taken {
-                    bail!("scenario {name:?}: wire transcript {out} is declared twice");
-                }
-                wire_outputs.push(out);
-            }
+            let wire = event_streams(&wire).with_context(|| format!("scenario {name:?}: wire"))?;
+            let typescript = event_streams(&s.typescript)
+                .with_context(|| format!("scenario {name:?}: typescript"))?;
             scenarios.push(Scenario {
                 name,
                 about: s.about,
@@ -301,8 +268,25 @@ impl HarvestConfig {
                 model_provider: s.model_provider,
                 cold: s.cold,
                 exec,
-                wire: wire_outputs,
+                wire,
+                typescript,
             });
+            let new = scenarios.last().expect("just pushed");
+            let (others, _) = scenarios.split_at(scenarios.len() - 1);
+            let mut seen: Vec<&FixturePath> = Vec::new();
+            for out in new.all_outputs() {
+                if let Some(other) = others.iter().find(|o| o.all_outputs().any(|p| p == out)) {
+                    bail!(
+                        "scenario {:?}: output {out} is already declared by scenario {:?}",
+                        new.name,
+                        other.name
+                    );
+                }
+                if seen.contains(&out) {
+                    bail!("scenario {:?}: output {out} is declared twice", new.name);
+                }
+                seen.push(out);
+            }
         }
         Ok(HarvestConfig {
             model: raw.model,
@@ -330,6 +314,19 @@ impl HarvestConfig {
             .filter(|s| names.is_empty() || names.contains(&s.name))
             .collect())
     }
+}
+
+/// Outputs that must be event streams (`.jsonl`).
+fn event_streams(raw: &[String]) -> Result<Vec<FixturePath>> {
+    raw.iter()
+        .map(|raw| {
+            let out = FixturePath::parse(raw)?;
+            if !out.is_jsonl() {
+                bail!("{out} must be a .jsonl event stream");
+            }
+            Ok(out)
+        })
+        .collect()
 }
 
 fn exec_recipe(raw: RawExec, python_outputs: &[FixturePath]) -> Result<ExecRecipe> {
@@ -370,13 +367,18 @@ fn exec_recipe(raw: RawExec, python_outputs: &[FixturePath]) -> Result<ExecRecip
 }
 
 impl Scenario {
-    /// Every output: the Python lane's, the wire lane's, then the exec lane's.
+    /// Every output: the Python lane's, the wire lane's, the typescript
+    /// lane's, then the exec lane's.
     pub fn all_outputs(&self) -> impl Iterator<Item = &FixturePath> {
-        self.outputs.iter().chain(&self.wire).chain(
-            self.exec
-                .iter()
-                .flat_map(|e| e.steps.iter().flat_map(|s| [&s.output, &s.command])),
-        )
+        self.outputs
+            .iter()
+            .chain(&self.wire)
+            .chain(&self.typescript)
+            .chain(
+                self.exec
+                    .iter()
+                    .flat_map(|e| e.steps.iter().flat_map(|s| [&s.output, &s.command])),
+            )
     }
 }
 
@@ -555,7 +557,7 @@ pattern = "sk-[a-z]+"
             ["wire/a1.jsonl", "wire/a2.jsonl"]
         );
         for (wire, says) in [
-            (r#"wire = ["wire/a.json"]"#, "must be a .jsonl file"),
+            (r#"wire = ["wire/a.json"]"#, "must be a .jsonl event stream"),
             (r#"wire = ["python/a.jsonl"]"#, "is declared twice"),
             (
                 r#"wire = ["wire/x.jsonl", "wire/x.jsonl"]"#,

@@ -56,10 +56,15 @@ pub struct Generated {
 /// typo is a config error before anything runs.
 pub fn check_inputs(project: &Project, scenarios: &[&Scenario]) -> Result<()> {
     for s in scenarios {
+        let typescript = (!s.typescript.is_empty())
+            .then(|| (project.typescript_module(&s.name), "TypeScript module"));
         for (path, what) in [
             (project.scenario_module(&s.name), "module"),
             (project.model_script(&s.name), "model script"),
-        ] {
+        ]
+        .into_iter()
+        .chain(typescript)
+        {
             if !path.is_file() {
                 return Err(hinted(
                     anyhow!(
@@ -133,7 +138,7 @@ pub fn regenerate(
                 let record = ScenarioRecord::new(
                     s.all_outputs().map(|o| o.to_string()).collect(),
                     inputs::digests(session.project, session.config, &session.pins.digest, s)?,
-                    toolchain_record(session.toolchain),
+                    toolchain_record(session.toolchain, s),
                 );
                 generated.outputs.extend(files);
                 generated.records.insert(s.name.clone(), record);
@@ -187,17 +192,31 @@ fn run_repeated(runner: &mut Runner, s: &Scenario, repeat: usize) -> Result<Tree
     Ok(first)
 }
 
-fn toolchain_record(t: &Toolchain) -> BTreeMap<String, ComponentRecord> {
+fn toolchain_record(t: &Toolchain, s: &Scenario) -> BTreeMap<String, ComponentRecord> {
     let record = |c: &crate::toolchain::Component| ComponentRecord {
         version: c.version.clone(),
         pinned: c.pinned,
         digest: c.digest.clone(),
         commit: c.commit.clone(),
     };
-    BTreeMap::from([
+    let mut components = BTreeMap::from([
         ("codex".into(), record(&t.codex)),
         ("python-sdk".into(), record(&t.sdk)),
-    ])
+    ]);
+    // Node itself is the system's and not recorded, as Python's interpreter
+    // is not: the SDK's bytes are what the lock pins.
+    if let Some(sdk) = t.typescript.as_ref().filter(|_| !s.typescript.is_empty()) {
+        components.insert(
+            "typescript-sdk".into(),
+            ComponentRecord {
+                version: sdk.sdk_version.clone(),
+                pinned: true,
+                digest: Some(sdk.sdk_integrity.clone()),
+                commit: None,
+            },
+        );
+    }
+    components
 }
 
 /// Every secret the runs know of: the config's patterns, the scripted

@@ -20,28 +20,8 @@ pub fn digests(
     pins_digest: &str,
     s: &Scenario,
 ) -> Result<BTreeMap<String, String>> {
-    let file = |p: &Path| -> Result<String> {
-        Ok(digest::sha256_hex(
-            &std::fs::read(p).with_context(|| format!("reading {}", p.display()))?,
-        ))
-    };
-    let mut support = Vec::new();
-    for entry in std::fs::read_dir(project.scenarios_dir())
-        .with_context(|| format!("reading {}", project.scenarios_dir().display()))?
-    {
-        let name = entry?.file_name().to_string_lossy().into_owned();
-        if name.ends_with(".py") && name.starts_with('_') {
-            support.push(name);
-        }
-    }
-    support.sort();
-    let support_bytes: Vec<(String, Vec<u8>)> = support
-        .into_iter()
-        .map(|n| {
-            let bytes = std::fs::read(project.scenarios_dir().join(&n))?;
-            Ok((n, bytes))
-        })
-        .collect::<Result<_>>()?;
+    let file = |p: &Path| -> Result<String> { Ok(digest::sha256_hex(&read(p)?)) };
+    let support_bytes = support_files(&project.scenarios_dir(), ".py")?;
     let mut kwargs = s.kwargs.clone();
     kwargs.insert("model".into(), Value::String(config.model.clone()));
     // Keys in sorted order: the digest must not follow their order in the TOML.
@@ -78,7 +58,46 @@ pub fn digests(
             digest::sha256_hex(&serde_json::to_vec(recipe)?),
         );
     }
+    // Likewise the typescript lane: its module, its shared modules and the
+    // SDK's pin.
+    if !s.typescript.is_empty() {
+        let ts_dir = project.typescript_scenarios_dir();
+        let pin_dir = project.typescript_pin_dir();
+        let mut parts = vec![(
+            "module".to_string(),
+            read(&project.typescript_module(&s.name))?,
+        )];
+        parts.extend(support_files(&ts_dir, ".mjs")?);
+        for name in ["package.json", "package-lock.json"] {
+            parts.push((name.to_string(), read(&pin_dir.join(name))?));
+        }
+        digests.insert(
+            "typescript".into(),
+            digest::sha256_parts(parts.iter().map(|(n, b)| (n.as_str(), b.as_slice()))),
+        );
+    }
     Ok(digests)
+}
+
+fn read(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("reading {}", path.display()))
+}
+
+/// The shared modules in `dir` (names starting with `_`, ending in `ext`),
+/// sorted, with their bytes.
+fn support_files(dir: &Path, ext: &str) -> Result<Vec<(String, Vec<u8>)>> {
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
+        let name = entry?.file_name().to_string_lossy().into_owned();
+        if name.ends_with(ext) && name.starts_with('_') {
+            names.push(name);
+        }
+    }
+    names.sort();
+    names
+        .into_iter()
+        .map(|n| Ok((n.clone(), read(&dir.join(&n))?)))
+        .collect()
 }
 
 /// Inputs every scenario shares, and what to call them.

@@ -20,6 +20,7 @@ pub(crate) mod project;
 pub mod reaper;
 pub mod scenario;
 pub(crate) mod scratch;
+pub(crate) mod sdk_parity;
 pub(crate) mod secrets;
 pub(crate) mod toolchain;
 pub(crate) mod tree;

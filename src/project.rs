@@ -61,6 +61,26 @@ impl Project {
         self.scenarios_dir().join(format!("{scenario}.py"))
     }
 
+    /// The TypeScript SDK's pin: package.json, package-lock.json, .npmrc.
+    pub fn typescript_pin_dir(&self) -> PathBuf {
+        self.root.join("config/typescript")
+    }
+
+    /// The typescript lane's scenario modules live here.
+    pub fn typescript_scenarios_dir(&self) -> PathBuf {
+        self.integration_dir().join("harvest_scenarios_ts")
+    }
+
+    pub fn typescript_module(&self, scenario: &str) -> PathBuf {
+        self.typescript_scenarios_dir()
+            .join(format!("{scenario}.mjs"))
+    }
+
+    /// The generated report of where the two official SDKs agree.
+    pub fn sdk_parity(&self) -> PathBuf {
+        self.root.join("docs/sdk-parity.md")
+    }
+
     /// The generated freshness checklist.
     pub fn checklist(&self) -> PathBuf {
         self.root.join("docs/python-parity-checklist.md")

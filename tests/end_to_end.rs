@@ -485,10 +485,10 @@ fn warm_and_cold_runs_are_indistinguishable() {
 }
 
 /// The exec lane is the pinned binary's own `codex exec --json` output for
-/// the same script: a changed reply shows up in both lanes' fixtures, each
-/// in its own shape.
+/// the same script: a changed reply shows up in every lane's fixtures, each
+/// in its own shape, and in the SDK parity report.
 #[test]
-fn a_changed_reply_shows_in_the_python_and_the_exec_lane() {
+fn a_changed_reply_shows_in_every_lane_and_the_sdk_parity_report() {
     let p = TestProject::new();
     p.write(
         "integration/scripts/thread_basic.json",
@@ -505,7 +505,25 @@ fn a_changed_reply_shows_in_the_python_and_the_exec_lane() {
         "{}",
         check.all()
     );
+    for other in [
+        "wire/thread_basic.jsonl",
+        "typescript/thread_basic.jsonl",
+        "docs/sdk-parity.md",
+    ] {
+        assert!(
+            check.stdout.contains(&format!("changed  {other}")),
+            "{other}: {}",
+            check.all()
+        );
+    }
     p.run(&["harvest", "--scenario", "thread_basic"]).expect(0);
+    p.run(&["check", "--scenario", "thread_basic"]).expect(0);
+    let report = p.read("docs/sdk-parity.md");
+    let row = report
+        .lines()
+        .find(|l| l.starts_with("| `thread_basic` |"))
+        .unwrap();
+    assert!(row.contains("\"Hello from both lanes.\" | yes |"), "{row}");
     let exec: Vec<serde_json::Value> = p
         .read("integration/fixtures/exec/thread_basic.jsonl")
         .lines()
@@ -523,4 +541,35 @@ fn a_changed_reply_shows_in_the_python_and_the_exec_lane() {
     );
     assert_eq!(exec[2]["item"]["type"], "agent_message");
     assert_eq!(exec[2]["item"]["text"], "Hello from both lanes.");
+}
+
+/// `parity --format json` is the report's data: every scenario with a
+/// TypeScript lane, the two views agreeing or the first difference with
+/// both values.
+#[test]
+fn parity_json_is_the_reports_data() {
+    let p = TestProject::new();
+    let run = p.run(&["parity", "--format", "json"]).expect(0);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let comparisons = report["comparisons"].as_array().unwrap();
+    let text = p.run(&["parity"]).expect(0).stdout;
+    assert_eq!(text, p.read("docs/sdk-parity.md"));
+    for c in comparisons {
+        let row = format!(
+            "| `{}` | `{}` | `{}` |",
+            c["scenario"].as_str().unwrap(),
+            c["python"].as_str().unwrap(),
+            c["typescript"].as_str().unwrap()
+        );
+        let line = text.lines().find(|l| l.starts_with(&row)).unwrap();
+        match &c["difference"] {
+            serde_json::Value::Null => assert!(line.contains("| yes |"), "{line}"),
+            d => {
+                assert!(line.contains("| **no** |"), "{line}");
+                assert!(line.contains(d["at"].as_str().unwrap()), "{line}");
+                assert_ne!(d["python"], d["typescript"]);
+            }
+        }
+    }
+    assert_eq!(comparisons.len(), 12, "{}", run.stdout);
 }

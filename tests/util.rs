@@ -58,9 +58,10 @@ impl TestProject {
         for sub in ["config", "integration"] {
             copy_dir(&repo().join(sub), &dir.path().join(sub));
         }
-        let checklist = "docs/python-parity-checklist.md";
         std::fs::create_dir(dir.path().join("docs")).unwrap();
-        std::fs::copy(repo().join(checklist), dir.path().join(checklist)).unwrap();
+        for generated in ["docs/python-parity-checklist.md", "docs/sdk-parity.md"] {
+            std::fs::copy(repo().join(generated), dir.path().join(generated)).unwrap();
+        }
         std::fs::create_dir(dir.path().join("tmp")).unwrap();
         TestProject { dir }
     }

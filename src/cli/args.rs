@@ -64,6 +64,11 @@ pub enum Command {
     Doctor(DoctorArgs),
     /// Print the pins (config/native.exs and the Python lock)
     Pins(FormatArgs),
+    /// Compare the Python and TypeScript fixtures: where the SDKs agree
+    #[command(
+        long_about = "Reads the fixtures tree and compares, for every scenario harvested through both official SDKs, the Python fixture with its TypeScript twin on a common view: the turn's outcome and error, the final agent text, the completed items by kind with their key fields, the usage. Prints docs/sdk-parity.md as harvest writes it, or the same data with --format json."
+    )]
+    Parity(ParityArgs),
     /// Stand in for `codex`: play a recorded conversation or exec run back
     #[command(
         long_about = "Stands in for the codex executable. Given a wire transcript (integration/fixtures/wire/<name>.jsonl) it serves `codex app-server --listen stdio://`: each request the client sends is compared with the recorded one (method and params, after the fixtures' normalisation; ids are the client's) and answered with the recorded response, and the recorded notifications and server requests are sent in recorded order. Given an exec fixture (integration/fixtures/exec/<name>.jsonl) it serves `codex exec --json …`: when the client's arguments are exactly the recorded ones (<name>.command.json beside it) it prints the recorded lines and exits with the recorded exit code. Anything the recording does not have exits 6 with a diff on stderr. A client's tests point their codex path at a one-line shim: exec codex-harvest replay /path/to/<recording> -- \"$@\" (docs/replay.md)."
@@ -199,6 +204,8 @@ pub enum LaneArg {
     Wire,
     /// `codex exec --json` (fixtures/exec/)
     Exec,
+    /// The TypeScript SDK's `runStreamed()` events (fixtures/typescript/)
+    Typescript,
 }
 
 impl CheckArgs {
@@ -211,6 +218,7 @@ impl CheckArgs {
             python: self.lanes.contains(&LaneArg::Python),
             wire: self.lanes.contains(&LaneArg::Wire),
             exec: self.lanes.contains(&LaneArg::Exec),
+            typescript: self.lanes.contains(&LaneArg::Typescript),
         }
     }
 }
@@ -218,6 +226,15 @@ impl CheckArgs {
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
     /// Fixtures tree to verify [default: integration/fixtures]
+    #[arg(long, value_name = "DIR")]
+    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub format: FormatArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ParityArgs {
+    /// Fixtures tree to read [default: integration/fixtures]
     #[arg(long, value_name = "DIR")]
     pub output: Option<PathBuf>,
     #[command(flatten)]

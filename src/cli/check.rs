@@ -23,6 +23,7 @@ pub fn run(root: &Option<PathBuf>, args: &CheckArgs) -> Result<Exit, Failure> {
                 python: true,
                 wire: false,
                 exec: false,
+                typescript: false,
             },
             Some(dir.clone()),
         ),
@@ -51,13 +52,13 @@ pub fn run(root: &Option<PathBuf>, args: &CheckArgs) -> Result<Exit, Failure> {
     let mut drift = compare::compare(&expected, &committed);
     let current = session::current_inputs(&loaded)?;
     if select.output.is_none() {
-        let path = loaded.project.checklist();
-        let rel = loaded.project.display(&path);
-        let want = session::checklist_for(&loaded, &expected, &current)?;
-        let have = std::fs::read(&path).ok();
-        let ours = Tree::from([(rel.clone(), want.into_bytes())]);
-        let theirs: Tree = have.map(|h| (rel, h)).into_iter().collect();
-        drift.merge(compare::compare(&ours, &theirs));
+        for (path, want) in session::generated_docs(&loaded, &expected, &current)? {
+            let rel = loaded.project.display(&path);
+            let have = std::fs::read(&path).ok();
+            let ours = Tree::from([(rel.clone(), want.into_bytes())]);
+            let theirs: Tree = have.map(|h| (rel, h)).into_iter().collect();
+            drift.merge(compare::compare(&ours, &theirs));
+        }
     }
     let shared_inputs_changed =
         inputs::shared_changes(&session::recorded_inputs(&committed, &[])?, &current);

@@ -92,11 +92,11 @@ pub fn write(
     }
     let current = session::current_inputs(loaded)?;
     if select.output.is_none() {
-        let path = loaded.project.checklist();
-        let text = session::checklist_for(loaded, &new_tree, &current)?;
-        if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
-            tree::write_atomic(&path, text.as_bytes()).or_exit(Exit::Io)?;
-            println!("harvest: wrote {}", loaded.project.display(&path));
+        for (path, text) in session::generated_docs(loaded, &new_tree, &current)? {
+            if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
+                tree::write_atomic(&path, text.as_bytes()).or_exit(Exit::Io)?;
+                println!("harvest: wrote {}", loaded.project.display(&path));
+            }
         }
     }
     if written.is_empty() {

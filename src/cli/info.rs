@@ -1,15 +1,16 @@
-//! `list`, `doctor` and `pins`: what the project and the toolchain are.
+//! `list`, `doctor`, `pins` and `parity`: what the project, the toolchain
+//! and the fixtures are.
 
 use std::path::PathBuf;
 
-use super::args::{DoctorArgs, Format, FormatArgs, ListArgs};
+use super::args::{DoctorArgs, Format, FormatArgs, ListArgs, ParityArgs};
 use super::exit::{Exit, Failure, Phase};
 use super::report::{
-    CodexReport, ComponentReport, DoctorReport, ListEntry, PythonReport, print_json, print_list,
-    print_pins,
+    CodexReport, ComponentReport, DoctorReport, ListEntry, PythonReport, TypescriptReport,
+    print_json, print_list, print_pins,
 };
 use super::session;
-use crate::pins;
+use crate::{pins, sdk_parity, toolchain};
 
 pub fn list(root: &Option<PathBuf>, args: &ListArgs) -> Result<Exit, Failure> {
     let project = session::project(root)?;
@@ -35,6 +36,20 @@ pub fn doctor(root: &Option<PathBuf>, args: &DoctorArgs) -> Result<Exit, Failure
     let loaded = session::load(root)?;
     let t = args.toolchain.resolve(&loaded.pins)?;
     let platform = pins::current_platform();
+    let typescript = toolchain::cache_dir(&args.toolchain.request())
+        .and_then(|cache| {
+            toolchain::node::provision(&loaded.project.typescript_pin_dir(), &cache, &|m| {
+                eprintln!("{m}")
+            })
+        })
+        .map(|ts| TypescriptReport {
+            node: ts.node,
+            node_version: ts.node_version,
+            sdk_version: ts.sdk_version,
+            sdk_integrity: ts.sdk_integrity,
+            install: ts.dir,
+        })
+        .map_err(|e| format!("{e:#}"));
     let report = DoctorReport {
         python: PythonReport {
             path: t.python.clone(),
@@ -56,10 +71,25 @@ pub fn doctor(root: &Option<PathBuf>, args: &DoctorArgs) -> Result<Exit, Failure
             pin: loaded.pins.codex.version.clone(),
         },
         platform,
+        typescript,
     };
     match args.format.format {
         Format::Json => print_json(&report),
         Format::Text => report.print_text(),
+    }
+    Ok(Exit::Clean)
+}
+
+/// `parity`: where the Python and TypeScript fixtures of the tree agree.
+pub fn parity(root: &Option<PathBuf>, args: &ParityArgs) -> Result<Exit, Failure> {
+    let project = session::project(root)?;
+    let config = session::config(&project)?;
+    let dir = session::fixtures_dir(&project, &args.output);
+    let fixtures = session::read_locked(&dir)?;
+    let report = sdk_parity::compare(&config, &fixtures).or_exit(Exit::Usage)?;
+    match args.format.format {
+        Format::Json => print_json(&report),
+        Format::Text => print!("{}", sdk_parity::render(&config, &report)),
     }
     Ok(Exit::Clean)
 }

@@ -26,6 +26,7 @@ pub fn run(cli: Cli) -> Result<Exit, Failure> {
         Command::List(args) => info::list(root, args),
         Command::Doctor(args) => info::doctor(root, args),
         Command::Pins(args) => info::pins(root, args),
+        Command::Parity(args) => info::parity(root, args),
         Command::Pin(args) => pin::run(root, args),
         Command::Replay(args) => replay::run(args),
     }

@@ -152,6 +152,17 @@ pub struct DoctorReport {
     pub python: PythonReport,
     pub python_sdk: ComponentReport,
     pub codex: CodexReport,
+    /// Node and the TypeScript SDK, or why the typescript lane cannot run.
+    pub typescript: Result<TypescriptReport, String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TypescriptReport {
+    pub node: PathBuf,
+    pub node_version: String,
+    pub sdk_version: String,
+    pub sdk_integrity: String,
+    pub install: PathBuf,
 }
 
 #[derive(Debug, Serialize)]
@@ -217,6 +228,18 @@ impl DoctorReport {
         println!("codex sha256 {}", codex.sha256);
         if let Some(a) = &codex.pinned_artifact {
             println!("pinned      {} (binary sha256 {})", a.file, a.binary_sha256);
+        }
+        match &self.typescript {
+            Ok(ts) => {
+                println!("node        {} ({})", ts.node.display(), ts.node_version);
+                println!(
+                    "ts-sdk      @openai/codex-sdk {} at {}  [pinned: {}]",
+                    ts.sdk_version,
+                    ts.install.display(),
+                    ts.sdk_integrity
+                );
+            }
+            Err(why) => println!("ts-sdk      unavailable: {why}"),
         }
     }
 }

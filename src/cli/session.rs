@@ -17,6 +17,7 @@ use crate::lanes::Lanes;
 use crate::manifest::Provenance;
 use crate::pins::Pins;
 use crate::project::Project;
+use crate::sdk_parity;
 use crate::toolchain::{self, Toolchain};
 use crate::tree::{self, Tree};
 use crate::tree_lock::TreeLock;
@@ -115,7 +116,13 @@ pub fn regenerate(
 ) -> Result<Regenerated, Failure> {
     let selected = loaded.config.select(names).or_exit(Exit::Usage)?;
     harvest::check_inputs(&loaded.project, &selected).or_exit(Exit::Usage)?;
-    let toolchain = toolchain.resolve(&loaded.pins)?;
+    let cache = toolchain::cache_dir(&toolchain.request()).or_exit(Exit::Toolchain)?;
+    let mut toolchain = toolchain.resolve(&loaded.pins)?;
+    if lanes.typescript && selected.iter().any(|s| !s.typescript.is_empty()) {
+        let pin_dir = loaded.project.typescript_pin_dir();
+        toolchain.typescript =
+            Some(toolchain::node::provision(&pin_dir, &cache, &progress).or_exit(Exit::Toolchain)?);
+    }
     let session = Session {
         project: &loaded.project,
         config: &loaded.config,
@@ -229,15 +236,28 @@ pub fn recorded_inputs(
 }
 
 /// The checklist for `fixtures` with today's inputs (`current_inputs`).
-pub fn checklist_for(
+/// The docs generated from a fixtures tree, with where they go: the
+/// freshness checklist and the SDK parity report. `harvest` writes them,
+/// `check` fails when they are out of date.
+pub fn generated_docs(
     loaded: &Loaded,
     fixtures: &Tree,
     current: &BTreeMap<String, BTreeMap<String, String>>,
-) -> Result<String, Failure> {
+) -> Result<Vec<(PathBuf, String)>, Failure> {
     let provenance = Provenance::from_tree(fixtures)
         .or_exit(Exit::Usage)?
         .unwrap_or_default();
-    Ok(checklist::render(&loaded.config, &provenance, current))
+    let parity = sdk_parity::compare(&loaded.config, fixtures).or_exit(Exit::Usage)?;
+    Ok(vec![
+        (
+            loaded.project.checklist(),
+            checklist::render(&loaded.config, &provenance, current),
+        ),
+        (
+            loaded.project.sdk_parity(),
+            sdk_parity::render(&loaded.config, &parity),
+        ),
+    ])
 }
 
 #[cfg(test)]

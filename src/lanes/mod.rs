@@ -5,6 +5,7 @@
 
 mod exec;
 mod python;
+mod typescript;
 
 use std::path::PathBuf;
 
@@ -29,6 +30,7 @@ pub struct Lanes {
     pub python: bool,
     pub wire: bool,
     pub exec: bool,
+    pub typescript: bool,
 }
 
 impl Lanes {
@@ -36,11 +38,13 @@ impl Lanes {
         python: true,
         wire: true,
         exec: true,
+        typescript: true,
     };
 }
 
 /// Runs the selected lanes of `s`: the Python SDK's (tapped for the wire
-/// lane), then `codex exec`'s when the scenario has an exec recipe. Each
+/// lane), `codex exec`'s when the scenario has an exec recipe, the
+/// TypeScript SDK's when it has a TypeScript module. Each
 /// lane has its own scratch dir and its own scripted model playing the same
 /// script.
 pub(crate) fn run_one(runner: &mut Runner, s: &Scenario) -> Result<Tree> {
@@ -72,6 +76,14 @@ pub(crate) fn run_one(runner: &mut Runner, s: &Scenario) -> Result<Tree> {
         })
         .context("the exec lane (codex exec --json)")?;
         tree.extend(exec);
+    }
+    if lanes.typescript && !s.typescript.is_empty() {
+        let outputs: Vec<&FixturePath> = s.typescript.iter().collect();
+        let recorded = lane(session, s, &outputs, |scratch| {
+            typescript::run_node(session, s, scratch)
+        })
+        .context("the typescript lane (@openai/codex-sdk)")?;
+        tree.extend(recorded);
     }
     Ok(tree)
 }

@@ -6,6 +6,7 @@
 pub mod bump;
 mod checkout;
 mod fingerprint;
+pub mod node;
 mod probe;
 mod venv;
 
@@ -53,6 +54,8 @@ pub struct Toolchain {
     pub codex_sha256: String,
     /// The provisioned venv, when the driver built one.
     pub venv: Option<PathBuf>,
+    /// Node and the TypeScript SDK, when a run has the typescript lane.
+    pub typescript: Option<node::NodeSdk>,
 }
 
 impl Toolchain {
@@ -201,6 +204,7 @@ impl Toolchain {
             codex,
             codex_sha256,
             venv,
+            typescript: None,
         })
     }
 
@@ -242,7 +246,7 @@ fn base_python() -> Result<PathBuf> {
 
 /// `CODEX_HARVEST_CACHE`, else the user cache dir. Never under the project:
 /// `check` must not write there.
-fn cache_dir(req: &Request) -> Result<PathBuf> {
+pub fn cache_dir(req: &Request) -> Result<PathBuf> {
     if let Some(dir) = &req.cache_dir {
         return Ok(dir.clone());
     }

@@ -1,0 +1,194 @@
+//! The TypeScript lane's toolchain: Node from the system (`node` ≥ 18 on
+//! PATH) and `@openai/codex-sdk` installed with `npm ci` from the hash-locked
+//! `config/typescript/package-lock.json` into the cache, reused while the
+//! lock stays the same. npm's codex binaries (optional dependencies) are
+//! never installed: the lane gives the SDK the pinned codex.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, anyhow};
+use serde_json::Value;
+
+use super::venv::{Lock, run};
+use crate::digest;
+use crate::failure::hinted;
+
+const COMPLETE_MARKER: &str = ".codex-harvest-complete";
+
+/// The files of the pin, copied into the install dir for `npm ci`.
+const PIN_FILES: [&str; 3] = ["package.json", "package-lock.json", ".npmrc"];
+
+/// The package the lane drives.
+pub const SDK_PACKAGE: &str = "@openai/codex-sdk";
+
+/// Node and the installed TypeScript SDK.
+#[derive(Debug, Clone)]
+pub struct NodeSdk {
+    pub node: PathBuf,
+    /// `node --version`, without the `v`.
+    pub node_version: String,
+    /// The SDK's version, as the lock pins it.
+    pub sdk_version: String,
+    /// The SDK's `integrity` in the lock.
+    pub sdk_integrity: String,
+    /// The dir whose `node_modules` holds the SDK.
+    pub dir: PathBuf,
+}
+
+impl NodeSdk {
+    /// The SDK's ESM entry point (`exports["."].import` of its package.json).
+    pub fn entry(&self) -> Result<PathBuf> {
+        let package = self.dir.join("node_modules").join(SDK_PACKAGE);
+        let manifest = package.join("package.json");
+        let json: Value = serde_json::from_slice(
+            &std::fs::read(&manifest).with_context(|| format!("reading {}", manifest.display()))?,
+        )?;
+        let entry = json["exports"]["."]["import"]
+            .as_str()
+            .ok_or_else(|| anyhow!("{} names no ESM entry point", manifest.display()))?;
+        Ok(package.join(entry))
+    }
+}
+
+/// The SDK pinned by the lock in `pin_dir`: its version and integrity.
+pub fn pinned_sdk(pin_dir: &Path) -> Result<(String, String)> {
+    let path = pin_dir.join("package-lock.json");
+    let lock: Value = serde_json::from_slice(
+        &std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?,
+    )
+    .with_context(|| format!("{} is not JSON", path.display()))?;
+    let entry = &lock["packages"][format!("node_modules/{SDK_PACKAGE}")];
+    match (entry["version"].as_str(), entry["integrity"].as_str()) {
+        (Some(v), Some(i)) => Ok((v.to_string(), i.to_string())),
+        _ => Err(hinted(
+            anyhow!(
+                "{} pins no {SDK_PACKAGE} with an integrity hash",
+                path.display()
+            ),
+            format!(
+                "regenerate it: cd {} && npm install --package-lock-only --ignore-scripts",
+                pin_dir.display()
+            ),
+        )),
+    }
+}
+
+/// Node on PATH (≥ 18) and the pinned SDK in the cache, installed first if
+/// needed.
+pub fn provision(pin_dir: &Path, cache: &Path, progress: &dyn Fn(&str)) -> Result<NodeSdk> {
+    let node = which::which("node").map_err(|_| {
+        hinted(
+            anyhow!("node not found on PATH, and the typescript lane needs it"),
+            "install Node.js 18 or newer, or leave the typescript lane out (--lane)",
+        )
+    })?;
+    let node_version = node_version(&node)?;
+    let (sdk_version, sdk_integrity) = pinned_sdk(pin_dir)?;
+    let mut parts = Vec::new();
+    for name in PIN_FILES {
+        let path = pin_dir.join(name);
+        let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+        parts.push((name, bytes));
+    }
+    let key = digest::sha256_parts(parts.iter().map(|(n, b)| (*n, b.as_slice())));
+    let dir = cache.join(format!("node-{}", &key[..16]));
+    std::fs::create_dir_all(cache)
+        .with_context(|| format!("creating the cache {}", cache.display()))?;
+    let _lock = Lock::acquire(&cache.join(format!("node-{}.lock", &key[..16])))?;
+    let sdk = NodeSdk {
+        node,
+        node_version,
+        sdk_version,
+        sdk_integrity,
+        dir: dir.clone(),
+    };
+    if dir.join(COMPLETE_MARKER).exists() {
+        return Ok(sdk);
+    }
+    progress(&format!(
+        "provisioning the pinned TypeScript SDK in {} (first use)",
+        dir.display()
+    ));
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir)
+            .with_context(|| format!("removing the unfinished install {}", dir.display()))?;
+    }
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    for (name, bytes) in &parts {
+        std::fs::write(dir.join(name), bytes)
+            .with_context(|| format!("writing {}", dir.join(name).display()))?;
+    }
+    run(
+        Command::new("npm")
+            .args([
+                "ci",
+                "--omit=optional",
+                "--ignore-scripts",
+                "--no-audit",
+                "--no-fund",
+            ])
+            .current_dir(&dir),
+        "npm ci --omit=optional --ignore-scripts",
+    )
+    .map_err(|e| {
+        hinted(
+            e.context("the pinned TypeScript SDK could not be installed"),
+            format!(
+                "check {} (an integrity mismatch means the lock or the download is wrong)",
+                pin_dir.join("package-lock.json").display()
+            ),
+        )
+    })?;
+    std::fs::write(dir.join(COMPLETE_MARKER), "")?;
+    Ok(sdk)
+}
+
+fn node_version(node: &Path) -> Result<String> {
+    let out = Command::new(node)
+        .arg("--version")
+        .output()
+        .with_context(|| format!("running {} --version", node.display()))?;
+    let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let version = text.trim_start_matches('v').to_string();
+    let major: u32 = version
+        .split('.')
+        .next()
+        .and_then(|m| m.parse().ok())
+        .ok_or_else(|| anyhow!("{} --version printed {text:?}", node.display()))?;
+    if major < 18 {
+        return Err(hinted(
+            anyhow!(
+                "{} is Node {version}; the TypeScript SDK needs 18 or newer",
+                node.display()
+            ),
+            "put Node.js 18 or newer first on PATH",
+        ));
+    }
+    Ok(version)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_committed_lock_pins_the_sdk_with_its_integrity() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/typescript");
+        let (version, integrity) = pinned_sdk(&dir).unwrap();
+        assert_eq!(version, "0.163.0");
+        assert!(integrity.starts_with("sha512-"), "{integrity}");
+    }
+
+    #[test]
+    fn a_lock_without_the_sdk_is_refused_with_the_way_to_fix_it() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("package-lock.json"), r#"{"packages": {}}"#).unwrap();
+        let err = pinned_sdk(dir.path()).unwrap_err();
+        assert!(
+            err.to_string().contains("pins no @openai/codex-sdk"),
+            "{err}"
+        );
+        assert!(crate::failure::hints(&err)[0].contains("npm install --package-lock-only"));
+    }
+}
