@@ -23,6 +23,7 @@ use crate::pins::Pins;
 use crate::project::Project;
 use crate::secrets::Scanner;
 use crate::toolchain::Toolchain;
+use crate::toolchain::node::SdkPin;
 use crate::tree::Tree;
 
 /// Everything a run needs, resolved once.
@@ -43,6 +44,9 @@ pub struct Session<'a> {
     /// Play the wire transcripts in this fixtures tree to the Python SDK
     /// instead of running codex (the proof that replay is faithful).
     pub replay: Option<PathBuf>,
+    /// The TypeScript SDK as the lock pins it, recorded for the scenarios
+    /// with a typescript lane whether or not this run includes the lane.
+    pub typescript_pin: Option<SdkPin>,
 }
 
 /// What a set of scenarios produced: normalised outputs and their records.
@@ -138,7 +142,7 @@ pub fn regenerate(
                 let record = ScenarioRecord::new(
                     s.all_outputs().map(|o| o.to_string()).collect(),
                     inputs::digests(session.project, session.config, &session.pins.digest, s)?,
-                    toolchain_record(session.toolchain, s),
+                    toolchain_record(session.toolchain, s, session.typescript_pin.as_ref()),
                 );
                 generated.outputs.extend(files);
                 generated.records.insert(s.name.clone(), record);
@@ -192,7 +196,11 @@ fn run_repeated(runner: &mut Runner, s: &Scenario, repeat: usize) -> Result<Tree
     Ok(first)
 }
 
-fn toolchain_record(t: &Toolchain, s: &Scenario) -> BTreeMap<String, ComponentRecord> {
+fn toolchain_record(
+    t: &Toolchain,
+    s: &Scenario,
+    typescript: Option<&SdkPin>,
+) -> BTreeMap<String, ComponentRecord> {
     let record = |c: &crate::toolchain::Component| ComponentRecord {
         version: c.version.clone(),
         pinned: c.pinned,
@@ -205,13 +213,13 @@ fn toolchain_record(t: &Toolchain, s: &Scenario) -> BTreeMap<String, ComponentRe
     ]);
     // Node itself is the system's and not recorded, as Python's interpreter
     // is not: the SDK's bytes are what the lock pins.
-    if let Some(sdk) = t.typescript.as_ref().filter(|_| !s.typescript.is_empty()) {
+    if let Some(pin) = typescript.filter(|_| !s.typescript.is_empty()) {
         components.insert(
             "typescript-sdk".into(),
             ComponentRecord {
-                version: sdk.sdk_version.clone(),
+                version: pin.version.clone(),
                 pinned: true,
-                digest: Some(sdk.sdk_integrity.clone()),
+                digest: Some(pin.integrity.clone()),
                 commit: None,
             },
         );

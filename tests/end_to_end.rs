@@ -573,3 +573,54 @@ fn parity_json_is_the_reports_data() {
     }
     assert_eq!(comparisons.len(), 12, "{}", run.stdout);
 }
+
+/// `check --lane` regenerates only the lanes named: the committed tree is
+/// clean for any subset (the Nix gate leaves the typescript lane out), and a
+/// changed reply shows in the named lane's fixtures only.
+#[test]
+fn a_check_of_some_lanes_regenerates_only_those() {
+    let p = TestProject::new();
+    let some = [
+        "check",
+        "--lane",
+        "python",
+        "--lane",
+        "wire",
+        "--lane",
+        "exec",
+        "--scenario",
+        "thread_basic",
+        "--scenario",
+        "thread_tool_auto",
+    ];
+    p.run(&some).expect(0);
+    p.write(
+        "integration/scripts/thread_basic.json",
+        r#"{"replies": [{"kind": "message", "text": "Only one lane looks."}]}"#,
+    );
+    let check = p
+        .run(&[
+            "check",
+            "--lane",
+            "typescript",
+            "--scenario",
+            "thread_basic",
+        ])
+        .expect(1);
+    assert!(
+        check
+            .stdout
+            .contains("changed  typescript/thread_basic.jsonl"),
+        "{}",
+        check.all()
+    );
+    for other in ["python/", "wire/", "exec/"] {
+        assert!(
+            !check
+                .stdout
+                .contains(&format!("changed  {other}thread_basic")),
+            "{other}: {}",
+            check.all()
+        );
+    }
+}

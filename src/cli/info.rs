@@ -45,8 +45,8 @@ pub fn doctor(root: &Option<PathBuf>, args: &DoctorArgs) -> Result<Exit, Failure
         .map(|ts| TypescriptReport {
             node: ts.node,
             node_version: ts.node_version,
-            sdk_version: ts.sdk_version,
-            sdk_integrity: ts.sdk_integrity,
+            sdk_version: ts.pin.version,
+            sdk_integrity: ts.pin.integrity,
             install: ts.dir,
         })
         .map_err(|e| format!("{e:#}"));

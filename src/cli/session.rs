@@ -118,8 +118,12 @@ pub fn regenerate(
     harvest::check_inputs(&loaded.project, &selected).or_exit(Exit::Usage)?;
     let cache = toolchain::cache_dir(&toolchain.request()).or_exit(Exit::Toolchain)?;
     let mut toolchain = toolchain.resolve(&loaded.pins)?;
-    if lanes.typescript && selected.iter().any(|s| !s.typescript.is_empty()) {
-        let pin_dir = loaded.project.typescript_pin_dir();
+    let pin_dir = loaded.project.typescript_pin_dir();
+    let typescript_pin = match selected.iter().any(|s| !s.typescript.is_empty()) {
+        true => Some(toolchain::node::pinned_sdk(&pin_dir).or_exit(Exit::Usage)?),
+        false => None,
+    };
+    if lanes.typescript && typescript_pin.is_some() {
         toolchain.typescript =
             Some(toolchain::node::provision(&pin_dir, &cache, &progress).or_exit(Exit::Toolchain)?);
     }
@@ -134,6 +138,7 @@ pub fn regenerate(
         cold: run.cold,
         lanes,
         replay,
+        typescript_pin,
     };
     let times = if repeat > 1 {
         format!(", {repeat} times each")

@@ -28,10 +28,7 @@ pub struct NodeSdk {
     pub node: PathBuf,
     /// `node --version`, without the `v`.
     pub node_version: String,
-    /// The SDK's version, as the lock pins it.
-    pub sdk_version: String,
-    /// The SDK's `integrity` in the lock.
-    pub sdk_integrity: String,
+    pub pin: SdkPin,
     /// The dir whose `node_modules` holds the SDK.
     pub dir: PathBuf,
 }
@@ -51,8 +48,16 @@ impl NodeSdk {
     }
 }
 
-/// The SDK pinned by the lock in `pin_dir`: its version and integrity.
-pub fn pinned_sdk(pin_dir: &Path) -> Result<(String, String)> {
+/// The SDK as the lock pins it.
+#[derive(Debug, Clone)]
+pub struct SdkPin {
+    pub version: String,
+    /// Its `integrity` (sha512) in the lock.
+    pub integrity: String,
+}
+
+/// The SDK pinned by the lock in `pin_dir`.
+pub fn pinned_sdk(pin_dir: &Path) -> Result<SdkPin> {
     let path = pin_dir.join("package-lock.json");
     let lock: Value = serde_json::from_slice(
         &std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?,
@@ -60,7 +65,10 @@ pub fn pinned_sdk(pin_dir: &Path) -> Result<(String, String)> {
     .with_context(|| format!("{} is not JSON", path.display()))?;
     let entry = &lock["packages"][format!("node_modules/{SDK_PACKAGE}")];
     match (entry["version"].as_str(), entry["integrity"].as_str()) {
-        (Some(v), Some(i)) => Ok((v.to_string(), i.to_string())),
+        (Some(v), Some(i)) => Ok(SdkPin {
+            version: v.to_string(),
+            integrity: i.to_string(),
+        }),
         _ => Err(hinted(
             anyhow!(
                 "{} pins no {SDK_PACKAGE} with an integrity hash",
@@ -84,7 +92,7 @@ pub fn provision(pin_dir: &Path, cache: &Path, progress: &dyn Fn(&str)) -> Resul
         )
     })?;
     let node_version = node_version(&node)?;
-    let (sdk_version, sdk_integrity) = pinned_sdk(pin_dir)?;
+    let pin = pinned_sdk(pin_dir)?;
     let mut parts = Vec::new();
     for name in PIN_FILES {
         let path = pin_dir.join(name);
@@ -99,8 +107,7 @@ pub fn provision(pin_dir: &Path, cache: &Path, progress: &dyn Fn(&str)) -> Resul
     let sdk = NodeSdk {
         node,
         node_version,
-        sdk_version,
-        sdk_integrity,
+        pin,
         dir: dir.clone(),
     };
     if dir.join(COMPLETE_MARKER).exists() {
@@ -175,9 +182,9 @@ mod tests {
     #[test]
     fn the_committed_lock_pins_the_sdk_with_its_integrity() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/typescript");
-        let (version, integrity) = pinned_sdk(&dir).unwrap();
-        assert_eq!(version, "0.163.0");
-        assert!(integrity.starts_with("sha512-"), "{integrity}");
+        let pin = pinned_sdk(&dir).unwrap();
+        assert_eq!(pin.version, "0.163.0");
+        assert!(pin.integrity.starts_with("sha512-"), "{}", pin.integrity);
     }
 
     #[test]
