@@ -216,12 +216,22 @@ fn a_client_asking_another_prompt_fails_at_the_request_with_a_diff() {
         err.contains("-        \"text\": \"Say hello.\",\n+        \"text\": \"Say goodbye.\","),
         "{err}"
     );
+    // The recorded lines before the request, then the request's answer: an
+    // error naming the divergence.
     let sent = String::from_utf8_lossy(&out.stdout);
+    let (played, answer) = sent.trim_end().rsplit_once('\n').unwrap();
     assert!(
-        server.starts_with(&*sent),
+        server.starts_with(played),
         "only the lines before the request: {sent}"
     );
     assert!(!sent.contains("turn/started"), "{sent}");
+    let answer: serde_json::Value = serde_json::from_str(answer).unwrap();
+    let message = answer["error"]["message"].as_str().unwrap();
+    assert!(message.contains("the client diverged from"), "{message}");
+    assert!(
+        message.contains("+        \"text\": \"Say goodbye.\","),
+        "{message}"
+    );
 }
 
 /// A client that stops where the recording expects a message is told
@@ -328,7 +338,9 @@ fn the_real_python_sdk_against_replay_records_the_committed_fixtures() {
         .run(&["check", "--against-replay", "--scenario", "thread_basic"])
         .expect(4);
     assert!(
-        diverged.stderr.contains("the client diverged from"),
+        diverged
+            .stderr
+            .contains("JSON-RPC error -32600: codex-harvest replay: the client diverged from"),
         "{}",
         diverged.all()
     );

@@ -112,6 +112,7 @@ fn app_server(recording: &Path, lines: Vec<Line>, args: &ReplayArgs) -> Result<E
     }
     let outcome = wire::player::play(
         &lines,
+        &recording.display().to_string(),
         std::io::BufReader::new(std::io::stdin()),
         std::io::stdout().lock(),
         &normalise,

@@ -23,12 +23,14 @@ pub enum Outcome {
     Diverged(String),
 }
 
-/// Plays `lines` to a client reading `output` and writing `input`.
+/// Plays `lines` (of `recording`, for messages) to a client reading
+/// `output` and writing `input`.
 /// `normalise` brings a received message to the recording's form (paths,
 /// times); UUIDs are matched by correspondence instead, since the client
 /// makes its own. `patience` bounds each wait for the client.
 pub fn play(
     lines: &[Line],
+    recording: &str,
     input: impl BufRead + Send + 'static,
     mut output: impl Write,
     normalise: &dyn Fn(Value) -> Result<Value>,
@@ -94,7 +96,22 @@ pub fn play(
                     }
                 };
                 if let Some(diff) = difference(&line.msg, &received, &mut uuids) {
-                    return Ok(Outcome::Diverged(format!("line {at}: {diff}")));
+                    let why = format!("line {at}: {diff}");
+                    // A request is answered with the divergence itself, so
+                    // the client's own error names it.
+                    if received.get("method").is_some()
+                        && let Some(id) = received.get("id")
+                    {
+                        let message = format!(
+                            "codex-harvest replay: the client diverged from {recording}\n{why}"
+                        );
+                        let error = serde_json::json!({
+                            "id": id,
+                            "error": {"code": -32600, "message": message},
+                        });
+                        let _ = writeln!(output, "{error}").and_then(|_| output.flush());
+                    }
+                    return Ok(Outcome::Diverged(why));
                 }
                 if line.is_request() {
                     ids.insert(line.msg["id"].to_string(), received["id"].clone());
@@ -238,6 +255,7 @@ mod tests {
         let mut out = Vec::new();
         let outcome = play(
             &transcript(),
+            "t.jsonl",
             std::io::Cursor::new(client.as_bytes().to_vec()),
             &mut out,
             &|v| Ok(v),
