@@ -1,0 +1,8 @@
+// A command that asks to leave the sandbox, decided by codex's auto reviewer
+// (the model `codex-auto-review`), as `codex exec --approve-for-me` does.
+import { oneTurn } from "./_one_turn.mjs";
+
+export const record = oneTurn({
+  config: { approvals_reviewer: "auto_review" },
+  thread: { approvalPolicy: "on-request" },
+});
