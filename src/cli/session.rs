@@ -116,7 +116,7 @@ pub fn regenerate(
 ) -> Result<Regenerated, Failure> {
     let selected = loaded.config.select(names).or_exit(Exit::Usage)?;
     harvest::check_inputs(&loaded.project, &selected).or_exit(Exit::Usage)?;
-    let cache = toolchain::cache_dir(&toolchain.request()).or_exit(Exit::Toolchain)?;
+    let request = toolchain.request();
     let mut toolchain = toolchain.resolve(&loaded.pins)?;
     let pin_dir = loaded.project.typescript_pin_dir();
     let typescript_pin = match selected.iter().any(|s| !s.typescript.is_empty()) {
@@ -124,6 +124,7 @@ pub fn regenerate(
         false => None,
     };
     if lanes.typescript && typescript_pin.is_some() {
+        let cache = toolchain::cache_dir(&request).or_exit(Exit::Toolchain)?;
         toolchain.typescript =
             Some(toolchain::node::provision(&pin_dir, &cache, &progress).or_exit(Exit::Toolchain)?);
     }
@@ -240,9 +241,9 @@ pub fn recorded_inputs(
         .collect())
 }
 
-/// The checklist for `fixtures` with today's inputs (`current_inputs`).
 /// The docs generated from a fixtures tree, with where they go: the
-/// freshness checklist and the SDK parity report. `harvest` writes them,
+/// freshness checklist (with today's inputs, `current_inputs`) and the SDK
+/// parity report. `harvest` writes them,
 /// `check` fails when they are out of date.
 pub fn generated_docs(
     loaded: &Loaded,

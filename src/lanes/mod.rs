@@ -147,6 +147,20 @@ fn lane(
     }
 }
 
+/// Where a client writes `outputs`: below the scratch dir's `out/`, their
+/// dirs made.
+fn output_paths(scratch: &Scratch, outputs: &[FixturePath]) -> Result<Vec<PathBuf>> {
+    let paths: Vec<PathBuf> = outputs
+        .iter()
+        .map(|o| scratch.path("out").join(o.as_str()))
+        .collect();
+    for p in &paths {
+        let dir = p.parent().expect("outputs have a parent");
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    Ok(paths)
+}
+
 /// The whole environment of a scenario: nothing of the caller's but PATH.
 fn environment(t: &Toolchain, scratch: &Scratch) -> Vec<(String, String)> {
     let dir = |sub: &str| scratch.path(sub).display().to_string();

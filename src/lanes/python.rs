@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use serde_json::Value;
 
-use super::{Session, base_environment, environment};
+use super::{Session, base_environment, environment, output_paths};
 use crate::config::Scenario;
 use crate::failure::{Classify, Kind};
 use crate::scenario::{self, Invocation};
@@ -16,14 +16,7 @@ use crate::warm::WarmWorker;
 pub(super) fn run_process(runner: &mut Runner, s: &Scenario, scratch: &Scratch) -> Result<()> {
     let session = runner.session;
     let t = session.toolchain;
-    let outputs: Vec<PathBuf> = s
-        .outputs
-        .iter()
-        .map(|o| scratch.path("out").join(o.as_str()))
-        .collect();
-    for o in &outputs {
-        std::fs::create_dir_all(o.parent().expect("outputs have a parent"))?;
-    }
+    let outputs = output_paths(scratch, &s.outputs)?;
     let mut kwargs = s.kwargs.clone();
     let wire_dir = scratch.path("wire");
     std::fs::create_dir_all(&wire_dir)?;

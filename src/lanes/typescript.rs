@@ -2,12 +2,10 @@
 //! `integration/harvest_scenarios_ts/`, driving the pinned
 //! `@openai/codex-sdk` with the pinned codex binary (`codexPathOverride`).
 
-use std::path::PathBuf;
-
 use anyhow::{Context, Result, anyhow};
 use serde_json::Value;
 
-use super::{Session, environment};
+use super::{Session, environment, output_paths};
 use crate::config::Scenario;
 use crate::scenario::{self, Program};
 use crate::scratch::Scratch;
@@ -18,14 +16,7 @@ pub(super) fn run_node(session: &Session, s: &Scenario, scratch: &Scratch) -> Re
         .typescript
         .as_ref()
         .ok_or_else(|| anyhow!("the typescript lane runs without Node and the TypeScript SDK"))?;
-    let outputs: Vec<PathBuf> = s
-        .typescript
-        .iter()
-        .map(|o| scratch.path("out").join(o.as_str()))
-        .collect();
-    for o in &outputs {
-        std::fs::create_dir_all(o.parent().expect("outputs have a parent"))?;
-    }
+    let outputs = output_paths(scratch, &s.typescript)?;
     let mut kwargs = s.kwargs.clone();
     kwargs.insert(
         "codexPath".into(),
