@@ -17,11 +17,50 @@ use serde_json::{Map, Value, json};
 /// A scripted reply: what to send, after how long, to which requests.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reply {
-    /// Only requests for this model take the reply (e.g. `codex-auto-review`);
-    /// `None` takes any request that no model-bound reply claims.
-    pub model: Option<String>,
+    pub bound: Binding,
     pub delay: Duration,
     pub action: Action,
+}
+
+/// Which requests may take a reply. A reply with no condition takes any
+/// request that no bound reply claims.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Binding {
+    /// Only requests for this model (e.g. `codex-auto-review`).
+    pub model: Option<String>,
+    /// Only requests whose `input` holds this text. A reviewer or other
+    /// helper request is known by its prompt where its model name changes
+    /// between codex versions.
+    pub input_contains: Option<String>,
+}
+
+impl Binding {
+    pub fn is_bound(&self) -> bool {
+        self.model.is_some() || self.input_contains.is_some()
+    }
+
+    /// Whether a bound reply may answer the request `body`.
+    pub fn takes(&self, body: &Value) -> bool {
+        let model_ok = self
+            .model
+            .as_deref()
+            .is_none_or(|m| body.get("model").and_then(Value::as_str) == Some(m));
+        let input_ok = self.input_contains.as_deref().is_none_or(|needle| {
+            body.get("input")
+                .is_some_and(|input| input_texts(input).any(|t| t.contains(needle)))
+        });
+        self.is_bound() && model_ok && input_ok
+    }
+}
+
+/// Every string inside a request's `input`, however deep.
+fn input_texts(v: &Value) -> Box<dyn Iterator<Item = &str> + '_> {
+    match v {
+        Value::String(s) => Box::new(std::iter::once(s.as_str())),
+        Value::Array(a) => Box::new(a.iter().flat_map(input_texts)),
+        Value::Object(o) => Box::new(o.values().flat_map(input_texts)),
+        _ => Box::new(std::iter::empty()),
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -74,7 +113,7 @@ pub struct Script {
     pub replies: Vec<Reply>,
 }
 
-const COMMON: [&str; 3] = ["kind", "delay_ms", "model"];
+const COMMON: [&str; 4] = ["kind", "delay_ms", "model", "input_contains"];
 
 impl Script {
     /// Loads `path`; errors name the file and the entry.
@@ -135,7 +174,10 @@ fn reply(entry: &Value) -> Result<Reply> {
         .as_object()
         .ok_or_else(|| anyhow!("each reply is an object with a \"kind\""))?;
     let kind = str_field(obj, "kind")?;
-    let model = opt_str(obj, "model")?;
+    let bound = Binding {
+        model: opt_str(obj, "model")?,
+        input_contains: opt_str(obj, "input_contains")?,
+    };
     let delay = Duration::from_millis(match obj.get("delay_ms") {
         None => 0,
         Some(v) => v
@@ -223,7 +265,7 @@ fn reply(entry: &Value) -> Result<Reply> {
         ),
     };
     Ok(Reply {
-        model,
+        bound,
         delay,
         action,
     })
@@ -447,7 +489,7 @@ mod tests {
         };
         assert_eq!(items[0].item["arguments"], "{\"cmd\":\"echo\"}");
         assert_eq!(s.texts(), ["hi", "thinking", "r", "t", "partial"]);
-        assert_eq!(s.replies[2].model.as_deref(), Some("m"));
+        assert_eq!(s.replies[2].bound.model.as_deref(), Some("m"));
         assert_eq!(s.replies[2].delay, Duration::from_millis(5));
         let Action::Stream { end, .. } = &s.replies[3].action else {
             panic!()

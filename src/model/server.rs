@@ -207,8 +207,7 @@ fn serve(stream: TcpStream, shared: &Shared) -> Result<()> {
         .unwrap_or("")
         .trim_end_matches('/');
     if req.method == "POST" && route.ends_with("/responses") {
-        let model = body.get("model").and_then(Value::as_str);
-        let reply = take_reply(shared, model, &req, body.clone());
+        let reply = take_reply(shared, &req, body.clone());
         match reply {
             Some(reply) => play(&mut out, reply, shared),
             None => {
@@ -256,22 +255,18 @@ fn recorded(req: &Request, body: Value, reply: Option<usize>) -> RecordedRequest
     }
 }
 
-/// Picks the first unplayed reply bound to `model`, else the first unbound one.
-fn take_reply<'a>(
-    shared: &'a Shared,
-    model: Option<&str>,
-    req: &Request,
-    body: Value,
-) -> Option<&'a Reply> {
+/// Picks the first unplayed reply bound to this request, else the first
+/// unbound one.
+fn take_reply<'a>(shared: &'a Shared, req: &Request, body: Value) -> Option<&'a Reply> {
     let mut state = shared.state.lock().expect("model state lock");
     let free = |i: &usize| !state.played[*i];
     let bound = (0..shared.replies.len())
         .filter(free)
-        .find(|&i| model.is_some() && shared.replies[i].model.as_deref() == model);
+        .find(|&i| shared.replies[i].bound.takes(&body));
     let index = bound.or_else(|| {
         (0..shared.replies.len())
             .filter(free)
-            .find(|&i| shared.replies[i].model.is_none())
+            .find(|&i| !shared.replies[i].bound.is_bound())
     });
     match index {
         Some(i) => state.played[i] = true,
@@ -743,6 +738,34 @@ mod tests {
         assert!(post(port, r#"{"model":"gpt"}"#).contains("\"text\":\"main\""));
         let t = model.finish();
         assert_eq!(t.unplayed, [0]);
+    }
+
+    #[test]
+    fn a_reply_bound_to_a_prompt_is_taken_by_the_request_that_holds_it() {
+        let model = ScriptedModel::start(script(
+            r#"{"replies": [{"kind": "message", "text": "review", "input_contains": "you are assessing"}, {"kind": "message", "text": "main"}]}"#,
+        ))
+        .unwrap();
+        let port = model.port;
+        assert!(
+            post(
+                port,
+                r#"{"model":"gpt","input":[{"content":[{"text":"hello"}]}]}"#
+            )
+            .contains("\"text\":\"main\"")
+        );
+        assert!(
+            post(
+                port,
+                r#"{"model":"gpt","input":[{"content":[{"text":"the action you are assessing"}]}]}"#
+            )
+            .contains("\"text\":\"review\"")
+        );
+        let t = model.finish();
+        assert_eq!(
+            t.requests.iter().map(|r| r.reply).collect::<Vec<_>>(),
+            [Some(1), Some(0)]
+        );
     }
 
     #[test]
