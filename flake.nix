@@ -7,7 +7,7 @@
     let
       systems = [ "x86_64-linux" "aarch64-linux" "x86_64-darwin" "aarch64-darwin" ];
       forAllSystems = f: nixpkgs.lib.genAttrs systems (system: f system nixpkgs.legacyPackages.${system});
-      # The same pins the driver reads (config/native.exs, config/requirements.lock).
+      # The same pins the driver reads (config/native.exs, config/pylock.toml).
       pins = import ./nix/pins.nix;
     in
     {
@@ -23,13 +23,15 @@
 
       apps = forAllSystems (system: pkgs:
         let
-          inherit (self.packages.${system}) default python;
+          inherit (self.packages.${system}) default python codex;
           harvest = pkgs.writeShellApplication {
             name = "harvest";
             text = ''
-              # In the caller's working tree, with the pinned Python (SDK + codex).
+              # In the caller's working tree, with the pinned Python (the SDK
+              # and its locked wheels) and the pinned codex.
               if [ "$#" -eq 0 ]; then set -- harvest; fi
-              exec ${default}/bin/codex-harvest --python ${python}/bin/python "$@"
+              export CODEX_HARVEST_PYTHON=${python}/bin/python CODEX_HARVEST_CODEX=${codex}/bin/codex
+              exec ${default}/bin/codex-harvest "$@"
             '';
           };
         in
@@ -40,15 +42,16 @@
 
       checks = forAllSystems (system: pkgs:
         let
-          inherit (self.packages.${system}) default python;
+          inherit (self.packages.${system}) default python codex;
         in
-        import ./nix/checks.nix { inherit pkgs python; driver = default; src = self; });
+        import ./nix/checks.nix { inherit pkgs python codex; driver = default; src = self; });
 
       devShells = forAllSystems (system: pkgs: {
         default = pkgs.mkShell {
           inputsFrom = [ self.packages.${system}.default ];
           packages = [ pkgs.clippy pkgs.rustfmt pkgs.nixpkgs-fmt self.packages.${system}.python ];
           CODEX_HARVEST_PYTHON = "${self.packages.${system}.python}/bin/python";
+          CODEX_HARVEST_CODEX = "${self.packages.${system}.codex}/bin/codex";
         };
       });
 

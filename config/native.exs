@@ -1,10 +1,11 @@
 # The codex-rs pin: the single source for which codex binary the fixtures are
-# harvested with. Each artifact is the openai-codex-cli-bin wheel that carries
-# the static codex binary (sha256: the wheel; binary_sha256: the binary in it);
-# the Nix flake and `codex-harvest` both install exactly these files, and
-# codex-harvest runs no codex whose bytes are not the pinned binary's.
-# The python_sdk entry names the SDK wheel for the Nix flake (which fetches
-# wheels by file name); its sha256 must be one of the lock's openai-codex hashes.
+# harvested with. Each platform's artifact is either the openai-codex-cli-bin
+# wheel (file:, sha256: of the wheel) or the @openai/codex npm platform build
+# (npm:, integrity: of the tarball) that carries the static codex binary, and
+# binary_sha256: the binary in it. The Nix flake and `codex-harvest` both
+# install exactly these files, and codex-harvest runs no codex whose bytes are
+# not the pinned binary's. The python_sdk entry names the SDK wheel; its
+# sha256 must be one of config/pylock.toml's openai-codex wheels.
 #
 # Below `import Config` this file is exactly what `codex-harvest pin` writes:
 # both readers (the driver and nix/pins.nix) refuse anything else.

@@ -1,5 +1,5 @@
 # The flake's checks: one derivation per concern.
-{ pkgs, driver, python, src }:
+{ pkgs, driver, python, codex, src }:
 let
   inherit (pkgs) lib;
   fs = lib.fileset;
@@ -22,7 +22,7 @@ in
   # lock (docs/nix.md).
   reproducibility = pkgs.runCommand "codex-harvest-reproducibility" { } ''
     export HOME=/homeless-shelter
-    ${driver}/bin/codex-harvest --root ${project} --python ${python}/bin/python check --lane python --lane wire --lane exec
+    ${driver}/bin/codex-harvest --root ${project} --python ${python}/bin/python --codex-path ${codex}/bin/codex check --lane python --lane wire --lane exec
     touch $out
   '';
 

@@ -1,7 +1,8 @@
 # A pure reader of the pins (builtins only, no nixpkgs), so Nix and the driver
-# read the same numbers: config/native.exs (the codex-rs pin) and the hash lock
-# config/requirements.lock (the Python SDK). It reads the subset of Elixir that
-# native.exs uses, line by line, and refuses pins that disagree, as the driver does.
+# read the same numbers: config/native.exs (the codex-rs pin) and the Python
+# lock config/pylock.toml (PEP 751). It reads the subset of Elixir that
+# native.exs uses, line by line, picks each system's wheels from the lock by
+# the same rule as the driver, and refuses pins that disagree, as the driver does.
 #
 #   nix eval --offline --json --file nix/pins.nix     # what `codex-harvest pins --format json` prints
 let
@@ -27,6 +28,8 @@ let
       package = str "package" l;
       file = str "file" l;
       sha256 = str "sha256" l;
+      npm = str "npm" l;
+      integrity = str "integrity" l;
       binary_sha256 = str "binary_sha256" l;
       setArtifact = k: v: acc // {
         artifacts = acc.artifacts // {
@@ -38,6 +41,8 @@ let
         else if package != null then { k = "package"; v = package; }
         else if file != null then { k = "file"; v = file; }
         else if sha256 != null then { k = "sha256"; v = sha256; }
+        else if npm != null then { k = "npm"; v = npm; }
+        else if integrity != null then { k = "integrity"; v = integrity; }
         else if binary_sha256 != null then { k = "binary_sha256"; v = binary_sha256; }
         else null;
     in
@@ -57,9 +62,16 @@ let
     else if exs.artifacts == { } then throw "config/native.exs: `artifacts:` pins no platform"
     else {
       inherit (exs) version package;
+      # Either a PyPI wheel (file:, sha256:) or an npm platform build (npm:, integrity:).
       artifacts = builtins.mapAttrs (platform: a:
-        if !(a ? file && a ? sha256 && a ? binary_sha256) then throw "config/native.exs: artifact ${platform} needs file:, sha256: and binary_sha256:"
-        else if !(isHex64 a.sha256 && isHex64 a.binary_sha256) then throw "config/native.exs: artifact ${platform}: sha256 and binary_sha256 must be 64 hex digits"
+        if !(a ? binary_sha256 && isHex64 a.binary_sha256) then throw "config/native.exs: artifact ${platform}: binary_sha256 must be 64 hex digits"
+        else if a ? npm then
+          if !(a ? integrity) then throw "config/native.exs: artifact ${platform} needs npm:, integrity: and binary_sha256:"
+          else if !(builtins.substring 0 (builtins.stringLength "@openai/codex@${exs.version}-") a.npm == "@openai/codex@${exs.version}-") then throw "config/native.exs: artifact ${platform}: npm ${a.npm} is not @openai/codex@${exs.version}-<platform>"
+          else if match "sha512-.*" a.integrity == null then throw "config/native.exs: artifact ${platform}: integrity must be npm's sha512-… of the tarball"
+          else { inherit (a) npm integrity binary_sha256; }
+        else if !(a ? file && a ? sha256) then throw "config/native.exs: artifact ${platform} needs file:, sha256: and binary_sha256:"
+        else if !(isHex64 a.sha256) then throw "config/native.exs: artifact ${platform}: sha256 and binary_sha256 must be 64 hex digits"
         else if match ".*-${exs.version}-.*" a.file == null then throw "config/native.exs: artifact ${platform}: ${a.file} is not version ${exs.version}"
         else { inherit (a) file sha256 binary_sha256; }) exs.artifacts;
     };
@@ -80,7 +92,10 @@ let
     in if hits == [ ] then throw "config/native.exs: no `import Config` line" else head hits;
   headerOk = all (l: l == "" || match "#.*" l != null) (builtins.genList (i: elemAt exsAll i) importAt);
   renderArtifact = p: let a = codex.artifacts.${p}; in
-    "    \"${p}\" => %{\n      file: \"${a.file}\",\n      sha256: \"${a.sha256}\",\n      binary_sha256: \"${a.binary_sha256}\"\n    }";
+    "    \"${p}\" => %{\n"
+    + (if a ? npm then "      npm: \"${a.npm}\",\n      integrity: \"${a.integrity}\",\n"
+       else "      file: \"${a.file}\",\n      sha256: \"${a.sha256}\",\n")
+    + "      binary_sha256: \"${a.binary_sha256}\"\n    }";
   rendered =
     "import Config\n\nconfig :codex_sdk, :codex_cli,\n  version: \"${codex.version}\",\n  package: \"${codex.package}\",\n  artifacts: %{\n"
     + builtins.concatStringsSep ",\n" (map renderArtifact (attrNames codex.artifacts))
@@ -91,39 +106,74 @@ let
     then throw "config/native.exs is not in the form `codex-harvest pin` writes (one key per line, each key once, platforms sorted); `codex-harvest pin --codex <version> --no-harvest` rewrites it"
     else true;
 
-  # --- config/requirements.lock ---------------------------------------------
+  # --- config/pylock.toml (PEP 751) -----------------------------------------
   upper = [ "A" "B" "C" "D" "E" "F" "G" "H" "I" "J" "K" "L" "M" "N" "O" "P" "Q" "R" "S" "T" "U" "V" "W" "X" "Y" "Z" ];
   lower = [ "a" "b" "c" "d" "e" "f" "g" "h" "i" "j" "k" "l" "m" "n" "o" "p" "q" "r" "s" "t" "u" "v" "w" "x" "y" "z" ];
   # PEP 503, as the driver spells names.
   normalize = name: builtins.replaceStrings ([ "_" "." ] ++ upper) ([ "-" "-" ] ++ lower) name;
-  lockLines = filter (l: match "[[:space:]]*(#.*)?" l == null) (lines (root + "/config/requirements.lock"));
-  python = foldl' (acc: l:
-    let
-      req = match "([A-Za-z0-9_.-]+)==([^[:space:]\\\\]+)[[:space:]]*\\\\?" l;
-      hash = firstMatch "[[:space:]]*--hash=sha256:([0-9a-f]{64})[[:space:]]*\\\\?" l;
-      lastIdx = length acc - 1;
-    in
-    if req != null then acc ++ [{ name = normalize (elemAt req 0); version = elemAt req 1; hashes = [ ]; }]
-    else if hash != null && acc != [ ] then
-      (builtins.genList (i: elemAt acc i) lastIdx)
-      ++ [ ((elemAt acc lastIdx) // { hashes = (elemAt acc lastIdx).hashes ++ [ hash ]; }) ]
-    else throw "config/requirements.lock: cannot read the line: ${l}"
-  ) [ ] lockLines;
+  toml = builtins.fromTOML (readFile (root + "/config/pylock.toml"));
+  minor = firstMatch "==([0-9]+\\.[0-9]+)\\.\\*" (toml.requires-python or "");
+  python =
+    if (toml.lock-version or null) != "1.0" then throw "config/pylock.toml: only PEP 751 lock-version 1.0 is read"
+    else if (toml.created-by or null) != "codex-harvest" then throw "config/pylock.toml: this lock is written by `codex-harvest pin`"
+    else if minor == null then throw "config/pylock.toml: requires-python must name one interpreter minor, as ==3.11.*"
+    else {
+      inherit (toml) environments;
+      requires_python = toml.requires-python;
+      packages = map (p:
+        if p.name != normalize p.name then throw "config/pylock.toml: package ${p.name} is not a normalised name"
+        else {
+          inherit (p) name version;
+          dependencies = map (d: d.name) p.dependencies;
+          wheels = map (w:
+            if !(w ? hashes.sha256 && isHex64 w.hashes.sha256) then throw "config/pylock.toml: ${p.name}: ${w.name} needs hashes.sha256 of 64 hex digits"
+            else { inherit (w) name; sha256 = w.hashes.sha256; }) p.wheels;
+        }) toml.packages;
+    };
 
-  locked = name: let found = filter (r: r.name == normalize name) python; in
+  # The Nix systems a wheel installs on, from its platform tag(s): the rule
+  # of src/pins/pylock.rs.
+  allSystems = [ "x86_64-darwin" "aarch64-darwin" "x86_64-linux" "aarch64-linux" ];
+  tagSystems = tag:
+    if tag == "any" then allSystems
+    else if match "manylinux.*_x86_64" tag != null then [ "x86_64-linux" ]
+    else if match "manylinux.*_aarch64" tag != null then [ "aarch64-linux" ]
+    else if match "macosx.*_x86_64" tag != null then [ "x86_64-darwin" ]
+    else if match "macosx.*_arm64" tag != null then [ "aarch64-darwin" ]
+    else if match "macosx.*_universal2" tag != null then [ "x86_64-darwin" "aarch64-darwin" ]
+    else [ ];
+  wheelSystems = file:
+    let
+      parts = filter isString (split "-" (builtins.replaceStrings [ ".whl" ] [ "" ] file));
+      platformTag = elemAt parts (length parts - 1);
+    in
+    builtins.concatMap tagSystems (filter isString (split "\\." platformTag));
+
+  # Per pinned system, the one wheel of every package that installs there.
+  selectFor = system: map (p:
+    let fits = filter (w: elem system (wheelSystems w.name)) p.wheels; in
+    if length fits != 1 then throw "config/pylock.toml: ${p.name} ${p.version} has ${toString (length fits)} wheels for ${system}; it needs exactly one"
+    else { package = p.name; inherit (p) version; file = (head fits).name; inherit ((head fits)) sha256; }
+  ) python.packages;
+  wheels = builtins.listToAttrs (map (system: { name = system; value = selectFor system; }) (attrNames codex.artifacts));
+
+  locked = name: let found = filter (p: p.name == normalize name) python.packages; in
     if found == [ ] then null else head found;
 
   # --- agreement, as the driver checks it -------------------------------------
+  sdkLocked = locked "openai-codex";
   bin = locked codex.package;
+  wheelArtifacts = filter (p: codex.artifacts.${p} ? file) (attrNames codex.artifacts);
   checked =
-    if locked "openai-codex" == null then throw "config/requirements.lock does not pin the SDK (openai-codex)"
-    else if (locked "openai-codex").version != python_sdk.version || !(elem python_sdk.sha256 (locked "openai-codex").hashes) then
-      throw "the pins disagree: config/native.exs pins the SDK wheel ${python_sdk.file} but config/requirements.lock does not accept its hash"
-    else if bin == null then throw "config/requirements.lock does not lock ${codex.package}"
-    else if bin.version != codex.version then
-      throw "the pins disagree: config/native.exs pins codex ${codex.version} but config/requirements.lock pins ${bin.name}==${bin.version}"
-    else if !(all (p: elem codex.artifacts.${p}.sha256 bin.hashes) (attrNames codex.artifacts)) then
-      throw "the pins disagree: a config/native.exs artifact sha256 is not among the hashes config/requirements.lock accepts for ${bin.name}"
-    else true;
+    if sdkLocked == null then throw "config/pylock.toml does not pin the SDK (openai-codex)"
+    else if sdkLocked.version != python_sdk.version || !(elem python_sdk.sha256 (map (w: w.sha256) sdkLocked.wheels)) then
+      throw "the pins disagree: config/native.exs pins the SDK wheel ${python_sdk.file} but config/pylock.toml does not lock it"
+    else if bin != null && bin.version == codex.version
+      && !(all (p: elem codex.artifacts.${p}.sha256 (map (w: w.sha256) bin.wheels)) wheelArtifacts) then
+      throw "the pins disagree: a config/native.exs artifact sha256 is not a wheel config/pylock.toml locks for ${bin.name}"
+    else builtins.deepSeq wheels true;
+
+  # The codex the SDK bundles, when it is not the pinned one.
+  sdk_runtime = if bin != null && bin.version != codex.version then bin.version else null;
 in
-assert canonical && checked; { inherit codex python python_sdk; }
+assert canonical && checked; { inherit codex python python_sdk wheels minor sdk_runtime; }

@@ -1,38 +1,74 @@
-# The pinned toolchain: the codex binary from the openai-codex-cli-bin wheel
-# pinned in config/native.exs, and a Python with the pinned SDK wheel (and that
-# same codex runtime), fetched by file name and sha256 from the pins.
+# The pinned toolchain, from the same pins the driver reads:
+# - python: the interpreter minor config/pylock.toml names (from nixpkgs, the
+#   only thing nixpkgs supplies) with exactly the wheels the lock names for
+#   this system, fetched by file name and sha256; nixpkgs' Python packages
+#   are not used, and each package's runtime dependency check stays on.
+# - codex: the binary from the artifact config/native.exs pins for this
+#   system (a PyPI wheel, or an npm platform build fetched with npm itself),
+#   checked against binary_sha256.
 { pkgs, pins }:
 let
-  artifact = pins.codex.artifacts.${pkgs.stdenv.hostPlatform.system}
-    or (throw "config/native.exs pins no codex artifact for ${pkgs.stdenv.hostPlatform.system}");
-  python3Packages = pkgs.python3Packages;
+  inherit (pkgs) lib stdenv;
+  system = stdenv.hostPlatform.system;
+  artifact = pins.codex.artifacts.${system}
+    or (throw "config/native.exs pins no codex artifact for ${system}");
+
+  interpreter = pkgs."python${lib.replaceStrings [ "." ] [ "" ] pins.minor}"
+    or (throw "nixpkgs has no Python ${pins.minor}, which config/pylock.toml locks wheels for");
 
   # A pinned wheel, fetched by its file name and sha256.
-  wheel = { file, sha256, ... }: pkgs.fetchPypi (import ./wheel.nix file // { inherit sha256; });
+  wheel = file: sha256: pkgs.fetchPypi (import ./wheel.nix file // { inherit sha256; });
 
-  cliBin = python3Packages.buildPythonPackage {
-    pname = "openai-codex-cli-bin";
-    inherit (pins.codex) version;
-    format = "wheel";
-    src = wheel artifact;
-    # The binary is static (musl) on Linux; nothing to patch.
-    dontStrip = true;
-  };
+  locked = lib.listToAttrs (map (p: lib.nameValuePair p.name p) pins.python.packages);
+  selected = pins.wheels.${system}
+    or (throw "config/pylock.toml locks no wheels for ${system}");
 
-  sdk = python3Packages.buildPythonPackage {
-    pname = "openai-codex";
-    inherit (pins.python_sdk) version;
-    format = "wheel";
-    src = wheel { inherit (pins.python_sdk) file sha256; };
-    # pydantic and friends come from nixpkgs; the SDK and codex are the pinned wheels.
-    dependencies = [ cliBin ] ++ (with python3Packages; [ pydantic packaging typing-extensions ]);
-    dontCheckRuntimeDeps = true;
-  };
+  # One package per locked wheel, depending on the packages the lock says it
+  # requires; manylinux wheels are patched against nixpkgs' libraries.
+  packages = lib.fix (self: lib.listToAttrs (map
+    (w: lib.nameValuePair w.package (interpreter.pkgs.buildPythonPackage {
+      pname = w.package;
+      inherit (w) version;
+      format = "wheel";
+      src = wheel w.file w.sha256;
+      dependencies = map (d: self.${d}) locked.${w.package}.dependencies;
+      nativeBuildInputs = lib.optionals stdenv.hostPlatform.isLinux [ pkgs.autoPatchelfHook ];
+      buildInputs = lib.optionals stdenv.hostPlatform.isLinux [ stdenv.cc.cc.lib ];
+      # The codex runtime carries a static binary whose bytes are pinned.
+      dontStrip = true;
+    }))
+    selected));
+
+  # The artifact file: a PyPI wheel by name, or an npm tarball fetched by
+  # npm (which knows its registry) as a fixed-output derivation whose hash
+  # is the pinned integrity.
+  artifactFile =
+    if artifact ? file then wheel artifact.file artifact.sha256
+    else pkgs.runCommand "codex-${pins.codex.version}-${system}.tgz"
+      {
+        nativeBuildInputs = [ pkgs.nodejs ];
+        outputHash = artifact.integrity;
+        outputHashMode = "flat";
+      } ''
+      export HOME=$TMPDIR npm_config_cache=$TMPDIR/npm-cache
+      mkdir $TMPDIR/pack
+      npm pack --silent ${lib.escapeShellArg artifact.npm} --pack-destination $TMPDIR/pack
+      mv $TMPDIR/pack/*.tgz $out
+    '';
 in
 {
-  python = pkgs.python3.withPackages (_: [ sdk ]);
-  codex = pkgs.runCommand "codex-${pins.codex.version}" { } ''
+  python = interpreter.withPackages (_: [ packages.openai-codex ]);
+  codex = pkgs.runCommand "codex-${pins.codex.version}" { nativeBuildInputs = [ pkgs.unzip ]; } ''
+    mkdir unpacked
+    ${if artifact ? file then "unzip -q ${artifactFile} -d unpacked" else "tar -xzf ${artifactFile} -C unpacked"}
+    found=$(find unpacked -path '*/bin/codex' -type f)
+    if [ "$(printf '%s\n' "$found" | grep -c .)" != 1 ]; then
+      echo "expected one */bin/codex in ${artifactFile}, found: $found" >&2
+      exit 1
+    fi
     mkdir -p $out/bin
-    ln -s ${cliBin}/${pkgs.python3.sitePackages}/codex_cli_bin/bin/codex $out/bin/codex
+    cp "$found" $out/bin/codex
+    chmod 755 $out/bin/codex
+    echo "${artifact.binary_sha256}  $out/bin/codex" | sha256sum -c -
   '';
 }

@@ -33,11 +33,16 @@ pub fn render(
             Some(r) => {
                 let version = |name: &str| {
                     r.toolchain.get(name).map_or("–".to_string(), |c| {
-                        if c.pinned {
-                            c.version.clone()
-                        } else {
-                            format!("{} (unpinned)", c.version)
+                        let mut v = c.version.clone();
+                        if !c.pinned {
+                            v.push_str(" (unpinned)");
                         }
+                        if let Some(bundled) = &c.bundles_codex {
+                            v.push_str(&format!(
+                                " (bundles codex {bundled}; pointed at the pinned codex)"
+                            ));
+                        }
+                        v
                     })
                 };
                 let moved: Vec<&str> = current
@@ -91,6 +96,7 @@ mod tests {
                         pinned,
                         digest: None,
                         commit: None,
+                        bundles_codex: None,
                     },
                 ),
                 (
@@ -100,6 +106,7 @@ mod tests {
                         pinned: true,
                         digest: None,
                         commit: None,
+                        bundles_codex: None,
                     },
                 ),
             ]),

@@ -142,7 +142,7 @@ pub fn regenerate(
                 let record = ScenarioRecord::new(
                     s.all_outputs().map(|o| o.to_string()).collect(),
                     inputs::digests(session.project, session.config, &session.pins.digest, s)?,
-                    toolchain_record(session.toolchain, s, session.typescript_pin.as_ref()),
+                    toolchain_record(session, s),
                 );
                 generated.outputs.extend(files);
                 generated.records.insert(s.name.clone(), record);
@@ -196,24 +196,49 @@ fn run_repeated(runner: &mut Runner, s: &Scenario, repeat: usize) -> Result<Tree
     Ok(first)
 }
 
-fn toolchain_record(
-    t: &Toolchain,
-    s: &Scenario,
-    typescript: Option<&SdkPin>,
-) -> BTreeMap<String, ComponentRecord> {
+fn toolchain_record(session: &Session, s: &Scenario) -> BTreeMap<String, ComponentRecord> {
+    let t = session.toolchain;
     let record = |c: &crate::toolchain::Component| ComponentRecord {
         version: c.version.clone(),
         pinned: c.pinned,
         digest: c.digest.clone(),
         commit: c.commit.clone(),
+        bundles_codex: None,
     };
     let mut components = BTreeMap::from([
         ("codex".into(), record(&t.codex)),
-        ("python-sdk".into(), record(&t.sdk)),
+        (
+            "python-sdk".into(),
+            ComponentRecord {
+                bundles_codex: session.pins.sdk_runtime_differs().map(str::to_string),
+                ..record(&t.sdk)
+            },
+        ),
+        // The interpreter minor the lock's wheels are for: the patch level
+        // differs between the two ways in and is not recorded.
+        (
+            "python".into(),
+            ComponentRecord {
+                version: t
+                    .python_version
+                    .split('.')
+                    .take(2)
+                    .collect::<Vec<_>>()
+                    .join("."),
+                pinned: t.python_pinned(session.pins),
+                digest: None,
+                commit: None,
+                bundles_codex: None,
+            },
+        ),
     ]);
     // Node itself is the system's and not recorded, as Python's interpreter
     // is not: the SDK's bytes are what the lock pins.
-    if let Some(pin) = typescript.filter(|_| !s.typescript.is_empty()) {
+    if let Some(pin) = session
+        .typescript_pin
+        .as_ref()
+        .filter(|_| !s.typescript.is_empty())
+    {
         components.insert(
             "typescript-sdk".into(),
             ComponentRecord {
@@ -221,6 +246,7 @@ fn toolchain_record(
                 pinned: true,
                 digest: Some(pin.integrity.clone()),
                 commit: None,
+                bundles_codex: None,
             },
         );
     }

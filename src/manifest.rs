@@ -139,6 +139,10 @@ pub struct ComponentRecord {
     /// An SDK checkout's git commit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commit: Option<String>,
+    /// The codex an SDK bundles, when that is not the codex that ran (the
+    /// SDK was pointed at the pinned binary).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bundles_codex: Option<String>,
 }
 
 impl ScenarioRecord {
@@ -248,6 +252,7 @@ mod tests {
                         pinned: true,
                         digest: None,
                         commit: None,
+                        bundles_codex: None,
                     },
                 )]),
             ),

@@ -32,10 +32,6 @@ impl Project {
         Ok(project)
     }
 
-    pub fn root(&self) -> &Path {
-        &self.root
-    }
-
     pub fn harvest_config(&self) -> PathBuf {
         self.root.join("config/harvest.toml")
     }
@@ -45,7 +41,7 @@ impl Project {
     }
 
     pub fn python_lock(&self) -> PathBuf {
-        self.root.join("config/requirements.lock")
+        self.root.join("config/pylock.toml")
     }
 
     pub fn integration_dir(&self) -> PathBuf {

@@ -106,10 +106,31 @@ fn the_nix_pin_reader_reads_what_the_driver_reads() {
     let from_nix: serde_json::Value = serde_json::from_slice(&nix.stdout).unwrap();
     let driver = p.run(&["pins", "--format", "json"]).expect(0);
     let from_driver: serde_json::Value = serde_json::from_str(&driver.stdout).unwrap();
-    for key in ["codex", "python_sdk", "python"] {
+    for key in ["codex", "python_sdk", "python", "wheels"] {
         assert_eq!(from_nix[key], from_driver[key], "{key} differs");
     }
     assert_eq!(from_nix["codex"]["artifacts"].as_object().unwrap().len(), 4);
+    // Per system, the flake installs the wheels the driver installs: one per
+    // locked package, the platform builds (pydantic-core, the codex runtime)
+    // differing between systems.
+    let wheels = from_nix["wheels"].as_object().unwrap();
+    assert_eq!(wheels.len(), 4);
+    let files = |system: &str| -> Vec<String> {
+        wheels[system]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| w["file"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let packages = from_driver["python"]["packages"].as_array().unwrap().len();
+    for system in wheels.keys() {
+        assert_eq!(files(system).len(), packages, "{system}");
+    }
+    assert_ne!(files("x86_64-linux"), files("aarch64-darwin"));
+    // The interpreter both ways use: the lock's minor (nixpkgs' python311).
+    assert_eq!(from_nix["minor"], "3.11");
+    assert_eq!(from_driver["python"]["requires_python"], "==3.11.*");
 }
 
 #[test]
@@ -137,6 +158,12 @@ fn a_wrong_pin_fails_both_readers() {
     );
 }
 
+/// `@openai/codex@0.163.0-linux-x64` on npm: its tarball's integrity, and
+/// the binary inside, byte-identical to the one in the PyPI wheel.
+const NPM_0_163_0_LINUX_X64: &str = "sha512-uwRaOsrYogLQhcxAM/GoeWrw0QIWEMRo7c9gM8sKAviVkZQHlu9kRLJ5PkufbV+ABGjyZgIwiFdJ0LCJ0N6e8w==";
+const BINARY_0_163_0_LINUX_X64: &str =
+    "399ff69c431c066e40de318fba45c2b07f45a76b19939d247ee4828fc70c4215";
+
 /// Both readers accept exactly the same files: an odd but canonical one
 /// (other comments) gives the same pins, and every file the two readers
 /// could read differently (a repeated key or platform, a map on one line, a
@@ -156,6 +183,26 @@ fn both_pin_readers_accept_and_refuse_the_same_files() {
             "other comments",
             good.replacen("# Bump with", "# Ours.\n\n# Bump with", 1),
             true,
+        ),
+        (
+            "the same codex from npm",
+            good.replace(
+                linux_entry,
+                &format!(
+                    "    \"x86_64-linux\" => %{{\n      npm: \"@openai/codex@0.163.0-linux-x64\",\n      integrity: \"{NPM_0_163_0_LINUX_X64}\",\n      binary_sha256: \"{BINARY_0_163_0_LINUX_X64}\"\n    }}"
+                ),
+            ),
+            true,
+        ),
+        (
+            "an npm artifact without its integrity",
+            good.replace(
+                linux_entry,
+                &format!(
+                    "    \"x86_64-linux\" => %{{\n      npm: \"@openai/codex@0.163.0-linux-x64\",\n      binary_sha256: \"{BINARY_0_163_0_LINUX_X64}\"\n    }}"
+                ),
+            ),
+            false,
         ),
         (
             "a repeated sha256",
@@ -218,7 +265,7 @@ fn both_pin_readers_accept_and_refuse_the_same_files() {
         if accepted {
             let from_nix: serde_json::Value = serde_json::from_slice(&nix.stdout).unwrap();
             let from_driver: serde_json::Value = serde_json::from_str(&driver.stdout).unwrap();
-            for key in ["codex", "python_sdk", "python"] {
+            for key in ["codex", "python_sdk", "python", "wheels"] {
                 assert_eq!(from_nix[key], from_driver[key], "{what}: {key} differs");
             }
         }
@@ -239,9 +286,14 @@ fn the_flake_fetches_exactly_the_pinned_wheel_files() {
         .as_object()
         .unwrap()
         .values()
-        .map(|a| a["file"].as_str().unwrap().to_string())
+        .filter_map(|a| a["file"].as_str().map(str::to_string))
         .collect();
     files.push(pins["python_sdk"]["file"].as_str().unwrap().to_string());
+    for package in pins["python"]["packages"].as_array().unwrap() {
+        for w in package["wheels"].as_array().unwrap() {
+            files.push(w["name"].as_str().unwrap().to_string());
+        }
+    }
     for file in files {
         let out = nix_eval(&format!(
             "import {}/nix/wheel.nix \"{file}\"",

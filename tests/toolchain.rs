@@ -14,7 +14,100 @@ fn doctor_reports_the_pinned_toolchain() {
         out.all()
     );
     assert!(out.stdout.contains("codex       0.163.0"), "{}", out.all());
-    assert_eq!(out.stdout.matches("[pinned]").count(), 2, "{}", out.all());
+    assert_eq!(out.stdout.matches("[pinned]").count(), 3, "{}", out.all());
+}
+
+/// The venv holds exactly the wheels the lock names for this platform (what
+/// `pins --format json` lists, and nix/pins.nix selects for the flake).
+#[test]
+fn the_venv_installs_the_locked_wheels_of_this_platform() {
+    let p = TestProject::new();
+    let pins: serde_json::Value =
+        serde_json::from_str(&p.run(&["pins", "--format", "json"]).expect(0).stdout).unwrap();
+    let doctor: serde_json::Value =
+        serde_json::from_str(&p.run(&["doctor", "--format", "json"]).expect(0).stdout).unwrap();
+    let platform = doctor["platform"].as_str().unwrap();
+    let mut locked: Vec<(String, String)> = pins["wheels"][platform]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| {
+            (
+                w["package"].as_str().unwrap().to_string(),
+                w["version"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    locked.sort();
+    let listed = Command::new(doctor["python"]["path"].as_str().unwrap())
+        .args([
+            "-m",
+            "pip",
+            "list",
+            "--format",
+            "json",
+            "--exclude",
+            "pip",
+            "--exclude",
+            "setuptools",
+        ])
+        .output()
+        .unwrap();
+    let installed: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
+    let mut installed: Vec<(String, String)> = installed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["name"].as_str().unwrap().to_lowercase().replace('_', "-"),
+                d["version"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    installed.sort();
+    assert_eq!(installed, locked);
+    assert!(locked.iter().any(|(n, _)| n == "pydantic-core"));
+    assert_eq!(doctor["python"]["pinned_minor"], "3.11");
+    assert!(
+        doctor["python"]["version"]
+            .as_str()
+            .unwrap()
+            .starts_with("3.11."),
+        "{doctor}"
+    );
+}
+
+/// The lock's wheels are for one interpreter minor: another is refused with
+/// what to do, before anything is installed.
+#[test]
+fn an_interpreter_of_another_minor_is_refused() {
+    let p = TestProject::new();
+    let lock = p.read("config/pylock.toml");
+    p.write(
+        "config/pylock.toml",
+        &lock.replace(
+            "requires-python = \"==3.11.*\"",
+            "requires-python = \"==3.9.*\"",
+        ),
+    );
+    let cache = tempfile::tempdir().unwrap();
+    let mut cmd = p.command(&["check"]);
+    cmd.env("CODEX_HARVEST_CACHE", cache.path());
+    let out = run(cmd).expect(3);
+    assert!(
+        out.stderr.contains("is Python 3.11, but")
+            && out
+                .stderr
+                .contains("pylock.toml locks wheels for Python 3.9"),
+        "{}",
+        out.all()
+    );
+    assert!(
+        out.stderr.contains("hint: put a python3.9 first on PATH"),
+        "{}",
+        out.all()
+    );
 }
 
 #[test]
@@ -36,20 +129,18 @@ fn pins_print_as_json_from_native_exs() {
 #[test]
 fn disagreeing_pins_are_refused_naming_both_files() {
     let p = TestProject::new();
-    let lock = p.read("config/requirements.lock").replace(
-        "openai-codex-cli-bin==0.163.0",
-        "openai-codex-cli-bin==0.162.0",
-    );
-    p.write("config/requirements.lock", &lock);
+    let linux = "76db41fb07fdf9ddacbe892b48d21dfde270031ec0f5666b5e558114355f006d";
+    let lock = p.read("config/pylock.toml").replace(linux, &"0".repeat(64));
+    p.write("config/pylock.toml", &lock);
     let out = p.run(&["check"]).expect(2);
     assert!(
-        out.stderr.contains("native.exs pins codex 0.163.0"),
+        out.stderr.contains("native.exs pins x86_64-linux artifact"),
         "{}",
         out.all()
     );
     assert!(
         out.stderr
-            .contains("requirements.lock pins openai-codex-cli-bin==0.162.0"),
+            .contains("pylock.toml does not lock that wheel of openai-codex-cli-bin"),
         "{}",
         out.all()
     );
@@ -58,25 +149,12 @@ fn disagreeing_pins_are_refused_naming_both_files() {
 #[test]
 fn a_hash_mismatch_in_the_lock_stops_provisioning() {
     let p = TestProject::new();
-    let lock = p.read("config/requirements.lock");
-    let start = lock.find("packaging==").unwrap();
-    let end = start + lock[start..].find("# via").unwrap();
-    let broken = lock[start..end]
-        .lines()
-        .map(|l| match l.find("sha256:") {
-            Some(i) => format!(
-                "{}sha256:{}{}",
-                &l[..i],
-                "0".repeat(64),
-                if l.ends_with('\\') { " \\" } else { "" }
-            ),
-            None => l.to_string(),
-        })
-        .collect::<Vec<_>>()
-        .join("\n");
+    let lock = p.read("config/pylock.toml");
+    let packaging = "81383611a09c1bc0b08b76e0fd5829d7c6824c65b27a6aee339da133f4233ea2";
+    assert!(lock.contains(packaging));
     p.write(
-        "config/requirements.lock",
-        &format!("{}{broken}\n    {}", &lock[..start], &lock[end..]),
+        "config/pylock.toml",
+        &lock.replace(packaging, &"0".repeat(64)),
     );
     let cache = tempfile::tempdir().unwrap();
     let mut cmd = p.command(&["check"]);
@@ -249,10 +327,15 @@ fn pin_bumps_codex_regenerates_and_reports_drift() {
         "{exs}"
     );
     assert!(
-        p.read("config/requirements.lock")
-            .contains("openai-codex==0.162.1")
+        p.read("config/pylock.toml")
+            .contains("name = \"openai-codex\"\nversion = \"0.162.1\"")
     );
-    assert_eq!(p.read("config/requirements.in"), "openai-codex==0.162.1\n");
+    assert!(
+        out.stdout.contains(
+            "pin: codex 0.162.1 for x86_64-linux: openai_codex_cli_bin-0.162.1-py3-none-manylinux"
+        ),
+        "{all}"
+    );
     p.run(&["verify"]).expect(0);
     p.run(&["check", "--scenario", "thread_basic"]).expect(0);
     let checklist = p.read("docs/python-parity-checklist.md");
@@ -269,7 +352,12 @@ fn pin_refuses_a_version_that_does_not_exist() {
     let out = p
         .run(&["pin", "--codex", "0.0.0-nonexistent", "--no-harvest"])
         .expect(3);
-    assert!(out.stderr.contains("could not be fetched"), "{}", out.all());
+    assert!(
+        out.stderr
+            .contains("codex 0.0.0-nonexistent for aarch64-darwin is on neither registry"),
+        "{}",
+        out.all()
+    );
     assert_eq!(p.read("config/native.exs"), before, "nothing is written");
 }
 

@@ -76,7 +76,7 @@ pub enum Command {
     Replay(ReplayArgs),
     /// Bump codex (and the SDK): rewrite the pins, regenerate, report drift
     #[command(
-        long_about = "Fetches the openai-codex-cli-bin wheel of VERSION for every platform config/native.exs pins and the openai-codex SDK wheel, hashes them (and the codex binary inside each), regenerates config/requirements.lock (pip-compile --generate-hashes) and rewrites config/native.exs. Then, unless --no-harvest, regenerates every scenario with the new toolchain, prints which fixtures drift from the old ones, event by event, and writes them. Refused in CI."
+        long_about = "Fetches codex VERSION for every platform config/native.exs pins — the openai-codex-cli-bin wheel from PyPI, or where PyPI does not have it the @openai/codex platform build from npm — hashes each artifact and the codex binary inside it, resolves the SDK's Python lock for every platform (config/pylock.toml) and rewrites config/native.exs. Then, unless --no-harvest, regenerates every scenario with the new toolchain, prints which fixtures drift from the old ones, event by event, and writes them (with --dry-run: only reports). Refused in CI."
     )]
     Pin(PinArgs),
 }
@@ -105,7 +105,7 @@ pub struct ToolchainArgs {
     #[arg(long, env = "CODEX_PYTHON_SDK_PATH", value_name = "PATH")]
     pub python_sdk: Option<PathBuf>,
     /// codex binary that replaces the pinned one (unpinned unless its bytes are the pin's)
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", env = "CODEX_HARVEST_CODEX")]
     pub codex_path: Option<PathBuf>,
     /// Where the provisioned venv lives [default: ~/.cache/codex-harvest]
     #[arg(long, env = "CODEX_HARVEST_CACHE", value_name = "DIR")]
@@ -280,12 +280,20 @@ pub struct PinArgs {
     /// The codex-rs version to pin, e.g. 0.164.0
     #[arg(long, value_name = "VERSION")]
     pub codex: String,
-    /// The openai-codex SDK version [default: the codex version]
+    /// The openai-codex SDK version [default: the codex version if PyPI has
+    /// that SDK, else the SDK pinned now]
     #[arg(long, value_name = "VERSION")]
     pub sdk: Option<String>,
     /// Only rewrite the pins
-    #[arg(long)]
+    #[arg(long, conflicts_with = "dry_run")]
     pub no_harvest: bool,
+    /// Fetch the new pins and report the drift they cause, writing neither
+    /// the pins nor the fixtures
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Also write the drift report as DIR/<old>-to-<new>.md and .json
+    #[arg(long, value_name = "DIR", conflicts_with = "no_harvest")]
+    pub drift_report: Option<PathBuf>,
     #[command(flatten)]
     pub run: RunArgs,
     #[command(flatten)]

@@ -4,7 +4,6 @@ use anyhow::{Context, anyhow};
 
 use super::args::{HarvestArgs, RunArgs, SelectArgs, ToolchainArgs};
 use super::exit::{Exit, Failure, Phase};
-use super::report::print_drift;
 use super::session::{self, Loaded};
 use crate::compare;
 use crate::failure::hinted;
@@ -17,17 +16,24 @@ use crate::tree_lock::TreeLock;
 pub fn run(root: &Option<std::path::PathBuf>, args: &HarvestArgs) -> Result<Exit, Failure> {
     session::refuse_in_ci("harvest")?;
     let loaded = session::load(root)?;
-    write(&loaded, &args.select, &args.run, &args.toolchain, false)
+    write(&loaded, &args.select, &args.run, &args.toolchain, None)
 }
 
-/// Regenerates, commits the tree and writes the checklist; with `report`,
-/// first prints how the new tree drifts from the old one, event by event.
+/// What `pin` does with the drift of a new toolchain: it is shown (and
+/// kept) first, and with `commit` false nothing is written.
+pub struct DriftHook<'a> {
+    pub report: &'a dyn Fn(&compare::Drift, &str) -> Result<(), Failure>,
+    pub commit: bool,
+}
+
+/// Regenerates, commits the tree and writes the checklist; with a hook,
+/// first reports how the new tree drifts from the old one, event by event.
 pub fn write(
     loaded: &Loaded,
     select: &SelectArgs,
     run: &RunArgs,
     toolchain: &ToolchainArgs,
-    report: bool,
+    hook: Option<DriftHook>,
 ) -> Result<Exit, Failure> {
     let dir = session::fixtures_dir(&loaded.project, &select.output);
     let shown = loaded.project.display(&dir);
@@ -58,7 +64,7 @@ pub fn write(
         .or_exit(Exit::Drift);
     }
     let new_tree = planned.tree;
-    if report {
+    if let Some(hook) = hook {
         let drift = compare::compare(&new_tree, &committed);
         let streams: Vec<&str> = drift
             .changed
@@ -72,7 +78,14 @@ pub fn write(
                 .to_string(),
             n => format!("event streams: {n} changed: {}", streams.join(", ")),
         };
-        print_drift(&drift, &shown, &summary);
+        (hook.report)(&drift, &summary)?;
+        if !hook.commit {
+            return Ok(if drift.is_clean() {
+                Exit::Clean
+            } else {
+                Exit::Drift
+            });
+        }
     }
     let written: Vec<&String> = new_tree
         .iter()

@@ -54,8 +54,11 @@ pub fn doctor(root: &Option<PathBuf>, args: &DoctorArgs) -> Result<Exit, Failure
         python: PythonReport {
             path: t.python.clone(),
             version: t.python_version.clone(),
+            pinned_minor: loaded.pins.python.python_minor().to_string(),
+            pinned: t.python_pinned(&loaded.pins),
             venv: t.venv.clone(),
         },
+        sdk_bundled_codex: loaded.pins.sdk_runtime_differs().map(str::to_string),
         python_sdk: ComponentReport {
             version: t.sdk.version.clone(),
             path: t.sdk.path.clone(),
@@ -94,10 +97,22 @@ pub fn parity(root: &Option<PathBuf>, args: &ParityArgs) -> Result<Exit, Failure
     Ok(Exit::Clean)
 }
 
+/// `pins --format json`: the pins as read, and the wheels each pinned
+/// system installs (what the Nix flake must install too).
+#[derive(serde::Serialize)]
+struct PinsView<'a> {
+    #[serde(flatten)]
+    pins: &'a pins::Pins,
+    wheels: std::collections::BTreeMap<String, Vec<pins::pylock::Selected>>,
+}
+
 pub fn pins(root: &Option<PathBuf>, args: &FormatArgs) -> Result<Exit, Failure> {
     let loaded = session::load(root)?;
     match args.format {
-        Format::Json => print_json(&loaded.pins),
+        Format::Json => print_json(&PinsView {
+            pins: &loaded.pins,
+            wheels: loaded.pins.wheels().or_exit(Exit::Usage)?,
+        }),
         Format::Text => print_pins(&loaded.pins),
     }
     Ok(Exit::Clean)

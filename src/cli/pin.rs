@@ -1,56 +1,91 @@
 //! `pin`: move the codex (and SDK) pins, then harvest with a drift report.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use serde::Serialize;
 
 use super::args::{PinArgs, SelectArgs, UnreferencedArg};
 use super::exit::{Exit, Failure, Phase};
-use super::session::{self, progress};
+use super::harvest::DriftHook;
+use super::report::drift_report;
+use super::session::{self, Loaded, progress};
+use crate::compare::Drift;
+use crate::drift_text::Style;
 use crate::pins::{self, Pins};
 use crate::toolchain;
 use crate::tree;
+
+/// The drift report `--drift-report` keeps: what moved, where it came
+/// from, and the drift itself (the JSON form of what `pin` prints).
+#[derive(Serialize)]
+struct DriftRecord<'a> {
+    codex_from: &'a str,
+    codex_to: &'a str,
+    sdk_from: &'a str,
+    sdk_to: &'a str,
+    /// Per platform, the artifact and the registry it came from.
+    sources: &'a [String],
+    /// The codex the SDK bundles, when the pinned codex is another one.
+    sdk_bundled_codex: Option<&'a str>,
+    summary: &'a str,
+    drift: &'a Drift,
+}
 
 pub fn run(root: &Option<PathBuf>, args: &PinArgs) -> Result<Exit, Failure> {
     session::refuse_in_ci("pin")?;
     let loaded = session::load(root)?;
     let old = &loaded.pins;
     let codex = args.codex.as_str();
-    let sdk = args.sdk.as_deref().unwrap_or(codex);
-    let bumped = toolchain::bump::fetch(old, codex, sdk, &args.toolchain.request(), &progress)
+    let bumped = toolchain::bump::fetch(old, codex, args.sdk.as_deref(), &progress)
         .or_exit(Exit::Toolchain)?;
     let native_exs = pins::render_native_exs(&bumped.codex, &bumped.python_sdk);
     // Check the new pins as a pair before either file is replaced.
     let staged = tempfile::tempdir()
         .context("staging the pins")
         .or_exit(Exit::Io)?;
-    std::fs::write(staged.path().join("native.exs"), &native_exs)
-        .and_then(|_| std::fs::write(staged.path().join("requirements.lock"), &bumped.lock))
+    let (staged_exs, staged_lock) = (
+        staged.path().join("native.exs"),
+        staged.path().join("pylock.toml"),
+    );
+    std::fs::write(&staged_exs, &native_exs)
+        .and_then(|_| std::fs::write(&staged_lock, &bumped.lock))
         .context("staging the pins")
         .or_exit(Exit::Io)?;
-    Pins::load(
-        &staged.path().join("native.exs"),
-        &staged.path().join("requirements.lock"),
-    )
-    .context("the fetched pins do not agree; nothing was written")
-    .or_exit(Exit::Toolchain)?;
-    let project = &loaded.project;
-    for (path, text) in [
-        (
-            project.root().join("config/requirements.in"),
-            &bumped.requirements_in,
-        ),
-        (project.python_lock(), &bumped.lock),
-        (project.native_exs(), &native_exs),
-    ] {
-        tree::write_atomic(&path, text.as_bytes()).or_exit(Exit::Io)?;
+    let new = Pins::load(&staged_exs, &staged_lock)
+        .context("the fetched pins do not agree; nothing was written")
+        .or_exit(Exit::Toolchain)?;
+    let sdk = new.python_sdk.version.clone();
+    for s in &bumped.sources {
+        println!("pin: codex {codex} for {s}");
     }
-    println!(
-        "pin: codex {} -> {codex}, {} {} -> {sdk}; wrote config/native.exs and config/requirements.lock",
-        old.codex.version,
-        pins::SDK_PACKAGE,
-        old.sdk().version
-    );
+    let project = &loaded.project;
+    let next = if args.dry_run {
+        Loaded {
+            project: project.clone(),
+            config: loaded.config.clone(),
+            pins: new,
+        }
+    } else {
+        for (path, text) in [
+            (project.python_lock(), &bumped.lock),
+            (project.native_exs(), &native_exs),
+        ] {
+            tree::write_atomic(&path, text.as_bytes()).or_exit(Exit::Io)?;
+        }
+        println!(
+            "pin: codex {} -> {codex}, {} {} -> {sdk}; wrote config/native.exs and config/pylock.toml",
+            old.codex.version,
+            pins::SDK_PACKAGE,
+            old.sdk().version
+        );
+        session::load(root)?
+    };
+    if let Some(bundled) = next.pins.sdk_runtime_differs() {
+        println!(
+            "pin: the SDK {sdk} bundles codex {bundled}; every lane runs the pinned codex {codex} instead"
+        );
+    }
     if args.no_harvest {
         println!("hint: run `codex-harvest harvest` to regenerate the fixtures with the new pins");
         return Ok(Exit::Clean);
@@ -60,11 +95,82 @@ pub fn run(root: &Option<PathBuf>, args: &PinArgs) -> Result<Exit, Failure> {
         output: None,
         unreferenced: UnreferencedArg::Reject,
     };
+    let shown = project.display(&session::fixtures_dir(project, &None));
+    let report = |drift: &Drift, summary: &str| -> Result<(), Failure> {
+        print!(
+            "{}",
+            drift_report(drift, &shown, summary, Style::for_stdout())
+        );
+        let Some(dir) = &args.drift_report else {
+            return Ok(());
+        };
+        let record = DriftRecord {
+            codex_from: &old.codex.version,
+            codex_to: codex,
+            sdk_from: &old.sdk().version,
+            sdk_to: &sdk,
+            sources: &bumped.sources,
+            sdk_bundled_codex: next.pins.sdk_runtime_differs(),
+            summary,
+            drift,
+        };
+        write_report(
+            dir,
+            &record,
+            &drift_report(drift, &shown, summary, Style::PLAIN),
+        )
+        .or_exit(Exit::Io)
+    };
     super::harvest::write(
-        &session::load(root)?,
+        &next,
         &every_scenario,
         &args.run,
         &args.toolchain,
-        true,
+        Some(DriftHook {
+            report: &report,
+            commit: !args.dry_run,
+        }),
     )
+}
+
+/// `<dir>/<from>-to-<to>.md` (the printed report) and `.json` (its data).
+fn write_report(dir: &Path, record: &DriftRecord, text: &str) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let stem = format!("{}-to-{}", record.codex_from, record.codex_to);
+    let (md, json_path) = (
+        dir.join(format!("{stem}.md")),
+        dir.join(format!("{stem}.json")),
+    );
+    let bundled = record
+        .sdk_bundled_codex
+        .map(|b| {
+            format!(
+                "The SDK {} bundles codex {b}; every lane ran the pinned codex {} instead.\n\n",
+                record.sdk_to, record.codex_to
+            )
+        })
+        .unwrap_or_default();
+    let sources: String = record.sources.iter().map(|s| format!("- {s}\n")).collect();
+    let markdown = format!(
+        "# Drift: codex {from} → {to} (openai-codex {sdk_from} → {sdk_to})\n\n\
+         Written by `codex-harvest pin --codex {to} --drift-report {dir}`: every scenario \
+         regenerated with the new pins and compared with the fixtures of the old ones, \
+         event by event. The JSON form is `{stem}.json`.\n\n\
+         ## Where the new codex came from\n\n{sources}\n{bundled}\
+         ## The drift, as `pin` prints it\n\n```text\n{text}```\n",
+        from = record.codex_from,
+        to = record.codex_to,
+        sdk_from = record.sdk_from,
+        sdk_to = record.sdk_to,
+        dir = dir.display(),
+    );
+    tree::write_atomic(&md, markdown.as_bytes())?;
+    let json = serde_json::to_string_pretty(record).context("serialising the drift report")? + "\n";
+    tree::write_atomic(&json_path, json.as_bytes())?;
+    println!(
+        "pin: wrote the drift report {} and {}",
+        md.display(),
+        json_path.display()
+    );
+    Ok(())
 }

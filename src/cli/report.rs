@@ -60,41 +60,63 @@ impl CheckReport<'_> {
 
 /// The drift report; `closing` is its last line (a hint or a summary).
 pub fn print_drift(drift: &Drift, shown: &str, closing: &str) {
+    print!(
+        "{}",
+        drift_report(drift, shown, closing, Style::for_stdout())
+    );
+}
+
+/// The drift report's text, in `style`.
+pub fn drift_report(drift: &Drift, shown: &str, closing: &str, style: Style) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
     if drift.is_clean() {
-        println!("check: {shown} matches what the pinned toolchain produces");
-        return;
+        let _ = writeln!(
+            out,
+            "check: {shown} matches what the pinned toolchain produces"
+        );
+        return out;
     }
-    let style = Style::for_stdout();
     let count = drift.changed.len() + drift.missing.len() + drift.extra.len();
-    println!("check: {shown} drifts from what the toolchain produces ({count} file(s))");
+    let _ = writeln!(
+        out,
+        "check: {shown} drifts from what the toolchain produces ({count} file(s))"
+    );
     for f in &drift.changed {
         let edited = if drift.hand_edited.contains(&f.path) {
             " (hand-edited: it no longer matches its SHA256SUMS line)"
         } else {
             ""
         };
-        println!("changed  {}{edited}", f.path);
+        let _ = writeln!(out, "changed  {}{edited}", f.path);
         for d in &f.differences {
-            print!("{}", drift_text::render(d, style));
+            out.push_str(&drift_text::render(d, style));
         }
         if f.more > 0 {
-            println!("  … and {} more difference(s)", f.more);
+            let _ = writeln!(out, "  … and {} more difference(s)", f.more);
         }
     }
     for p in &drift.missing {
-        println!("missing  {p}  (regenerated, not committed)");
+        let _ = writeln!(out, "missing  {p}  (regenerated, not committed)");
     }
     for p in &drift.extra {
-        println!("extra    {p}  (committed, but no scenario produces it)");
+        let _ = writeln!(
+            out,
+            "extra    {p}  (committed, but no scenario produces it)"
+        );
     }
     for p in drift
         .hand_edited
         .iter()
         .filter(|p| !drift.changed.iter().any(|f| &f.path == *p))
     {
-        println!("hand-edited  {p}  (its bytes no longer match SHA256SUMS)");
+        let _ = writeln!(
+            out,
+            "hand-edited  {p}  (its bytes no longer match SHA256SUMS)"
+        );
     }
-    println!("{closing}");
+    let _ = writeln!(out, "{closing}");
+    out
 }
 
 /// `verify`: the files whose bytes do not match `SHA256SUMS`.
@@ -151,6 +173,9 @@ pub struct DoctorReport {
     pub platform: String,
     pub python: PythonReport,
     pub python_sdk: ComponentReport,
+    /// The codex the SDK bundles, when it is not the pinned codex: the SDK
+    /// is pointed at the pinned binary.
+    pub sdk_bundled_codex: Option<String>,
     pub codex: CodexReport,
     /// Node and the TypeScript SDK, or why the typescript lane cannot run.
     pub typescript: Result<TypescriptReport, String>,
@@ -169,6 +194,9 @@ pub struct TypescriptReport {
 pub struct PythonReport {
     pub path: PathBuf,
     pub version: String,
+    /// The interpreter minor the lock's wheels are for (`requires-python`).
+    pub pinned_minor: String,
+    pub pinned: bool,
     pub venv: Option<PathBuf>,
 }
 
@@ -204,9 +232,10 @@ impl DoctorReport {
         };
         println!("platform    {}", self.platform);
         println!(
-            "python      {} ({})",
+            "python      {} ({})  [{}]",
             self.python.path.display(),
-            self.python.version
+            self.python.version,
+            state(self.python.pinned, &self.python.pinned_minor)
         );
         if let Some(v) = &self.python.venv {
             println!("venv        {}", v.display());
@@ -218,6 +247,12 @@ impl DoctorReport {
             sdk.path.display(),
             state(sdk.pinned, &sdk.pin)
         );
+        if let Some(bundled) = &self.sdk_bundled_codex {
+            println!(
+                "            bundles codex {bundled}; it is pointed at the pinned codex {} instead",
+                self.codex.pin
+            );
+        }
         let codex = &self.codex;
         println!(
             "codex       {} at {}  [{}]",
@@ -227,7 +262,11 @@ impl DoctorReport {
         );
         println!("codex sha256 {}", codex.sha256);
         if let Some(a) = &codex.pinned_artifact {
-            println!("pinned      {} (binary sha256 {})", a.file, a.binary_sha256);
+            println!(
+                "pinned      {} (binary sha256 {})",
+                a.source.describe(),
+                a.binary_sha256
+            );
         }
         match &self.typescript {
             Ok(ts) => {
@@ -245,11 +284,26 @@ impl DoctorReport {
 }
 
 pub fn print_pins(pins: &crate::pins::Pins) {
-    println!("codex {} ({})", pins.codex.version, pins.codex.package);
+    println!("codex {}", pins.codex.version);
     for (platform, a) in &pins.codex.artifacts {
-        println!("  {platform:<15} {}  {}", a.sha256, a.file);
+        println!(
+            "  {platform:<15} binary {}  from {}",
+            a.binary_sha256,
+            a.source.describe()
+        );
     }
-    for r in &pins.python {
-        println!("{}=={} ({} hashes)", r.name, r.version, r.hashes.len());
+    if let Some(bundled) = pins.sdk_runtime_differs() {
+        println!(
+            "  the SDK bundles codex {bundled}; runs point it at the pinned codex {}",
+            pins.codex.version
+        );
+    }
+    println!(
+        "python {} ({})",
+        pins.python.python_minor(),
+        pins.lock.display()
+    );
+    for p in &pins.python.packages {
+        println!("  {}=={} ({} wheels)", p.name, p.version, p.wheels.len());
     }
 }

@@ -1,8 +1,8 @@
 //! The pins: `config/native.exs` (the codex-rs binary, per platform) and the
-//! hash-locked Python requirements (the SDK), and the agreement between them.
+//! Python lock `config/pylock.toml` (the SDK), and the agreement between them.
 
 pub mod exs;
-pub mod lock;
+pub mod pylock;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -13,19 +13,51 @@ use serde::Serialize;
 use crate::digest;
 use crate::failure::hinted;
 use exs::ExValue;
-pub use lock::LockedRequirement;
+pub use pylock::{LockedPackage, Pylock};
 
 /// The Python distribution that is the SDK.
 pub const SDK_PACKAGE: &str = "openai-codex";
 
-/// One platform's pinned artifact: the wheel that carries the codex binary,
-/// and the binary's own hash (what runs is checked against it, whichever
-/// way it was installed).
+/// The npm package whose platform builds carry the codex binary.
+pub const NPM_PACKAGE: &str = "@openai/codex";
+
+/// One platform's pinned artifact: where the codex binary comes from, and
+/// the binary's own hash (what runs is checked against it, whichever way it
+/// was installed: the same binary from another registry is the same codex).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Artifact {
-    pub file: String,
-    pub sha256: String,
+    #[serde(flatten)]
+    pub source: Source,
     pub binary_sha256: String,
+}
+
+/// The file an artifact is, on the registry that has it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Source {
+    /// A wheel of the `package` native.exs names, on PyPI (sha256 of the wheel).
+    Wheel { file: String, sha256: String },
+    /// An npm platform build, `@openai/codex@<version>-<platform>`, with the
+    /// tarball's `sha512-…` integrity as npm records it.
+    Npm { npm: String, integrity: String },
+}
+
+impl Source {
+    /// The artifact and its registry, for reports.
+    pub fn describe(&self) -> String {
+        match self {
+            Source::Wheel { file, .. } => format!("{file} (PyPI)"),
+            Source::Npm { npm, .. } => format!("{npm} (npm)"),
+        }
+    }
+
+    /// The artifact's own hash as pinned.
+    pub fn hash(&self) -> &str {
+        match self {
+            Source::Wheel { sha256, .. } => sha256,
+            Source::Npm { integrity, .. } => integrity,
+        }
+    }
 }
 
 /// The codex-rs pin from `config/native.exs`.
@@ -51,7 +83,7 @@ pub struct SdkPin {
 pub struct Pins {
     pub codex: CodexPin,
     pub python_sdk: SdkPin,
-    pub python: Vec<LockedRequirement>,
+    pub python: Pylock,
     /// Digest over both files' bytes: any edit to either changes it.
     pub digest: String,
     #[serde(skip)]
@@ -74,7 +106,7 @@ impl Pins {
             sdk_pin(&entries).with_context(|| format!("in {}", native_exs.display()))?;
         check_canonical(&exs_src, &codex, &python_sdk)
             .with_context(|| format!("in {}", native_exs.display()))?;
-        let python = lock::parse(&lock_src).with_context(|| format!("in {}", lock.display()))?;
+        let python = pylock::parse(&lock_src).with_context(|| format!("in {}", lock.display()))?;
         let pins = Pins {
             codex,
             python_sdk,
@@ -90,15 +122,31 @@ impl Pins {
         Ok(pins)
     }
 
-    pub fn locked(&self, name: &str) -> Option<&LockedRequirement> {
-        let name = lock::normalize_name(name);
-        self.python.iter().find(|r| r.name == name)
+    pub fn locked(&self, name: &str) -> Option<&LockedPackage> {
+        self.python.package(name)
     }
 
-    /// The locked SDK requirement (present: checked at load).
-    pub fn sdk(&self) -> &LockedRequirement {
+    /// The locked SDK (present: checked at load).
+    pub fn sdk(&self) -> &LockedPackage {
         self.locked(SDK_PACKAGE)
             .expect("load() refuses a lock without the SDK")
+    }
+
+    /// The wheels every pinned system installs, one per locked package.
+    pub fn wheels(&self) -> Result<BTreeMap<String, Vec<pylock::Selected>>> {
+        let systems: Vec<String> = self.codex.artifacts.keys().cloned().collect();
+        self.python
+            .selections(&systems)
+            .with_context(|| format!("in {}", self.lock.display()))
+    }
+
+    /// The codex the SDK bundles (its locked `openai-codex-cli-bin`), when
+    /// that is another version than the pinned codex: the SDK is then
+    /// pointed at the pinned binary instead.
+    pub fn sdk_runtime_differs(&self) -> Option<&str> {
+        self.locked(&self.codex.package)
+            .map(|p| p.version.as_str())
+            .filter(|v| *v != self.codex.version)
     }
 
     /// The artifact pinned for `platform`, or an error naming the pins file.
@@ -125,12 +173,18 @@ impl Pins {
 
     fn check_agreement(&self) -> Result<()> {
         let (exs, lock) = (self.native_exs.display(), self.lock.display());
+        self.wheels().map_err(|e| {
+            hinted(
+                e.context(format!(
+                    "{lock} does not lock one wheel per package for every platform {exs} pins"
+                )),
+                "regenerate both with `codex-harvest pin --codex <version>`",
+            )
+        })?;
         let Some(sdk) = self.locked(SDK_PACKAGE) else {
             return Err(hinted(
                 anyhow!("{lock} does not pin the SDK ({SDK_PACKAGE})"),
-                format!(
-                    "add `{SDK_PACKAGE}==<version>` to config/requirements.in and regenerate the lock"
-                ),
+                "regenerate the lock with `codex-harvest pin --codex <version> --sdk <version>`",
             ));
         };
         if sdk.version != self.python_sdk.version {
@@ -143,7 +197,11 @@ impl Pins {
                 "fix whichever is wrong, or bump both with `codex-harvest pin --codex <version> --sdk <version>`",
             ));
         }
-        if !sdk.hashes.contains(&self.python_sdk.sha256) {
+        if !sdk
+            .wheels
+            .iter()
+            .any(|w| w.sha256 == self.python_sdk.sha256)
+        {
             return Err(hinted(
                 anyhow!(
                     "the pins disagree: {exs} pins the SDK wheel {} (sha256 {}) but {lock} pins {SDK_PACKAGE}=={} without that hash",
@@ -154,36 +212,21 @@ impl Pins {
                 "fix whichever is wrong; the wheel's sha256 must be one of the lock's",
             ));
         }
-        let Some(bin) = self.locked(&self.codex.package) else {
-            return Err(hinted(
-                anyhow!(
-                    "{exs} pins codex from {} but {lock} does not lock that package",
-                    self.codex.package
-                ),
-                format!(
-                    "regenerate the lock with `codex-harvest pin --codex {}`",
-                    self.codex.version
-                ),
-            ));
+        // The lock holds the SDK's own runtime; a pinned codex of that
+        // version from PyPI must be the very wheels it locks.
+        let Some(bin) = self
+            .locked(&self.codex.package)
+            .filter(|b| b.version == self.codex.version)
+        else {
+            return Ok(());
         };
-        if bin.version != self.codex.version {
-            return Err(hinted(
-                anyhow!(
-                    "the pins disagree: {exs} pins codex {} but {lock} pins {}=={}",
-                    self.codex.version,
-                    bin.name,
-                    bin.version
-                ),
-                "fix whichever is wrong, or bump both with `codex-harvest pin --codex <version>`",
-            ));
-        }
         for (platform, art) in &self.codex.artifacts {
-            if !bin.hashes.contains(&art.sha256) {
+            if let Source::Wheel { file, sha256 } = &art.source
+                && !bin.wheels.iter().any(|w| &w.sha256 == sha256)
+            {
                 return Err(hinted(
                     anyhow!(
-                        "the pins disagree: {exs} pins {platform} artifact {} with sha256 {} but {lock} does not accept that hash for {}",
-                        art.file,
-                        art.sha256,
+                        "the pins disagree: {exs} pins {platform} artifact {file} with sha256 {sha256} but {lock} does not lock that wheel of {}",
                         bin.name
                     ),
                     format!(
@@ -202,12 +245,13 @@ impl Pins {
 /// [`render_native_exs_body`] writes.
 const NATIVE_EXS_HEADER: &str = "\
 # The codex-rs pin: the single source for which codex binary the fixtures are
-# harvested with. Each artifact is the openai-codex-cli-bin wheel that carries
-# the static codex binary (sha256: the wheel; binary_sha256: the binary in it);
-# the Nix flake and `codex-harvest` both install exactly these files, and
-# codex-harvest runs no codex whose bytes are not the pinned binary's.
-# The python_sdk entry names the SDK wheel for the Nix flake (which fetches
-# wheels by file name); its sha256 must be one of the lock's openai-codex hashes.
+# harvested with. Each platform's artifact is either the openai-codex-cli-bin
+# wheel (file:, sha256: of the wheel) or the @openai/codex npm platform build
+# (npm:, integrity: of the tarball) that carries the static codex binary, and
+# binary_sha256: the binary in it. The Nix flake and `codex-harvest` both
+# install exactly these files, and codex-harvest runs no codex whose bytes are
+# not the pinned binary's. The python_sdk entry names the SDK wheel; its
+# sha256 must be one of config/pylock.toml's openai-codex wheels.
 #
 # Below `import Config` this file is exactly what `codex-harvest pin` writes:
 # both readers (the driver and nix/pins.nix) refuse anything else.
@@ -231,9 +275,13 @@ fn render_native_exs_body(codex: &CodexPin, sdk: &SdkPin) -> String {
         .artifacts
         .iter()
         .map(|(platform, a)| {
+            let (k1, v1, k2, v2) = match &a.source {
+                Source::Wheel { file, sha256 } => ("file", file, "sha256", sha256),
+                Source::Npm { npm, integrity } => ("npm", npm, "integrity", integrity),
+            };
             format!(
-                "    \"{platform}\" => %{{\n      file: \"{}\",\n      sha256: \"{}\",\n      binary_sha256: \"{}\"\n    }}",
-                a.file, a.sha256, a.binary_sha256
+                "    \"{platform}\" => %{{\n      {k1}: \"{v1}\",\n      {k2}: \"{v2}\",\n      binary_sha256: \"{}\"\n    }}",
+                a.binary_sha256
             )
         })
         .collect();
@@ -358,20 +406,35 @@ fn codex_pin(entries: &[exs::ConfigEntry]) -> Result<CodexPin> {
             bail!("line {line}: artifact platforms must be strings such as \"x86_64-linux\"");
         };
         let what = format!("artifact {platform:?}");
-        let file = string(value, "file", &what)?;
-        let sha256 = string(value, "sha256", &what)?.to_ascii_lowercase();
         let binary_sha256 = string(value, "binary_sha256", &what)?.to_ascii_lowercase();
-        if !is_sha256(&sha256) || !is_sha256(&binary_sha256) {
-            bail!("line {line}: {what}: sha256 and binary_sha256 must be 64 hex digits");
+        if !is_sha256(&binary_sha256) {
+            bail!("line {line}: {what}: binary_sha256 must be 64 hex digits");
         }
-        if !file.contains(&format!("-{version}-")) {
-            bail!("line {line}: {what}: file {file} is not version {version}");
-        }
+        let source = if value.get("npm").is_some() {
+            let npm = string(value, "npm", &what)?;
+            let integrity = string(value, "integrity", &what)?;
+            if !npm.starts_with(&format!("{NPM_PACKAGE}@{version}-")) {
+                bail!("line {line}: {what}: npm {npm} is not {NPM_PACKAGE}@{version}-<platform>");
+            }
+            if !integrity.starts_with("sha512-") {
+                bail!("line {line}: {what}: integrity must be npm's sha512-… of the tarball");
+            }
+            Source::Npm { npm, integrity }
+        } else {
+            let file = string(value, "file", &what)?;
+            let sha256 = string(value, "sha256", &what)?.to_ascii_lowercase();
+            if !is_sha256(&sha256) {
+                bail!("line {line}: {what}: sha256 and binary_sha256 must be 64 hex digits");
+            }
+            if !file.contains(&format!("-{version}-")) {
+                bail!("line {line}: {what}: file {file} is not version {version}");
+            }
+            Source::Wheel { file, sha256 }
+        };
         artifacts.insert(
             platform.to_string(),
             Artifact {
-                file,
-                sha256,
+                source,
                 binary_sha256,
             },
         );
@@ -400,10 +463,12 @@ mod tests {
             artifacts: BTreeMap::from([(
                 "x86_64-linux".to_string(),
                 Artifact {
-                    file: format!(
-                        "openai_codex_cli_bin-{version}-py3-none-manylinux_2_17_x86_64.whl"
-                    ),
-                    sha256: sha.into(),
+                    source: Source::Wheel {
+                        file: format!(
+                            "openai_codex_cli_bin-{version}-py3-none-manylinux_2_17_x86_64.whl"
+                        ),
+                        sha256: sha.into(),
+                    },
                     binary_sha256: H2.into(),
                 },
             )]),
@@ -423,16 +488,42 @@ mod tests {
     }
 
     fn lock(bin_version: &str, sha: &str) -> String {
-        format!(
-            "openai-codex==1.0 --hash=sha256:{H2}\nopenai-codex-cli-bin=={bin_version} \\\n  --hash=sha256:{sha}\n"
-        )
+        let package = |name: &str, version: &str, file: String, sha256: &str| LockedPackage {
+            name: name.into(),
+            version: version.into(),
+            dependencies: vec![],
+            wheels: vec![pylock::Wheel {
+                name: file,
+                sha256: sha256.into(),
+            }],
+        };
+        pylock::render(&Pylock {
+            environments: vec![],
+            requires_python: "==3.11.*".into(),
+            packages: vec![
+                package(
+                    "openai-codex",
+                    "1.0",
+                    "openai_codex-1.0-py3-none-any.whl".into(),
+                    H2,
+                ),
+                package(
+                    "openai-codex-cli-bin",
+                    bin_version,
+                    format!(
+                        "openai_codex_cli_bin-{bin_version}-py3-none-manylinux_2_17_x86_64.whl"
+                    ),
+                    sha,
+                ),
+            ],
+        })
     }
 
     fn load(exs_src: &str, lock_src: &str) -> Result<Pins> {
         let dir = tempfile::tempdir().unwrap();
         let (e, l) = (
             dir.path().join("native.exs"),
-            dir.path().join("requirements.lock"),
+            dir.path().join("pylock.toml"),
         );
         std::fs::write(&e, exs_src).unwrap();
         std::fs::write(&l, lock_src).unwrap();
@@ -443,30 +534,58 @@ mod tests {
     fn agreeing_pins_load() {
         let pins = load(&exs("1.2.3", H1), &lock("1.2.3", H1)).unwrap();
         assert_eq!(pins.codex.version, "1.2.3");
-        assert_eq!(pins.artifact("x86_64-linux").unwrap().sha256, H1);
+        assert_eq!(pins.artifact("x86_64-linux").unwrap().source.hash(), H1);
         assert_eq!(pins.sdk().version, "1.0");
         assert!(pins.artifact("riscv64-linux").is_err());
     }
 
     #[test]
-    fn version_disagreement_names_both_files() {
-        let err = format!(
-            "{:#}",
-            load(&exs("1.2.3", H1), &lock("1.2.4", H1)).unwrap_err()
-        );
-        assert!(err.contains("native.exs pins codex 1.2.3"), "{err}");
+    fn a_codex_other_than_the_sdks_runtime_is_pinned_beside_it() {
+        let pins = load(&exs("1.2.3", H1), &lock("1.2.2", H2)).unwrap();
+        assert_eq!(pins.sdk_runtime_differs(), Some("1.2.2"));
+        let same = load(&exs("1.2.3", H1), &lock("1.2.3", H1)).unwrap();
+        assert_eq!(same.sdk_runtime_differs(), None);
+    }
+
+    #[test]
+    fn an_npm_artifact_reads_back_and_names_its_version() {
+        let npm = |spec: &str, integrity: &str| CodexPin {
+            artifacts: BTreeMap::from([(
+                "x86_64-linux".to_string(),
+                Artifact {
+                    source: Source::Npm {
+                        npm: spec.into(),
+                        integrity: integrity.into(),
+                    },
+                    binary_sha256: H2.into(),
+                },
+            )]),
+            ..codex("1.2.3", H1)
+        };
+        let good = npm("@openai/codex@1.2.3-linux-x64", "sha512-abc=");
+        let pins = load(&render_native_exs(&good, &sdk()), &lock("1.2.3", H1)).unwrap();
+        assert_eq!(pins.codex, good);
         assert!(
-            err.contains("requirements.lock pins openai-codex-cli-bin==1.2.4"),
-            "{err}"
+            render_native_exs(&good, &sdk()).contains("npm: \"@openai/codex@1.2.3-linux-x64\"")
         );
+        for (bad, needle) in [
+            (
+                npm("@openai/codex@1.2.4-linux-x64", "sha512-abc="),
+                "is not @openai/codex@1.2.3-",
+            ),
+            (npm("@openai/codex@1.2.3-linux-x64", "sha1-abc="), "sha512"),
+        ] {
+            let err = format!(
+                "{:#}",
+                load(&render_native_exs(&bad, &sdk()), &lock("1.2.3", H1)).unwrap_err()
+            );
+            assert!(err.contains(needle), "{needle}: {err}");
+        }
     }
 
     #[test]
     fn sdk_wheel_must_be_in_the_lock() {
-        let lock_src = lock("1.2.3", H1).replace(
-            &format!("openai-codex==1.0 --hash=sha256:{H2}"),
-            &format!("openai-codex==1.0 --hash=sha256:{H1}"),
-        );
+        let lock_src = lock("1.2.3", H1).replacen(H2, H1, 1);
         let err = format!("{:#}", load(&exs("1.2.3", H1), &lock_src).unwrap_err());
         assert!(
             err.contains("pins the SDK wheel openai_codex-1.0-py3-none-any.whl"),
@@ -476,7 +595,10 @@ mod tests {
 
     #[test]
     fn an_sdk_version_disagreement_is_not_called_a_hash_problem() {
-        let lock_src = lock("1.2.3", H1).replace("openai-codex==1.0 ", "openai-codex==1.1 ");
+        let lock_src = lock("1.2.3", H1).replace(
+            "name = \"openai-codex\"\nversion = \"1.0\"",
+            "name = \"openai-codex\"\nversion = \"1.1\"",
+        );
         let err = format!("{:#}", load(&exs("1.2.3", H1), &lock_src).unwrap_err());
         assert!(
             err.contains("pins the SDK (openai-codex) 1.0 but")
@@ -503,7 +625,7 @@ mod tests {
             load(&exs("1.2.3", "xyz"), &lock("1.2.3", H1)).unwrap_err()
         );
         assert!(err.contains("native.exs"), "{err}");
-        assert!(err.contains("line 15"), "{err}");
+        assert!(err.contains("line 16"), "{err}");
         assert!(err.contains("64 hex"), "{err}");
     }
 
@@ -520,14 +642,14 @@ mod tests {
                     &format!("      sha256: \"{H1}\",\n"),
                     &format!("      sha256: \"{H1}\",\n      sha256: \"{H2}\",\n"),
                 ),
-                "line 22: found \"      sha256:",
+                "line 23: found \"      sha256:",
             ),
             (
                 good.replace(
                     "  version: \"1.2.3\",\n",
                     "  version: \"1.2.3\", package: \"x\",\n",
                 ),
-                "line 16",
+                "line 17",
             ),
             (
                 good.replacen(
@@ -547,7 +669,11 @@ mod tests {
     #[test]
     fn digest_follows_either_file() {
         let a = load(&exs("1.2.3", H1), &lock("1.2.3", H1)).unwrap();
-        let b = load(&exs("1.2.3", H1), &format!("{}\n", lock("1.2.3", H1))).unwrap();
+        let b = load(
+            &exs("1.2.3", H1),
+            &lock("1.2.3", H1).replacen("# Only", "# A note.\n# Only", 1),
+        )
+        .unwrap();
         assert_ne!(a.digest, b.digest);
     }
 
@@ -556,7 +682,7 @@ mod tests {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         let pins = Pins::load(
             &root.join("config/native.exs"),
-            &root.join("config/requirements.lock"),
+            &root.join("config/pylock.toml"),
         )
         .unwrap();
         let committed = std::fs::read_to_string(root.join("config/native.exs")).unwrap();
@@ -568,7 +694,7 @@ mod tests {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         let pins = Pins::load(
             &root.join("config/native.exs"),
-            &root.join("config/requirements.lock"),
+            &root.join("config/pylock.toml"),
         )
         .unwrap();
         assert_eq!(pins.codex.artifacts.len(), 4);

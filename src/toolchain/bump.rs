@@ -1,128 +1,97 @@
 //! A version bump: the new pins, fetched rather than typed. Each platform's
-//! `openai-codex-cli-bin` wheel and the SDK wheel are downloaded and hashed,
-//! and the hash lock is regenerated with pip-compile.
+//! codex artifact is taken from PyPI (the `openai-codex-cli-bin` wheel) or,
+//! where PyPI does not have that version, from npm (the `@openai/codex`
+//! platform build); it is hashed, and so is the binary inside. The Python
+//! lock is resolved by pip for every pinned platform and written as
+//! `config/pylock.toml`.
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
 use std::process::Command;
 
 use anyhow::{Context, Result, anyhow, bail};
+use serde::Deserialize;
 
-use super::venv::{Lock, run};
-use super::{Request, base_python, cache_dir};
+use super::base_python;
+use super::codex::{self, extract_binary, npm_pack, npm_spec, pip_download};
+use super::venv::run;
 use crate::digest;
 use crate::failure::hinted;
-use crate::pins::{self, Artifact, CodexPin, Pins, SdkPin};
+use crate::pins::pylock::{self, LockedPackage, Pylock, Wheel};
+use crate::pins::{self, Artifact, CodexPin, Pins, SdkPin, Source};
 
-/// pip-tools, for `pip-compile --generate-hashes`; a tool, not a pin.
-const PIP_TOOLS: &str = "pip-tools==7.6.2";
-
-/// The header every generated lock starts with.
-pub const LOCK_HEADER: &str = "# The Python SDK pin, hash-locked. Generated from config/requirements.in by\n# `codex-harvest pin` (pip-compile --generate-hashes).\n# The openai-codex-cli-bin hashes must include every sha256 in config/native.exs.\n";
-
-/// The new pin files' contents.
+/// The new pin files' contents, and where each artifact was taken from.
 #[derive(Debug, Clone)]
 pub struct Bumped {
     pub codex: CodexPin,
     pub python_sdk: SdkPin,
-    pub requirements_in: String,
     pub lock: String,
+    /// One line per platform: the artifact and its registry.
+    pub sources: Vec<String>,
 }
 
-/// pip `--platform` tags per Nix system. pip 23 does not widen manylinux
-/// tags by itself, so every manylinux level a wheel may carry is listed;
-/// macOS tags are widened to older releases by pip.
-fn platform_tags(platform: &str) -> Result<Vec<String>> {
-    let manylinux = |arch: &str| {
-        [
-            "2_17", "2_24", "2_27", "2_28", "2_31", "2_34", "2_35", "2_39",
-        ]
-        .iter()
-        .map(|l| format!("manylinux_{l}_{arch}"))
-        .collect()
-    };
-    Ok(match platform {
-        "x86_64-linux" => manylinux("x86_64"),
-        "aarch64-linux" => manylinux("aarch64"),
-        "x86_64-darwin" => vec!["macosx_14_0_x86_64".into()],
-        "aarch64-darwin" => vec!["macosx_14_0_arm64".into()],
-        other => {
-            bail!("no pip platform tags known for {other}; pin it by hand in config/native.exs")
-        }
-    })
-}
-
-/// Fetches everything the pins for `codex_version` / `sdk_version` need, for
-/// the platforms `current` pins.
+/// Fetches everything the pins for `codex_version` need, for the platforms
+/// `current` pins. The SDK is `sdk_version`, else the SDK of the codex
+/// version if PyPI has it, else the SDK pinned now.
 pub fn fetch(
     current: &Pins,
     codex_version: &str,
-    sdk_version: &str,
-    req: &Request,
+    sdk_version: Option<&str>,
     progress: &dyn Fn(&str),
 ) -> Result<Bumped> {
-    let tools = tools_python(&cache_dir(req)?, progress)?;
+    let python = base_python()?;
     let work = tempfile::tempdir().context("creating a temp dir for the downloads")?;
+    let platforms: Vec<String> = current.codex.artifacts.keys().cloned().collect();
     let mut artifacts = BTreeMap::new();
-    for platform in current.codex.artifacts.keys() {
-        progress(&format!(
-            "fetching {} {codex_version} for {platform}",
-            current.codex.package
-        ));
+    let mut sources = Vec::new();
+    for platform in &platforms {
         let dir = work.path().join(platform);
-        let mut args: Vec<String> = Vec::new();
-        for tag in platform_tags(platform)? {
-            args.push("--platform".into());
-            args.push(tag);
-        }
-        let file = download(
-            &tools,
+        std::fs::create_dir_all(&dir)?;
+        let artifact = codex_artifact(
+            &current.codex.package,
+            codex_version,
+            platform,
+            &python,
             &dir,
-            &format!("{}=={codex_version}", current.codex.package),
-            &args,
+            progress,
         )?;
-        let wheel = artifact(&file)?;
-        artifacts.insert(
-            platform.clone(),
-            Artifact {
-                binary_sha256: binary_sha256(&tools, &file)?,
-                file: wheel.file,
-                sha256: wheel.sha256,
-            },
-        );
+        sources.push(format!("{platform}: {}", artifact.source.describe()));
+        artifacts.insert(platform.clone(), artifact);
+        std::fs::remove_dir_all(&dir)?;
     }
-    progress(&format!("fetching {} {sdk_version}", pins::SDK_PACKAGE));
-    let sdk_file = download(
-        &tools,
-        &work.path().join("sdk"),
-        &format!("{}=={sdk_version}", pins::SDK_PACKAGE),
-        &[],
-    )?;
-    let sdk = artifact(&sdk_file)?;
-    progress("regenerating the hash lock (pip-compile --generate-hashes)");
-    let requirements_in = format!("{}=={sdk_version}\n", pins::SDK_PACKAGE);
-    std::fs::write(work.path().join("requirements.in"), &requirements_in)?;
-    run(
-        Command::new(&tools)
-            .args([
-                "-m",
-                "piptools",
-                "compile",
-                "--quiet",
-                "--generate-hashes",
-                "--allow-unsafe",
-                "--no-header",
-                "--strip-extras",
-                "--no-emit-find-links",
-                "--no-emit-index-url",
-                "--output-file",
-                "requirements.lock",
-                "requirements.in",
-            ])
-            .current_dir(work.path()),
-        "pip-compile",
-    )?;
-    let compiled = std::fs::read_to_string(work.path().join("requirements.lock"))?;
+    let sdk = match sdk_version {
+        Some(v) => v.to_string(),
+        None => {
+            let probe = work.path().join("sdk-probe");
+            match pip_download(
+                &python,
+                &probe,
+                &[format!("{}=={codex_version}", pins::SDK_PACKAGE)],
+                &platforms[0],
+            ) {
+                Ok(_) => codex_version.to_string(),
+                Err(_) => {
+                    let kept = current.sdk().version.clone();
+                    progress(&format!(
+                        "PyPI has no {} {codex_version}: keeping the SDK at {kept} (pass --sdk to choose)",
+                        pins::SDK_PACKAGE
+                    ));
+                    kept
+                }
+            }
+        }
+    };
+    let lock = resolve_lock(&python, &sdk, &platforms, work.path(), progress)?;
+    let sdk_package = lock.package(pins::SDK_PACKAGE).ok_or_else(|| {
+        anyhow!(
+            "pip resolved {}=={sdk} without the SDK itself",
+            pins::SDK_PACKAGE
+        )
+    })?;
+    let sdk_wheel = sdk_package
+        .wheels
+        .first()
+        .ok_or_else(|| anyhow!("the SDK {sdk} has no wheel"))?;
     Ok(Bumped {
         codex: CodexPin {
             version: codex_version.to_string(),
@@ -130,136 +99,239 @@ pub fn fetch(
             artifacts,
         },
         python_sdk: SdkPin {
-            version: sdk_version.to_string(),
-            file: sdk.file,
-            sha256: sdk.sha256,
+            version: sdk,
+            file: sdk_wheel.name.clone(),
+            sha256: sdk_wheel.sha256.clone(),
         },
-        requirements_in,
-        lock: format!("{LOCK_HEADER}{compiled}"),
+        lock: pylock::render(&lock),
+        sources,
     })
 }
 
-/// A downloaded file's name and sha256.
-struct Download {
-    file: String,
-    sha256: String,
-}
-
-fn artifact(file: &Path) -> Result<Download> {
-    Ok(Download {
-        file: file
-            .file_name()
-            .and_then(|n| n.to_str())
-            .ok_or_else(|| anyhow!("{} has no file name", file.display()))?
-            .to_string(),
-        sha256: digest::sha256_file(file)?,
+/// One platform's codex: the PyPI wheel if PyPI has the version, else the
+/// npm platform build.
+fn codex_artifact(
+    package: &str,
+    version: &str,
+    platform: &str,
+    python: &Path,
+    dir: &Path,
+    progress: &dyn Fn(&str),
+) -> Result<Artifact> {
+    progress(&format!(
+        "fetching {package} {version} for {platform} from PyPI"
+    ));
+    let (file, source) = match pip_download(
+        python,
+        &dir.join("pypi"),
+        &[format!("{package}=={version}")],
+        platform,
+    ) {
+        Ok(file) => {
+            let source = Source::Wheel {
+                file: file_name(&file)?,
+                sha256: digest::sha256_file(&file)?,
+            };
+            (file, source)
+        }
+        Err(pypi) => {
+            let spec = npm_spec(version, platform)?;
+            progress(&format!(
+                "PyPI has no {package} {version} for {platform}; fetching {spec} from npm"
+            ));
+            let file = npm_pack(&spec, &dir.join("npm")).map_err(|npm| {
+                hinted(
+                    anyhow!("codex {version} for {platform} is on neither registry:\n  PyPI: {pypi:#}\n  npm: {npm:#}"),
+                    format!("check the version: pip index versions {package}; npm view {} versions", pins::NPM_PACKAGE),
+                )
+            })?;
+            let source = Source::Npm {
+                npm: spec,
+                integrity: digest::sha512_integrity_file(&file)?,
+            };
+            (file, source)
+        }
+    };
+    let bin = dir.join("codex");
+    extract_binary(&file, python, &bin)?;
+    Ok(Artifact {
+        binary_sha256: digest::sha256_file(&bin)?,
+        source,
     })
 }
 
-/// The sha256 of the codex binary inside a wheel (`*/bin/codex`), read with
-/// Python's zipfile so nothing is unpacked to disk.
-fn binary_sha256(python: &Path, wheel: &Path) -> Result<String> {
-    const HASH_MEMBER: &str = r#"
-import hashlib, sys, zipfile
-z = zipfile.ZipFile(sys.argv[1])
-names = [n for n in z.namelist() if n.endswith("/bin/codex")]
-if len(names) != 1:
-    sys.exit(f"expected one */bin/codex in the wheel, found {names}")
-h = hashlib.sha256()
-with z.open(names[0]) as f:
-    for chunk in iter(lambda: f.read(1 << 20), b""):
-        h.update(chunk)
-print(h.hexdigest())
-"#;
-    let out = Command::new(python)
-        .args(["-c", HASH_MEMBER])
-        .arg(wheel)
-        .output()
-        .with_context(|| format!("hashing the codex binary in {}", wheel.display()))?;
-    let hex = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    if !out.status.success() || hex.len() != 64 {
-        bail!(
-            "hashing the codex binary in {} failed: {}",
-            wheel.display(),
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
-    }
-    Ok(hex)
+fn file_name(path: &Path) -> Result<String> {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .map(str::to_string)
+        .ok_or_else(|| anyhow!("{} has no file name", path.display()))
 }
 
-/// `pip download` of one wheel into an empty `dir`; returns its path.
-fn download(python: &Path, dir: &Path, requirement: &str, extra: &[String]) -> Result<PathBuf> {
-    std::fs::create_dir_all(dir)?;
-    run(
+/// pip's installation report (`pip install --dry-run --report`), the parts read.
+#[derive(Deserialize)]
+struct Report {
+    install: Vec<Install>,
+}
+
+#[derive(Deserialize)]
+struct Install {
+    download_info: DownloadInfo,
+    metadata: Metadata,
+}
+
+#[derive(Deserialize)]
+struct DownloadInfo {
+    url: String,
+    archive_info: ArchiveInfo,
+}
+
+#[derive(Deserialize)]
+struct ArchiveInfo {
+    hashes: BTreeMap<String, String>,
+}
+
+#[derive(Deserialize)]
+struct Metadata {
+    name: String,
+    version: String,
+    #[serde(default)]
+    requires_dist: Vec<String>,
+}
+
+/// Resolves `openai-codex==sdk` with pip for each platform (this
+/// interpreter's minor, wheels only) and merges the results into one lock.
+fn resolve_lock(
+    python: &Path,
+    sdk: &str,
+    platforms: &[String],
+    work: &Path,
+    progress: &dyn Fn(&str),
+) -> Result<Pylock> {
+    let minor = String::from_utf8(
         Command::new(python)
-            .args([
-                "-m",
-                "pip",
-                "download",
-                "--no-deps",
-                "--only-binary=:all:",
-                "--disable-pip-version-check",
-                "--quiet",
-                "--dest",
-            ])
-            .arg(dir)
-            .args(extra)
-            .arg(requirement),
-        &format!("pip download {requirement}"),
-    )
-    .map_err(|e| {
-        hinted(
-            e.context(format!("{requirement} could not be fetched")),
-            format!(
-                "check that the version exists: pip index versions {}",
-                requirement.split("==").next().unwrap_or(requirement)
-            ),
-        )
-    })?;
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
-        .map(|e| e.map(|e| e.path()))
-        .collect::<std::io::Result<_>>()?;
-    match files.len() {
-        1 => Ok(files.remove(0)),
-        n => bail!(
-            "pip download {requirement} left {n} files in {}",
-            dir.display()
-        ),
-    }
-}
-
-/// A venv in the cache with pip-tools, built once.
-fn tools_python(cache: &Path, progress: &dyn Fn(&str)) -> Result<PathBuf> {
-    let dir = cache.join("tools-pip-tools-7.6.2");
-    let python = dir.join("bin/python");
-    std::fs::create_dir_all(cache)
-        .with_context(|| format!("creating the cache {}", cache.display()))?;
-    let _lock = Lock::acquire(&cache.join("tools.lock"))?;
-    let marker = dir.join(".codex-harvest-complete");
-    if marker.exists() {
-        return Ok(python);
-    }
-    progress(&format!("installing {PIP_TOOLS} into {}", dir.display()));
-    if dir.exists() {
-        std::fs::remove_dir_all(&dir)?;
-    }
-    run(
-        Command::new(base_python()?).args(["-m", "venv"]).arg(&dir),
-        "creating the tools venv",
-    )?;
-    run(
-        Command::new(&python).args([
+            .args(["-c", "import sys; print('%d.%d' % sys.version_info[:2])"])
+            .output()
+            .context("asking python3 for its version")?
+            .stdout,
+    )?
+    .trim()
+    .to_string();
+    let mut packages: BTreeMap<String, (String, BTreeSet<String>, BTreeSet<Wheel>)> =
+        BTreeMap::new();
+    for platform in platforms {
+        progress(&format!(
+            "resolving {}=={sdk} for {platform}, Python {minor} (pip)",
+            pins::SDK_PACKAGE
+        ));
+        let report_path = work.join(format!("report-{platform}.json"));
+        let mut cmd = Command::new(python);
+        cmd.args([
             "-m",
             "pip",
             "install",
+            "--dry-run",
+            "--ignore-installed",
             "--quiet",
             "--disable-pip-version-check",
-            PIP_TOOLS,
-        ]),
-        &format!("pip install {PIP_TOOLS}"),
-    )?;
-    std::fs::write(marker, "")?;
-    Ok(python)
+            "--only-binary=:all:",
+            "--implementation",
+            "cp",
+            "--python-version",
+            &minor,
+            "--abi",
+            &format!("cp{}", minor.replace('.', "")),
+            "--report",
+        ])
+        .arg(&report_path)
+        .arg("--target")
+        .arg(work.join("target"));
+        for tag in codex::platform_tags(platform)? {
+            cmd.args(["--platform", &tag]);
+        }
+        run(
+            cmd.arg(format!("{}=={sdk}", pins::SDK_PACKAGE)),
+            &format!(
+                "pip install --dry-run {}=={sdk} for {platform}",
+                pins::SDK_PACKAGE
+            ),
+        )?;
+        let report: Report = serde_json::from_slice(&std::fs::read(&report_path)?)
+            .with_context(|| format!("reading pip's report {}", report_path.display()))?;
+        let names: BTreeSet<String> = report
+            .install
+            .iter()
+            .map(|i| pylock::normalize_name(&i.metadata.name))
+            .collect();
+        for i in report.install {
+            let name = pylock::normalize_name(&i.metadata.name);
+            let wheel = Wheel {
+                name: i
+                    .download_info
+                    .url
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or_default()
+                    .to_string(),
+                sha256: i
+                    .download_info
+                    .archive_info
+                    .hashes
+                    .get("sha256")
+                    .cloned()
+                    .ok_or_else(|| anyhow!("pip reported no sha256 for {name}"))?,
+            };
+            let deps = dependencies(&i.metadata.requires_dist, &names);
+            let entry = packages
+                .entry(name.clone())
+                .or_insert_with(|| (i.metadata.version.clone(), BTreeSet::new(), BTreeSet::new()));
+            if entry.0 != i.metadata.version {
+                bail!(
+                    "pip resolved {name} {} for {platform} but {} elsewhere; one version per package is locked",
+                    i.metadata.version,
+                    entry.0
+                );
+            }
+            entry.1.extend(deps);
+            entry.2.insert(wheel);
+        }
+    }
+    let mut environments: Vec<String> = platforms
+        .iter()
+        .map(|p| pylock::environment_marker(p))
+        .collect::<Result<_>>()?;
+    environments.sort();
+    Ok(Pylock {
+        environments,
+        requires_python: format!("=={minor}.*"),
+        packages: packages
+            .into_iter()
+            .map(|(name, (version, deps, wheels))| LockedPackage {
+                name,
+                version,
+                dependencies: deps.into_iter().collect(),
+                wheels: wheels.into_iter().collect(),
+            })
+            .collect(),
+    })
+}
+
+/// The packages of `present` a package requires; requirements only for
+/// extras are not its own.
+fn dependencies(requires_dist: &[String], present: &BTreeSet<String>) -> BTreeSet<String> {
+    requires_dist
+        .iter()
+        .filter(|r| {
+            !r.split_once(';')
+                .is_some_and(|(_, marker)| marker.contains("extra"))
+        })
+        .map(|r| {
+            let end = r
+                .find(|c: char| !(c.is_ascii_alphanumeric() || "._-".contains(c)))
+                .unwrap_or(r.len());
+            pylock::normalize_name(&r[..end])
+        })
+        .filter(|n| present.contains(n))
+        .collect()
 }
 
 #[cfg(test)]
@@ -267,20 +339,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_pinned_platform_has_tags() {
-        for p in [
-            "x86_64-linux",
-            "aarch64-linux",
-            "x86_64-darwin",
-            "aarch64-darwin",
-        ] {
-            assert!(!platform_tags(p).unwrap().is_empty());
-        }
-        assert!(
-            platform_tags("riscv64-linux")
-                .unwrap_err()
-                .to_string()
-                .contains("by hand")
+    fn dependencies_are_the_locked_packages_required_outside_extras() {
+        let present: BTreeSet<String> = [
+            "annotated-types",
+            "pydantic-core",
+            "typing-extensions",
+            "email-validator",
+        ]
+        .map(String::from)
+        .into();
+        let deps = dependencies(
+            &[
+                "annotated-types>=0.6.0".into(),
+                "pydantic-core==2.50.5".into(),
+                "typing_extensions>=4.16.0".into(),
+                "email-validator>=2.0.0; extra == 'email'".into(),
+                "tzdata; (platform_system == 'Windows') and extra == 'timezone'".into(),
+            ],
+            &present,
+        );
+        assert_eq!(
+            deps.into_iter().collect::<Vec<_>>(),
+            ["annotated-types", "pydantic-core", "typing-extensions"]
         );
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod bump;
 mod checkout;
+pub mod codex;
 mod fingerprint;
 pub mod node;
 mod probe;
@@ -135,6 +136,22 @@ impl Toolchain {
                 };
                 (codex, sha256)
             }
+            None if pins.sdk_runtime_differs().is_some() => {
+                // The SDK bundles another codex than the pinned one: the
+                // pinned binary comes from its own artifact, and the SDK is
+                // pointed at it like every lane.
+                let cache = cache_dir(req)?;
+                let path = codex::provision(pins, &python, &cache, progress)?;
+                let sha256 = fingerprint::sha256(&path, Some(&cache))?;
+                let codex = Component {
+                    pinned: pinned_sha256.as_deref() == Some(sha256.as_str()),
+                    version: probe::codex_version(&path)?,
+                    path,
+                    digest: None,
+                    commit: None,
+                };
+                (codex, sha256)
+            }
             None => {
                 let path = probe.codex_bin.ok_or_else(|| {
                     hinted(
@@ -208,10 +225,26 @@ impl Toolchain {
         })
     }
 
+    /// Whether the interpreter is of the minor the lock's wheels are for.
+    pub fn python_pinned(&self, pins: &Pins) -> bool {
+        self.python_version
+            .strip_prefix(pins.python.python_minor())
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+    }
+
     /// One line per component that is not the pinned one: a run with any
     /// is not a pinned reproduction.
     pub fn unpinned(&self, pins: &Pins) -> Vec<String> {
         let mut out = Vec::new();
+        if !self.python_pinned(pins) {
+            out.push(format!(
+                "Python {} at {} is not the pinned interpreter ({} locks wheels for Python {})",
+                self.python_version,
+                self.python.display(),
+                pins.lock.display(),
+                pins.python.python_minor()
+            ));
+        }
         if !self.codex.pinned {
             out.push(format!(
                 "codex at {} is not the pinned binary (sha256 {}; {} pins codex {} for {})",

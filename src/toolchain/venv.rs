@@ -26,6 +26,7 @@ pub fn provision(
     progress: &dyn Fn(&str),
 ) -> Result<PathBuf> {
     let requirements = requirements(pins)?;
+    check_minor(pins, base_python)?;
     let base = base_python
         .canonicalize()
         .with_context(|| format!("resolving {}", base_python.display()))?;
@@ -64,6 +65,7 @@ pub fn provision(
                 "pip",
                 "install",
                 "--require-hashes",
+                "--no-deps",
                 "--only-binary=:all:",
                 "--disable-pip-version-check",
                 "--no-input",
@@ -88,23 +90,46 @@ pub fn provision(
     Ok(python)
 }
 
-/// The lock, with the codex runtime narrowed to this platform's pinned hash.
+/// This platform's wheel of every locked package, as a requirements file
+/// pip installs with `--require-hashes`: each package accepts exactly the
+/// one wheel the lock names for this platform.
 fn requirements(pins: &Pins) -> Result<String> {
-    let artifact = pins.artifact(&pins::current_platform())?;
-    let mut out = String::new();
-    for r in &pins.python {
-        let hashes: Vec<&String> = if r.name == pins::lock::normalize_name(&pins.codex.package) {
-            vec![&artifact.sha256]
-        } else {
-            r.hashes.iter().collect()
-        };
-        out.push_str(&format!("{}=={}", r.name, r.version));
-        for h in hashes {
-            out.push_str(&format!(" --hash=sha256:{h}"));
-        }
-        out.push('\n');
+    let selected = pins
+        .python
+        .select(&pins::current_platform())
+        .with_context(|| format!("in {}", pins.lock.display()))?;
+    Ok(selected
+        .iter()
+        .map(|w| {
+            format!(
+                "{}=={} --hash=sha256:{}  # {}\n",
+                w.package, w.version, w.sha256, w.file
+            )
+        })
+        .collect())
+}
+
+/// Refuses an interpreter of another minor than the lock's wheels are for.
+fn check_minor(pins: &Pins, base: &Path) -> Result<()> {
+    let out = Command::new(base)
+        .args(["-c", "import sys; print('%d.%d' % sys.version_info[:2])"])
+        .output()
+        .with_context(|| format!("running {}", base.display()))?;
+    let minor = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let want = pins.python.python_minor();
+    if minor != want {
+        return Err(hinted(
+            anyhow::anyhow!(
+                "{} is Python {minor}, but {} locks wheels for Python {want}",
+                base.display(),
+                pins.lock.display()
+            ),
+            format!(
+                "put a python{want} first on PATH as python3, or pass --python (a run with another interpreter is not a pinned reproduction)"
+            ),
+        ));
     }
-    Ok(out)
+    Ok(())
 }
 
 pub(super) fn run(cmd: &mut Command, what: &str) -> Result<()> {
