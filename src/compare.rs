@@ -298,20 +298,39 @@ struct EventKey {
 
 /// `None` for a line that is not JSON: such lines pair with each other.
 fn event_key(line: &str) -> Option<EventKey> {
-    let v: Value = serde_json::from_str(line.trim_end_matches('\n')).ok()?;
+    let line: Value = serde_json::from_str(line.trim_end_matches('\n')).ok()?;
+    let v = wire_message(&line).unwrap_or(&line);
     let item = v
         .pointer("/params/item")
         .or_else(|| v.get("item"))
         .or_else(|| v.pointer("/params/msg/item"));
     let text = |x: Option<&Value>| x.and_then(Value::as_str).map(str::to_string);
     Some(EventKey {
-        name: event_name(&v),
+        name: event_name(&line),
         item_type: text(item.and_then(|i| i.get("type"))),
         item_id: text(item.and_then(|i| i.get("id"))),
     })
 }
 
+/// A wire transcript line (`{"dir": …, "msg": …}`)'s JSON-RPC message.
+fn wire_message(line: &Value) -> Option<&Value> {
+    line.get("dir").and(line.get("msg"))
+}
+
+/// An event's method or type; a wire line's direction and method (or
+/// `response`), so both directions pair apart.
 fn event_name(v: &Value) -> Option<String> {
+    if let (Some(dir), Some(msg)) = (v.get("dir").and_then(Value::as_str), wire_message(v)) {
+        let what =
+            msg.get("method")
+                .and_then(Value::as_str)
+                .unwrap_or(if msg.get("error").is_some() {
+                    "error"
+                } else {
+                    "response"
+                });
+        return Some(format!("{dir} {what}"));
+    }
     v.get("method")
         .or_else(|| v.get("type"))
         .and_then(Value::as_str)
@@ -475,6 +494,26 @@ mod tests {
             &tree(&[("a.jsonl", STREAM)]),
         );
         assert_eq!(drift.changed[0].differences[0].kind, DifferenceKind::Extra);
+    }
+
+    /// A wire line is named by its direction and method, and a new field in
+    /// one is a changed field of that event.
+    #[test]
+    fn wire_lines_are_named_by_direction_and_method() {
+        let old = "{\"dir\":\"c2s\",\"msg\":{\"id\":1,\"method\":\"thread/start\"}}\n{\"dir\":\"s2c\",\"msg\":{\"id\":1,\"result\":{}}}\n{\"dir\":\"s2c\",\"msg\":{\"method\":\"item/started\",\"params\":{\"item\":{\"id\":\"i\",\"type\":\"agentMessage\"}}}}\n";
+        let new = old.replace(
+            "\"type\":\"agentMessage\"",
+            "\"type\":\"agentMessage\",\"startedAtMs\":0",
+        );
+        let drift = compare(&tree(&[("w.jsonl", &new)]), &tree(&[("w.jsonl", old)]));
+        let d = &drift.changed[0].differences;
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].event.as_deref(), Some("s2c item/started"));
+        assert_eq!(d[0].line, Some(3));
+        assert_eq!(
+            event_name(&serde_json::from_str(old.lines().nth(1).unwrap()).unwrap()).as_deref(),
+            Some("s2c response")
+        );
     }
 
     /// Committed [A, B, C], regenerated [A, X, B', C] with B' one field away

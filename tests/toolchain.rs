@@ -395,3 +395,177 @@ fn a_codex_path_that_is_not_codex_is_a_toolchain_error() {
         missing.all()
     );
 }
+
+/// A codex that only npm has (0.169.0: PyPI's runtime wheel stops at
+/// 0.163.0), pinned for real: `pin` says where each artifact came from,
+/// `--dry-run` reports the drift without writing the pins, the binary is
+/// provisioned from the npm tarball and checked against both pinned hashes,
+/// the SDK is pointed at it, and a tarball with other bytes is refused.
+/// Only this platform is pinned, so one tarball is fetched.
+#[test]
+fn a_codex_only_npm_has_is_pinned_from_npm_and_runs_in_place_of_the_sdks_own() {
+    let p = TestProject::new();
+    let platform = match (std::env::consts::ARCH, std::env::consts::OS) {
+        ("x86_64", "linux") => "x86_64-linux",
+        ("aarch64", "linux") => "aarch64-linux",
+        ("x86_64", "macos") => "x86_64-darwin",
+        ("aarch64", "macos") => "aarch64-darwin",
+        _ => return,
+    };
+    let npm_platform = match platform {
+        "x86_64-linux" => "linux-x64",
+        "aarch64-linux" => "linux-arm64",
+        "x86_64-darwin" => "darwin-x64",
+        _ => "darwin-arm64",
+    };
+    // native.exs reduced to this platform's entry (still the written form).
+    let exs = p.read("config/native.exs");
+    let open = "  artifacts: %{\n";
+    let start = exs.find(open).unwrap() + open.len();
+    let end = exs.find("\n  }\n").unwrap();
+    let entry = exs[start..end]
+        .split("},\n")
+        .find(|e| e.contains(&format!("\"{platform}\"")))
+        .unwrap()
+        .trim_end_matches('}')
+        .trim_end()
+        .to_string();
+    p.write(
+        "config/native.exs",
+        &format!("{}{entry}\n    }}{}", &exs[..start], &exs[end..]),
+    );
+    p.run(&["pins"]).expect(0);
+    let spec = format!("@openai/codex@0.169.0-{npm_platform}");
+
+    let reports = tempfile::tempdir().unwrap();
+    let before = p.read("config/native.exs");
+    let dry = p
+        .run(&[
+            "pin",
+            "--codex",
+            "0.169.0",
+            "--dry-run",
+            "--drift-report",
+            reports.path().to_str().unwrap(),
+        ])
+        .expect(1);
+    let all = dry.all();
+    assert!(
+        dry.stderr.contains(&format!(
+            "PyPI has no openai-codex-cli-bin 0.169.0 for {platform}; fetching {spec} from npm"
+        )),
+        "{all}"
+    );
+    assert!(dry.stderr.contains("keeping the SDK at 0.163.0"), "{all}");
+    assert!(
+        dry.stdout
+            .contains(&format!("pin: codex 0.169.0 for {platform}: {spec} (npm)")),
+        "{all}"
+    );
+    assert!(
+        dry.stdout.contains(
+            "pin: the SDK 0.163.0 bundles codex 0.163.0; every lane runs the pinned codex 0.169.0 instead"
+        ),
+        "{all}"
+    );
+    assert_eq!(
+        p.read("config/native.exs"),
+        before,
+        "--dry-run writes no pin"
+    );
+    p.run(&["verify"]).expect(0);
+    let report: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(reports.path().join("0.163.0-to-0.169.0.json")).unwrap(),
+    )
+    .unwrap();
+    let markdown = std::fs::read_to_string(reports.path().join("0.163.0-to-0.169.0.md")).unwrap();
+    let changed: Vec<&str> = report["drift"]["changed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert!(changed.contains(&"wire/thread_basic.jsonl"), "{changed:?}");
+    for path in &changed {
+        assert!(markdown.contains(&format!("changed  {path}\n")), "{path}");
+    }
+    assert_eq!(report["sdk_bundled_codex"], "0.163.0");
+
+    let out = p
+        .run(&["pin", "--codex", "0.169.0", "--no-harvest"])
+        .expect(0);
+    let exs = p.read("config/native.exs");
+    assert!(
+        exs.contains(&format!(
+            "      npm: \"{spec}\",\n      integrity: \"sha512-"
+        )),
+        "{exs}\n{}",
+        out.all()
+    );
+
+    // Provisioned from the tarball into an empty cache.
+    let cache = tempfile::tempdir().unwrap();
+    let mut doctor = p.command(&["doctor", "--format", "json"]);
+    doctor.env("CODEX_HARVEST_CACHE", cache.path());
+    let doctor = run(doctor).expect(0);
+    assert!(
+        doctor
+            .stderr
+            .contains(&format!("provisioning codex 0.169.0 from {spec} (npm)")),
+        "{}",
+        doctor.all()
+    );
+    let report: serde_json::Value = serde_json::from_str(&doctor.stdout).unwrap();
+    assert_eq!(report["codex"]["version"], "0.169.0");
+    assert_eq!(report["codex"]["pinned"], true);
+    assert_eq!(report["sdk_bundled_codex"], "0.163.0");
+    assert!(
+        report["codex"]["path"]
+            .as_str()
+            .unwrap()
+            .starts_with(cache.path().to_str().unwrap())
+    );
+
+    // The SDK drives it: the Python fixture is the same, provenance says
+    // which codex ran and what the SDK bundles.
+    let mut check = p.command(&["check", "--scenario", "thread_basic", "--lane", "python"]);
+    check.env("CODEX_HARVEST_CACHE", cache.path());
+    let check = run(check).expect(1);
+    assert!(
+        !check.stdout.contains("changed  python/"),
+        "{}",
+        check.all()
+    );
+    assert!(
+        check
+            .stdout
+            .contains("scenarios.thread_basic.toolchain.python-sdk.bundles_codex"),
+        "{}",
+        check.all()
+    );
+
+    // Other bytes under the pinned name are refused before anything runs.
+    let integrity = exs
+        .split("integrity: \"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    p.write(
+        "config/native.exs",
+        &exs.replace(integrity, "sha512-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=="),
+    );
+    let other = tempfile::tempdir().unwrap();
+    let mut refused = p.command(&["doctor"]);
+    refused.env("CODEX_HARVEST_CACHE", other.path());
+    let refused = run(refused).expect(3);
+    assert!(
+        refused
+            .stderr
+            .contains(&format!("{spec} (npm) does not have the pinned hash"))
+            && refused.stderr.contains(integrity),
+        "{}",
+        refused.all()
+    );
+}
