@@ -151,4 +151,17 @@ mod tests {
             "{text}"
         );
     }
+
+    #[test]
+    fn an_sdk_pointed_at_another_codex_says_so() {
+        let mut r = record("same", true);
+        r.toolchain.get_mut("python-sdk").unwrap().bundles_codex = Some("0.9".into());
+        let mut p = Provenance::default();
+        p.scenarios.insert("b".into(), r);
+        let text = render(&config(), &p, &BTreeMap::new());
+        assert!(
+            text.contains("| 1.0 | 2.0 (bundles codex 0.9; pointed at the pinned codex) | fresh |"),
+            "{text}"
+        );
+    }
 }

@@ -569,3 +569,59 @@ fn a_codex_only_npm_has_is_pinned_from_npm_and_runs_in_place_of_the_sdks_own() {
         refused.all()
     );
 }
+
+/// The committed drift report for codex 0.169.0 is one report in two forms
+/// (every changed file and event of the JSON is in the text), and says what
+/// docs/drift/README.md concludes from it: npm for every platform, the SDK
+/// kept at 0.163.0, no fixture an SDK surfaces changed.
+#[test]
+fn the_committed_drift_report_is_one_report_in_two_forms() {
+    let dir = crate::util::repo().join("docs/drift");
+    let json: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("0.163.0-to-0.169.0.json")).unwrap(),
+    )
+    .unwrap();
+    let text = std::fs::read_to_string(dir.join("0.163.0-to-0.169.0.md")).unwrap();
+    assert_eq!(
+        (
+            &json["codex_from"],
+            &json["codex_to"],
+            &json["sdk_from"],
+            &json["sdk_to"]
+        ),
+        (
+            &serde_json::json!("0.163.0"),
+            &serde_json::json!("0.169.0"),
+            &serde_json::json!("0.163.0"),
+            &serde_json::json!("0.163.0")
+        )
+    );
+    assert_eq!(json["sdk_bundled_codex"], "0.163.0");
+    let sources = json["sources"].as_array().unwrap();
+    assert_eq!(sources.len(), 4);
+    assert!(
+        sources
+            .iter()
+            .all(|s| s.as_str().unwrap().ends_with("(npm)"))
+    );
+    let changed = json["drift"]["changed"].as_array().unwrap();
+    assert!(!changed.is_empty());
+    for file in changed {
+        let path = file["path"].as_str().unwrap();
+        assert!(
+            !["python/", "exec/", "typescript/"]
+                .iter()
+                .any(|lane| path.starts_with(lane)),
+            "{path}"
+        );
+        assert!(text.contains(&format!("changed  {path}\n")), "{path}");
+        for d in file["differences"].as_array().unwrap() {
+            if let (Some(line), Some(event)) = (d["line"].as_u64(), d["event"].as_str()) {
+                assert!(
+                    text.contains(&format!("  line {line} ({event})\n")),
+                    "{path}:{line}"
+                );
+            }
+        }
+    }
+}
