@@ -214,8 +214,8 @@ fn toolchain_record(session: &Session, s: &Scenario) -> BTreeMap<String, Compone
                 ..record(&t.sdk)
             },
         ),
-        // The interpreter minor the lock's wheels are for: the patch level
-        // differs between the two ways in and is not recorded.
+        // The interpreter's minor, which decides the wheels it runs: the
+        // patch level differs between the two ways in and is not recorded.
         (
             "python".into(),
             ComponentRecord {
@@ -232,8 +232,8 @@ fn toolchain_record(session: &Session, s: &Scenario) -> BTreeMap<String, Compone
             },
         ),
     ]);
-    // Node itself is the system's and not recorded, as Python's interpreter
-    // is not: the SDK's bytes are what the lock pins.
+    // Node itself is the system's and not recorded: the SDK's bytes are what
+    // the lock pins, and no lock wheel depends on Node's version.
     if let Some(pin) = session
         .typescript_pin
         .as_ref()

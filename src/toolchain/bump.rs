@@ -207,15 +207,7 @@ fn resolve_lock(
     work: &Path,
     progress: &dyn Fn(&str),
 ) -> Result<Pylock> {
-    let minor = String::from_utf8(
-        Command::new(python)
-            .args(["-c", "import sys; print('%d.%d' % sys.version_info[:2])"])
-            .output()
-            .context("asking python3 for its version")?
-            .stdout,
-    )?
-    .trim()
-    .to_string();
+    let minor = super::probe::python_minor(python)?;
     let mut packages: BTreeMap<String, (String, BTreeSet<String>, BTreeSet<Wheel>)> =
         BTreeMap::new();
     for platform in platforms {

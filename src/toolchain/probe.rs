@@ -61,6 +61,22 @@ pub fn probe(python: &Path, sys_path: &[PathBuf]) -> Result<Probe> {
     })
 }
 
+/// An interpreter's `X.Y`, which decides the wheels it can install.
+pub fn python_minor(python: &Path) -> Result<String> {
+    let out = Command::new(python)
+        .args(["-c", "import sys; print('%d.%d' % sys.version_info[:2])"])
+        .output()
+        .with_context(|| format!("asking {} for its version", python.display()))?;
+    if !out.status.success() {
+        bail!(
+            "{} could not say its version ({})",
+            python.display(),
+            out.status
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
 /// `codex --version` → `0.163.0`. codex creates its home on any start, so
 /// it runs with a throwaway HOME and CODEX_HOME: asking its version must
 /// not write `~/.codex`.

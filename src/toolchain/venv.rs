@@ -111,11 +111,7 @@ fn requirements(pins: &Pins) -> Result<String> {
 
 /// Refuses an interpreter of another minor than the lock's wheels are for.
 fn check_minor(pins: &Pins, base: &Path) -> Result<()> {
-    let out = Command::new(base)
-        .args(["-c", "import sys; print('%d.%d' % sys.version_info[:2])"])
-        .output()
-        .with_context(|| format!("running {}", base.display()))?;
-    let minor = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let minor = super::probe::python_minor(base)?;
     let want = pins.python.python_minor();
     if minor != want {
         return Err(hinted(
