@@ -58,6 +58,8 @@ let
 in
 {
   python = interpreter.withPackages (_: [ packages.openai-codex ]);
+  # The fetched artifact, before the binary is taken out of it.
+  codexArtifact = artifactFile;
   codex = pkgs.runCommand "codex-${pins.codex.version}" { nativeBuildInputs = [ pkgs.unzip ]; } ''
     mkdir unpacked
     ${if artifact ? file then "unzip -q ${artifactFile} -d unpacked" else "tar -xzf ${artifactFile} -C unpacked"}

@@ -367,3 +367,163 @@ fn the_flake_exposes_the_conventional_outputs_for_four_systems() {
         assert_eq!(o["devShells"][system], serde_json::json!(["default"]));
     }
 }
+
+/// `nix/toolchain.nix` evaluated for `system` against a stand-in nixpkgs
+/// that records what it is asked for (`fetchPypi`, `buildPythonPackage`,
+/// `runCommand`): nothing is built, but what the flake would fetch and build
+/// is read back as JSON.
+fn toolchain_as_built(root: &Path, system: &str) -> serde_json::Value {
+    let expr = format!(
+        r#"let
+          system = "{system}";
+          lib = {{
+            inherit (builtins) replaceStrings listToAttrs;
+            nameValuePair = name: value: {{ inherit name value; }};
+            fix = f: let x = f x; in x;
+            optionals = cond: list: if cond then list else [ ];
+            escapeShellArg = s: "'${{s}}'";
+          }};
+          pkgs = {{
+            inherit lib;
+            stdenv = {{ hostPlatform = {{ inherit system; isLinux = builtins.match ".*-linux" system != null; }}; cc.cc.lib = "cc-lib"; }};
+            fetchPypi = args: {{ fetchPypi = args; outPath = "/fetched/${{args.pname}}"; }};
+            autoPatchelfHook = "autoPatchelfHook";
+            nodejs = "nodejs";
+            unzip = "unzip";
+            runCommand = name: attrs: script: attrs // {{ inherit name script; outPath = "/built/${{name}}"; }};
+            python311 = {{
+              pkgs.buildPythonPackage = args: args;
+              withPackages = f: {{ withPackages = f null; }};
+            }};
+          }};
+          toolchain = import {root}/nix/toolchain.nix {{ inherit pkgs; pins = import {root}/nix/pins.nix; }};
+          closure = p: [ p ] ++ builtins.concatMap closure p.dependencies;
+          file = a: "${{a.pname}}-${{a.version}}-${{a.python}}-${{a.abi}}-${{a.platform}}.whl";
+          packages = builtins.listToAttrs (map (p: {{ name = p.pname; value = p; }})
+            (builtins.concatMap closure toolchain.python.withPackages));
+          artifact = toolchain.codexArtifact;
+        in {{
+          wheels = map (p: {{
+            file = file p.src.fetchPypi;
+            sha256 = p.src.fetchPypi.sha256;
+            dependencies = map (d: d.pname) p.dependencies;
+            patched = builtins.elem "autoPatchelfHook" p.nativeBuildInputs;
+            runtime_deps_check_off = p ? dontCheckRuntimeDeps;
+          }}) (builtins.attrValues packages);
+          codex_script = toolchain.codex.script;
+          artifact =
+            if artifact ? fetchPypi then {{ wheel = file artifact.fetchPypi; sha256 = artifact.fetchPypi.sha256; }}
+            else {{ inherit (artifact) outputHash outputHashMode script; }};
+        }}"#,
+        root = root.display()
+    );
+    let out = nix_eval(&expr);
+    assert!(
+        out.status.success(),
+        "{system}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Per system, the flake's Python is built from exactly the wheels the
+/// driver installs for that system (file names and sha256s from the lock,
+/// nothing from nixpkgs' Python packages), each depending on what the lock
+/// says it requires, the manylinux wheels patched, the runtime dependency
+/// check on; its codex is the pinned artifact, checked against the pinned
+/// binary hash.
+#[test]
+fn the_flake_builds_each_systems_python_from_the_wheels_the_driver_installs() {
+    if !nix_available() {
+        return;
+    }
+    let p = project_with_nix();
+    let pins: serde_json::Value =
+        serde_json::from_str(&p.run(&["pins", "--format", "json"]).expect(0).stdout).unwrap();
+    let pairs = |list: &[serde_json::Value], file: &str| -> Vec<(String, String)> {
+        let mut v: Vec<(String, String)> = list
+            .iter()
+            .map(|w| {
+                (
+                    w[file].as_str().unwrap().to_string(),
+                    w["sha256"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let systems = pins["wheels"].as_object().unwrap();
+    assert_eq!(systems.len(), 4);
+    for (system, selected) in systems {
+        let built = toolchain_as_built(p.root(), system);
+        let wheels = built["wheels"].as_array().unwrap();
+        assert_eq!(
+            pairs(wheels, "file"),
+            pairs(selected.as_array().unwrap(), "file"),
+            "{system}"
+        );
+        for w in wheels {
+            assert_eq!(w["runtime_deps_check_off"], false, "{system}: {w}");
+            assert_eq!(w["patched"], system.ends_with("-linux"), "{system}: {w}");
+        }
+        let sdk = wheels
+            .iter()
+            .find(|w| w["file"].as_str().unwrap().starts_with("openai_codex-"))
+            .unwrap();
+        assert!(
+            sdk["dependencies"]
+                .as_array()
+                .unwrap()
+                .contains(&"pydantic".into())
+        );
+        let artifact = &pins["codex"]["artifacts"][system];
+        assert_eq!(built["artifact"]["wheel"], artifact["file"], "{system}");
+        assert_eq!(built["artifact"]["sha256"], artifact["sha256"], "{system}");
+        let script = built["codex_script"].as_str().unwrap();
+        let check = format!(
+            "{}  $out/bin/codex",
+            artifact["binary_sha256"].as_str().unwrap()
+        );
+        assert!(script.contains(&check), "{system}: {script}");
+    }
+}
+
+/// An npm artifact is fetched by npm itself in a fixed-output derivation
+/// whose hash is the pinned integrity, and unpacked as a tarball.
+#[test]
+fn the_flake_fetches_an_npm_artifact_by_its_integrity() {
+    if !nix_available() {
+        return;
+    }
+    let p = project_with_nix();
+    let good = p.read("config/native.exs");
+    let linux = good.find("    \"x86_64-linux\" => %{").unwrap();
+    let entry = &good[linux..good[linux..].find("    }").unwrap() + linux + 5];
+    p.write(
+        "config/native.exs",
+        &good.replace(
+            entry,
+            &format!(
+                "    \"x86_64-linux\" => %{{\n      npm: \"@openai/codex@0.163.0-linux-x64\",\n      integrity: \"{NPM_0_163_0_LINUX_X64}\",\n      binary_sha256: \"{BINARY_0_163_0_LINUX_X64}\"\n    }}"
+            ),
+        ),
+    );
+    let built = toolchain_as_built(p.root(), "x86_64-linux");
+    let artifact = &built["artifact"];
+    assert_eq!(artifact["outputHash"], NPM_0_163_0_LINUX_X64);
+    assert_eq!(artifact["outputHashMode"], "flat");
+    assert!(
+        artifact["script"]
+            .as_str()
+            .unwrap()
+            .contains("npm pack --silent '@openai/codex@0.163.0-linux-x64'"),
+        "{artifact}"
+    );
+    let script = built["codex_script"].as_str().unwrap();
+    assert!(
+        script.contains("tar -xzf /built/codex-0.163.0-x86_64-linux.tgz"),
+        "{script}"
+    );
+    assert!(script.contains(BINARY_0_163_0_LINUX_X64), "{script}");
+}
