@@ -396,29 +396,17 @@ fn a_codex_path_that_is_not_codex_is_a_toolchain_error() {
     );
 }
 
-/// A codex that only npm has (0.169.0: PyPI's runtime wheel stops at
-/// 0.163.0), pinned for real: `pin` says where each artifact came from,
-/// `--dry-run` reports the drift without writing the pins, the binary is
-/// provisioned from the npm tarball and checked against both pinned hashes,
-/// the SDK is pointed at it, and a tarball with other bytes is refused.
-/// Only this platform is pinned, so one tarball is fetched.
-#[test]
-fn a_codex_only_npm_has_is_pinned_from_npm_and_runs_in_place_of_the_sdks_own() {
-    let p = TestProject::new();
+/// Reduces the project's native.exs to this machine's platform (still the
+/// written form), so a bump fetches one artifact; `None` on a platform the
+/// pins do not know.
+fn pin_only_this_platform(p: &TestProject) -> Option<&'static str> {
     let platform = match (std::env::consts::ARCH, std::env::consts::OS) {
         ("x86_64", "linux") => "x86_64-linux",
         ("aarch64", "linux") => "aarch64-linux",
         ("x86_64", "macos") => "x86_64-darwin",
         ("aarch64", "macos") => "aarch64-darwin",
-        _ => return,
+        _ => return None,
     };
-    let npm_platform = match platform {
-        "x86_64-linux" => "linux-x64",
-        "aarch64-linux" => "linux-arm64",
-        "x86_64-darwin" => "darwin-x64",
-        _ => "darwin-arm64",
-    };
-    // native.exs reduced to this platform's entry (still the written form).
     let exs = p.read("config/native.exs");
     let open = "  artifacts: %{\n";
     let start = exs.find(open).unwrap() + open.len();
@@ -435,6 +423,90 @@ fn a_codex_only_npm_has_is_pinned_from_npm_and_runs_in_place_of_the_sdks_own() {
         &format!("{}{entry}\n    }}{}", &exs[..start], &exs[end..]),
     );
     p.run(&["pins"]).expect(0);
+    Some(platform)
+}
+
+/// A codex wheel of another version than the SDK bundles (0.162.1 beside the
+/// SDK 0.163.0): provisioned from the pinned wheel into the cache, checked
+/// against its binary hash, and run in place of the SDK's own.
+#[test]
+fn a_codex_wheel_other_than_the_sdks_runtime_is_provisioned_from_its_artifact() {
+    let p = TestProject::new();
+    let Some(platform) = pin_only_this_platform(&p) else {
+        return;
+    };
+    let out = p
+        .run(&[
+            "pin",
+            "--codex",
+            "0.162.1",
+            "--sdk",
+            "0.163.0",
+            "--no-harvest",
+        ])
+        .expect(0);
+    assert!(
+        out.stdout.contains(&format!(
+            "pin: codex 0.162.1 for {platform}: openai_codex_cli_bin-0.162.1-py3-none-"
+        )) && out.stdout.contains("(PyPI)"),
+        "{}",
+        out.all()
+    );
+    assert!(
+        out.stdout
+            .contains("the SDK 0.163.0 bundles codex 0.163.0; every lane runs the pinned codex 0.162.1 instead"),
+        "{}",
+        out.all()
+    );
+    let cache = tempfile::tempdir().unwrap();
+    let mut doctor = p.command(&["doctor"]);
+    doctor.env("CODEX_HARVEST_CACHE", cache.path());
+    let doctor = run(doctor).expect(0);
+    assert!(
+        doctor
+            .stderr
+            .contains("provisioning codex 0.162.1 from openai_codex_cli_bin-0.162.1-py3-none-"),
+        "{}",
+        doctor.all()
+    );
+    assert!(
+        doctor.stdout.contains("codex       0.162.1 at "),
+        "{}",
+        doctor.all()
+    );
+    assert!(
+        doctor
+            .stdout
+            .contains("bundles codex 0.163.0; it is pointed at the pinned codex 0.162.1 instead"),
+        "{}",
+        doctor.all()
+    );
+    assert_eq!(
+        doctor.stdout.matches("[pinned]").count(),
+        3,
+        "{}",
+        doctor.all()
+    );
+}
+
+/// A codex that only npm has (0.169.0: PyPI's runtime wheel stops at
+/// 0.163.0), pinned for real: `pin` says where each artifact came from,
+/// `--dry-run` reports the drift without writing the pins, the binary is
+/// provisioned from the npm tarball and checked against both pinned hashes,
+/// the SDK is pointed at it, and a tarball with other bytes is refused.
+/// Only this platform is pinned, so one tarball is fetched.
+#[test]
+fn a_codex_only_npm_has_is_pinned_from_npm_and_runs_in_place_of_the_sdks_own() {
+    let p = TestProject::new();
+    let Some(platform) = pin_only_this_platform(&p) else {
+        return;
+    };
+    let npm_platform = match platform {
+        "x86_64-linux" => "linux-x64",
+        "aarch64-linux" => "linux-arm64",
+        "x86_64-darwin" => "darwin-x64",
+        _ => "darwin-arm64",
+    };
     let spec = format!("@openai/codex@0.169.0-{npm_platform}");
 
     let reports = tempfile::tempdir().unwrap();
