@@ -487,6 +487,36 @@ fn a_codex_wheel_other_than_the_sdks_runtime_is_provisioned_from_its_artifact() 
         "{}",
         doctor.all()
     );
+
+    // A cached copy with other bytes is refused, not run.
+    let cached = std::fs::read_dir(cache.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|d| {
+            d.is_dir()
+                && d.file_name()
+                    .unwrap()
+                    .to_str()
+                    .unwrap()
+                    .starts_with("codex-")
+        })
+        .unwrap()
+        .join("codex");
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&cached)
+        .map(|mut f| std::io::Write::write_all(&mut f, b"\0"))
+        .unwrap()
+        .unwrap();
+    let mut again = p.command(&["doctor"]);
+    again.env("CODEX_HARVEST_CACHE", cache.path());
+    let again = run(again).expect(3);
+    assert!(
+        again.stderr.contains("is not the pinned binary")
+            && again.stderr.contains("the cached copy was modified"),
+        "{}",
+        again.all()
+    );
 }
 
 /// A codex that only npm has (0.169.0: PyPI's runtime wheel stops at

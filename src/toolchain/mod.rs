@@ -143,8 +143,23 @@ impl Toolchain {
                 let cache = cache_dir(req)?;
                 let path = codex::provision(pins, &python, &cache, progress)?;
                 let sha256 = fingerprint::sha256(&path, Some(&cache))?;
+                if pinned_sha256.as_deref() != Some(sha256.as_str()) {
+                    return Err(hinted(
+                        anyhow!(
+                            "the codex at {} is not the pinned binary: its sha256 is {sha256}, {} pins {} for {}",
+                            path.display(),
+                            pins.native_exs.display(),
+                            pinned_sha256.unwrap_or_default(),
+                            pins::current_platform()
+                        ),
+                        format!(
+                            "the cached copy was modified; delete {} and run again",
+                            path.parent().unwrap_or(&cache).display()
+                        ),
+                    ));
+                }
                 let codex = Component {
-                    pinned: pinned_sha256.as_deref() == Some(sha256.as_str()),
+                    pinned: true,
                     version: probe::codex_version(&path)?,
                     path,
                     digest: None,
