@@ -699,6 +699,9 @@ fn the_committed_drift_report_is_one_report_in_two_forms() {
         )
     );
     assert_eq!(json["sdk_bundled_codex"], "0.163.0");
+    let command = "codex-harvest pin --codex 0.169.0 --dry-run --drift-report docs/drift";
+    assert_eq!(json["command"], command);
+    assert!(text.contains(&format!("Written by `{command}`")));
     let sources = json["sources"].as_array().unwrap();
     assert_eq!(sources.len(), 4);
     assert!(

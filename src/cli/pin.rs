@@ -20,6 +20,8 @@ use crate::tree;
 /// from, and the drift itself (the JSON form of what `pin` prints).
 #[derive(Serialize)]
 struct DriftRecord<'a> {
+    /// The command that wrote the report.
+    command: String,
     codex_from: &'a str,
     codex_to: &'a str,
     sdk_from: &'a str,
@@ -105,6 +107,7 @@ pub fn run(root: &Option<PathBuf>, args: &PinArgs) -> Result<Exit, Failure> {
             return Ok(());
         };
         let record = DriftRecord {
+            command: command_line(args, dir),
             codex_from: &old.codex.version,
             codex_to: codex,
             sdk_from: &old.sdk().version,
@@ -133,6 +136,19 @@ pub fn run(root: &Option<PathBuf>, args: &PinArgs) -> Result<Exit, Failure> {
     )
 }
 
+/// The `pin` invocation, as a report records it.
+fn command_line(args: &PinArgs, dir: &Path) -> String {
+    let mut out = format!("codex-harvest pin --codex {}", args.codex);
+    if let Some(sdk) = &args.sdk {
+        out.push_str(&format!(" --sdk {sdk}"));
+    }
+    if args.dry_run {
+        out.push_str(" --dry-run");
+    }
+    out.push_str(&format!(" --drift-report {}", dir.display()));
+    out
+}
+
 /// `<dir>/<from>-to-<to>.md` (the printed report) and `.json` (its data).
 fn write_report(dir: &Path, record: &DriftRecord, text: &str) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -153,7 +169,7 @@ fn write_report(dir: &Path, record: &DriftRecord, text: &str) -> anyhow::Result<
     let sources: String = record.sources.iter().map(|s| format!("- {s}\n")).collect();
     let markdown = format!(
         "# Drift: codex {from} → {to} (openai-codex {sdk_from} → {sdk_to})\n\n\
-         Written by `codex-harvest pin --codex {to} --drift-report {dir}`: every scenario \
+         Written by `{command}`: every scenario \
          regenerated with the new pins and compared with the fixtures of the old ones, \
          event by event. The JSON form is `{stem}.json`.\n\n\
          ## Where the new codex came from\n\n{sources}\n{bundled}\
@@ -162,7 +178,7 @@ fn write_report(dir: &Path, record: &DriftRecord, text: &str) -> anyhow::Result<
         to = record.codex_to,
         sdk_from = record.sdk_from,
         sdk_to = record.sdk_to,
-        dir = dir.display(),
+        command = record.command,
     );
     tree::write_atomic(&md, markdown.as_bytes())?;
     let json = serde_json::to_string_pretty(record).context("serialising the drift report")? + "\n";
