@@ -92,9 +92,7 @@ fn an_interpreter_of_another_minor_is_refused() {
         ),
     );
     let cache = tempfile::tempdir().unwrap();
-    let mut cmd = p.command(&["check"]);
-    cmd.env("CODEX_HARVEST_CACHE", cache.path());
-    let out = run(cmd).expect(3);
+    let out = p.run_with_cache(&["check"], cache.path()).expect(3);
     assert!(
         out.stderr.contains("is Python 3.11, but")
             && out
@@ -157,9 +155,7 @@ fn a_hash_mismatch_in_the_lock_stops_provisioning() {
         &lock.replace(packaging, &"0".repeat(64)),
     );
     let cache = tempfile::tempdir().unwrap();
-    let mut cmd = p.command(&["check"]);
-    cmd.env("CODEX_HARVEST_CACHE", cache.path());
-    let out = run(cmd).expect(3);
+    let out = p.run_with_cache(&["check"], cache.path()).expect(3);
     assert!(
         out.stderr
             .contains("the pinned Python packages could not be installed"),
@@ -459,9 +455,7 @@ fn a_codex_wheel_other_than_the_sdks_runtime_is_provisioned_from_its_artifact() 
         out.all()
     );
     let cache = tempfile::tempdir().unwrap();
-    let mut doctor = p.command(&["doctor"]);
-    doctor.env("CODEX_HARVEST_CACHE", cache.path());
-    let doctor = run(doctor).expect(0);
+    let doctor = p.run_with_cache(&["doctor"], cache.path()).expect(0);
     assert!(
         doctor
             .stderr
@@ -508,9 +502,7 @@ fn a_codex_wheel_other_than_the_sdks_runtime_is_provisioned_from_its_artifact() 
         .map(|mut f| std::io::Write::write_all(&mut f, b"\0"))
         .unwrap()
         .unwrap();
-    let mut again = p.command(&["doctor"]);
-    again.env("CODEX_HARVEST_CACHE", cache.path());
-    let again = run(again).expect(3);
+    let again = p.run_with_cache(&["doctor"], cache.path()).expect(3);
     assert!(
         again.stderr.contains("is not the pinned binary")
             && again.stderr.contains("the cached copy was modified"),
@@ -607,9 +599,9 @@ fn a_codex_only_npm_has_is_pinned_from_npm_and_runs_in_place_of_the_sdks_own() {
 
     // Provisioned from the tarball into an empty cache.
     let cache = tempfile::tempdir().unwrap();
-    let mut doctor = p.command(&["doctor", "--format", "json"]);
-    doctor.env("CODEX_HARVEST_CACHE", cache.path());
-    let doctor = run(doctor).expect(0);
+    let doctor = p
+        .run_with_cache(&["doctor", "--format", "json"], cache.path())
+        .expect(0);
     assert!(
         doctor
             .stderr
@@ -630,9 +622,12 @@ fn a_codex_only_npm_has_is_pinned_from_npm_and_runs_in_place_of_the_sdks_own() {
 
     // The SDK drives it: the Python fixture is the same, provenance says
     // which codex ran and what the SDK bundles.
-    let mut check = p.command(&["check", "--scenario", "thread_basic", "--lane", "python"]);
-    check.env("CODEX_HARVEST_CACHE", cache.path());
-    let check = run(check).expect(1);
+    let check = p
+        .run_with_cache(
+            &["check", "--scenario", "thread_basic", "--lane", "python"],
+            cache.path(),
+        )
+        .expect(1);
     assert!(
         !check.stdout.contains("changed  python/"),
         "{}",
@@ -659,9 +654,7 @@ fn a_codex_only_npm_has_is_pinned_from_npm_and_runs_in_place_of_the_sdks_own() {
         &exs.replace(integrity, "sha512-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=="),
     );
     let other = tempfile::tempdir().unwrap();
-    let mut refused = p.command(&["doctor"]);
-    refused.env("CODEX_HARVEST_CACHE", other.path());
-    let refused = run(refused).expect(3);
+    let refused = p.run_with_cache(&["doctor"], other.path()).expect(3);
     assert!(
         refused
             .stderr

@@ -129,6 +129,14 @@ impl TestProject {
     pub fn run(&self, args: &[&str]) -> Run {
         run(self.command(args))
     }
+
+    /// `run` with its own cache instead of the shared one (provisioning from
+    /// nothing).
+    pub fn run_with_cache(&self, args: &[&str], cache: &Path) -> Run {
+        let mut cmd = self.command(args);
+        cmd.env("CODEX_HARVEST_CACHE", cache);
+        run(cmd)
+    }
 }
 
 pub fn run(mut cmd: Command) -> Run {

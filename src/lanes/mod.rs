@@ -7,9 +7,10 @@ mod exec;
 mod python;
 mod typescript;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow};
+use serde_json::{Map, Value};
 
 use crate::config::{FixturePath, Scenario};
 use crate::failure::hinted;
@@ -159,6 +160,29 @@ fn output_paths(scratch: &Scratch, outputs: &[FixturePath]) -> Result<Vec<PathBu
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
     Ok(paths)
+}
+
+/// A client's `record()` arguments: the scenario's kwargs, the codex it is
+/// to run under the client's name for it (`codex_key`), the model slug, and
+/// where to write `outputs`.
+fn record_kwargs(
+    session: &Session,
+    s: &Scenario,
+    codex_key: &str,
+    codex: &Path,
+    outputs: &[PathBuf],
+) -> Map<String, Value> {
+    let mut kwargs = s.kwargs.clone();
+    kwargs.insert(codex_key.into(), codex.display().to_string().into());
+    kwargs.insert("model".into(), session.config.model.clone().into());
+    kwargs.insert(
+        "outputs".into(),
+        outputs
+            .iter()
+            .map(|o| Value::from(o.display().to_string()))
+            .collect(),
+    );
+    kwargs
 }
 
 /// The whole environment of a scenario: nothing of the caller's but PATH.

@@ -4,9 +4,8 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use serde_json::Value;
 
-use super::{Session, base_environment, environment, output_paths};
+use super::{Session, base_environment, environment, output_paths, record_kwargs};
 use crate::config::Scenario;
 use crate::failure::{Classify, Kind};
 use crate::scenario::{self, Invocation};
@@ -17,7 +16,6 @@ pub(super) fn run_process(runner: &mut Runner, s: &Scenario, scratch: &Scratch) 
     let session = runner.session;
     let t = session.toolchain;
     let outputs = output_paths(scratch, &s.outputs)?;
-    let mut kwargs = s.kwargs.clone();
     let wire_dir = scratch.path("wire");
     std::fs::create_dir_all(&wire_dir)?;
     let shim = match &session.replay {
@@ -27,15 +25,7 @@ pub(super) fn run_process(runner: &mut Runner, s: &Scenario, scratch: &Scratch) 
             crate::wire::replay_shim(&scratch.path("bin"), &transcripts, &wire_dir)?
         }
     };
-    kwargs.insert("codex_path".into(), shim.display().to_string().into());
-    kwargs.insert("model".into(), session.config.model.clone().into());
-    kwargs.insert(
-        "outputs".into(),
-        outputs
-            .iter()
-            .map(|o| Value::from(o.display().to_string()))
-            .collect(),
-    );
+    let kwargs = record_kwargs(session, s, "codex_path", &shim, &outputs);
     let mut sys_path = vec![session.project.integration_dir()];
     sys_path.extend(t.sys_path.iter().cloned());
     let invocation = Invocation {

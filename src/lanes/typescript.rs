@@ -5,7 +5,7 @@
 use anyhow::{Context, Result, anyhow};
 use serde_json::Value;
 
-use super::{Session, environment, output_paths};
+use super::{Session, environment, output_paths, record_kwargs};
 use crate::config::Scenario;
 use crate::scenario::{self, Program};
 use crate::scratch::Scratch;
@@ -17,19 +17,7 @@ pub(super) fn run_node(session: &Session, s: &Scenario, scratch: &Scratch) -> Re
         .as_ref()
         .ok_or_else(|| anyhow!("the typescript lane runs without Node and the TypeScript SDK"))?;
     let outputs = output_paths(scratch, &s.typescript)?;
-    let mut kwargs = s.kwargs.clone();
-    kwargs.insert(
-        "codexPath".into(),
-        t.codex.path.display().to_string().into(),
-    );
-    kwargs.insert("model".into(), session.config.model.clone().into());
-    kwargs.insert(
-        "outputs".into(),
-        outputs
-            .iter()
-            .map(|o| Value::from(o.display().to_string()))
-            .collect(),
-    );
+    let kwargs = record_kwargs(session, s, "codexPath", &t.codex.path, &outputs);
     let scenarios = session.project.typescript_scenarios_dir();
     scenario::run_program(&Program {
         what: "record() (TypeScript)".into(),

@@ -9,12 +9,11 @@ use std::process::Command;
 
 use anyhow::{Context, Result, anyhow, bail};
 
-use super::venv::{Lock, run};
+use super::cache_entry::Entry;
+use super::venv::run;
 use crate::digest;
 use crate::failure::hinted;
 use crate::pins::{self, NPM_PACKAGE, Pins, Source};
-
-const COMPLETE_MARKER: &str = ".codex-harvest-complete";
 
 /// The pinned codex for this platform, extracted once into the cache.
 pub fn provision(
@@ -25,13 +24,9 @@ pub fn provision(
 ) -> Result<PathBuf> {
     let platform = pins::current_platform();
     let artifact = pins.artifact(&platform)?;
-    let dir = cache.join(format!("codex-{}", &artifact.binary_sha256[..16]));
-    let bin = dir.join("codex");
-    std::fs::create_dir_all(cache)
-        .with_context(|| format!("creating the cache {}", cache.display()))?;
-    let _lock =
-        Lock::acquire(&cache.join(format!("codex-{}.lock", &artifact.binary_sha256[..16])))?;
-    if dir.join(COMPLETE_MARKER).exists() {
+    let entry = Entry::lock(cache, &format!("codex-{}", &artifact.binary_sha256[..16]))?;
+    let bin = entry.dir.join("codex");
+    if entry.is_complete() {
         return Ok(bin);
     }
     progress(&format!(
@@ -77,14 +72,11 @@ pub fn provision(
             artifact.binary_sha256
         );
     }
-    if dir.exists() {
-        std::fs::remove_dir_all(&dir)
-            .with_context(|| format!("removing the unfinished {}", dir.display()))?;
-    }
-    std::fs::create_dir_all(&dir)?;
+    entry.clear()?;
+    std::fs::create_dir_all(&entry.dir)?;
     std::fs::rename(&staged, &bin)
-        .with_context(|| format!("moving codex into {}", dir.display()))?;
-    std::fs::write(dir.join(COMPLETE_MARKER), "")?;
+        .with_context(|| format!("moving codex into {}", entry.dir.display()))?;
+    entry.mark_complete()?;
     Ok(bin)
 }
 

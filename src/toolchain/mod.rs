@@ -4,6 +4,7 @@
 //! which is recorded as unpinned unless its versions match the pins.
 
 pub mod bump;
+mod cache_entry;
 mod checkout;
 pub mod codex;
 mod fingerprint;
@@ -136,48 +137,52 @@ impl Toolchain {
                 };
                 (codex, sha256)
             }
-            None if pins.sdk_runtime_differs().is_some() => {
-                // The SDK bundles another codex than the pinned one: the
-                // pinned binary comes from its own artifact, and the SDK is
-                // pointed at it like every lane.
-                let cache = cache_dir(req)?;
-                let path = codex::provision(pins, &python, &cache, progress)?;
-                let sha256 = fingerprint::sha256(&path, Some(&cache))?;
-                if pinned_sha256.as_deref() != Some(sha256.as_str()) {
+            None => {
+                // The codex to run, and what to do if its bytes are not the pin's.
+                let (path, modified) = if pins.sdk_runtime_differs().is_some() {
+                    // The SDK bundles another codex than the pinned one: the
+                    // pinned binary comes from its own artifact, and the SDK
+                    // is pointed at it like every lane.
+                    let path = codex::provision(pins, &python, &cache_dir(req)?, progress)?;
+                    let hint = format!(
+                        "the cached copy was modified; delete {} and run again",
+                        path.parent().unwrap_or(&path).display()
+                    );
+                    (path, hint)
+                } else {
+                    let path = probe.codex_bin.ok_or_else(|| {
+                        hinted(
+                            anyhow!(
+                                "{} has no bundled codex (openai-codex-cli-bin): {}",
+                                python.display(),
+                                probe.codex_error.unwrap_or_default()
+                            ),
+                            "pass --codex-path, or drop --python to use the pinned venv",
+                        )
+                    })?;
+                    let hint = match &venv {
+                        Some(dir) => format!(
+                            "the provisioned venv was modified; delete {} and run again",
+                            dir.display()
+                        ),
+                        None => "use the pinned toolchain, or pass --codex-path to run this binary as unpinned".to_string(),
+                    };
+                    (path, hint)
+                };
+                let sha256 = fingerprint::sha256(&path, cache.as_deref())?;
+                if let Some(want) = &pinned_sha256
+                    && *want != sha256
+                {
                     return Err(hinted(
                         anyhow!(
-                            "the codex at {} is not the pinned binary: its sha256 is {sha256}, {} pins {} for {}",
+                            "the codex at {} is not the pinned binary: its sha256 is {sha256}, {} pins {want} for {}",
                             path.display(),
                             pins.native_exs.display(),
-                            pinned_sha256.unwrap_or_default(),
                             pins::current_platform()
                         ),
-                        format!(
-                            "the cached copy was modified; delete {} and run again",
-                            path.parent().unwrap_or(&cache).display()
-                        ),
+                        modified,
                     ));
                 }
-                let codex = Component {
-                    pinned: true,
-                    version: probe::codex_version(&path)?,
-                    path,
-                    digest: None,
-                    commit: None,
-                };
-                (codex, sha256)
-            }
-            None => {
-                let path = probe.codex_bin.ok_or_else(|| {
-                    hinted(
-                        anyhow!(
-                            "{} has no bundled codex (openai-codex-cli-bin): {}",
-                            python.display(),
-                            probe.codex_error.unwrap_or_default()
-                        ),
-                        "pass --codex-path, or drop --python to use the pinned venv",
-                    )
-                })?;
                 let version = probe::codex_version(&path)?;
                 if venv.is_some() && version != pins.codex.version {
                     return Err(hinted(
@@ -194,27 +199,6 @@ impl Toolchain {
                                 .map(|d| d.to_string())
                                 .unwrap_or_default()
                         ),
-                    ));
-                }
-                let sha256 = fingerprint::sha256(&path, cache.as_deref())?;
-                if let Some(want) = &pinned_sha256
-                    && *want != sha256
-                {
-                    let hint = match &venv {
-                        Some(dir) => format!(
-                            "the provisioned venv was modified; delete {} and run again",
-                            dir.display()
-                        ),
-                        None => "use the pinned toolchain, or pass --codex-path to run this binary as unpinned".to_string(),
-                    };
-                    return Err(hinted(
-                        anyhow!(
-                            "the codex at {} is not the pinned binary: its sha256 is {sha256}, {} pins {want} for {}",
-                            path.display(),
-                            pins.native_exs.display(),
-                            pins::current_platform()
-                        ),
-                        hint,
                     ));
                 }
                 let codex = Component {

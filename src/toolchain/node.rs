@@ -10,11 +10,10 @@ use std::process::Command;
 use anyhow::{Context, Result, anyhow};
 use serde_json::Value;
 
-use super::venv::{Lock, run};
+use super::cache_entry::Entry;
+use super::venv::run;
 use crate::digest;
 use crate::failure::hinted;
-
-const COMPLETE_MARKER: &str = ".codex-harvest-complete";
 
 /// The files of the pin, copied into the install dir for `npm ci`.
 const PIN_FILES: [&str; 3] = ["package.json", "package-lock.json", ".npmrc"];
@@ -100,27 +99,22 @@ pub fn provision(pin_dir: &Path, cache: &Path, progress: &dyn Fn(&str)) -> Resul
         parts.push((name, bytes));
     }
     let key = digest::sha256_parts(parts.iter().map(|(n, b)| (*n, b.as_slice())));
-    let dir = cache.join(format!("node-{}", &key[..16]));
-    std::fs::create_dir_all(cache)
-        .with_context(|| format!("creating the cache {}", cache.display()))?;
-    let _lock = Lock::acquire(&cache.join(format!("node-{}.lock", &key[..16])))?;
+    let entry = Entry::lock(cache, &format!("node-{}", &key[..16]))?;
+    let dir = entry.dir.clone();
     let sdk = NodeSdk {
         node,
         node_version,
         pin,
         dir: dir.clone(),
     };
-    if dir.join(COMPLETE_MARKER).exists() {
+    if entry.is_complete() {
         return Ok(sdk);
     }
     progress(&format!(
         "provisioning the pinned TypeScript SDK in {} (first use)",
         dir.display()
     ));
-    if dir.exists() {
-        std::fs::remove_dir_all(&dir)
-            .with_context(|| format!("removing the unfinished install {}", dir.display()))?;
-    }
+    entry.clear()?;
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     for (name, bytes) in &parts {
         std::fs::write(dir.join(name), bytes)
@@ -147,7 +141,7 @@ pub fn provision(pin_dir: &Path, cache: &Path, progress: &dyn Fn(&str)) -> Resul
             ),
         )
     })?;
-    std::fs::write(dir.join(COMPLETE_MARKER), "")?;
+    entry.mark_complete()?;
     Ok(sdk)
 }
 

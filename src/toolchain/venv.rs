@@ -2,18 +2,15 @@
 //! `pip install --require-hashes` from the lock and reused while the lock,
 //! the base interpreter and the platform stay the same.
 
-use std::fs::File;
-use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
+use super::cache_entry::Entry;
 use crate::digest;
 use crate::failure::hinted;
 use crate::pins::{self, Pins};
-
-const COMPLETE_MARKER: &str = ".codex-harvest-complete";
 
 /// Returns the venv's interpreter, building the venv first if needed.
 ///
@@ -35,24 +32,19 @@ pub fn provision(
         ("python", base.as_os_str().as_encoded_bytes()),
         ("platform", pins::current_platform().as_bytes()),
     ]);
-    let dir = cache.join(format!("venv-{}", &key[..16]));
+    let entry = Entry::lock(cache, &format!("venv-{}", &key[..16]))?;
+    let dir = &entry.dir;
     let python = dir.join("bin/python");
-    std::fs::create_dir_all(cache)
-        .with_context(|| format!("creating the cache {}", cache.display()))?;
-    let _lock = Lock::acquire(&cache.join(format!("venv-{}.lock", &key[..16])))?;
-    if dir.join(COMPLETE_MARKER).exists() {
+    if entry.is_complete() {
         return Ok(python);
     }
     progress(&format!(
         "provisioning the pinned Python SDK and codex in {} (first use)",
         dir.display()
     ));
-    if dir.exists() {
-        std::fs::remove_dir_all(&dir)
-            .with_context(|| format!("removing the unfinished venv {}", dir.display()))?;
-    }
+    entry.clear()?;
     run(
-        Command::new(&base).args(["-m", "venv"]).arg(&dir),
+        Command::new(&base).args(["-m", "venv"]).arg(dir),
         "creating the venv",
     )?;
     let req_file = dir.join("requirements.txt");
@@ -86,7 +78,7 @@ pub fn provision(
             ),
         )
     })?;
-    std::fs::write(dir.join(COMPLETE_MARKER), "")?;
+    entry.mark_complete()?;
     Ok(python)
 }
 
@@ -145,24 +137,4 @@ pub(super) fn run(cmd: &mut Command, what: &str) -> Result<()> {
         );
     }
     Ok(())
-}
-
-/// An exclusive `flock` on a file, so concurrent runs build a venv once.
-pub(super) struct Lock {
-    _held: File,
-}
-
-impl Lock {
-    pub(super) fn acquire(path: &Path) -> Result<Lock> {
-        let file = File::create(path).with_context(|| format!("creating {}", path.display()))?;
-        // SAFETY: flock on a descriptor we own; released when the file closes.
-        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
-            bail!(
-                "locking {}: {}",
-                path.display(),
-                std::io::Error::last_os_error()
-            );
-        }
-        Ok(Lock { _held: file })
-    }
 }
