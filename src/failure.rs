@@ -7,7 +7,9 @@
 
 use std::fmt;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Later kinds are more severe (and exit with higher codes): of several
+/// failures, the most severe decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Kind {
     /// Flags, `config/`, `integration/`.
     Config,
@@ -84,18 +86,68 @@ pub fn hinted(error: impl Into<anyhow::Error>, hint: impl Into<String>) -> anyho
     mark(error.into(), |m| m.hint = Some(hint))
 }
 
-fn marks(error: &anyhow::Error) -> impl Iterator<Item = &Marked> {
-    error.chain().filter_map(|e| e.downcast_ref::<Marked>())
+/// Several failures of one run (scenarios that failed side by side), each
+/// keeping its own kind and hints.
+struct Several {
+    what: &'static str,
+    errors: Vec<anyhow::Error>,
 }
 
-/// The outermost kind marked on `error`, if any.
+impl fmt::Debug for Several {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl fmt::Display for Several {
+    /// Each failure with its causes, one cause a line, so that what one
+    /// says never runs into another.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}:", self.errors.len(), self.what)?;
+        for e in &self.errors {
+            let causes: Vec<String> = e.chain().map(|c| c.to_string()).collect();
+            write!(f, "\n\n{}", causes.join("\n  "))?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Several {}
+
+/// `errors` as one error (`what`: "scenarios failed"); one error stays itself.
+pub fn several(what: &'static str, mut errors: Vec<anyhow::Error>) -> anyhow::Error {
+    match errors.len() {
+        1 => errors.remove(0),
+        _ => anyhow::Error::new(Several { what, errors }),
+    }
+}
+
+/// The outermost kind marked on `error`; for several failures, the most
+/// severe of theirs.
 pub fn kind_of(error: &anyhow::Error) -> Option<Kind> {
-    marks(error).find_map(|m| m.kind)
+    error.chain().find_map(|e| {
+        if let Some(m) = e.downcast_ref::<Marked>() {
+            return m.kind;
+        }
+        e.downcast_ref::<Several>()
+            .and_then(|s| s.errors.iter().filter_map(kind_of).max())
+    })
 }
 
-/// Every hint attached to `error` or its causes, outermost first.
+/// Every hint attached to `error` or its causes (each of several failures
+/// included), outermost first.
 pub fn hints(error: &anyhow::Error) -> Vec<&str> {
-    marks(error).filter_map(|m| m.hint.as_deref()).collect()
+    let mut out = Vec::new();
+    for e in error.chain() {
+        if let Some(m) = e.downcast_ref::<Marked>() {
+            out.extend(m.hint.as_deref());
+        } else if let Some(s) = e.downcast_ref::<Several>() {
+            for inner in &s.errors {
+                out.extend(hints(inner));
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -125,6 +177,27 @@ mod tests {
         assert_eq!(kind_of(&err), Some(Kind::Io));
         let lines: Vec<String> = err.chain().map(|c| c.to_string()).collect();
         assert_eq!(lines, ["scenario s failed", "disk full"]);
+    }
+
+    #[test]
+    fn several_failures_keep_each_ones_kind_and_hints() {
+        let io = Err::<(), _>(hinted(anyhow!("no space"), "free some space"))
+            .kind(Kind::Io)
+            .context("scenario a failed")
+            .unwrap_err();
+        let crash = Err::<(), _>(hinted(anyhow!("traceback"), "see its output"))
+            .kind(Kind::Scenario)
+            .context("scenario b failed")
+            .unwrap_err();
+        let err = several("scenarios failed", vec![crash, io]);
+        assert_eq!(kind_of(&err), Some(Kind::Io), "the most severe");
+        assert_eq!(hints(&err), ["see its output", "free some space"]);
+        assert_eq!(
+            err.to_string(),
+            "2 scenarios failed:\n\nscenario b failed\n  traceback\n\nscenario a failed\n  no space"
+        );
+        let one = several("scenarios failed", vec![anyhow!("alone")]);
+        assert_eq!(one.to_string(), "alone");
     }
 
     #[test]

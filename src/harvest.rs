@@ -14,7 +14,7 @@ use anyhow::{Result, anyhow};
 use crate::compare;
 use crate::config::{HarvestConfig, MANIFEST_FILE, PROVENANCE_FILE, Scenario};
 use crate::drift_text;
-use crate::failure::hinted;
+use crate::failure::{self, hinted};
 use crate::inputs;
 use crate::lanes::{Lanes, Runner, run_one};
 use crate::manifest::{ComponentRecord, Provenance, ScenarioRecord, Sha256Sums};
@@ -105,7 +105,8 @@ pub fn regenerate(
         for _ in 0..jobs.clamp(1, scenarios.len().max(1)) {
             scope.spawn(|| {
                 let mut runner = Runner::new(session);
-                loop {
+                // After a stop signal no scenario starts.
+                while crate::interrupt::received().is_none() {
                     let i = next.fetch_add(1, Ordering::SeqCst);
                     let Some(s) = scenarios.get(i) else { break };
                     let start = Instant::now();
@@ -130,13 +131,14 @@ pub fn regenerate(
             });
         }
     });
+    crate::interrupt::check()?;
     let mut generated = Generated::default();
     let mut failures = Vec::new();
     for (s, slot) in scenarios.iter().zip(results) {
         match slot
             .into_inner()
             .expect("result slot")
-            .expect("every scenario ran")
+            .expect("without a signal every scenario ran")
         {
             Ok(files) => {
                 let record = ScenarioRecord::new(
@@ -150,22 +152,9 @@ pub fn regenerate(
             Err(e) => failures.push(e.context(format!("scenario {} failed", s.name))),
         }
     }
-    match failures.len() {
-        0 => Ok(generated),
-        1 => Err(failures.remove(0)),
-        n => {
-            // One cause a line, so a hint stays a line of its own.
-            let all: Vec<String> = failures
-                .iter()
-                .map(|e| {
-                    e.chain()
-                        .map(|c| c.to_string())
-                        .collect::<Vec<_>>()
-                        .join("\n  ")
-                })
-                .collect();
-            Err(anyhow!("{n} scenarios failed:\n\n{}", all.join("\n\n")))
-        }
+    match failures.is_empty() {
+        true => Ok(generated),
+        false => Err(failure::several("scenarios failed", failures)),
     }
 }
 
@@ -310,6 +299,9 @@ pub fn plan(
         .filter(|p| !referenced(p))
         .cloned()
         .collect();
+    if policy == Unreferenced::Delete {
+        refuse_unaccounted(committed, &unreferenced)?;
+    }
     let base: Tree = committed
         .iter()
         .filter(|(p, _)| {
@@ -325,6 +317,39 @@ pub fn plan(
         tree: assemble(&base, generated, full)?,
         unreferenced,
     })
+}
+
+/// Refuses to drop a file the tree's own `SHA256SUMS` does not vouch for
+/// (listed, with these bytes): `--unreferenced=delete` removes fixtures an
+/// earlier harvest wrote, never a file it cannot account for (a user's
+/// notes, a repository pointed at by mistake).
+fn refuse_unaccounted(committed: &Tree, unreferenced: &[String]) -> Result<()> {
+    let sums = Sha256Sums::from_tree(committed).ok().flatten();
+    let unaccounted: Vec<&str> = unreferenced
+        .iter()
+        .filter(|p| {
+            !sums
+                .as_ref()
+                .is_some_and(|s| s.vouches_for(p, &committed[p.as_str()]))
+        })
+        .map(String::as_str)
+        .collect();
+    if unaccounted.is_empty() {
+        return Ok(());
+    }
+    let shown: Vec<&str> = unaccounted.iter().take(10).copied().collect();
+    let more = match unaccounted.len() - shown.len() {
+        0 => String::new(),
+        n => format!(" and {n} more"),
+    };
+    Err(hinted(
+        anyhow!(
+            "{} file(s) that no scenario produces are not fixtures of an earlier harvest (the tree's SHA256SUMS does not list them as they are): {}{more}; --unreferenced=delete removes only such fixtures, so nothing was run or written",
+            unaccounted.len(),
+            shown.join(", ")
+        ),
+        "check that --output is a fixtures tree; remove those files yourself, or pass --unreferenced=warn to keep them",
+    ))
 }
 
 /// `tree` with each scenario's recorded toolchain taken from `committed`:
@@ -444,8 +469,14 @@ mod tests {
         )
         .unwrap()
         .tree;
+        // An earlier harvest's fixture (its scenario since removed), as its
+        // SHA256SUMS lists it, and a user's file that no manifest vouches for.
         let mut committed = second.clone();
-        committed.insert("notes.txt".into(), b"mine".to_vec());
+        committed.insert("python/gone.jsonl".into(), b"{}\n".to_vec());
+        committed.insert(
+            MANIFEST_FILE.into(),
+            Sha256Sums::of(&committed).render().into_bytes(),
+        );
         for (policy, kept) in [
             (Unreferenced::Reject, false),
             (Unreferenced::Delete, false),
@@ -453,8 +484,12 @@ mod tests {
         ] {
             let planned =
                 plan(&config, &committed, &generated("a", "[]\n"), false, policy).unwrap();
-            assert_eq!(planned.unreferenced, ["notes.txt"]);
-            assert_eq!(planned.tree.contains_key("notes.txt"), kept, "{policy:?}");
+            assert_eq!(planned.unreferenced, ["python/gone.jsonl"]);
+            assert_eq!(
+                planned.tree.contains_key("python/gone.jsonl"),
+                kept,
+                "{policy:?}"
+            );
             assert!(
                 planned.tree.contains_key("python/b.jsonl"),
                 "a partial run keeps b"
@@ -467,6 +502,34 @@ mod tests {
                 []
             );
         }
+        let mut hand_made = committed.clone();
+        hand_made.insert("notes.txt".into(), b"mine".to_vec());
+        let edited = hand_made.get_mut("python/gone.jsonl").unwrap();
+        edited.extend_from_slice(b"{}\n");
+        let err = plan(
+            &config,
+            &hand_made,
+            &generated("a", "[]\n"),
+            false,
+            Unreferenced::Delete,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.starts_with(
+                "2 file(s) that no scenario produces are not fixtures of an earlier harvest"
+            ) && err.contains(": notes.txt, python/gone.jsonl;"),
+            "{err}"
+        );
+        let warned = plan(
+            &config,
+            &hand_made,
+            &generated("a", "[]\n"),
+            false,
+            Unreferenced::Warn,
+        )
+        .unwrap();
+        assert_eq!(warned.tree["notes.txt"], b"mine");
         let full = plan(
             &config,
             &committed,

@@ -1,21 +1,37 @@
-//! SIGINT, SIGTERM and SIGHUP stop a run the same way: the running
-//! scenarios are killed (every descendant, see `reaper.rs`), the main thread
-//! notices at its next step, cleans up its staging and scratch dirs by
-//! ordinary unwinding, and the process exits 128 + the signal's number.
+//! SIGINT, SIGTERM and SIGHUP stop a run the same way: every process group
+//! the run started (scenario supervisors, warm workers, pip, npm) is told to
+//! stop at once, no new one starts, the main thread notices at its next step
+//! and cleans up its staging and scratch dirs by ordinary unwinding, and the
+//! process exits 128 + the signal's number with a message that says what
+//! was, and was not, written.
 //!
 //! The signals are blocked in every thread and taken by one thread with
 //! `sigwait`, so no code runs in signal-handler context and a blocking call
-//! elsewhere is never cut short with EINTR.
+//! elsewhere is never cut short with EINTR. If the main thread has not
+//! finished after [`GRACE`] (it may be blocked waiting for another run's
+//! lock), the process kills what it started, removes the dirs it registered
+//! and exits anyway; a second signal does the same at once.
 
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 /// The signal that stopped the run; 0 while none has.
 static RECEIVED: AtomicI32 = AtomicI32::new(0);
 
+/// Process groups a stop must end, each led by a process this run started.
+static GROUPS: Mutex<Vec<libc::pid_t>> = Mutex::new(Vec::new());
+
+/// Dirs a forced exit removes (ordinary unwinding removes them otherwise).
+static PATHS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// What the run had already written for good when it was stopped.
+static WRITTEN: Mutex<Option<String>> = Mutex::new(None);
+
 /// How long the main thread has to clean up after a signal before the
-/// process exits anyway (a second signal exits at once).
-const GRACE: Duration = Duration::from_secs(10);
+/// process cleans what it knows and exits anyway.
+const GRACE: Duration = Duration::from_secs(5);
 
 /// The stop signals: each ends a run, a supervisor or a tap the same way.
 pub const SIGNALS: [libc::c_int; 3] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
@@ -42,15 +58,25 @@ impl Interrupted {
 
 impl std::fmt::Display for Interrupted {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "interrupted by {}: the running scenarios were killed and nothing was written",
-            self.name()
-        )
+        let name = self.name();
+        match lock(&WRITTEN).as_deref() {
+            Some(what) => write!(
+                f,
+                "interrupted by {name} after {what}; every process it started was stopped"
+            ),
+            None => write!(
+                f,
+                "interrupted by {name}: every process it started was stopped and nothing was written"
+            ),
+        }
     }
 }
 
 impl std::error::Error for Interrupted {}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 /// Blocks `signals` in the calling thread (and so in every thread it
 /// starts after) and returns them as a set, for one thread to take with
@@ -69,11 +95,9 @@ pub fn block(signals: &[libc::c_int]) -> libc::sigset_t {
     }
 }
 
-/// Blocks the signals and starts the thread that takes them; `on_signal`
-/// runs on that thread (it kills the running scenarios). Call before any
-/// other thread starts, so every thread inherits the mask. Children get an
-/// empty mask (std resets it before exec).
-pub fn install(on_signal: fn()) {
+/// Blocks the signals and starts the thread that takes them. Call before
+/// any other thread starts, so every thread inherits the mask.
+pub fn install() {
     let set = block(&SIGNALS);
     std::thread::spawn(move || {
         loop {
@@ -86,16 +110,36 @@ pub fn install(on_signal: fn()) {
                 .compare_exchange(0, sig, Ordering::SeqCst, Ordering::SeqCst)
                 .is_err()
             {
-                std::process::exit(i32::from(Interrupted(sig).exit_code()));
+                forced_exit(Interrupted(RECEIVED.load(Ordering::SeqCst)));
             }
-            on_signal();
+            signal_groups(libc::SIGTERM);
             std::thread::spawn(move || {
                 std::thread::sleep(GRACE);
-                eprintln!("{}", Interrupted(sig));
-                std::process::exit(i32::from(Interrupted(sig).exit_code()));
+                forced_exit(Interrupted(sig));
             });
         }
     });
+}
+
+/// The last resort: kill what the run started, remove the dirs it
+/// registered, say why, exit.
+fn forced_exit(i: Interrupted) -> ! {
+    signal_groups(libc::SIGKILL);
+    for path in lock(&PATHS).iter() {
+        let _ = std::fs::remove_dir_all(path);
+    }
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{i}");
+    std::process::exit(i32::from(i.exit_code()));
+}
+
+fn signal_groups(sig: libc::c_int) {
+    for &group in lock(&GROUPS).iter() {
+        // SAFETY: a signal to a process group this run created.
+        unsafe {
+            libc::killpg(group, sig);
+        }
+    }
 }
 
 /// The signal received so far, if any.
@@ -106,11 +150,62 @@ pub fn received() -> Option<Interrupted> {
     }
 }
 
-/// Fails with [`Interrupted`] once a signal has arrived: the last check
-/// before a step that cannot be undone.
+/// Fails with [`Interrupted`] once a signal has arrived: the check before
+/// every step that starts something or cannot be undone.
 pub fn check() -> anyhow::Result<()> {
     match received() {
         Some(i) => Err(i.into()),
         None => Ok(()),
+    }
+}
+
+/// Says what the run has written for good, so that a later signal's
+/// message does not claim nothing was.
+pub fn note_written(what: String) {
+    *lock(&WRITTEN) = Some(what);
+}
+
+/// A process group a stop signal ends (SIGTERM, then SIGKILL at a forced
+/// exit) while this guard lives.
+#[derive(Debug)]
+pub struct Group(libc::pid_t);
+
+/// Registers the group led by `leader`, which the caller has just started
+/// with its own process group. A signal that arrived before (while it was
+/// being started) is passed on at once: no process slips through.
+pub fn stop_with_run(leader: u32) -> Group {
+    let group = leader as libc::pid_t;
+    assert!(group > 0, "a process group leader's pid is positive");
+    let mut groups = lock(&GROUPS);
+    groups.push(group);
+    // The signal thread sets RECEIVED before it takes this lock: either it
+    // sees this group, or this sees the signal.
+    if received().is_some() {
+        // SAFETY: a signal to the group just started.
+        unsafe {
+            libc::killpg(group, libc::SIGTERM);
+        }
+    }
+    Group(group)
+}
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        lock(&GROUPS).retain(|&g| g != self.0);
+    }
+}
+
+/// A dir a forced exit removes while this guard lives.
+#[derive(Debug)]
+pub struct Removal(PathBuf);
+
+pub fn remove_on_forced_exit(path: &Path) -> Removal {
+    lock(&PATHS).push(path.to_path_buf());
+    Removal(path.to_path_buf())
+}
+
+impl Drop for Removal {
+    fn drop(&mut self) {
+        lock(&PATHS).retain(|p| p != &self.0);
     }
 }

@@ -2,7 +2,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use codex_harvest::cli::{self, Cli};
-use codex_harvest::{interrupt, reaper, scenario, wire};
+use codex_harvest::{interrupt, reaper, wire};
 
 fn main() -> ExitCode {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
@@ -12,12 +12,9 @@ fn main() -> ExitCode {
     if args.get(1).is_some_and(|a| a == wire::tap::ARG) {
         wire::tap::main(&args[2..]);
     }
-    // A closed pipe (`codex-harvest list | head`) ends the process quietly,
-    // as for any Unix filter, instead of panicking inside println!.
-    // SAFETY: restoring the default disposition of a signal; no handler runs.
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-    }
-    interrupt::install(scenario::stop_running);
+    // SIGPIPE stays ignored (Rust's default): a child that closed its stdin
+    // is that child's error, and the driver's own output never panics on a
+    // closed pipe (`outln!`), so a stop is always a stop signal's, cleaned up.
+    interrupt::install();
     cli::exit(cli::run(Cli::parse()))
 }

@@ -61,6 +61,12 @@ impl Sha256Sums {
         Ok(Sha256Sums(sums))
     }
 
+    /// Whether `path` is listed with exactly `bytes`' hash: a file as the
+    /// harvest that wrote this manifest left it.
+    pub fn vouches_for(&self, path: &str, bytes: &[u8]) -> bool {
+        self.0.get(path) == Some(&digest::sha256_hex(bytes))
+    }
+
     /// The manifest as `tree` holds it.
     pub fn from_tree(tree: &Tree) -> Result<Option<Sha256Sums>> {
         tree.get(MANIFEST_FILE)

@@ -1,9 +1,34 @@
 //! A project root: where `config/`, `integration/` and the fixtures tree are.
 
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use crate::failure::hinted;
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Context, Result, anyhow, bail};
+
+/// `dir` made absolute with every link and `..` of its existing part
+/// resolved, so that comparing it with the project's paths means what it
+/// says; the part that does not exist yet may not climb with `..`.
+fn resolve(dir: &Path) -> Result<PathBuf> {
+    let absolute =
+        std::path::absolute(dir).with_context(|| format!("resolving {}", dir.display()))?;
+    let mut existing = absolute.as_path();
+    let mut rest = Vec::new();
+    while !existing.exists() {
+        match existing.components().next_back() {
+            Some(Component::Normal(name)) => rest.push(name),
+            _ => bail!(
+                "{}: the part of it that does not exist yet climbs with `..`",
+                dir.display()
+            ),
+        }
+        existing = existing.parent().unwrap_or(Path::new("/"));
+    }
+    let mut out = existing
+        .canonicalize()
+        .with_context(|| format!("resolving {}", existing.display()))?;
+    out.extend(rest.iter().rev());
+    Ok(out)
+}
 
 #[derive(Debug, Clone)]
 pub struct Project {
@@ -90,6 +115,62 @@ impl Project {
 
     pub fn fixtures_dir(&self) -> PathBuf {
         self.integration_dir().join("fixtures")
+    }
+
+    /// What the driver reads and never writes: each is refused as (or
+    /// around, or inside) an output tree.
+    fn inputs(&self) -> [PathBuf; 5] {
+        [
+            self.root.join("config"),
+            self.scenarios_dir(),
+            self.typescript_scenarios_dir(),
+            self.integration_dir().join("scripts"),
+            self.root.join("docs"),
+        ]
+    }
+
+    /// `dir` as a tree `harvest` may replace as a whole (the swap removes
+    /// everything in it that the new tree does not hold): an absolute path
+    /// that is not, and does not contain, the project root, one of its
+    /// inputs or a git work tree, nor lies inside an input.
+    pub fn output_tree(&self, dir: &Path) -> Result<PathBuf> {
+        let dir = resolve(dir)?;
+        let refuse = |why: String| {
+            Err(hinted(
+                anyhow!(
+                    "--output {}: {why}; a harvest replaces the whole tree, so nothing was run or written",
+                    dir.display()
+                ),
+                "point --output at a fixtures tree of its own (a dir a harvest wrote, or a new one)",
+            ))
+        };
+        if self.root.starts_with(&dir) {
+            return refuse(format!(
+                "it is or contains the project root {}",
+                self.root.display()
+            ));
+        }
+        for input in self.inputs() {
+            if input.starts_with(&dir) {
+                return refuse(format!(
+                    "it is or contains {}, an input of the project",
+                    self.display(&input)
+                ));
+            }
+            if dir.starts_with(&input) {
+                return refuse(format!(
+                    "it lies inside {}, an input of the project",
+                    self.display(&input)
+                ));
+            }
+        }
+        if dir.join(".git").exists() {
+            return refuse("it is the root of a git work tree".to_string());
+        }
+        if dir.exists() && !dir.is_dir() {
+            return refuse("it is not a directory".to_string());
+        }
+        Ok(dir)
     }
 
     /// `path` relative to the root, for messages.

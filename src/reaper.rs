@@ -1,4 +1,4 @@
-//! `codex-harvest __reap PROGRAM ARGS…`: the supervisor every scenario runs
+//! `codex-harvest __reap DRIVER_PID PROGRAM ARGS…`: the supervisor every scenario runs
 //! under, so that no descendant outlives it.
 //!
 //! A process group is not enough: a scenario's child can start its own
@@ -24,12 +24,23 @@ use std::process::Command;
 /// The hidden first argument that runs the supervisor instead of the CLI.
 pub const ARG: &str = "__reap";
 
+/// The arguments that start a supervisor of this process's, before the
+/// program to supervise: it must know its parent to notice its death.
+pub fn args() -> [OsString; 2] {
+    [ARG.into(), std::process::id().to_string().into()]
+}
+
 pub fn main(args: &[OsString]) -> ! {
-    let Some((program, rest)) = args.split_first() else {
-        eprintln!("codex-harvest {ARG}: no program given");
+    let parent = args
+        .first()
+        .and_then(|a| a.to_str()?.parse::<libc::pid_t>().ok());
+    let (Some(parent), Some((program, rest))) =
+        (parent, args.get(1..).and_then(<[_]>::split_first))
+    else {
+        crate::errln!("codex-harvest {ARG}: usage: {ARG} DRIVER_PID PROGRAM ARGS…");
         std::process::exit(2);
     };
-    become_subreaper();
+    become_subreaper(parent);
     // The stop signals and SIGUSR1 are taken by `sigtimedwait` below.
     let [int, term, hup] = crate::interrupt::SIGNALS;
     let signals = crate::interrupt::block(&[int, term, hup, libc::SIGUSR1]);
@@ -38,7 +49,7 @@ pub fn main(args: &[OsString]) -> ! {
     let child = match Command::new(program).args(rest).process_group(0).spawn() {
         Ok(c) => c.id() as libc::pid_t,
         Err(e) => {
-            eprintln!("codex-harvest {ARG}: starting {program:?}: {e}");
+            crate::errln!("codex-harvest {ARG}: starting {program:?}: {e}");
             std::process::exit(127);
         }
     };
@@ -47,21 +58,25 @@ pub fn main(args: &[OsString]) -> ! {
     std::process::exit(code);
 }
 
+/// Adopts orphans, and asks to be told when `parent` (the driver) dies. A
+/// parent that died before the request was made is noticed by the parent
+/// pid having changed (the driver may itself be PID 1, in a container, so
+/// "re-parented to 1" is not the test).
 #[cfg(target_os = "linux")]
-fn become_subreaper() {
-    // SAFETY: prctl with integer arguments only.
+fn become_subreaper(parent: libc::pid_t) {
+    // SAFETY: prctl with integer arguments only; getppid cannot fail.
     unsafe {
         libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
         // The driver dying (even by SIGKILL) is a stop request too.
         libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM, 0, 0, 0);
-        if libc::getppid() == 1 {
+        if libc::getppid() != parent {
             std::process::exit(128 + libc::SIGTERM);
         }
     }
 }
 
 #[cfg(not(target_os = "linux"))]
-fn become_subreaper() {}
+fn become_subreaper(_parent: libc::pid_t) {}
 
 /// The acknowledgement of a SIGUSR1 clean-up, one line on stdout.
 pub const REAPED: &str = "{\"reaped\":true}";

@@ -17,18 +17,17 @@ use serde_json::{Map, Value};
 
 use crate::reaper;
 
-/// Imports the module and calls `record`; a traceback goes to stderr. It
-/// loads the modules the warm worker (`warm.rs`) loads, so a scenario sees
-/// the same `sys.modules` either way.
+/// Reads the job (a JSON file: the arguments may be larger than one
+/// command-line argument may be), imports the module and calls `record`; a
+/// traceback goes to stderr. It loads the modules the warm worker
+/// (`warm.rs`) loads, so a scenario sees the same `sys.modules` either way.
 const BOOTSTRAP: &str = r#"
 import gc, importlib, json, sys
-paths, module, output, kwargs = json.loads(sys.argv[1]), sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
-sys.path[:0] = paths
-importlib.import_module(module).record(output, **kwargs)
+with open(sys.argv[1], encoding="utf-8") as f:
+    job = json.load(f)
+sys.path[:0] = job["paths"]
+importlib.import_module(job["module"]).record(job["output"], **job["kwargs"])
 "#;
-
-/// Supervisors of the scenarios running now, so a signal can stop them.
-static RUNNING: Mutex<Vec<libc::pid_t>> = Mutex::new(Vec::new());
 
 /// How much of a failed scenario's output to show.
 const OUTPUT_TAIL_LINES: usize = 40;
@@ -51,6 +50,8 @@ pub struct Invocation {
     pub module: String,
     pub output: PathBuf,
     pub kwargs: Map<String, Value>,
+    /// Where a cold run's job is written for its interpreter to read.
+    pub job: PathBuf,
     pub cwd: PathBuf,
     /// The complete environment: nothing else is inherited.
     pub env: Vec<(String, String)>,
@@ -79,23 +80,19 @@ pub struct Program {
 
 impl Invocation {
     fn program(&self) -> Result<Program> {
-        let paths: Vec<String> = self
-            .sys_path
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect();
+        let job = serde_json::json!({
+            "paths": self.sys_path,
+            "module": self.module,
+            "output": self.output,
+            "kwargs": Value::Object(self.kwargs.clone()),
+        });
+        std::fs::write(&self.job, job.to_string())
+            .with_context(|| format!("writing {}", self.job.display()))?;
         Ok(Program {
             what: "record()".into(),
             supervisor: self.supervisor.clone(),
             program: self.python.clone(),
-            args: vec![
-                "-c".into(),
-                BOOTSTRAP.into(),
-                serde_json::to_string(&paths)?.into(),
-                self.module.clone().into(),
-                self.output.clone().into(),
-                Value::Object(self.kwargs.clone()).to_string().into(),
-            ],
+            args: vec!["-c".into(), BOOTSTRAP.into(), self.job.clone().into()],
             cwd: self.cwd.clone(),
             env: self.env.clone(),
             timeout: self.timeout,
@@ -119,8 +116,9 @@ pub fn run_program(p: &Program) -> Result<()> {
         ),
         None => Stdio::piped(),
     };
+    crate::interrupt::check()?;
     let mut cmd = Command::new(&p.supervisor);
-    cmd.arg(reaper::ARG)
+    cmd.args(reaper::args())
         .arg(&p.program)
         .args(&p.args)
         .current_dir(&p.cwd)
@@ -134,7 +132,7 @@ pub fn run_program(p: &Program) -> Result<()> {
         .spawn()
         .with_context(|| format!("starting {}", p.program.display()))?;
     let pid = child.id() as libc::pid_t;
-    register(pid);
+    let group = crate::interrupt::stop_with_run(child.id());
     let output = Arc::new(Mutex::new(Vec::new()));
     let (done, drained) = mpsc::channel();
     drain(child.stdout.take(), &output, done.clone());
@@ -143,7 +141,7 @@ pub fn run_program(p: &Program) -> Result<()> {
     if !matches!(status, Ok(Some(_))) {
         stop(&mut child);
     }
-    unregister(pid);
+    drop(group);
     // Whatever is left in the group (the supervisor kills the rest).
     // SAFETY: killpg only sends a signal; the group is the one created for this run.
     unsafe {
@@ -200,30 +198,6 @@ fn stop(child: &mut Child) {
         thread::sleep(Duration::from_millis(20));
     }
     let _ = child.kill();
-}
-
-fn running() -> std::sync::MutexGuard<'static, Vec<libc::pid_t>> {
-    RUNNING.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// Lists a supervisor that a signal must stop (a warm worker's).
-pub(crate) fn register(pid: libc::pid_t) {
-    running().push(pid);
-}
-
-pub(crate) fn unregister(pid: libc::pid_t) {
-    running().retain(|&p| p != pid);
-}
-
-/// Tells every running scenario's supervisor to kill its tree (on a signal:
-/// the scenarios' groups do not get the terminal's signals).
-pub fn stop_running() {
-    for &pid in running().iter() {
-        // SAFETY: a signal to a supervisor we started.
-        unsafe {
-            libc::kill(pid, libc::SIGTERM);
-        }
-    }
 }
 
 /// Copies `source` into `sink` on a thread of its own; says when done.

@@ -1,13 +1,24 @@
 //! A scenario run's scratch dir: HOME, CODEX_HOME, the workdir, the outputs
 //! and TMPDIR of one lane's run, private (0700), checked for room first, and
 //! removed on every path unless kept (redacted) on request.
+//!
+//! Every private dir of a run (scratch dirs, warm workers' dirs) is named
+//! `codex-harvest-<pid>-…` after the run's process, so that the dirs of a
+//! run killed with SIGKILL, which removes nothing, are recognised and
+//! removed by the next run ([`sweep`]).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow};
 
 use crate::failure::{Classify, Kind, hinted};
+use crate::interrupt::{self, Removal};
 use crate::secrets::Scanner;
+
+/// What every private dir's name starts with.
+const PREFIX: &str = "codex-harvest-";
+/// A kept scratch dir's name starts so: no sweep removes it.
+const KEPT: &str = "codex-harvest-kept-";
 
 /// The free space below which a scratch dir is refused up front: codex
 /// writes its state database there, and a full disk would surface as a
@@ -17,7 +28,74 @@ const MIN_SCRATCH_SPACE: u64 = 64 << 20;
 /// The directories of one run, all inside one scratch dir (mode 0700), which
 /// is removed on every path unless `--keep-scratch` asks to keep it.
 pub(crate) struct Scratch {
+    dir: PrivateDir,
+}
+
+/// A private (0700) dir in TMPDIR named after this process, removed when
+/// dropped, and by a forced exit while it lives.
+pub(crate) struct PrivateDir {
     dir: tempfile::TempDir,
+    _removal: Removal,
+}
+
+impl PrivateDir {
+    pub(crate) fn new(what: &str) -> Result<PrivateDir> {
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("{PREFIX}{}-{what}-", std::process::id()))
+            .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700))
+            .tempdir()
+            .with_context(|| {
+                format!(
+                    "creating a private dir in {} (TMPDIR)",
+                    std::env::temp_dir().display()
+                )
+            })?;
+        let removal = interrupt::remove_on_forced_exit(dir.path());
+        Ok(PrivateDir {
+            dir,
+            _removal: removal,
+        })
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+/// Removes the private dirs in TMPDIR that runs no longer alive left (a
+/// SIGKILL removes nothing): dirs of this user named after a pid that is
+/// not running. A kept scratch dir is never one of them.
+pub(crate) fn sweep() {
+    let tmp = std::env::temp_dir();
+    let Ok(entries) = std::fs::read_dir(&tmp) else {
+        return;
+    };
+    // SAFETY: geteuid has no preconditions.
+    let me = unsafe { libc::geteuid() };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(PREFIX))
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|pid| pid.parse::<libc::pid_t>().ok())
+        else {
+            continue;
+        };
+        let ours = entry.metadata().is_ok_and(|m| {
+            use std::os::unix::fs::MetadataExt;
+            m.is_dir() && m.uid() == me
+        });
+        if ours && pid > 0 && !alive(pid) {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+fn alive(pid: libc::pid_t) -> bool {
+    // SAFETY: signal 0 only asks whether the process exists.
+    let rc = unsafe { libc::kill(pid, 0) };
+    rc == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
 }
 
 impl Scratch {
@@ -41,16 +119,9 @@ impl Scratch {
                 "free some space, or point TMPDIR at another file system",
             ));
         }
-        let dir = tempfile::Builder::new()
-            .prefix("codex-harvest-")
-            .tempdir()
-            .with_context(|| format!("creating a scratch dir in {}", where_()))?;
-        std::fs::set_permissions(
-            dir.path(),
-            std::os::unix::fs::PermissionsExt::from_mode(0o700),
-        )
-        .with_context(|| format!("restricting {}", dir.path().display()))?;
-        let scratch = Scratch { dir };
+        let scratch = Scratch {
+            dir: PrivateDir::new("run")?,
+        };
         for sub in ["home", "codex-home", "work", "out", "tmp"] {
             std::fs::create_dir(scratch.path(sub))
                 .with_context(|| format!("creating a scratch dir in {}", where_()))?;
@@ -58,7 +129,7 @@ impl Scratch {
         Ok(scratch)
     }
 
-    pub(crate) fn root(&self) -> &std::path::Path {
+    pub(crate) fn root(&self) -> &Path {
         self.dir.path()
     }
 
@@ -66,11 +137,17 @@ impl Scratch {
         self.dir.path().join(sub)
     }
 
-    /// Keeps the dir, every secret in it redacted; returns where it is.
+    /// Keeps the dir, every secret in it redacted, under a name no sweep
+    /// removes; returns where it is.
     pub(crate) fn keep(self, scanner: &Scanner) -> Result<PathBuf> {
-        let path = self.dir.keep();
-        scanner.redact_dir(&path)?;
-        Ok(path)
+        let path = self.dir.dir.keep();
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        let suffix = name.rsplit('-').next().unwrap_or_default();
+        let kept = path.with_file_name(format!("{KEPT}{suffix}"));
+        std::fs::rename(&path, &kept)
+            .with_context(|| format!("keeping {} as {}", path.display(), kept.display()))?;
+        scanner.redact_dir(&kept)?;
+        Ok(kept)
     }
 }
 

@@ -103,15 +103,16 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
 /// sibling, is removed. A failure or a signal before the swap leaves the old
 /// tree untouched; nothing is ever written inside `dir` itself.
 ///
-/// The caller holds the tree's exclusive [`crate::tree_lock::TreeLock`].
+/// The caller holds the tree's exclusive [`crate::tree_lock::TreeLock`] and
+/// has removed what a killed run left ([`remove_stale_staging`]).
 pub fn commit(dir: &Path, tree: &Tree) -> Result<()> {
     let parent = dir
         .parent()
         .with_context(|| format!("{} has no parent directory", dir.display()))?;
     std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
-    remove_stale_staging(dir)?;
     let staging = staging_path(dir, "new");
     let guard = Staged(Some(staging.clone()));
+    let _removal = crate::interrupt::remove_on_forced_exit(&staging);
     std::fs::create_dir(&staging)
         .with_context(|| format!("creating the staging directory {}", staging.display()))?;
     for (rel, bytes) in tree {
@@ -127,7 +128,7 @@ pub fn commit(dir: &Path, tree: &Tree) -> Result<()> {
         exchange(&staging, dir)?;
         // The swap is done: the new tree is in place whatever happens next.
         if let Err(e) = std::fs::remove_dir_all(&staging) {
-            eprintln!(
+            crate::errln!(
                 "warning: the new tree is in place, but the old one could not be removed from {}: {e}",
                 staging.display()
             );
@@ -150,8 +151,8 @@ fn staging_path(dir: &Path, what: &str) -> PathBuf {
 }
 
 /// A run killed with SIGKILL part way leaves its staging directory; the next
-/// writer (holding the lock) removes it.
-fn remove_stale_staging(dir: &Path) -> Result<()> {
+/// writer (holding the lock) removes it, whether or not it writes.
+pub fn remove_stale_staging(dir: &Path) -> Result<()> {
     let Some(parent) = dir.parent() else {
         return Ok(());
     };
@@ -279,7 +280,10 @@ mod tests {
         let stale = dir.path().join(".fixtures.codex-harvest-new-1");
         std::fs::create_dir_all(stale.join("python")).unwrap();
         commit(&fixtures, &sample()).unwrap();
+        assert!(stale.exists(), "commit leaves it to the caller");
+        remove_stale_staging(&fixtures).unwrap();
         assert!(!stale.exists());
+        assert_eq!(read(&fixtures).unwrap(), sample());
     }
 
     #[test]

@@ -46,7 +46,7 @@ impl TreeLock {
         if err.raw_os_error() != Some(libc::EWOULDBLOCK) {
             bail!("locking {} for {doing}: {err}", parent.display());
         }
-        eprintln!(
+        crate::errln!(
             "waiting: another codex-harvest is writing {} (or reading it, for a harvest)",
             tree.display()
         );

@@ -23,8 +23,10 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
 
+use crate::interrupt::{self, Group};
 use crate::reaper;
 use crate::scenario::{self, Invocation};
+use crate::scratch::PrivateDir;
 
 /// The worker: imports what every scenario imports, then serves one
 /// request (a JSON line) at a time. Only `gc`, `json`, `importlib`, `os`
@@ -90,10 +92,12 @@ pub struct WarmWorker {
     /// Set when the worker stopped answering as it should: drop it.
     pub broken: bool,
     supervisor: Child,
+    /// Lets a stop signal end the worker and its scenario at once.
+    _group: Group,
     stdin: ChildStdin,
     lines: Receiver<String>,
     /// The worker's own scratch dir (HOME, TMPDIR, its log).
-    dir: tempfile::TempDir,
+    dir: PrivateDir,
 }
 
 impl WarmWorker {
@@ -105,15 +109,13 @@ impl WarmWorker {
         sys_path: &[PathBuf],
         env: &[(String, String)],
     ) -> Result<WarmWorker> {
-        let dir = tempfile::Builder::new()
-            .prefix("codex-harvest-worker-")
-            .tempdir()
-            .context("creating the warm worker's scratch dir")?;
+        interrupt::check()?;
+        let dir = PrivateDir::new("worker").context("creating the warm worker's scratch dir")?;
         let paths: Vec<String> = sys_path.iter().map(|p| p.display().to_string()).collect();
         let log = std::fs::File::create(dir.path().join("worker.log"))
             .context("creating the warm worker's log")?;
         let mut supervisor = Command::new(supervisor)
-            .arg(reaper::ARG)
+            .args(reaper::args())
             .arg(python)
             .arg("-c")
             .arg(SERVER)
@@ -130,7 +132,7 @@ impl WarmWorker {
             .process_group(0)
             .spawn()
             .with_context(|| format!("starting a warm worker with {}", python.display()))?;
-        scenario::register(supervisor.id() as libc::pid_t);
+        let group = interrupt::stop_with_run(supervisor.id());
         let stdin = supervisor.stdin.take().expect("piped");
         let stdout = supervisor.stdout.take().expect("piped");
         let (tx, lines) = mpsc::channel();
@@ -145,6 +147,7 @@ impl WarmWorker {
         let worker = WarmWorker {
             broken: false,
             supervisor,
+            _group: group,
             stdin,
             lines,
             dir,
@@ -167,6 +170,7 @@ impl WarmWorker {
     }
 
     fn serve(&mut self, inv: &Invocation, log: &Path) -> Result<()> {
+        interrupt::check()?;
         let job = json!({
             "module": inv.module,
             "output": inv.output,
@@ -182,10 +186,14 @@ impl WarmWorker {
         writeln!(self.stdin, "{job}")
             .and_then(|_| self.stdin.flush())
             .context("sending a scenario to the warm worker")?;
-        let pid = self
-            .expect_line(CLEANUP_GRACE, "pid")?
+        let said = self.expect_line(CLEANUP_GRACE, "pid")?;
+        // Only a real child's pid: 0 or less would make the kill below
+        // reach the driver's own group, or every process.
+        let pid = said
             .as_i64()
-            .unwrap_or(0) as libc::pid_t;
+            .and_then(|p| libc::pid_t::try_from(p).ok())
+            .filter(|&p| p > 0)
+            .ok_or_else(|| Unanswered(format!("the warm worker gave the pid {said}")))?;
         let status = match self.expect_line(inv.timeout, "status") {
             Ok(code) => Some(code.as_i64().unwrap_or(1)),
             Err(_) => {
@@ -278,12 +286,10 @@ impl std::error::Error for Unanswered {}
 impl Drop for WarmWorker {
     /// The supervisor kills the worker and anything left below it.
     fn drop(&mut self) {
-        let pid = self.supervisor.id() as libc::pid_t;
         // SAFETY: a signal to the supervisor we started.
         unsafe {
-            libc::kill(pid, libc::SIGTERM);
+            libc::kill(self.supervisor.id() as libc::pid_t, libc::SIGTERM);
         }
         let _ = self.supervisor.wait();
-        scenario::unregister(pid);
     }
 }

@@ -21,6 +21,7 @@ fn invocation(dir: &Path, body: &str, timeout: Duration) -> Invocation {
         module: "pkg.mod".into(),
         output: dir.join("out.jsonl"),
         kwargs: serde_json::from_str(r#"{"word": "hi"}"#).unwrap(),
+        job: dir.join("job.json"),
         cwd: dir.to_path_buf(),
         env: vec![("MARK".into(), "set".into())],
         timeout,
@@ -47,6 +48,26 @@ fn pid_in(path: &Path) -> libc::pid_t {
         .trim()
         .parse()
         .unwrap()
+}
+
+/// A kwarg larger than one command-line argument may be (128 KiB on
+/// Linux) reaches `record()` whole: a cold run reads its job from a file,
+/// as the warm worker reads it from its channel.
+#[test]
+fn a_kwarg_larger_than_an_argument_reaches_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut inv = invocation(
+        dir.path(),
+        "def record(out, word):\n    open(out, 'w').write(str(len(word)) + word[-3:])\n",
+        Duration::from_secs(20),
+    );
+    let word = format!("{}end", "x".repeat(200_000));
+    inv.kwargs.insert("word".into(), word.into());
+    run(&inv).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("out.jsonl")).unwrap(),
+        "200003end"
+    );
 }
 
 #[test]

@@ -15,7 +15,7 @@ use crate::tree::Tree;
 pub fn run(root: &Option<PathBuf>, args: &CheckArgs) -> Result<Exit, Failure> {
     let loaded = session::load(root)?;
     let select = &args.select;
-    let dir = session::fixtures_dir(&loaded.project, &select.output);
+    let dir = session::fixtures_dir(&loaded.project, &select.output)?;
     // Against replay, the wire transcripts are the input, not an output.
     let (lanes, replay) = match args.against_replay {
         true => (

@@ -77,13 +77,13 @@ impl<T> Phase<T> for anyhow::Result<T> {
 /// scenario reports its own death).
 pub fn exit(outcome: Result<Exit, Failure>) -> ExitCode {
     if let Some(i) = interrupt::received() {
-        eprintln!("{i}");
+        crate::errln!("{i}");
         return ExitCode::from(i.exit_code());
     }
     match outcome {
         Ok(code) => ExitCode::from(code.code()),
         Err(f) => {
-            eprint!("{}", secrets::redact(&render_error(&f.error)));
+            crate::err!("{}", secrets::redact(&render_error(&f.error)));
             ExitCode::from(f.exit.code())
         }
     }

@@ -7,8 +7,9 @@ use super::exit::{Exit, Failure, Phase};
 use super::session::{self, Loaded};
 use crate::compare;
 use crate::failure::hinted;
-use crate::harvest::Unreferenced;
+use crate::harvest::{self, Generated, Planned, Unreferenced};
 use crate::inputs;
+use crate::interrupt;
 use crate::lanes::Lanes;
 use crate::tree;
 use crate::tree_lock::TreeLock;
@@ -35,8 +36,17 @@ pub fn write(
     toolchain: &ToolchainArgs,
     hook: Option<DriftHook>,
 ) -> Result<Exit, Failure> {
-    let dir = session::fixtures_dir(&loaded.project, &select.output);
+    let dir = session::output_dir(&loaded.project, &select.output)?;
     let shown = loaded.project.display(&dir);
+    let policy = Unreferenced::from(select.unreferenced);
+    // What the tree's state refuses is refused before anything runs; the
+    // tree is read again under the lock once the scenarios have run.
+    let before = session::read_locked(&dir)?;
+    refuse_unreferenced(
+        &regenerated_nothing(loaded, &before, select, policy)?,
+        policy,
+        &shown,
+    )?;
     let regenerated = session::regenerate(
         loaded,
         &select.scenarios,
@@ -49,20 +59,10 @@ pub fn write(
     // The tree is read under the lock, after regenerating: a harvest that
     // committed meanwhile is the base this one builds on, not lost.
     let _lock = TreeLock::exclusive(&dir).or_exit(Exit::Io)?;
+    tree::remove_stale_staging(&dir).or_exit(Exit::Io)?;
     let committed = tree::read(&dir).or_exit(Exit::Io)?;
-    let policy = Unreferenced::from(select.unreferenced);
     let planned = regenerated.plan(loaded, &committed, policy)?;
-    if policy == Unreferenced::Reject && !planned.unreferenced.is_empty() {
-        return Err(hinted(
-            anyhow!(
-                "{shown} holds {} file(s) that no scenario produces: {}; nothing was written",
-                planned.unreferenced.len(),
-                planned.unreferenced.join(", ")
-            ),
-            "remove them (git rm), declare them as a scenario's outputs in config/harvest.toml, or pass --unreferenced=delete (drop them) or --unreferenced=warn (keep them)",
-        ))
-        .or_exit(Exit::Drift);
-    }
+    refuse_unreferenced(&planned, policy, &shown)?;
     let new_tree = planned.tree;
     if let Some(hook) = hook {
         let drift = compare::compare(&new_tree, &committed);
@@ -102,42 +102,83 @@ pub fn write(
                 )
             })
             .or_exit(Exit::Io)?;
+        interrupt::note_written(format!("the new tree was written under {shown}"));
     }
     let current = session::current_inputs(loaded)?;
     if select.output.is_none() {
         for (path, text) in session::generated_docs(loaded, &new_tree, &current)? {
             if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
                 tree::write_atomic(&path, text.as_bytes()).or_exit(Exit::Io)?;
-                println!("harvest: wrote {}", loaded.project.display(&path));
+                crate::outln!("harvest: wrote {}", loaded.project.display(&path));
             }
         }
     }
     if written.is_empty() {
-        println!("harvest: {shown} is unchanged");
+        crate::outln!("harvest: {shown} is unchanged");
     } else {
-        println!("harvest: wrote {} file(s) under {shown}:", written.len());
+        crate::outln!("harvest: wrote {} file(s) under {shown}:", written.len());
         for w in &written {
             let gone = if new_tree.contains_key(*w) {
                 ""
             } else {
                 " (removed)"
             };
-            println!("  {w}{gone}");
+            crate::outln!("  {w}{gone}");
         }
     }
     if !regenerated.full {
         let others = session::recorded_inputs(&new_tree, &select.scenarios)?;
         for c in inputs::shared_changes(&others, &current) {
-            println!(
+            crate::outln!(
                 "note: {} changed: {} other scenario(s) are stale until `codex-harvest harvest` regenerates them all (check fails until then)",
-                c.input, c.stale
+                c.input,
+                c.stale
             );
         }
     }
     if policy == Unreferenced::Warn {
         for f in &planned.unreferenced {
-            println!("warning: kept {f}, which no scenario produces (--unreferenced=warn)");
+            crate::outln!("warning: kept {f}, which no scenario produces (--unreferenced=warn)");
         }
     }
     Ok(Exit::Clean)
+}
+
+/// The plan of a run that regenerated nothing: what the tree as it is
+/// holds that no scenario produces, and whether the policy may drop it.
+fn regenerated_nothing(
+    loaded: &Loaded,
+    committed: &tree::Tree,
+    select: &SelectArgs,
+    policy: Unreferenced,
+) -> Result<Planned, Failure> {
+    harvest::plan(
+        &loaded.config,
+        committed,
+        &Generated::default(),
+        select.scenarios.is_empty(),
+        policy,
+    )
+    .or_exit(Exit::Usage)
+}
+
+/// `--unreferenced=reject` (the default) refuses a tree holding files no
+/// scenario produces.
+fn refuse_unreferenced(
+    planned: &Planned,
+    policy: Unreferenced,
+    shown: &str,
+) -> Result<(), Failure> {
+    if policy == Unreferenced::Reject && !planned.unreferenced.is_empty() {
+        return Err(hinted(
+            anyhow!(
+                "{shown} holds {} file(s) that no scenario produces: {}; nothing was run or written",
+                planned.unreferenced.len(),
+                planned.unreferenced.join(", ")
+            ),
+            "remove them (git rm), declare them as a scenario's outputs in config/harvest.toml, or pass --unreferenced=delete (drop them) or --unreferenced=warn (keep them)",
+        ))
+        .or_exit(Exit::Drift);
+    }
+    Ok(())
 }

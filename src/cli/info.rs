@@ -39,7 +39,7 @@ pub fn doctor(root: &Option<PathBuf>, args: &DoctorArgs) -> Result<Exit, Failure
     let typescript = toolchain::cache_dir(&args.toolchain.request())
         .and_then(|cache| {
             toolchain::node::provision(&loaded.project.typescript_pin_dir(), &cache, &|m| {
-                eprintln!("{m}")
+                crate::errln!("{m}")
             })
         })
         .map(|ts| TypescriptReport {
@@ -87,12 +87,12 @@ pub fn doctor(root: &Option<PathBuf>, args: &DoctorArgs) -> Result<Exit, Failure
 pub fn parity(root: &Option<PathBuf>, args: &ParityArgs) -> Result<Exit, Failure> {
     let project = session::project(root)?;
     let config = session::config(&project)?;
-    let dir = session::fixtures_dir(&project, &args.output);
+    let dir = session::fixtures_dir(&project, &args.output)?;
     let fixtures = session::read_locked(&dir)?;
     let report = sdk_parity::compare(&config, &fixtures).or_exit(Exit::Usage)?;
     match args.format.format {
         Format::Json => print_json(&report),
-        Format::Text => print!("{}", sdk_parity::render(&config, &report)),
+        Format::Text => crate::out!("{}", sdk_parity::render(&config, &report)),
     }
     Ok(Exit::Clean)
 }

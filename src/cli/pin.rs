@@ -59,7 +59,7 @@ pub fn run(root: &Option<PathBuf>, args: &PinArgs) -> Result<Exit, Failure> {
         .or_exit(Exit::Toolchain)?;
     let sdk = new.python_sdk.version.clone();
     for s in &bumped.sources {
-        println!("pin: codex {codex} for {s}");
+        crate::outln!("pin: codex {codex} for {s}");
     }
     let project = &loaded.project;
     let next = if args.dry_run {
@@ -75,7 +75,7 @@ pub fn run(root: &Option<PathBuf>, args: &PinArgs) -> Result<Exit, Failure> {
         ] {
             tree::write_atomic(&path, text.as_bytes()).or_exit(Exit::Io)?;
         }
-        println!(
+        crate::outln!(
             "pin: codex {} -> {codex}, {} {} -> {sdk}; wrote config/native.exs and config/pylock.toml",
             old.codex.version,
             pins::SDK_PACKAGE,
@@ -84,12 +84,14 @@ pub fn run(root: &Option<PathBuf>, args: &PinArgs) -> Result<Exit, Failure> {
         session::load(root)?
     };
     if let Some(bundled) = next.pins.sdk_runtime_differs() {
-        println!(
+        crate::outln!(
             "pin: the SDK {sdk} bundles codex {bundled}; every lane runs the pinned codex {codex} instead"
         );
     }
     if args.no_harvest {
-        println!("hint: run `codex-harvest harvest` to regenerate the fixtures with the new pins");
+        crate::outln!(
+            "hint: run `codex-harvest harvest` to regenerate the fixtures with the new pins"
+        );
         return Ok(Exit::Clean);
     }
     let every_scenario = SelectArgs {
@@ -97,9 +99,9 @@ pub fn run(root: &Option<PathBuf>, args: &PinArgs) -> Result<Exit, Failure> {
         output: None,
         unreferenced: UnreferencedArg::Reject,
     };
-    let shown = project.display(&session::fixtures_dir(project, &None));
+    let shown = project.display(&project.fixtures_dir());
     let report = |drift: &Drift, summary: &str| -> Result<(), Failure> {
-        print!(
+        crate::out!(
             "{}",
             drift_report(drift, &shown, summary, Style::for_stdout())
         );
@@ -183,7 +185,7 @@ fn write_report(dir: &Path, record: &DriftRecord, text: &str) -> anyhow::Result<
     tree::write_atomic(&md, markdown.as_bytes())?;
     let json = serde_json::to_string_pretty(record).context("serialising the drift report")? + "\n";
     tree::write_atomic(&json_path, json.as_bytes())?;
-    println!(
+    crate::outln!(
         "pin: wrote the drift report {} and {}",
         md.display(),
         json_path.display()

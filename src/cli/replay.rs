@@ -96,7 +96,7 @@ fn this_start(args: &ReplayArgs) -> anyhow::Result<PathBuf> {
 /// `codex app-server --listen stdio://` from a wire transcript.
 fn app_server(recording: &Path, lines: Vec<Line>, args: &ReplayArgs) -> Result<Exit, Failure> {
     if !args.args.iter().any(|a| a == "app-server") {
-        eprintln!(
+        crate::errln!(
             "codex-harvest replay: {} is an app-server conversation, but the client ran codex {}",
             recording.display(),
             args.args.join(" ")
@@ -123,7 +123,7 @@ fn app_server(recording: &Path, lines: Vec<Line>, args: &ReplayArgs) -> Result<E
     match outcome {
         Outcome::Played => Ok(Exit::Clean),
         Outcome::Diverged(why) => {
-            eprintln!(
+            crate::errln!(
                 "codex-harvest replay: the client diverged from {}\n{why}",
                 recording.display()
             );
@@ -184,7 +184,7 @@ fn exec(recording: &Path, args: &ReplayArgs) -> Result<Exit, Failure> {
         .with_context(|| format!("reading {}", command_path.display()))
         .or_exit(Exit::Usage)?;
     if !recorded.matches(&args.args) {
-        eprint!(
+        crate::err!(
             "{}",
             divergence(&recording.display().to_string(), &recorded.args, &args.args)
         );

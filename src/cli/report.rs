@@ -11,7 +11,7 @@ use crate::drift_text::{self, Style};
 use crate::manifest::Mismatch;
 
 pub fn print_json(value: &impl Serialize) {
-    println!(
+    crate::outln!(
         "{}",
         serde_json::to_string_pretty(value).expect("reports serialise")
     );
@@ -35,13 +35,14 @@ pub struct CheckReport<'a> {
 impl CheckReport<'_> {
     pub fn print_text(&self, shown: &str) {
         for c in &self.shared_inputs_changed {
-            println!(
+            crate::outln!(
                 "note: {} changed since {} scenario(s) were harvested: their input digests moved for that one reason; run `codex-harvest harvest` (all scenarios) and review the diff",
-                c.input, c.stale
+                c.input,
+                c.stale
             );
         }
         for f in &self.kept_unreferenced {
-            println!("warning: kept {f}, which no scenario produces (--unreferenced=warn)");
+            crate::outln!("warning: kept {f}, which no scenario produces (--unreferenced=warn)");
         }
         print_drift(
             self.drift,
@@ -51,7 +52,7 @@ impl CheckReport<'_> {
             ),
         );
         for u in &self.unpinned {
-            println!(
+            crate::outln!(
                 "note: not a pinned reproduction: {u}; the fixtures were compared, the toolchain they record was not"
             );
         }
@@ -60,7 +61,7 @@ impl CheckReport<'_> {
 
 /// The drift report; `closing` is its last line (a hint or a summary).
 pub fn print_drift(drift: &Drift, shown: &str, closing: &str) {
-    print!(
+    crate::out!(
         "{}",
         drift_report(drift, shown, closing, Style::for_stdout())
     );
@@ -129,10 +130,10 @@ pub struct VerifyReport {
 impl VerifyReport {
     pub fn print_text(&self, shown: &str) {
         if self.clean {
-            println!("verify: every file under {shown} matches SHA256SUMS");
+            crate::outln!("verify: every file under {shown} matches SHA256SUMS");
             return;
         }
-        println!(
+        crate::outln!(
             "verify: {} file(s) under {shown} do not match SHA256SUMS",
             self.mismatches.len()
         );
@@ -142,9 +143,9 @@ impl VerifyReport {
                 Mismatch::Missing { .. } => "missing: listed in the manifest but not there",
                 Mismatch::Unlisted { .. } => "unlisted: there but not in the manifest",
             };
-            println!("  {}  {what}", m.path());
+            crate::outln!("  {}  {what}", m.path());
         }
-        println!(
+        crate::outln!(
             "hint: fixtures change only through `codex-harvest harvest`; restore them with `git checkout -- {shown}` or regenerate"
         );
     }
@@ -160,9 +161,9 @@ pub struct ListEntry {
 
 pub fn print_list(entries: &[ListEntry]) {
     for s in entries {
-        println!("{}  {}", s.name, s.about);
+        crate::outln!("{}  {}", s.name, s.about);
         for o in &s.outputs {
-            println!("    {o}");
+            crate::outln!("    {o}");
         }
     }
 }
@@ -230,39 +231,39 @@ impl DoctorReport {
                 format!("UNPINNED: the pin is {pin}")
             }
         };
-        println!("platform    {}", self.platform);
-        println!(
+        crate::outln!("platform    {}", self.platform);
+        crate::outln!(
             "python      {} ({})  [{}]",
             self.python.path.display(),
             self.python.version,
             state(self.python.pinned, &self.python.pinned_minor)
         );
         if let Some(v) = &self.python.venv {
-            println!("venv        {}", v.display());
+            crate::outln!("venv        {}", v.display());
         }
         let sdk = &self.python_sdk;
-        println!(
+        crate::outln!(
             "python-sdk  openai-codex {} at {}  [{}]",
             sdk.version,
             sdk.path.display(),
             state(sdk.pinned, &sdk.pin)
         );
         if let Some(bundled) = &self.sdk_bundled_codex {
-            println!(
+            crate::outln!(
                 "            bundles codex {bundled}; it is pointed at the pinned codex {} instead",
                 self.codex.pin
             );
         }
         let codex = &self.codex;
-        println!(
+        crate::outln!(
             "codex       {} at {}  [{}]",
             codex.version,
             codex.path.display(),
             state(codex.pinned, &codex.pin)
         );
-        println!("codex sha256 {}", codex.sha256);
+        crate::outln!("codex sha256 {}", codex.sha256);
         if let Some(a) = &codex.pinned_artifact {
-            println!(
+            crate::outln!(
                 "pinned      {} (binary sha256 {})",
                 a.source.describe(),
                 a.binary_sha256
@@ -270,40 +271,40 @@ impl DoctorReport {
         }
         match &self.typescript {
             Ok(ts) => {
-                println!("node        {} ({})", ts.node.display(), ts.node_version);
-                println!(
+                crate::outln!("node        {} ({})", ts.node.display(), ts.node_version);
+                crate::outln!(
                     "ts-sdk      @openai/codex-sdk {} at {}  [pinned: {}]",
                     ts.sdk_version,
                     ts.install.display(),
                     ts.sdk_integrity
                 );
             }
-            Err(why) => println!("ts-sdk      unavailable: {why}"),
+            Err(why) => crate::outln!("ts-sdk      unavailable: {why}"),
         }
     }
 }
 
 pub fn print_pins(pins: &crate::pins::Pins) {
-    println!("codex {}", pins.codex.version);
+    crate::outln!("codex {}", pins.codex.version);
     for (platform, a) in &pins.codex.artifacts {
-        println!(
+        crate::outln!(
             "  {platform:<15} binary {}  from {}",
             a.binary_sha256,
             a.source.describe()
         );
     }
     if let Some(bundled) = pins.sdk_runtime_differs() {
-        println!(
+        crate::outln!(
             "  the SDK bundles codex {bundled}; runs point it at the pinned codex {}",
             pins.codex.version
         );
     }
-    println!(
+    crate::outln!(
         "python {} ({})",
         pins.python.python_minor(),
         pins.lock.display()
     );
     for p in &pins.python.packages {
-        println!("  {}=={} ({} wheels)", p.name, p.version, p.wheels.len());
+        crate::outln!("  {}=={} ({} wheels)", p.name, p.version, p.wheels.len());
     }
 }

@@ -23,7 +23,7 @@ use crate::tree::{self, Tree};
 use crate::tree_lock::TreeLock;
 
 pub fn progress(msg: &str) {
-    eprintln!("{msg}");
+    crate::errln!("{msg}");
 }
 
 /// A project with its config and pins read and checked.
@@ -71,7 +71,7 @@ impl ToolchainArgs {
     pub fn resolve(&self, pins: &Pins) -> Result<Toolchain, Failure> {
         let t = Toolchain::resolve(pins, &self.request(), &progress).or_exit(Exit::Toolchain)?;
         for w in t.unpinned(pins) {
-            eprintln!("warning: {w}: this run is not a pinned reproduction");
+            crate::errln!("warning: {w}: this run is not a pinned reproduction");
         }
         Ok(t)
     }
@@ -116,6 +116,7 @@ pub fn regenerate(
 ) -> Result<Regenerated, Failure> {
     let selected = loaded.config.select(names).or_exit(Exit::Usage)?;
     harvest::check_inputs(&loaded.project, &selected).or_exit(Exit::Usage)?;
+    crate::scratch::sweep();
     let request = toolchain.request();
     let mut toolchain = toolchain.resolve(&loaded.pins)?;
     let pin_dir = loaded.project.typescript_pin_dir();
@@ -185,9 +186,24 @@ pub fn read_locked(dir: &Path) -> Result<Tree, Failure> {
     tree::read(dir).or_exit(Exit::Io)
 }
 
-/// The fixtures tree a command works on.
-pub fn fixtures_dir(project: &Project, output: &Option<PathBuf>) -> PathBuf {
-    output.clone().unwrap_or_else(|| project.fixtures_dir())
+/// The fixtures tree a command reads: `--output`, made absolute, or the
+/// project's.
+pub fn fixtures_dir(project: &Project, output: &Option<PathBuf>) -> Result<PathBuf, Failure> {
+    match output {
+        Some(dir) => std::path::absolute(dir)
+            .with_context(|| format!("resolving --output {}", dir.display()))
+            .or_exit(Exit::Usage),
+        None => Ok(project.fixtures_dir()),
+    }
+}
+
+/// The fixtures tree a command replaces: `--output` checked to be a tree of
+/// its own ([`Project::output_tree`]), or the project's.
+pub fn output_dir(project: &Project, output: &Option<PathBuf>) -> Result<PathBuf, Failure> {
+    match output {
+        Some(dir) => project.output_tree(dir).or_exit(Exit::Usage),
+        None => Ok(project.fixtures_dir()),
+    }
 }
 
 /// CI never writes. CI services set `CI` to `true`, `1`, `TRUE`, `yes`…;

@@ -12,7 +12,7 @@ use crate::manifest::Sha256Sums;
 
 pub fn run(root: &Option<PathBuf>, args: &VerifyArgs) -> Result<Exit, Failure> {
     let project = session::project(root)?;
-    let dir = session::fixtures_dir(&project, &args.output);
+    let dir = session::fixtures_dir(&project, &args.output)?;
     let shown = project.display(&dir);
     let committed = session::read_locked(&dir)?;
     let mismatches = match Sha256Sums::from_tree(&committed) {

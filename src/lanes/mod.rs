@@ -52,6 +52,7 @@ pub(crate) fn run_one(runner: &mut Runner, s: &Scenario) -> Result<Tree> {
     let session = runner.session;
     let lanes = session.lanes;
     let mut tree = Tree::new();
+    crate::interrupt::check()?;
     if lanes.python || lanes.wire {
         let mut python: Vec<&FixturePath> = s.outputs.iter().collect();
         if session.replay.is_none() {
@@ -66,6 +67,7 @@ pub(crate) fn run_one(runner: &mut Runner, s: &Scenario) -> Result<Tree> {
         };
         tree.extend(recorded.into_iter().filter(|(p, _)| keep(p)));
     }
+    crate::interrupt::check()?;
     if let Some(recipe) = s.exec.as_ref().filter(|_| lanes.exec) {
         let outputs: Vec<&FixturePath> = recipe
             .steps
@@ -78,6 +80,7 @@ pub(crate) fn run_one(runner: &mut Runner, s: &Scenario) -> Result<Tree> {
         .context("the exec lane (codex exec --json)")?;
         tree.extend(exec);
     }
+    crate::interrupt::check()?;
     if lanes.typescript && !s.typescript.is_empty() {
         let outputs: Vec<&FixturePath> = s.typescript.iter().collect();
         let recorded = lane(session, s, &outputs, |scratch| {

@@ -35,6 +35,7 @@ pub(super) fn run_process(runner: &mut Runner, s: &Scenario, scratch: &Scratch) 
         module: format!("harvest_scenarios.{}", s.name),
         output: outputs[0].clone(),
         kwargs,
+        job: scratch.path("job.json"),
         cwd: scratch.path("work"),
         env: environment(t, scratch),
         timeout: s.timeout,

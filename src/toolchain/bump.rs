@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use super::base_python;
 use super::codex::{self, extract_binary, npm_pack, npm_spec, pip_download};
-use super::venv::run;
+use super::command::run;
 use crate::digest;
 use crate::failure::hinted;
 use crate::pins::pylock::{self, LockedPackage, Pylock, Wheel};

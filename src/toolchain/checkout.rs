@@ -59,12 +59,13 @@ fn pyproject_version(checkout: &Path) -> Option<String> {
 }
 
 fn git_commit(checkout: &Path) -> Option<String> {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(checkout)
-        .args(["rev-parse", "HEAD"])
-        .output()
-        .ok()?;
+    let out = super::command::output(
+        Command::new("git")
+            .arg("-C")
+            .arg(checkout)
+            .args(["rev-parse", "HEAD"]),
+    )
+    .ok()?;
     let commit = String::from_utf8(out.stdout).ok()?.trim().to_string();
     (out.status.success() && commit.len() == 40).then_some(commit)
 }

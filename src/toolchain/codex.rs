@@ -10,7 +10,7 @@ use std::process::Command;
 use anyhow::{Context, Result, anyhow, bail};
 
 use super::cache_entry::Entry;
-use super::venv::run;
+use super::command::run;
 use crate::digest;
 use crate::failure::hinted;
 use crate::pins::{self, NPM_PACKAGE, Pins, Source};

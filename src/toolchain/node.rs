@@ -11,7 +11,7 @@ use anyhow::{Context, Result, anyhow};
 use serde_json::Value;
 
 use super::cache_entry::Entry;
-use super::venv::run;
+use super::command::run;
 use crate::digest;
 use crate::failure::hinted;
 
@@ -146,9 +146,7 @@ pub fn provision(pin_dir: &Path, cache: &Path, progress: &dyn Fn(&str)) -> Resul
 }
 
 fn node_version(node: &Path) -> Result<String> {
-    let out = Command::new(node)
-        .arg("--version")
-        .output()
+    let out = super::command::output(Command::new(node).arg("--version"))
         .with_context(|| format!("running {} --version", node.display()))?;
     let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
     let version = text.trim_start_matches('v').to_string();

@@ -37,13 +37,14 @@ pub struct Probe {
 
 pub fn probe(python: &Path, sys_path: &[PathBuf]) -> Result<Probe> {
     let paths: Vec<String> = sys_path.iter().map(|p| p.display().to_string()).collect();
-    let out = Command::new(python)
-        .arg("-c")
-        .arg(PROBE)
-        .arg(serde_json::to_string(&paths)?)
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .output()
-        .with_context(|| format!("running {}", python.display()))?;
+    let out = super::command::output(
+        Command::new(python)
+            .arg("-c")
+            .arg(PROBE)
+            .arg(serde_json::to_string(&paths)?)
+            .env("PYTHONDONTWRITEBYTECODE", "1"),
+    )
+    .with_context(|| format!("running {}", python.display()))?;
     if !out.status.success() {
         bail!(
             "{} failed to start ({}): {}",
@@ -63,10 +64,10 @@ pub fn probe(python: &Path, sys_path: &[PathBuf]) -> Result<Probe> {
 
 /// An interpreter's `X.Y`, which decides the wheels it can install.
 pub fn python_minor(python: &Path) -> Result<String> {
-    let out = Command::new(python)
-        .args(["-c", "import sys; print('%d.%d' % sys.version_info[:2])"])
-        .output()
-        .with_context(|| format!("asking {} for its version", python.display()))?;
+    let out = super::command::output(
+        Command::new(python).args(["-c", "import sys; print('%d.%d' % sys.version_info[:2])"]),
+    )
+    .with_context(|| format!("asking {} for its version", python.display()))?;
     if !out.status.success() {
         bail!(
             "{} could not say its version ({})",
@@ -82,14 +83,15 @@ pub fn python_minor(python: &Path) -> Result<String> {
 /// not write `~/.codex`.
 pub fn codex_version(codex: &Path) -> Result<String> {
     let home = tempfile::tempdir().context("creating a temp HOME for codex --version")?;
-    let out = Command::new(codex)
-        .arg("--version")
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", home.path())
-        .env("CODEX_HOME", home.path())
-        .output()
-        .with_context(|| format!("running {} --version", codex.display()))?;
+    let out = super::command::output(
+        Command::new(codex)
+            .arg("--version")
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", home.path())
+            .env("CODEX_HOME", home.path()),
+    )
+    .with_context(|| format!("running {} --version", codex.display()))?;
     let text = String::from_utf8_lossy(&out.stdout);
     if !out.status.success() {
         bail!("{} --version failed ({})", codex.display(), out.status);

@@ -5,7 +5,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
+
+use super::command::run;
 
 use super::cache_entry::Entry;
 use crate::digest;
@@ -116,25 +118,6 @@ fn check_minor(pins: &Pins, base: &Path) -> Result<()> {
                 "put a python{want} first on PATH as python3, or pass --python (a run with another interpreter is not a pinned reproduction)"
             ),
         ));
-    }
-    Ok(())
-}
-
-pub(super) fn run(cmd: &mut Command, what: &str) -> Result<()> {
-    let out = cmd
-        .output()
-        .with_context(|| format!("{what}: could not start {:?}", cmd.get_program()))?;
-    if !out.status.success() {
-        let text = String::from_utf8_lossy(&out.stderr).into_owned()
-            + &String::from_utf8_lossy(&out.stdout);
-        let tail: Vec<&str> = text.lines().rev().take(25).collect();
-        let tail: Vec<&str> = tail.into_iter().rev().collect();
-        // Indented, under a heading: pip's own `hint:` lines stay pip's.
-        bail!(
-            "{what} failed ({}); its output:\n    {}",
-            out.status,
-            tail.join("\n    ")
-        );
     }
     Ok(())
 }

@@ -23,13 +23,13 @@ pub const ARG: &str = "__tap";
 
 pub fn main(args: &[OsString]) -> ! {
     let [log_dir, codex, rest @ ..] = args else {
-        eprintln!("codex-harvest {ARG}: usage: {ARG} LOG_DIR CODEX ARGS…");
+        crate::errln!("codex-harvest {ARG}: usage: {ARG} LOG_DIR CODEX ARGS…");
         std::process::exit(2);
     };
     let log = match open_log(Path::new(log_dir)) {
         Ok(f) => Arc::new(Mutex::new(f)),
         Err(e) => {
-            eprintln!("codex-harvest {ARG}: opening a transcript in {log_dir:?}: {e}");
+            crate::errln!("codex-harvest {ARG}: opening a transcript in {log_dir:?}: {e}");
             std::process::exit(2);
         }
     };
@@ -42,7 +42,7 @@ pub fn main(args: &[OsString]) -> ! {
     let mut child = match spawned {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("codex-harvest {ARG}: starting {codex:?}: {e}");
+            crate::errln!("codex-harvest {ARG}: starting {codex:?}: {e}");
             std::process::exit(127);
         }
     };
