@@ -99,6 +99,15 @@ pub fn compare(regenerated: &Tree, committed: &Tree) -> Drift {
     drift
 }
 
+/// Only the hand edits of `committed`: what can be said of a tree that
+/// cannot be regenerated against (its provenance unreadable).
+pub fn hand_edits(committed: &Tree) -> Drift {
+    Drift {
+        hand_edited: hand_edited(committed),
+        ..Drift::default()
+    }
+}
+
 /// Committed files whose bytes differ from their committed SHA256SUMS line.
 fn hand_edited(committed: &Tree) -> Vec<String> {
     match Sha256Sums::from_tree(committed) {

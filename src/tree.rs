@@ -2,6 +2,14 @@
 //! committed back as one step: the whole new tree is staged beside the old
 //! one and the two directories are swapped, so a reader sees the old tree or
 //! the new one, never a mix, whatever happens part way.
+//!
+//! Files outside the tree that are generated from it (the parity docs) are
+//! *companions* of the commit: each is staged beside itself first, under a
+//! name that carries the new tree's manifest digest, and renamed into place
+//! after the swap. The swap is the commit point: a companion staged for the
+//! tree that is in place is that file's committed content, which readers
+//! take ([`companion`]) and the next writer renames into place
+//! ([`settle_companions`]); one staged for another tree is dropped.
 
 use std::collections::BTreeMap;
 use std::ffi::CString;
@@ -97,7 +105,86 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
         .with_context(|| format!("writing {}", path.display()))
 }
 
-/// Replaces the tree at `dir` with `tree` in one step. The new tree is
+/// A file generated from the tree, committed with it.
+pub type Companion = (PathBuf, Vec<u8>);
+
+/// The digest that names a companion staged for `tree`.
+fn tree_key(tree: &Tree) -> String {
+    let manifest = tree
+        .get(crate::config::MANIFEST_FILE)
+        .map_or(&[][..], Vec::as_slice);
+    crate::digest::sha256_hex(manifest)[..16].to_string()
+}
+
+/// `.<name>.codex-harvest-for-` beside `path`: a companion's staged copies.
+fn staged_prefix(path: &Path) -> String {
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    format!(".{name}.codex-harvest-for-")
+}
+
+/// Staged copies of `path`, with the key each names.
+fn staged_companions(path: &Path) -> Result<Vec<(PathBuf, String)>> {
+    let Some(parent) = path.parent().filter(|p| p.is_dir()) else {
+        return Ok(Vec::new());
+    };
+    let prefix = staged_prefix(path);
+    let mut out = Vec::new();
+    for entry in
+        std::fs::read_dir(parent).with_context(|| format!("reading {}", parent.display()))?
+    {
+        let entry = entry.with_context(|| format!("reading {}", parent.display()))?;
+        if let Some(key) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.strip_prefix(&prefix))
+        {
+            out.push((entry.path(), key.to_string()));
+        }
+    }
+    Ok(out)
+}
+
+/// `path`'s content as the last commit left it: its staged copy for the
+/// tree in place, if a killed run left one, else the file.
+pub fn companion(path: &Path, tree: &Tree) -> Result<Option<Vec<u8>>> {
+    let key = tree_key(tree);
+    let source = staged_companions(path)?
+        .into_iter()
+        .find(|(_, k)| *k == key)
+        .map_or_else(|| path.to_path_buf(), |(p, _)| p);
+    match std::fs::read(&source) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e).with_context(|| format!("reading {}", source.display())),
+    }
+}
+
+/// Finishes what a killed commit left of `paths`: a staged copy for the
+/// tree in place is renamed into place, any other is removed. The caller
+/// holds the tree's exclusive lock.
+pub fn settle_companions(tree: &Tree, paths: &[PathBuf]) -> Result<()> {
+    let key = tree_key(tree);
+    for path in paths {
+        for (staged, k) in staged_companions(path)? {
+            if k == key {
+                std::fs::rename(&staged, path)
+                    .with_context(|| format!("replacing {}", path.display()))?;
+            } else {
+                std::fs::remove_file(&staged).with_context(|| {
+                    format!(
+                        "removing {}, left by an interrupted harvest",
+                        staged.display()
+                    )
+                })?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Replaces the tree at `dir` with `tree` in one step (`replace_tree`;
+/// without it the tree stays as it is, and only `companions` are written),
+/// together with its companions. The new tree is
 /// written in full to a sibling directory first; only then are the two
 /// swapped (`renameat2(RENAME_EXCHANGE)`), and the old tree, now in the
 /// sibling, is removed. A failure or a signal before the swap leaves the old
@@ -105,7 +192,37 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
 ///
 /// The caller holds the tree's exclusive [`crate::tree_lock::TreeLock`] and
 /// has removed what a killed run left ([`remove_stale_staging`]).
-pub fn commit(dir: &Path, tree: &Tree) -> Result<()> {
+pub fn commit(dir: &Path, tree: &Tree, replace_tree: bool, companions: &[Companion]) -> Result<()> {
+    let key = tree_key(tree);
+    let mut staged = Vec::new();
+    let mut guards = Vec::new();
+    for (path, bytes) in companions {
+        let copy = path.with_file_name(format!("{}{key}", staged_prefix(path)));
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("creating {}", parent.display()))?;
+        }
+        guards.push(Staged(Some(copy.clone())));
+        write_file(&copy, bytes)?;
+        staged.push((copy, path));
+    }
+    if replace_tree {
+        swap_in(dir, tree)?;
+    }
+    for guard in &mut guards {
+        guard.0 = None;
+    }
+    for (copy, path) in staged {
+        std::fs::rename(&copy, path).with_context(|| format!("replacing {}", path.display()))?;
+        if let Some(parent) = path.parent() {
+            sync_dir(parent)?;
+        }
+    }
+    Ok(())
+}
+
+/// The tree part of [`commit`]: staged in full beside `dir`, then swapped.
+fn swap_in(dir: &Path, tree: &Tree) -> Result<()> {
     let parent = dir
         .parent()
         .with_context(|| format!("{} has no parent directory", dir.display()))?;
@@ -246,12 +363,12 @@ mod tests {
     fn commit_replaces_the_whole_tree_and_leaves_nothing_beside_it() {
         let dir = tempfile::tempdir().unwrap();
         let fixtures = dir.path().join("fixtures");
-        commit(&fixtures, &sample()).unwrap();
+        commit(&fixtures, &sample(), true, &[]).unwrap();
         assert_eq!(read(&fixtures).unwrap(), sample());
         let mut next = sample();
         next.remove("a/b.jsonl");
         next.insert("d.jsonl".into(), b"{}\n".to_vec());
-        commit(&fixtures, &next).unwrap();
+        commit(&fixtures, &next, true, &[]).unwrap();
         assert_eq!(read(&fixtures).unwrap(), next);
         let siblings: Vec<_> = std::fs::read_dir(dir.path())
             .unwrap()
@@ -264,7 +381,7 @@ mod tests {
     fn committed_files_follow_the_umask_not_0600() {
         let dir = tempfile::tempdir().unwrap();
         let fixtures = dir.path().join("fixtures");
-        commit(&fixtures, &sample()).unwrap();
+        commit(&fixtures, &sample(), true, &[]).unwrap();
         write_atomic(&dir.path().join("checklist.md"), b"x").unwrap();
         for p in [fixtures.join("c.json"), dir.path().join("checklist.md")] {
             let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
@@ -279,11 +396,46 @@ mod tests {
         let fixtures = dir.path().join("fixtures");
         let stale = dir.path().join(".fixtures.codex-harvest-new-1");
         std::fs::create_dir_all(stale.join("python")).unwrap();
-        commit(&fixtures, &sample()).unwrap();
+        commit(&fixtures, &sample(), true, &[]).unwrap();
         assert!(stale.exists(), "commit leaves it to the caller");
         remove_stale_staging(&fixtures).unwrap();
         assert!(!stale.exists());
         assert_eq!(read(&fixtures).unwrap(), sample());
+    }
+
+    /// What a SIGKILL between the swap and a companion's rename leaves: the
+    /// staged copy for the tree in place is the committed doc, for readers
+    /// and for the next writer; one for another tree is dropped.
+    #[test]
+    fn a_companion_staged_for_the_tree_in_place_is_its_committed_content() {
+        let dir = tempfile::tempdir().unwrap();
+        let fixtures = dir.path().join("fixtures");
+        let doc = dir.path().join("docs/report.md");
+        let mut old = sample();
+        old.insert(crate::config::MANIFEST_FILE.into(), b"old sums\n".to_vec());
+        commit(&fixtures, &old, true, &[(doc.clone(), b"old doc".to_vec())]).unwrap();
+        assert_eq!(std::fs::read(&doc).unwrap(), b"old doc");
+        let mut new = old.clone();
+        new.insert(crate::config::MANIFEST_FILE.into(), b"new sums\n".to_vec());
+        // The killed commit: the new tree swapped in, its doc only staged.
+        let staged = doc.with_file_name(format!(".report.md.codex-harvest-for-{}", tree_key(&new)));
+        std::fs::write(&staged, b"new doc").unwrap();
+        let other = doc.with_file_name(".report.md.codex-harvest-for-0123456789abcdef");
+        std::fs::write(&other, b"a doc for a tree never swapped in").unwrap();
+        swap_in(&fixtures, &new).unwrap();
+        assert_eq!(companion(&doc, &new).unwrap().unwrap(), b"new doc");
+        assert_eq!(companion(&doc, &old).unwrap().unwrap(), b"old doc");
+        settle_companions(&new, std::slice::from_ref(&doc)).unwrap();
+        assert_eq!(std::fs::read(&doc).unwrap(), b"new doc");
+        let left: Vec<_> = std::fs::read_dir(doc.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(left, ["report.md"]);
+        assert_eq!(
+            companion(&dir.path().join("docs/none.md"), &new).unwrap(),
+            None
+        );
     }
 
     #[test]

@@ -7,9 +7,11 @@ use super::exit::{Exit, Failure, Phase};
 use super::report::{CheckReport, print_json};
 use super::session;
 use crate::compare;
+use crate::config::PROVENANCE_FILE;
 use crate::harvest::{self, Unreferenced};
 use crate::inputs;
 use crate::lanes::Lanes;
+use crate::manifest::Provenance;
 use crate::tree::Tree;
 
 pub fn run(root: &Option<PathBuf>, args: &CheckArgs) -> Result<Exit, Failure> {
@@ -29,6 +31,24 @@ pub fn run(root: &Option<PathBuf>, args: &CheckArgs) -> Result<Exit, Failure> {
         ),
         false => (args.lanes(), None),
     };
+    // A tree whose provenance cannot be read was edited by hand: that is
+    // drift, said before anything runs.
+    let before = session::read_locked(&dir)?;
+    if Provenance::from_tree(&before).is_err() {
+        let mut drift = compare::hand_edits(&before);
+        if !drift.hand_edited.iter().any(|p| p == PROVENANCE_FILE) {
+            drift.hand_edited.push(PROVENANCE_FILE.to_string());
+        }
+        return report(
+            &loaded,
+            &dir,
+            args,
+            &drift,
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+        );
+    }
     let regenerated = session::regenerate(
         &loaded,
         &select.scenarios,
@@ -38,7 +58,11 @@ pub fn run(root: &Option<PathBuf>, args: &CheckArgs) -> Result<Exit, Failure> {
         lanes,
         replay,
     )?;
-    let committed = session::read_locked(&dir)?;
+    let doc_paths = match select.output {
+        None => session::generated_doc_paths(&loaded).to_vec(),
+        Some(_) => Vec::new(),
+    };
+    let (committed, committed_docs) = session::read_locked_with(&dir, &doc_paths)?;
     let policy = Unreferenced::from(select.unreferenced);
     let planned = regenerated.plan(&loaded, &committed, policy)?;
     let unpinned = regenerated.toolchain.unpinned(&loaded.pins);
@@ -52,9 +76,9 @@ pub fn run(root: &Option<PathBuf>, args: &CheckArgs) -> Result<Exit, Failure> {
     let mut drift = compare::compare(&expected, &committed);
     let current = session::current_inputs(&loaded)?;
     if select.output.is_none() {
-        for (path, want) in session::generated_docs(&loaded, &expected, &current)? {
+        let docs = session::generated_docs(&loaded, &expected, &current)?;
+        for ((path, want), have) in docs.into_iter().zip(committed_docs) {
             let rel = loaded.project.display(&path);
-            let have = std::fs::read(&path).ok();
             let ours = Tree::from([(rel.clone(), want.into_bytes())]);
             let theirs: Tree = have.map(|h| (rel, h)).into_iter().collect();
             drift.merge(compare::compare(&ours, &theirs));
@@ -62,20 +86,41 @@ pub fn run(root: &Option<PathBuf>, args: &CheckArgs) -> Result<Exit, Failure> {
     }
     let shared_inputs_changed =
         inputs::shared_changes(&session::recorded_inputs(&committed, &[])?, &current);
+    let kept = match policy {
+        Unreferenced::Warn => planned.unreferenced,
+        _ => Vec::new(),
+    };
+    report(
+        &loaded,
+        &dir,
+        args,
+        &drift,
+        shared_inputs_changed,
+        unpinned,
+        kept,
+    )
+}
+
+/// Shows the drift as `--format` asks; drift fails the check.
+fn report(
+    loaded: &session::Loaded,
+    dir: &std::path::Path,
+    args: &CheckArgs,
+    drift: &compare::Drift,
+    shared_inputs_changed: Vec<inputs::SharedChange>,
+    unpinned: Vec<String>,
+    kept_unreferenced: Vec<String>,
+) -> Result<Exit, Failure> {
     let report = CheckReport {
         shared_inputs_changed,
         clean: drift.is_clean(),
-        drift: &drift,
+        drift,
         unpinned,
-        kept_unreferenced: if policy == Unreferenced::Warn {
-            planned.unreferenced
-        } else {
-            Vec::new()
-        },
+        kept_unreferenced,
     };
     match args.format.format {
         Format::Json => print_json(&report),
-        Format::Text => report.print_text(&loaded.project.display(&dir)),
+        Format::Text => report.print_text(&loaded.project.display(dir)),
     }
     Ok(if report.clean {
         Exit::Clean

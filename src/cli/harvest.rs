@@ -1,5 +1,7 @@
 //! `harvest`: regenerate and commit the tree; also the second half of `pin`.
 
+use std::path::PathBuf;
+
 use anyhow::{Context, anyhow};
 
 use super::args::{HarvestArgs, RunArgs, SelectArgs, ToolchainArgs};
@@ -61,6 +63,7 @@ pub fn write(
     let _lock = TreeLock::exclusive(&dir).or_exit(Exit::Io)?;
     tree::remove_stale_staging(&dir).or_exit(Exit::Io)?;
     let committed = tree::read(&dir).or_exit(Exit::Io)?;
+    tree::settle_companions(&committed, &session::generated_doc_paths(loaded)).or_exit(Exit::Io)?;
     let planned = regenerated.plan(loaded, &committed, policy)?;
     refuse_unreferenced(&planned, policy, &shown)?;
     let new_tree = planned.tree;
@@ -93,8 +96,18 @@ pub fn write(
         .map(|(path, _)| path)
         .chain(committed.keys().filter(|p| !new_tree.contains_key(*p)))
         .collect();
-    if !written.is_empty() {
-        tree::commit(&dir, &new_tree)
+    let current = session::current_inputs(loaded)?;
+    let docs = match select.output {
+        None => session::generated_docs(loaded, &new_tree, &current)?,
+        Some(_) => Vec::new(),
+    };
+    let docs_written: Vec<(PathBuf, Vec<u8>)> = docs
+        .into_iter()
+        .filter(|(path, text)| std::fs::read(path).ok().as_deref() != Some(text.as_bytes()))
+        .map(|(path, text)| (path, text.into_bytes()))
+        .collect();
+    if !written.is_empty() || !docs_written.is_empty() {
+        tree::commit(&dir, &new_tree, !written.is_empty(), &docs_written)
             .with_context(|| {
                 format!(
                     "writing the fixtures under {}; the tree was left as it was",
@@ -102,16 +115,13 @@ pub fn write(
                 )
             })
             .or_exit(Exit::Io)?;
-        interrupt::note_written(format!("the new tree was written under {shown}"));
+        interrupt::note_written(match written.is_empty() {
+            false => format!("the new tree and its generated docs were written under {shown}"),
+            true => "the generated docs were written".to_string(),
+        });
     }
-    let current = session::current_inputs(loaded)?;
-    if select.output.is_none() {
-        for (path, text) in session::generated_docs(loaded, &new_tree, &current)? {
-            if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
-                tree::write_atomic(&path, text.as_bytes()).or_exit(Exit::Io)?;
-                crate::outln!("harvest: wrote {}", loaded.project.display(&path));
-            }
-        }
+    for (path, _) in &docs_written {
+        crate::outln!("harvest: wrote {}", loaded.project.display(path));
     }
     if written.is_empty() {
         crate::outln!("harvest: {shown} is unchanged");

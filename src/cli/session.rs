@@ -182,8 +182,23 @@ fn supervisor() -> anyhow::Result<PathBuf> {
 
 /// The tree at `dir`, read while no harvest is replacing it.
 pub fn read_locked(dir: &Path) -> Result<Tree, Failure> {
+    read_locked_with(dir, &[]).map(|(tree, _)| tree)
+}
+
+/// A file's bytes, `None` where there is no such file.
+pub type Contents = Option<Vec<u8>>;
+
+/// The tree at `dir` and the companions `docs` as its commit left them
+/// (`tree::companion`), read together while no harvest is replacing them.
+pub fn read_locked_with(dir: &Path, docs: &[PathBuf]) -> Result<(Tree, Vec<Contents>), Failure> {
     let _lock = TreeLock::shared(dir).or_exit(Exit::Io)?;
-    tree::read(dir).or_exit(Exit::Io)
+    let tree = tree::read(dir).or_exit(Exit::Io)?;
+    let docs = docs
+        .iter()
+        .map(|d| tree::companion(d, &tree))
+        .collect::<anyhow::Result<_>>()
+        .or_exit(Exit::Io)?;
+    Ok((tree, docs))
 }
 
 /// The fixtures tree a command reads: `--output`, made absolute, or the
@@ -270,16 +285,19 @@ pub fn generated_docs(
         .or_exit(Exit::Usage)?
         .unwrap_or_default();
     let parity = sdk_parity::compare(&loaded.config, fixtures).or_exit(Exit::Usage)?;
+    let [checklist_path, parity_path] = generated_doc_paths(loaded);
     Ok(vec![
         (
-            loaded.project.checklist(),
+            checklist_path,
             checklist::render(&loaded.config, &provenance, current),
         ),
-        (
-            loaded.project.sdk_parity(),
-            sdk_parity::render(&loaded.config, &parity),
-        ),
+        (parity_path, sdk_parity::render(&loaded.config, &parity)),
     ])
+}
+
+/// Where the generated docs go.
+pub fn generated_doc_paths(loaded: &Loaded) -> [PathBuf; 2] {
+    [loaded.project.checklist(), loaded.project.sdk_parity()]
 }
 
 #[cfg(test)]
