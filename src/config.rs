@@ -39,8 +39,13 @@ impl FixturePath {
                 "{raw:?} contains a control character (a newline would break SHA256SUMS); pick a plain name"
             );
         }
+        // Component parsing forgives `a//b` and `a/./b`; a fixture path is
+        // spelled one way only, as SHA256SUMS and the tree will spell it.
         let inside = !raw.is_empty()
             && !raw.contains('\\')
+            && raw
+                .split('/')
+                .all(|part| !part.is_empty() && part != "." && part != "..")
             && path.components().all(|c| matches!(c, Component::Normal(_)));
         if !inside {
             bail!(
@@ -58,6 +63,14 @@ impl FixturePath {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// Whether `other` lies below this path (which would be its directory).
+    pub fn is_dir_of(&self, other: &FixturePath) -> bool {
+        other
+            .0
+            .strip_prefix(&self.0)
+            .is_some_and(|rest| rest.starts_with('/'))
     }
 
     pub fn is_jsonl(&self) -> bool {
@@ -275,6 +288,17 @@ impl HarvestConfig {
             let (others, _) = scenarios.split_at(scenarios.len() - 1);
             let mut seen: Vec<&FixturePath> = Vec::new();
             for out in new.all_outputs() {
+                if let Some((other, clash)) = scenarios.iter().find_map(|o| {
+                    o.all_outputs()
+                        .find(|p| p.is_dir_of(out) || out.is_dir_of(p))
+                        .map(|p| (o, p))
+                }) {
+                    bail!(
+                        "scenario {:?}: output {out} and {clash} (scenario {:?}) cannot both exist: one would be a file and a directory at once",
+                        new.name,
+                        other.name
+                    );
+                }
                 if let Some(other) = others.iter().find(|o| o.all_outputs().any(|p| p == out)) {
                     bail!(
                         "scenario {:?}: output {out} is already declared by scenario {:?}",
@@ -446,6 +470,8 @@ pattern = "sk-[a-z]+"
             "../x.jsonl",
             "/etc/x.jsonl",
             "a/../../x.jsonl",
+            "python//a.jsonl",
+            "a/./b.jsonl",
             "",
             "SHA256SUMS",
             "x.txt",
@@ -475,6 +501,14 @@ pattern = "sk-[a-z]+"
             (
                 "[[scenario]]\nname = \"a\"\nabout = \"\"\noutputs = [\"a.jsonl\"]\nkwargs = { codex_path = \"x\" }\n",
                 "set by the driver",
+            ),
+            (
+                "[[scenario]]\nname = \"a\"\nabout = \"\"\noutputs = [\"conf/a.jsonl\"]\n[[scenario]]\nname = \"b\"\nabout = \"\"\noutputs = [\"conf/a.jsonl/b.jsonl\"]\n",
+                "output conf/a.jsonl/b.jsonl and conf/a.jsonl (scenario \"a\") cannot both exist",
+            ),
+            (
+                "[[scenario]]\nname = \"a\"\nabout = \"\"\noutputs = [\"c/a.jsonl/b.jsonl\", \"c/a.jsonl\"]\n",
+                "cannot both exist",
             ),
             (
                 "[[scenario]]\nname = \"a\"\nabout = \"\"\noutputs = []\n",

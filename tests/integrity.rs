@@ -650,3 +650,50 @@ fn a_warm_worker_leaves_no_escaped_child_and_survives_a_timeout() {
     assert_eq!(processes_under(&p.tmp()), Vec::<String>::new());
     assert_eq!(p.leftovers(), Vec::<String>::new());
 }
+
+/// A tap that cannot write a line of its log stops the conversation and
+/// says why beside the log, so the wire lane never keeps a transcript with
+/// a line missing. (`cat` stands in for codex: this is the tap alone; the
+/// file size limit makes the log's writes fail with EFBIG.)
+#[test]
+fn a_tap_that_cannot_write_its_log_fails_and_says_why() {
+    let logs = tempfile::tempdir().unwrap();
+    let line = format!(
+        "{{\"method\":\"x\",\"params\":{{\"pad\":\"{}\"}}}}\n",
+        "p".repeat(300)
+    );
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg(r#"trap "" XFSZ; ulimit -f 1; exec "$0" __tap "$1" cat"#)
+        .arg(env!("CARGO_BIN_EXE_codex-harvest"))
+        .arg(logs.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        for _ in 0..4 {
+            if stdin.write_all(line.as_bytes()).is_err() {
+                break;
+            }
+        }
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(70), "{out:?}");
+    let why = std::fs::read_to_string(logs.path().join("1.failed")).unwrap();
+    assert!(
+        why.contains("could not write the transcript log") && why.contains("1.log"),
+        "{why}"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&why));
+    // What reached the client is at most what was logged.
+    let logged = std::fs::read_to_string(logs.path().join("1.log")).unwrap();
+    let relayed = String::from_utf8_lossy(&out.stdout).lines().count();
+    assert!(
+        relayed <= logged.lines().count(),
+        "{relayed} relayed, log:\n{logged}"
+    );
+}

@@ -318,11 +318,7 @@ fn collect(
         let text = String::from_utf8(canonical.clone()).expect("canonical JSON is UTF-8");
         if let Some(found) = scanner.scan(&text) {
             return Err(hinted(
-                anyhow!(
-                    "output {out} line {}: contains {} (after normalisation); nothing was written",
-                    found.line,
-                    found.name
-                ),
+                anyhow!("output {out} {found} (after normalisation); nothing was written"),
                 "keep credentials out of what the scenario records, or add a normalisation rule that replaces it",
             ));
         }

@@ -89,6 +89,9 @@ pub struct ScriptedModel {
     port: u16,
     shared: Arc<Shared>,
     acceptor: JoinHandle<()>,
+    /// Every connection's thread, joined before the verdict: a request
+    /// still being read is part of it.
+    connections: Arc<Mutex<Vec<JoinHandle<()>>>>,
 }
 
 impl ScriptedModel {
@@ -107,6 +110,8 @@ impl ScriptedModel {
             stopping: AtomicBool::new(false),
         });
         let accept_shared = Arc::clone(&shared);
+        let connections = Arc::new(Mutex::new(Vec::new()));
+        let accept_connections = Arc::clone(&connections);
         let acceptor = thread::Builder::new()
             .name("scripted-model".into())
             .spawn(move || {
@@ -118,11 +123,17 @@ impl ScriptedModel {
                     let conn_shared = Arc::clone(&accept_shared);
                     // A connection that errors only affects its own request,
                     // which codex reports as a transport error in the events.
-                    let _ = thread::Builder::new()
+                    let spawned = thread::Builder::new()
                         .name("scripted-model-conn".into())
                         .spawn(move || {
                             let _ = serve(stream, &conn_shared);
                         });
+                    if let Ok(handle) = spawned {
+                        accept_connections
+                            .lock()
+                            .expect("connections lock")
+                            .push(handle);
+                    }
                 }
             })
             .context("starting the scripted model thread")?;
@@ -130,6 +141,7 @@ impl ScriptedModel {
             port,
             shared,
             acceptor,
+            connections,
         })
     }
 
@@ -144,6 +156,10 @@ impl ScriptedModel {
         // Wake the blocking accept so the thread sees the flag.
         let _ = TcpStream::connect(("127.0.0.1", self.port));
         let _ = self.acceptor.join();
+        let connections = std::mem::take(&mut *self.connections.lock().expect("connections lock"));
+        for c in connections {
+            let _ = c.join();
+        }
         let state = self.shared.state.lock().expect("model state lock");
         Transcript {
             requests: state.requests.clone(),
@@ -580,12 +596,15 @@ fn read_chunked(reader: &mut BufReader<TcpStream>) -> Result<Vec<u8>, Refusal> {
         else {
             return refuse(400, format!("bad chunk size {:?}", size.trim()));
         };
-        if body.len() + size > MAX_BODY {
+        if size > MAX_BODY - body.len() {
             return refuse(413, format!("a chunked body over {MAX_BODY} bytes"));
         }
         let mut chunk = vec![0; size + 2];
         if let Err(e) = reader.read_exact(&mut chunk) {
             return refuse(400, format!("a chunk ended early: {e}"));
+        }
+        if &chunk[size..] != b"\r\n" {
+            return refuse(400, "a chunk is not followed by CRLF");
         }
         if size == 0 {
             return Ok(body);
@@ -663,6 +682,49 @@ mod tests {
         assert_eq!(t.protocol_errors.len(), 6, "{:?}", t.protocol_errors);
         assert!(
             t.protocol_errors[0].contains("Content-Length 1099511627776"),
+            "{:?}",
+            t.protocol_errors
+        );
+    }
+
+    #[test]
+    fn a_bad_chunk_is_refused_without_panicking() {
+        let model = ScriptedModel::start(script(r#"{"replies": []}"#)).unwrap();
+        let head = "POST /v1/responses HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n";
+        for (body, status, why) in [
+            (&b"ffffffffffffffff\r\n"[..], "413", "a chunked body over"),
+            (&b"2\r\n{}XX0\r\n\r\n"[..], "400", "not followed by CRLF"),
+        ] {
+            let answer = raw(model.port, head, body);
+            assert!(
+                answer.starts_with(&format!("HTTP/1.1 {status} ")),
+                "{answer}"
+            );
+            assert!(answer.contains(why), "{answer}");
+        }
+        assert_eq!(model.finish().protocol_errors.len(), 2);
+    }
+
+    /// A request still being read when the run ends is part of the
+    /// verdict: `finish` waits for it.
+    #[test]
+    fn finish_waits_for_a_request_still_being_read() {
+        let model = ScriptedModel::start(script(r#"{"replies": []}"#)).unwrap();
+        let mut s = TcpStream::connect(("127.0.0.1", model.port)).unwrap();
+        s.write_all(b"POST /v1/responses HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n")
+            .unwrap();
+        let late = thread::spawn(move || {
+            thread::sleep(Duration::from_millis(300));
+            s.write_all(b"zz\r\n").unwrap();
+            let mut out = String::new();
+            let _ = s.read_to_string(&mut out);
+        });
+        thread::sleep(Duration::from_millis(50));
+        let t = model.finish();
+        late.join().unwrap();
+        assert_eq!(t.protocol_errors.len(), 1, "{:?}", t.protocol_errors);
+        assert!(
+            t.protocol_errors[0].contains("bad chunk size"),
             "{:?}",
             t.protocol_errors
         );

@@ -27,6 +27,7 @@ pub fn provision(
     let entry = Entry::lock(cache, &format!("codex-{}", &artifact.binary_sha256[..16]))?;
     let bin = entry.dir.join("codex");
     if entry.is_complete() {
+        entry.verify()?;
         return Ok(bin);
     }
     progress(&format!(

@@ -108,6 +108,7 @@ pub fn provision(pin_dir: &Path, cache: &Path, progress: &dyn Fn(&str)) -> Resul
         dir: dir.clone(),
     };
     if entry.is_complete() {
+        entry.verify()?;
         return Ok(sdk);
     }
     progress(&format!(

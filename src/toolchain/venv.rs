@@ -38,6 +38,7 @@ pub fn provision(
     let dir = &entry.dir;
     let python = dir.join("bin/python");
     if entry.is_complete() {
+        entry.verify()?;
         return Ok(python);
     }
     progress(&format!(

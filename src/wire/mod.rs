@@ -68,6 +68,12 @@ pub(crate) fn write_transcripts(
         ));
     }
     for (n, (log, out)) in logs.iter().zip(outputs).enumerate() {
+        if let Ok(why) = std::fs::read_to_string(tap::failure_note(log)) {
+            anyhow::bail!(
+                "codex process {}: the transcript is incomplete: {why}",
+                n + 1
+            );
+        }
         let text =
             std::fs::read_to_string(log).with_context(|| format!("reading {}", log.display()))?;
         let mut logged = Vec::new();

@@ -6,20 +6,31 @@
 //! passed on to codex, and the tap keeps relaying (and logging) what codex
 //! wrote until codex's stdout closes; it exits as codex exits.
 //!
+//! A line it cannot log would make the transcript lie by omission: the tap
+//! then leaves `<n>.failed` beside the log saying why, kills codex and
+//! exits 70, so the client fails and the lane refuses the transcript.
+//!
 //! The log keeps arrival order; [`super::canonical`] turns it into an order
 //! timing cannot change.
 
 use std::ffi::OsString;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
 
 /// The hidden first argument that runs the tap instead of the CLI.
 pub const ARG: &str = "__tap";
+
+/// The codex this tap relays for, killed when the log cannot be written.
+static CODEX: AtomicI32 = AtomicI32::new(0);
+
+/// The exit code of a tap that could not log (EX_SOFTWARE).
+const LOG_FAILED: i32 = 70;
 
 pub fn main(args: &[OsString]) -> ! {
     let [log_dir, codex, rest @ ..] = args else {
@@ -47,6 +58,7 @@ pub fn main(args: &[OsString]) -> ! {
         }
     };
     let pid = child.id() as libc::pid_t;
+    CODEX.store(pid, Ordering::SeqCst);
     std::thread::spawn(move || {
         loop {
             let mut sig = 0;
@@ -75,7 +87,7 @@ pub fn main(args: &[OsString]) -> ! {
 
 /// Copies `from` to `to` a line at a time, logging each line as `dir`,
 /// until either end closes.
-fn relay(from: impl BufRead, mut to: impl Write, log: &Mutex<File>, dir: &str) {
+fn relay(from: impl BufRead, mut to: impl Write, log: &Mutex<Log>, dir: &str) {
     for line in from.split(b'\n') {
         let Ok(line) = line else { break };
         note(log, dir, &line);
@@ -92,26 +104,49 @@ fn relay(from: impl BufRead, mut to: impl Write, log: &Mutex<File>, dir: &str) {
 
 /// The next free `<n>.log` in `dir`: creating it claims the number, so
 /// processes started one after another are numbered in start order.
-fn open_log(dir: &Path) -> std::io::Result<File> {
+fn open_log(dir: &Path) -> std::io::Result<Log> {
     for n in 1.. {
-        match File::options()
-            .write(true)
-            .create_new(true)
-            .open(dir.join(format!("{n}.log")))
-        {
+        let path = dir.join(format!("{n}.log"));
+        match File::options().write(true).create_new(true).open(&path) {
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            other => return other,
+            Ok(file) => return Ok(Log { file, path }),
+            Err(e) => return Err(e),
         }
     }
     unreachable!("some number is free")
 }
 
+/// One codex process's log, and where it is.
+struct Log {
+    file: File,
+    path: PathBuf,
+}
+
+/// Where the tap says why a log is incomplete.
+pub(crate) fn failure_note(log: &Path) -> PathBuf {
+    log.with_extension("failed")
+}
+
 /// One logged line. A line that is not JSON is kept as a string, so the
 /// lane can refuse it by name instead of losing it.
-fn note(log: &Mutex<File>, dir: &str, line: &[u8]) {
+fn note(log: &Mutex<Log>, dir: &str, line: &[u8]) {
     let msg = serde_json::from_slice::<Value>(line)
         .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(line).into_owned()));
-    let mut f = log.lock().expect("log lock");
-    // A failed write shows as a missing line, which the lane refuses.
-    let _ = writeln!(f, "{}", json!({"dir": dir, "msg": msg}));
+    let mut log = log.lock().unwrap_or_else(|e| e.into_inner());
+    if let Err(e) = writeln!(log.file, "{}", json!({"dir": dir, "msg": msg})) {
+        let why = format!(
+            "codex-harvest {ARG}: could not write the transcript log {}: {e}",
+            log.path.display()
+        );
+        let _ = std::fs::write(failure_note(&log.path), &why);
+        crate::errln!("{why}");
+        let codex = CODEX.load(Ordering::SeqCst);
+        if codex > 0 {
+            // SAFETY: a signal to the codex this tap started.
+            unsafe {
+                libc::kill(codex, libc::SIGKILL);
+            }
+        }
+        std::process::exit(LOG_FAILED);
+    }
 }
