@@ -80,7 +80,9 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 /// Blocks `signals` in the calling thread (and so in every thread it
 /// starts after) and returns them as a set, for one thread to take with
-/// `sigwait`. Children get an empty mask (std resets it before exec).
+/// `sigwait`. A child inherits the mask (measured: std does not reset it),
+/// so a child that must be stoppable by these signals is started with
+/// [`unblocked`].
 pub fn block(signals: &[libc::c_int]) -> libc::sigset_t {
     // SAFETY: sigemptyset initialises the set; sigaddset takes valid
     // signals; changing this thread's mask is always allowed.
@@ -92,6 +94,24 @@ pub fn block(signals: &[libc::c_int]) -> libc::sigset_t {
         }
         libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
         set
+    }
+}
+
+/// `cmd` with the stop signals unblocked in the child, as a program
+/// expects to start: pip, npm, a scenario's program, codex. (A supervisor
+/// keeps the blocked mask: it takes the signals itself, and none is lost
+/// before it asks for them.)
+pub fn unblocked(cmd: &mut std::process::Command) -> &mut std::process::Command {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: between fork and exec only async-signal-safe calls are made:
+    // sigemptyset and pthread_sigmask (sigprocmask) on a local set.
+    unsafe {
+        cmd.pre_exec(|| {
+            let mut empty: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut empty);
+            libc::pthread_sigmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
+            Ok(())
+        })
     }
 }
 

@@ -46,7 +46,11 @@ pub fn main(args: &[OsString]) -> ! {
     let signals = crate::interrupt::block(&[int, term, hup, libc::SIGUSR1]);
     // Its own process group, as a scenario forked by the warm worker has:
     // a scenario cannot tell how it was started.
-    let child = match Command::new(program).args(rest).process_group(0).spawn() {
+    let mut command = Command::new(program);
+    let child = match crate::interrupt::unblocked(command.args(rest))
+        .process_group(0)
+        .spawn()
+    {
         Ok(c) => c.id() as libc::pid_t,
         Err(e) => {
             crate::errln!("codex-harvest {ARG}: starting {program:?}: {e}");

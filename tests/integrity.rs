@@ -2,49 +2,11 @@
 //! commits whatever fails or arrives part way, every process of a scenario
 //! gone, the pinned bytes and nothing secret printed or kept.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::util::{TestProject, files, run};
-
-/// Anything a harvest left beside the fixtures tree.
-fn staging_leftovers(p: &TestProject) -> Vec<String> {
-    std::fs::read_dir(p.path("integration"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.contains("codex-harvest"))
-        .collect()
-}
-
-/// Processes whose environment points into `dir` (every scenario process
-/// has its HOME, TMPDIR and CODEX_HOME there).
-fn processes_under(dir: &Path) -> Vec<String> {
-    let needle = dir.display().to_string();
-    let mut found = Vec::new();
-    for e in std::fs::read_dir("/proc").unwrap().flatten() {
-        let name = e.file_name().to_string_lossy().into_owned();
-        if name.parse::<u32>().is_err() {
-            continue;
-        }
-        if let Ok(env) = std::fs::read(e.path().join("environ"))
-            && String::from_utf8_lossy(&env).contains(&needle)
-        {
-            let cmd = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
-            found.push(format!(
-                "{name}: {}",
-                String::from_utf8_lossy(&cmd).replace('\0', " ")
-            ));
-        }
-    }
-    found
-}
-
-fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    unsafe { libc::geteuid() == 0 }
-}
+use crate::util::{TestProject, as_root, change_reply, files, processes_under, run, signal};
 
 /// A mount made by a test, undone when dropped (a failing assertion too):
 /// whatever is mounted below `under`, wherever a rename moved it.
@@ -55,8 +17,7 @@ struct Mounted {
 impl Mounted {
     /// Mounts with `args`, or says why the test is skipped.
     fn new(args: &[&str], under: &Path) -> Option<Mounted> {
-        if !is_root() {
-            eprintln!("skipped: mounting needs root (CI runs as root)");
+        if !as_root("mounting") {
             return None;
         }
         let ok = Command::new("mount")
@@ -87,33 +48,6 @@ impl Drop for Mounted {
         for point in points {
             let _ = Command::new("umount").arg(point).status();
         }
-    }
-}
-
-/// A model script whose last message (a reply, or an item of one) says
-/// `text` instead.
-fn change_reply(p: &TestProject, scenario: &str, text: &str) {
-    fn last_message(v: &mut serde_json::Value) -> Option<&mut serde_json::Value> {
-        if v["kind"] == "message" {
-            return Some(v);
-        }
-        match v {
-            serde_json::Value::Array(items) => items.iter_mut().rev().find_map(last_message),
-            serde_json::Value::Object(map) => map.values_mut().rev().find_map(last_message),
-            _ => None,
-        }
-    }
-    let path = format!("integration/scripts/{scenario}.json");
-    let mut script: serde_json::Value = serde_json::from_str(&p.read(&path)).unwrap();
-    let message = last_message(&mut script).expect("the script has a message");
-    message["text"] = text.into();
-    p.write(&path, &serde_json::to_string_pretty(&script).unwrap());
-}
-
-fn signal(child: &std::process::Child, sig: libc::c_int) {
-    // SAFETY: a signal to a child this test spawned.
-    unsafe {
-        libc::kill(child.id() as libc::pid_t, sig);
     }
 }
 
@@ -161,84 +95,6 @@ fn concurrent_harvests_lose_no_update() {
         let basic = p.read("integration/fixtures/python/thread_basic.jsonl");
         assert!(basic.contains(&format!("Hello, round {round}.")), "{basic}");
     }
-}
-
-/// A signal at any point of a harvest: the tree is entirely old or entirely
-/// new, it passes `verify`, nothing is left beside it or in TMPDIR, and no
-/// scenario process survives.
-#[test]
-fn a_signal_at_any_point_leaves_an_old_or_new_tree_and_no_process() {
-    let p = TestProject::new();
-    let old = p.fixtures();
-    change_reply(&p, "thread_basic", "Hello from the new tree.");
-    let args = [
-        "harvest",
-        "--scenario",
-        "thread_basic",
-        "--scenario",
-        "thread_structured",
-    ];
-    let start = Instant::now();
-    p.run(&args).expect(0);
-    let took = start.elapsed();
-    let new = p.fixtures();
-    assert_ne!(old, new);
-    let restore = |tree: &BTreeMap<String, Vec<u8>>| {
-        std::fs::remove_dir_all(p.path("integration/fixtures")).unwrap();
-        for (rel, bytes) in tree {
-            p.write(
-                &format!("integration/fixtures/{rel}"),
-                std::str::from_utf8(bytes).unwrap(),
-            );
-        }
-    };
-    let signals = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
-    // Spread over the run, most of them near its end, where the write is.
-    let points = [0.1, 0.5, 0.8, 0.9, 0.95, 1.0, 1.02, 1.05, 1.1];
-    let mut outcomes = Vec::new();
-    for (i, at) in points.iter().enumerate() {
-        restore(&old);
-        let sig = signals[i % signals.len()];
-        let child = p
-            .command(&args)
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(took.mul_f64(*at));
-        signal(&child, sig);
-        let out = child.wait_with_output().unwrap();
-        // A signal that lands before main has set up its handling (the
-        // process is still starting) ends it the default way, by the signal:
-        // nothing has run yet, and the checks below hold all the same.
-        let code = out.status.code().unwrap_or_else(|| {
-            use std::os::unix::process::ExitStatusExt;
-            128 + out.status.signal().expect("exited or killed")
-        });
-        assert!(
-            code == 0 || code == 128 + sig,
-            "signal {sig} at {at}: exit {code}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let now = p.fixtures();
-        assert!(
-            now == old || now == new,
-            "signal {sig} at {at}: a mixed tree"
-        );
-        if code == 0 {
-            assert!(now == new, "exit 0 but the tree is not the new one");
-        }
-        p.run(&["verify"]).expect(0);
-        assert_eq!(staging_leftovers(&p), Vec::<String>::new());
-        assert_eq!(p.leftovers(), Vec::<String>::new(), "scratch dirs left");
-        std::thread::sleep(Duration::from_millis(200));
-        assert_eq!(processes_under(&p.tmp()), Vec::<String>::new());
-        outcomes.push((code, now == new));
-    }
-    assert!(
-        outcomes.iter().any(|(c, _)| *c != 0),
-        "no signal landed during a run: {outcomes:?}"
-    );
 }
 
 /// Ctrl-C, SIGTERM (CI cancellation) and SIGHUP (a closed terminal) stop a
@@ -580,7 +436,9 @@ fn small_holes_are_closed() {
     assert_eq!(mode & 0o044, 0o044, "{mode:o}");
 }
 
-/// A TMPDIR with no room is named as such, not as a traceback about sqlite.
+/// A TMPDIR with no room is named as such, not as a traceback about
+/// sqlite; with two scenarios failing so, the run still exits as an I/O
+/// error, each failure named and the hint said once.
 #[test]
 fn a_full_tmpdir_is_named() {
     let p = TestProject::new();
@@ -597,11 +455,28 @@ fn a_full_tmpdir_is_named() {
     ) else {
         return;
     };
-    let out = p.run(&["check", "--scenario", "thread_basic"]);
+    let one = p.run(&["check", "--scenario", "thread_basic"]);
+    let two = p.run(&[
+        "check",
+        "--scenario",
+        "thread_basic",
+        "--scenario",
+        "thread_structured",
+    ]);
     drop(full);
-    let out = out.expect(5);
-    assert!(out.stderr.contains("no space left on"), "{}", out.all());
-    assert!(out.stderr.contains("(TMPDIR)"), "{}", out.all());
+    let one = one.expect(5);
+    assert!(one.stderr.contains("no space left on"), "{}", one.all());
+    assert!(one.stderr.contains("(TMPDIR)"), "{}", one.all());
+    let two = two.expect(5);
+    assert!(
+        two.stderr.contains("error: 2 scenarios failed:")
+            && two.stderr.contains("scenario thread_basic failed")
+            && two.stderr.contains("scenario thread_structured failed"),
+        "{}",
+        two.all()
+    );
+    let hint = "hint: free some space, or point TMPDIR at another file system";
+    assert_eq!(two.stderr.matches(hint).count(), 1, "{}", two.all());
 }
 
 /// In the warm worker too, a scenario's escaped child (its own session) is

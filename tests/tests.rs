@@ -8,6 +8,8 @@ mod end_to_end;
 mod failures;
 mod integrity;
 mod nix;
+mod refusals;
 mod replay;
 mod scenario_runner;
+mod stops;
 mod toolchain;

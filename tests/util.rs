@@ -186,3 +186,110 @@ pub fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     walk(dir, dir, &mut out);
     out
 }
+
+/// Processes whose environment points into `dir` (every scenario process
+/// has its HOME, TMPDIR and CODEX_HOME there).
+pub fn processes_under(dir: &Path) -> Vec<String> {
+    let needle = dir.display().to_string();
+    let mut found = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.parse::<u32>().is_err() {
+            continue;
+        }
+        if let Ok(env) = std::fs::read(e.path().join("environ"))
+            && String::from_utf8_lossy(&env).contains(&needle)
+        {
+            let cmd = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
+            found.push(format!(
+                "{name}: {}",
+                String::from_utf8_lossy(&cmd).replace('\0', " ")
+            ));
+        }
+    }
+    found
+}
+
+/// A model script whose last message (a reply, or an item of one) says
+/// `text` instead.
+pub fn change_reply(p: &TestProject, scenario: &str, text: &str) {
+    fn last_message(v: &mut serde_json::Value) -> Option<&mut serde_json::Value> {
+        if v["kind"] == "message" {
+            return Some(v);
+        }
+        match v {
+            serde_json::Value::Array(items) => items.iter_mut().rev().find_map(last_message),
+            serde_json::Value::Object(map) => map.values_mut().rev().find_map(last_message),
+            _ => None,
+        }
+    }
+    let path = format!("integration/scripts/{scenario}.json");
+    let mut script: serde_json::Value = serde_json::from_str(&p.read(&path)).unwrap();
+    let message = last_message(&mut script).expect("the script has a message");
+    message["text"] = text.into();
+    p.write(&path, &serde_json::to_string_pretty(&script).unwrap());
+}
+
+/// Sends `sig` to a child this test spawned.
+pub fn signal(child: &std::process::Child, sig: libc::c_int) {
+    // SAFETY: a signal to a child this test spawned.
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, sig);
+    }
+}
+
+/// Whether the test may do what needs root (mounts, namespaces); says why
+/// not when it skips, and fails instead where root is required
+/// (`CODEX_HARVEST_REQUIRE_ROOT=1`, as CI sets it).
+pub fn as_root(what: &str) -> bool {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CODEX_HARVEST_REQUIRE_ROOT").is_none(),
+        "{what} needs root, and CODEX_HARVEST_REQUIRE_ROOT is set"
+    );
+    eprintln!("skipped: {what} needs root (CI runs as root)");
+    false
+}
+
+/// A small pseudo-random sequence (no crate for it): moments to send a
+/// signal at. The seed is printed, so a failing run can be replayed with
+/// `CODEX_HARVEST_TEST_SEED`.
+pub struct Moments(u64);
+
+impl Moments {
+    pub fn new() -> Moments {
+        let seed = std::env::var("CODEX_HARVEST_TEST_SEED")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| {
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_nanos() as u64
+            });
+        eprintln!("moments seeded with CODEX_HARVEST_TEST_SEED={seed}");
+        Moments(seed | 1)
+    }
+
+    /// The next value in [lo, hi).
+    pub fn next_in(&mut self, lo: f64, hi: f64) -> f64 {
+        // xorshift64*
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        let unit = (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64;
+        lo + unit * (hi - lo)
+    }
+}
+
+/// Anything a harvest left beside the fixtures tree.
+pub fn staging_leftovers(p: &TestProject) -> Vec<String> {
+    std::fs::read_dir(p.path("integration"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("codex-harvest"))
+        .collect()
+}

@@ -78,7 +78,15 @@ pub fn drift_report(drift: &Drift, shown: &str, closing: &str, style: Style) -> 
         );
         return out;
     }
-    let count = drift.changed.len() + drift.missing.len() + drift.extra.len();
+    let count = drift
+        .changed
+        .iter()
+        .map(|f| &f.path)
+        .chain(&drift.missing)
+        .chain(&drift.extra)
+        .chain(&drift.hand_edited)
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
     let _ = writeln!(
         out,
         "check: {shown} drifts from what the toolchain produces ({count} file(s))"

@@ -14,7 +14,7 @@ use crate::interrupt;
 /// signal ended fails with the signal, not with its own death.
 pub fn output(cmd: &mut Command) -> Result<Output> {
     interrupt::check()?;
-    let child = cmd
+    let child = interrupt::unblocked(cmd)
         .process_group(0)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

@@ -45,8 +45,8 @@ pub fn main(args: &[OsString]) -> ! {
         }
     };
     let signals = crate::interrupt::block(&crate::interrupt::SIGNALS);
-    let spawned = Command::new(codex)
-        .args(rest)
+    let mut command = Command::new(codex);
+    let spawned = crate::interrupt::unblocked(command.args(rest))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn();

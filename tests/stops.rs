@@ -1,0 +1,369 @@
+//! How a run stops: a stop signal at any moment ends it at once, by the
+//! signal, with a message that says what was written, leaving no process
+//! and no dir behind; a closed output pipe is no stop at all; the driver
+//! may be PID 1; provisioning stops too; a commit killed part way is
+//! finished by the next writer.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::util::{
+    Moments, TestProject, as_root, change_reply, processes_under, run, signal, staging_leftovers,
+};
+
+const GENERATED_DOCS: [&str; 2] = ["docs/python-parity-checklist.md", "docs/sdk-parity.md"];
+
+/// The fixtures tree and the generated docs: what a harvest commits.
+fn committed(p: &TestProject) -> (BTreeMap<String, Vec<u8>>, Vec<Vec<u8>>) {
+    let docs = GENERATED_DOCS
+        .iter()
+        .map(|d| std::fs::read(p.path(d)).unwrap())
+        .collect();
+    (p.fixtures(), docs)
+}
+
+fn restore(p: &TestProject, (tree, docs): &(BTreeMap<String, Vec<u8>>, Vec<Vec<u8>>)) {
+    std::fs::remove_dir_all(p.path("integration/fixtures")).unwrap();
+    for (rel, bytes) in tree {
+        let path = p.path(&format!("integration/fixtures/{rel}"));
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, bytes).unwrap();
+    }
+    for (doc, bytes) in GENERATED_DOCS.iter().zip(docs) {
+        std::fs::write(p.path(doc), bytes).unwrap();
+    }
+}
+
+/// No process of the run's left: waits a moment for ones being reaped.
+fn no_process_left(tmp: &Path, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(1);
+    loop {
+        let left = processes_under(tmp);
+        if left.is_empty() {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{what}: processes left: {left:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// One run of `args` stopped by `sig` `at` into it: how it exited, how long
+/// it took after the signal, and its last stderr line.
+fn stop(p: &TestProject, args: &[&str], sig: libc::c_int, at: Duration) -> (i32, Duration, String) {
+    let child = p
+        .command(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(at);
+    signal(&child, sig);
+    let sent = Instant::now();
+    let out = child.wait_with_output().unwrap();
+    let took = sent.elapsed();
+    // A signal that lands before main has set up its handling (the
+    // process is still starting) ends it the default way, by the signal.
+    let code = out.status.code().unwrap_or_else(|| {
+        use std::os::unix::process::ExitStatusExt;
+        128 + out.status.signal().expect("exited or killed")
+    });
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let last = stderr.lines().last().unwrap_or_default().to_string();
+    (code, took, last)
+}
+
+/// SIGINT, SIGTERM and SIGHUP at sampled moments of a harvest and of a
+/// check, each with more scenarios than jobs: the run ends within two
+/// seconds, with 128 + N and a message that says truly whether the new
+/// tree was written; the tree and its docs are all old or all new and
+/// verify; no process, scratch dir or staging dir is left.
+#[test]
+fn a_stop_signal_at_any_moment_ends_the_run_at_once_and_leaves_nothing() {
+    let p = TestProject::new();
+    let old = committed(&p);
+    change_reply(&p, "thread_basic", "Hello from the new tree.");
+    let harvest = [
+        "harvest",
+        "--jobs",
+        "1",
+        "--scenario",
+        "thread_basic",
+        "--scenario",
+        "thread_structured",
+    ];
+    let start = Instant::now();
+    p.run(&harvest).expect(0);
+    let took = start.elapsed();
+    let new = committed(&p);
+    assert!(
+        old.0 != new.0 && old.1 != new.1,
+        "the new tree has new docs"
+    );
+    let check = [
+        "check",
+        "--jobs",
+        "1",
+        "--lane",
+        "python",
+        "--lane",
+        "exec",
+        "--scenario",
+        "thread_basic",
+        "--scenario",
+        "thread_structured",
+        "--scenario",
+        "thread_reasoning_usage",
+    ];
+    let signals = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
+    let mut moments = Moments::new();
+    let mut stopped = 0;
+    for trial in 0..40 {
+        let sig = signals[trial % signals.len()];
+        let is_harvest = trial % 2 == 0;
+        // A third of the harvest's moments near its end, where the commit is.
+        let at = match (is_harvest, trial % 3) {
+            (true, 0) => took.mul_f64(moments.next_in(0.8, 1.05)),
+            _ => took.mul_f64(moments.next_in(0.02, 1.0)),
+        };
+        let what = format!(
+            "{} signal {sig} at {:.2} s",
+            if is_harvest { "harvest" } else { "check" },
+            at.as_secs_f64()
+        );
+        // The scripts say what the new tree holds: a harvest starts from the
+        // old tree, a check from the new one (clean when it finishes).
+        restore(&p, if is_harvest { &old } else { &new });
+        let args: &[&str] = if is_harvest { &harvest } else { &check };
+        let (code, after, last) = stop(&p, args, sig, at);
+        let now = committed(&p);
+        assert!(now == old || now == new, "{what}: a mixed tree or docs");
+        assert!(is_harvest || now == new, "{what}: check wrote");
+        match code {
+            0 => assert!(
+                !is_harvest || now == new,
+                "{what}: exit 0, but not the new tree"
+            ),
+            c if c == 128 + sig => {
+                stopped += 1;
+                assert!(after < Duration::from_secs(2), "{what}: took {after:?}");
+                let said = if is_harvest && now == new {
+                    "after the new tree and its generated docs were written under integration/fixtures; every process it started was stopped"
+                } else {
+                    "every process it started was stopped and nothing was written"
+                };
+                assert!(
+                    last.starts_with("interrupted by ") && last.ends_with(said),
+                    "{what}: {last}"
+                );
+            }
+            c => panic!("{what}: exit {c}: {last}"),
+        }
+        p.run(&["verify"]).expect(0);
+        assert_eq!(staging_leftovers(&p), Vec::<String>::new(), "{what}");
+        assert_eq!(p.leftovers(), Vec::<String>::new(), "{what}: dirs left");
+        no_process_left(&p.tmp(), &what);
+    }
+    assert!(
+        stopped >= 20,
+        "only {stopped} of 40 signals landed during a run"
+    );
+}
+
+/// A reader that goes away (`check | head -2`) does not stop the run: it
+/// ends with its verdict, every dir removed.
+#[test]
+fn check_into_a_closed_pipe_still_ends_with_its_verdict() {
+    let p = TestProject::new();
+    let piped = || {
+        let mut cmd = Command::new("bash");
+        cmd.arg("-c")
+            .arg(r#""$0" check --scenario thread_basic --scenario thread_structured 2>&1 | head -2; exit "${PIPESTATUS[0]}""#)
+            .arg(env!("CARGO_BIN_EXE_codex-harvest"))
+            .current_dir(p.root())
+            .env_clear()
+            .envs(p.command(&[]).get_envs().filter_map(|(k, v)| Some((k, v?))));
+        run(cmd)
+    };
+    let out = piped().expect(0);
+    assert_eq!(out.stdout.lines().count(), 2, "{}", out.all());
+    assert_eq!(p.leftovers(), Vec::<String>::new());
+    no_process_left(&p.tmp(), "check | head");
+    // Drift still fails it, read or not.
+    change_reply(&p, "thread_basic", "Hello, unread.");
+    let out = piped().expect(1);
+    assert_eq!(out.stdout.lines().count(), 2, "{}", out.all());
+}
+
+/// In a container without an init the driver is PID 1: its supervisors
+/// must not take that for their parent's death.
+#[test]
+fn check_runs_as_pid_1_of_a_pid_namespace() {
+    if !as_root("a PID namespace") {
+        return;
+    }
+    let p = TestProject::new();
+    let cmd = p.command(&[]);
+    let mut unshare = Command::new("unshare");
+    unshare
+        .args(["--pid", "--fork", "--mount-proc"])
+        .arg(env!("CARGO_BIN_EXE_codex-harvest"))
+        .args(["check", "--scenario", "thread_basic"])
+        .current_dir(p.root())
+        .env_clear()
+        .envs(cmd.get_envs().filter_map(|(k, v)| Some((k, v?))));
+    let out = run(unshare).expect(0);
+    assert!(
+        out.stdout
+            .contains("integration/fixtures matches what the pinned toolchain produces"),
+        "{}",
+        out.all()
+    );
+    assert_eq!(p.leftovers(), Vec::<String>::new());
+}
+
+/// Waits until the child's stderr has said `line`, then returns the
+/// reader's thread, which keeps collecting what it says.
+fn after_saying(child: &mut std::process::Child, line: &str) -> std::thread::JoinHandle<String> {
+    use std::io::BufRead;
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let line = line.to_string();
+    let reader = std::thread::spawn(move || {
+        let mut all = String::new();
+        for l in std::io::BufReader::new(stderr).lines() {
+            let l = l.unwrap();
+            if l.contains(&line) {
+                let _ = tx.send(());
+            }
+            all.push_str(&l);
+            all.push('\n');
+        }
+        all
+    });
+    rx.recv_timeout(Duration::from_secs(120))
+        .expect("the run said what was awaited");
+    reader
+}
+
+/// A stop while pip or npm installs the pins ends them too (no orphan
+/// writing into the cache after the lock is released), nothing runs after
+/// it, and the next run builds the entry afresh.
+#[test]
+fn an_interrupted_provisioning_leaves_no_process_and_is_rebuilt() {
+    let p = TestProject::new();
+    let cache = tempfile::tempdir().unwrap();
+    for (args, awaited) in [
+        (
+            vec!["doctor"],
+            "provisioning the pinned Python SDK and codex",
+        ),
+        (
+            vec![
+                "check",
+                "--scenario",
+                "thread_basic",
+                "--lane",
+                "typescript",
+            ],
+            "provisioning the pinned TypeScript SDK",
+        ),
+    ] {
+        let mut child = p
+            .command(&args)
+            .env("CODEX_HARVEST_CACHE", cache.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let reader = after_saying(&mut child, awaited);
+        std::thread::sleep(Duration::from_millis(700));
+        signal(&child, libc::SIGTERM);
+        let sent = Instant::now();
+        let status = child.wait().unwrap();
+        let took = sent.elapsed();
+        let stderr = reader.join().unwrap();
+        assert_eq!(status.code(), Some(143), "{args:?}: {stderr}");
+        assert!(took < Duration::from_secs(2), "{args:?}: took {took:?}");
+        assert!(
+            stderr.ends_with("every process it started was stopped and nothing was written\n")
+                && !stderr.contains(" ok ("),
+            "{args:?}: {stderr}"
+        );
+        no_process_left(&p.tmp(), awaited);
+    }
+    let doctor = p
+        .run_with_cache(&["doctor", "--format", "json"], cache.path())
+        .expect(0);
+    let report: serde_json::Value = serde_json::from_str(&doctor.stdout).unwrap();
+    assert_eq!(report["python_sdk"]["pinned"], true, "{}", doctor.all());
+    assert_eq!(
+        report["typescript"]["Ok"]["sdk_version"],
+        "0.163.0",
+        "{}",
+        doctor.all()
+    );
+}
+
+/// What a SIGKILL right after the swap leaves: the new tree in place, its
+/// docs staged but not yet renamed. `check` reads the docs as that commit
+/// left them, and the next harvest, even one that changes nothing, puts
+/// them in place and removes a stale staging dir.
+#[test]
+fn a_commit_killed_after_the_swap_is_finished_by_the_next_writer() {
+    let p = TestProject::new();
+    let old = committed(&p);
+    change_reply(&p, "thread_basic", "Hello, killed after the swap.");
+    p.run(&["harvest", "--scenario", "thread_basic"]).expect(0);
+    let new = committed(&p);
+    assert_ne!(old.1, new.1);
+    // The docs as the killed run left them: old in place, new staged under
+    // the new manifest's digest (the commit protocol, docs/architecture.md).
+    let sums = std::fs::read(p.path("integration/fixtures/SHA256SUMS")).unwrap();
+    let key = sha256_hex(&sums)[..16].to_string();
+    for ((doc, old_bytes), new_bytes) in GENERATED_DOCS.iter().zip(&old.1).zip(&new.1) {
+        let path = p.path(doc);
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        std::fs::write(
+            path.with_file_name(format!(".{name}.codex-harvest-for-{key}")),
+            new_bytes,
+        )
+        .unwrap();
+        std::fs::write(&path, old_bytes).unwrap();
+    }
+    let stale = p.path("integration/.fixtures.codex-harvest-new-999999");
+    std::fs::create_dir_all(stale.join("python")).unwrap();
+    p.run(&["check", "--scenario", "thread_basic"]).expect(0);
+    let out = p.run(&["harvest", "--scenario", "thread_basic"]).expect(0);
+    assert!(
+        out.stdout.contains("integration/fixtures is unchanged"),
+        "{}",
+        out.all()
+    );
+    assert_eq!(committed(&p), new);
+    assert_eq!(staging_leftovers(&p), Vec::<String>::new());
+    let docs_dir: Vec<String> = std::fs::read_dir(p.path("docs"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert_eq!(docs_dir, Vec::<String>::new());
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    let out = Command::new("sha256sum")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            c.stdin.take().unwrap().write_all(bytes)?;
+            c.wait_with_output()
+        })
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap()[..64].to_string()
+}
