@@ -502,10 +502,15 @@ fn a_codex_wheel_other_than_the_sdks_runtime_is_provisioned_from_its_artifact() 
         .map(|mut f| std::io::Write::write_all(&mut f, b"\0"))
         .unwrap()
         .unwrap();
+    // Its cache entry's seal says so first, naming the file.
     let again = p.run_with_cache(&["doctor"], cache.path()).expect(3);
     assert!(
-        again.stderr.contains("is not the pinned binary")
-            && again.stderr.contains("the cached copy was modified"),
+        again
+            .stderr
+            .contains("is not as it was installed from the pins: codex (changed)")
+            && again
+                .stderr
+                .contains("and run again (it is provisioned afresh"),
         "{}",
         again.all()
     );
