@@ -367,3 +367,41 @@ fn sha256_hex(bytes: &[u8]) -> String {
         .unwrap();
     String::from_utf8(out.stdout).unwrap()[..64].to_string()
 }
+
+/// SIGKILL removes nothing: the scratch and worker dirs it leaves (private,
+/// 0700, named after its pid) are removed by the next run, which leaves a
+/// live run's dirs alone.
+#[test]
+fn the_dirs_of_a_killed_run_are_swept_by_the_next() {
+    use std::os::unix::fs::PermissionsExt;
+    let p = TestProject::new();
+    let mut child = p
+        .command(&["check", "--jobs", "1", "--lane", "python"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while p.leftovers().len() < 2 {
+        assert!(Instant::now() < deadline, "no scratch dirs appeared");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    for dir in p.leftovers() {
+        let mode = std::fs::metadata(p.tmp().join(&dir))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o700, "{dir}");
+    }
+    signal(&child, libc::SIGKILL);
+    child.wait().unwrap();
+    no_process_left(&p.tmp(), "after SIGKILL");
+    let left = p.leftovers();
+    assert!(
+        !left.is_empty(),
+        "SIGKILL removed nothing, so something is left"
+    );
+    p.run(&["check", "--scenario", "thread_basic", "--lane", "exec"])
+        .expect(0);
+    assert_eq!(p.leftovers(), Vec::<String>::new(), "left: {left:?}");
+}
