@@ -107,6 +107,10 @@ pub struct Scenario {
     /// The typescript lane's event streams, written by the scenario's
     /// module in `integration/harvest_scenarios_ts/` (none: no such lane).
     pub typescript: Vec<FixturePath>,
+    /// Per typescript stream (one turn, one `codex exec`): what codex
+    /// printed and how the SDK asked (`<stream>.codex.jsonl` and
+    /// `<stream>.codex.command.json`), an exec fixture replay serves.
+    pub typescript_codex: Vec<[FixturePath; 2]>,
 }
 
 /// How the exec lane runs a scenario: one `codex exec --json` per step,
@@ -272,7 +276,18 @@ impl HarvestConfig {
             let wire = event_streams(&wire).with_context(|| format!("scenario {name:?}: wire"))?;
             let typescript = event_streams(&s.typescript)
                 .with_context(|| format!("scenario {name:?}: typescript"))?;
+            let typescript_codex = typescript
+                .iter()
+                .map(|t| {
+                    let stem = t.as_str().trim_end_matches(".jsonl");
+                    Ok([
+                        FixturePath::parse(&format!("{stem}.codex.jsonl"))?,
+                        FixturePath::parse(&format!("{stem}.codex.command.json"))?,
+                    ])
+                })
+                .collect::<Result<Vec<_>>>()?;
             scenarios.push(Scenario {
+                typescript_codex,
                 name,
                 about: s.about,
                 outputs,
@@ -398,6 +413,7 @@ impl Scenario {
             .iter()
             .chain(&self.wire)
             .chain(&self.typescript)
+            .chain(self.typescript_codex.iter().flatten())
             .chain(
                 self.exec
                     .iter()

@@ -7,6 +7,8 @@ pub(crate) mod compare;
 pub(crate) mod config;
 pub(crate) mod digest;
 pub(crate) mod drift_text;
+pub mod exec_args;
+pub mod exec_tap;
 pub(crate) mod failure;
 pub(crate) mod harvest;
 pub(crate) mod inputs;

@@ -2,7 +2,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use codex_harvest::cli::{self, Cli};
-use codex_harvest::{interrupt, reaper, wire};
+use codex_harvest::{exec_tap, interrupt, reaper, wire};
 
 fn main() -> ExitCode {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
@@ -11,6 +11,9 @@ fn main() -> ExitCode {
     }
     if args.get(1).is_some_and(|a| a == wire::tap::ARG) {
         wire::tap::main(&args[2..]);
+    }
+    if args.get(1).is_some_and(|a| a == exec_tap::ARG) {
+        exec_tap::main(&args[2..]);
     }
     // SIGPIPE stays ignored (Rust's default): a child that closed its stdin
     // is that child's error, and the driver's own output never panics on a

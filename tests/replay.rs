@@ -353,3 +353,98 @@ fn the_real_python_sdk_against_replay_records_the_committed_fixtures() {
     );
     assert!(p.leftovers().is_empty(), "{:?}", p.leftovers());
 }
+
+/// The real TypeScript SDK, its `codexPathOverride` pointed at replay of
+/// the codex runs the typescript lane recorded, yields every committed
+/// typescript fixture byte for byte (the same `check --against-replay`);
+/// another word in a recorded run shows in its fixture, and a recorded
+/// prompt the SDK does not send fails the scenario with replay's diff, not
+/// a broken pipe.
+#[test]
+fn the_real_typescript_sdk_against_replay_records_the_committed_fixtures() {
+    let p = crate::util::TestProject::new();
+    p.run(&["check", "--against-replay"]).expect(0);
+    let run = "integration/fixtures/typescript/thread_basic.codex.jsonl";
+    let recorded = p.read(run);
+    p.write(run, &recorded.replace("Hello from t", "Hello FROM t"));
+    let drift = p
+        .run(&["check", "--against-replay", "--scenario", "thread_basic"])
+        .expect(1);
+    assert!(
+        drift
+            .stdout
+            .contains("changed  typescript/thread_basic.jsonl")
+            && drift.stdout.contains("regenerated: \"Hello FROM t"),
+        "{}",
+        drift.all()
+    );
+    p.write(run, &recorded);
+    let command = "integration/fixtures/typescript/thread_structured.codex.command.json";
+    let text = p.read(command);
+    p.write(
+        command,
+        &text.replace("\"Answer as JSON.\"", "\"Answer as YAML.\""),
+    );
+    let diverged = p
+        .run(&[
+            "check",
+            "--against-replay",
+            "--scenario",
+            "thread_structured",
+        ])
+        .expect(4);
+    assert!(
+        diverged.stderr.contains("Codex Exec exited with code 6: codex-harvest replay: the client asked codex exec for another request than")
+            && diverged.stderr.contains("the prompt:\n        recorded: \"Answer as YAML.\"\n        received: \"Answer as JSON.\""),
+        "{}",
+        diverged.all()
+    );
+    assert!(!diverged.stderr.contains("EPIPE"), "{}", diverged.all());
+}
+
+/// Replay's table of `codex exec` options is the pinned binary's: every
+/// option `exec --help` and `exec resume --help` list, with its short
+/// form, whether it takes a value, and whether `resume` takes it.
+#[test]
+fn the_exec_grammar_is_the_pinned_codexs_help() {
+    use codex_harvest::exec_args::{OPTIONS, Scope};
+    use std::collections::BTreeMap;
+    let p = crate::util::TestProject::new();
+    let doctor = p.run(&["doctor", "--format", "json"]).expect(0);
+    let report: serde_json::Value = serde_json::from_str(&doctor.stdout).unwrap();
+    let codex = report["codex"]["path"].as_str().unwrap().to_string();
+    let home = tempfile::tempdir().unwrap();
+    let help = |args: &[&str]| -> BTreeMap<String, (Option<char>, bool)> {
+        let out = std::process::Command::new(&codex)
+            .args(args)
+            .env_clear()
+            .env("HOME", home.path())
+            .env("CODEX_HOME", home.path())
+            .output()
+            .unwrap();
+        let line = regex::Regex::new(r"^\s+(?:-(\w), )?--([a-z0-9-]+)( <[^>]+>)?").unwrap();
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| line.captures(l))
+            .map(|c| {
+                let short = c.get(1).and_then(|s| s.as_str().chars().next());
+                (c[2].to_string(), (short, c.get(3).is_some()))
+            })
+            .filter(|(long, _)| long != "help" && long != "version")
+            .collect()
+    };
+    let table = |resume: bool| -> BTreeMap<String, (Option<char>, bool)> {
+        let excluded = if resume { Scope::Parent } else { Scope::Resume };
+        OPTIONS
+            .iter()
+            .filter(|o| o.scope != excluded)
+            .map(|o| (o.long.to_string(), (o.short, o.takes_value)))
+            .collect()
+    };
+    assert_eq!(help(&["exec", "--help"]), table(false), "exec --help");
+    assert_eq!(
+        help(&["exec", "resume", "--help"]),
+        table(true),
+        "exec resume --help"
+    );
+}

@@ -18,14 +18,16 @@ pub fn run(root: &Option<PathBuf>, args: &CheckArgs) -> Result<Exit, Failure> {
     let loaded = session::load(root)?;
     let select = &args.select;
     let dir = session::fixtures_dir(&loaded.project, &select.output)?;
-    // Against replay, the wire transcripts are the input, not an output.
+    // Against replay, the recordings are the input, not an output: the
+    // wire transcripts for the Python SDK, the typescript lane's codex runs
+    // for the TypeScript SDK.
     let (lanes, replay) = match args.against_replay {
         true => (
             Lanes {
                 python: true,
                 wire: false,
                 exec: false,
-                typescript: false,
+                typescript: true,
             },
             Some(dir.clone()),
         ),

@@ -12,6 +12,8 @@ use anyhow::{Context, anyhow, bail};
 use serde::Deserialize;
 
 use crate::config::HarvestConfig;
+use crate::exec_args::{ExecCall, Prompt};
+use crate::failure::hinted;
 use crate::normalize::{Locations, Normalizer, Rule};
 use crate::wire::{self, canonical::Line, player::Outcome};
 
@@ -26,39 +28,48 @@ struct Recorded {
     exit_code: u8,
     /// The schema the run's `--output-schema` file held.
     output_schema: Option<serde_json::Value>,
+    /// What the client wrote on stdin (the typescript lane's records; the
+    /// exec lane passes the prompt as an argument).
+    #[serde(default)]
+    stdin: Option<String>,
+    /// The environment that named the client: recorded, not compared (it
+    /// changes what codex tells the model, not what it prints).
+    #[serde(default, rename = "env")]
+    _env: serde::de::IgnoredAny,
 }
 
-impl Recorded {
-    /// Whether `received` asks what the recording answers: the same
-    /// arguments, but for `--output-schema`, whose file may be anywhere as
-    /// long as it holds the recorded schema.
-    fn matches(&self, received: &[String]) -> bool {
-        self.args.len() == received.len()
-            && self
-                .args
-                .iter()
-                .zip(received)
-                .enumerate()
-                .all(|(i, (want, got))| {
-                    let schema_path = i > 0 && self.args[i - 1] == "--output-schema";
-                    match (&self.output_schema, schema_path) {
-                        (Some(schema), true) => std::fs::read(got)
-                            .ok()
-                            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-                            .is_some_and(|v| &v == schema),
-                        _ => want == got,
-                    }
-                })
-    }
-}
+/// The most a client may send on stdin (a prompt), so that a client that
+/// streams forever is told so instead of growing replay without bound.
+const MAX_STDIN: u64 = 16 << 20;
 
 pub fn run(args: &ReplayArgs) -> Result<Exit, Failure> {
     let recording = this_start(args).or_exit(Exit::Usage)?;
-    let lines = wire::player::read(&recording).ok();
-    match lines {
-        Some(lines) => app_server(&recording, lines, args),
-        None => exec(&recording, args),
+    // An exec fixture has its command record beside it; anything else must
+    // be a whole wire transcript, and says why not.
+    if command_record(&recording).is_file() {
+        return exec(&recording, args);
     }
+    let lines = wire::player::read(&recording)
+        .map_err(|e| {
+            hinted(
+                e,
+                "replay takes a wire transcript (fixtures/wire/) or an exec fixture with its .command.json beside it (fixtures/exec/)",
+            )
+        })
+        .or_exit(Exit::Usage)?;
+    app_server(&recording, lines, args)
+}
+
+/// `<name>.command.json` beside an exec fixture `<name>.jsonl`.
+fn command_record(recording: &Path) -> PathBuf {
+    recording.with_file_name(format!(
+        "{}.command.json",
+        recording
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .trim_end_matches(".jsonl")
+    ))
 }
 
 /// The recording this start plays: the only one, or with `--sequence` the
@@ -165,30 +176,57 @@ fn received_normalizer(recording: &Path) -> anyhow::Result<Normalizer> {
     Normalizer::new(&rules, &locations)
 }
 
-/// `codex exec --json …` from an exec fixture and its command record.
+/// `codex exec --json …` from an exec fixture and its command record:
+/// played when the client's request is the recorded one, whatever its
+/// spelling (`exec_args`), its prompt read from stdin as codex reads it.
 fn exec(recording: &Path, args: &ReplayArgs) -> Result<Exit, Failure> {
     let stream = std::fs::read(recording)
         .with_context(|| format!("reading the recording {}", recording.display()))
         .or_exit(Exit::Io)?;
-    let command_path = recording.with_file_name(format!(
-        "{}.command.json",
-        recording
-            .file_name()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .trim_end_matches(".jsonl")
-    ));
+    let command_path = command_record(recording);
     let recorded: Recorded = std::fs::read(&command_path)
         .map_err(anyhow::Error::from)
         .and_then(|b| serde_json::from_slice(&b).map_err(anyhow::Error::from))
         .with_context(|| format!("reading {}", command_path.display()))
         .or_exit(Exit::Usage)?;
-    if !recorded.matches(&args.args) {
+    let want = ExecCall::parse(&recorded.args)
+        .with_context(|| format!("reading the arguments {} records", command_path.display()))
+        .or_exit(Exit::Usage)?;
+    // Codex reads a piped stdin to its end before it starts (the prompt
+    // may be there), so replay does too, whatever the arguments: a client
+    // never writes into a closed pipe.
+    let stdin = match read_stdin(Duration::from_secs(args.patience)) {
+        Ok(stdin) => stdin,
+        Err(why) => {
+            crate::errln!(
+                "codex-harvest replay: {why}; {} expects the prompt {}",
+                recording.display(),
+                Prompt::of(&want, recorded.stdin.clone().map(String::into_bytes)).describe()
+            );
+            return Ok(Exit::Diverged);
+        }
+    };
+    let differences = match ExecCall::parse(&args.args) {
+        Ok(got) => compare_calls(&recorded, &want, &got, stdin),
+        Err(e) => vec![format!("codex exec would refuse these arguments: {e}")],
+    };
+    if !differences.is_empty() {
         crate::err!(
             "{}",
-            divergence(&recording.display().to_string(), &recorded.args, &args.args)
+            divergence(
+                &recording.display().to_string(),
+                &recorded.args,
+                &args.args,
+                &differences
+            )
         );
         return Ok(Exit::Diverged);
+    }
+    if let Some(path) = ExecCall::parse(&args.args)
+        .ok()
+        .and_then(|c| c.last_message)
+    {
+        write_last_message(&stream, Path::new(&path)).or_exit(Exit::Io)?;
     }
     let mut out = std::io::stdout().lock();
     out.write_all(&stream)
@@ -198,22 +236,124 @@ fn exec(recording: &Path, args: &ReplayArgs) -> Result<Exit, Failure> {
     Ok(Exit::Recorded(recorded.exit_code))
 }
 
-/// The recorded arguments against the received ones, position by position.
-fn divergence(recording: &str, recorded: &[String], received: &[String]) -> String {
-    let mut out = format!(
-        "codex-harvest replay: the client ran codex with other arguments than {recording} records\n"
-    );
-    for i in 0..recorded.len().max(received.len()) {
-        let (r, g) = (recorded.get(i), received.get(i));
-        if r != g {
-            let show = |a: Option<&String>| a.map_or("(none)".to_string(), |a| format!("{a:?}"));
-            out.push_str(&format!(
-                "  argument {}:\n    recorded: {}\n    received: {}\n",
-                i + 1,
-                show(r),
-                show(g)
+/// stdin to its end, unless it is a terminal (codex does not read one):
+/// within `patience`, and at most [`MAX_STDIN`] bytes.
+fn read_stdin(patience: Duration) -> Result<Option<Vec<u8>>, String> {
+    use std::io::Read;
+    // SAFETY: isatty only inspects the descriptor.
+    if unsafe { libc::isatty(0) } == 1 {
+        return Ok(None);
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let read = std::io::stdin()
+            .lock()
+            .take(MAX_STDIN + 1)
+            .read_to_end(&mut bytes);
+        let _ = tx.send(read.map(|_| bytes));
+    });
+    match rx.recv_timeout(patience) {
+        Ok(Ok(bytes)) if bytes.len() as u64 > MAX_STDIN => Err(format!(
+            "the client sent more than {} MiB on stdin",
+            MAX_STDIN >> 20
+        )),
+        Ok(Ok(bytes)) => Ok(Some(bytes)),
+        Ok(Err(e)) => Err(format!("reading stdin: {e}")),
+        Err(_) => Err(format!(
+            "the client kept stdin open for {} s without closing it (codex reads a piped stdin to its end before it starts)",
+            patience.as_secs()
+        )),
+    }
+}
+
+/// What differs between the recorded request and the received one, each a
+/// line naming the field; empty when they are one request.
+fn compare_calls(
+    recorded: &Recorded,
+    want: &ExecCall,
+    got: &ExecCall,
+    stdin: Option<Vec<u8>>,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut field = |what: String, want: String, got: String| {
+        if want != got {
+            out.push(format!(
+                "{what}:\n    recorded: {want}\n    received: {got}"
             ));
         }
+    };
+    let show = |v: Option<&Vec<String>>| v.map_or("(absent)".to_string(), |v| format!("{v:?}"));
+    field(
+        "resume".into(),
+        format!("{:?}", want.resume),
+        format!("{:?}", got.resume),
+    );
+    let recorded_stdin = recorded.stdin.clone().map(String::into_bytes);
+    let (wp, gp) = (Prompt::of(want, recorded_stdin), Prompt::of(got, stdin));
+    field("the prompt".into(), wp.describe(), gp.describe());
+    let names: std::collections::BTreeSet<&String> =
+        want.options.keys().chain(got.options.keys()).collect();
+    for name in names {
+        field(
+            format!("--{name}"),
+            show(want.options.get(name)),
+            show(got.options.get(name)),
+        );
+    }
+    let keys: std::collections::BTreeSet<&String> =
+        want.config.keys().chain(got.config.keys()).collect();
+    let value = |c: &ExecCall, k: &String| c.config.get(k).cloned().unwrap_or("(absent)".into());
+    for key in keys {
+        field(format!("config {key}"), value(want, key), value(got, key));
+    }
+    let schema = got.output_schema.as_ref().map(|path| {
+        std::fs::read(path)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+            .map_or_else(
+                || format!("{path} (not a readable JSON file)"),
+                |v| v.to_string(),
+            )
+    });
+    field(
+        "--output-schema (its JSON)".into(),
+        recorded
+            .output_schema
+            .as_ref()
+            .map_or("(absent)".into(), |v| v.to_string()),
+        schema.unwrap_or("(absent)".into()),
+    );
+    out
+}
+
+/// `-o FILE`: the last agent message of the run, as codex writes it.
+fn write_last_message(stream: &[u8], path: &Path) -> anyhow::Result<()> {
+    let last = String::from_utf8_lossy(stream)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|e| e["type"] == "item.completed" && e["item"]["type"] == "agent_message")
+        .filter_map(|e| e["item"]["text"].as_str().map(str::to_string))
+        .last();
+    if let Some(text) = last {
+        std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// The recorded request against the received one, field by field, then
+/// both command lines whole.
+fn divergence(
+    recording: &str,
+    recorded: &[String],
+    received: &[String],
+    differences: &[String],
+) -> String {
+    let mut out = format!(
+        "codex-harvest replay: the client asked codex exec for another request than {recording} records\n"
+    );
+    for d in differences {
+        out.push_str(&format!("  {d}\n"));
     }
     out.push_str(&format!(
         "  recorded: {}\n  received: {}\n",
@@ -227,23 +367,43 @@ fn divergence(recording: &str, recorded: &[String], received: &[String]) -> Stri
 mod tests {
     use super::*;
 
+    fn call(args: &[&str]) -> (Vec<String>, ExecCall) {
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        let call = ExecCall::parse(&args).unwrap();
+        (args, call)
+    }
+
     #[test]
-    fn a_divergence_names_each_differing_argument() {
-        let recorded: Vec<String> = ["exec", "--json", "Say hello."].map(String::from).into();
-        let received: Vec<String> = ["exec", "--json", "Say goodbye.", "--extra"]
-            .map(String::from)
-            .into();
-        let text = divergence("exec/x.jsonl", &recorded, &received);
-        assert!(
-            text.contains(
-                "argument 3:\n    recorded: \"Say hello.\"\n    received: \"Say goodbye.\""
-            ),
-            "{text}"
+    fn a_divergence_names_each_differing_field() {
+        let (args, want) = call(&["exec", "--json", "-m", "gpt-5.5", "Say hello."]);
+        let recorded = Recorded {
+            args,
+            exit_code: 0,
+            output_schema: None,
+            stdin: None,
+            _env: serde::de::IgnoredAny,
+        };
+        let (_, same) = call(&["exec", "--experimental-json", "--model", "gpt-5.5"]);
+        assert_eq!(
+            compare_calls(&recorded, &want, &same, Some(b"Say hello.".to_vec())),
+            Vec::<String>::new()
         );
-        assert!(
-            text.contains("argument 4:\n    recorded: (none)\n    received: \"--extra\""),
-            "{text}"
+        let (_, other) = call(&[
+            "exec",
+            "--json",
+            "-m",
+            "gpt-5.4",
+            "--ephemeral",
+            "Say goodbye.",
+        ]);
+        let found = compare_calls(&recorded, &want, &other, None);
+        assert_eq!(
+            found,
+            [
+                "the prompt:\n    recorded: \"Say hello.\"\n    received: \"Say goodbye.\"",
+                "--ephemeral:\n    recorded: (absent)\n    received: []",
+                "config model:\n    recorded: \"gpt-5.5\"\n    received: \"gpt-5.4\"",
+            ]
         );
-        assert!(!text.contains("argument 1:"), "{text}");
     }
 }

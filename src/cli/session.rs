@@ -148,7 +148,7 @@ pub fn regenerate(
         String::new()
     };
     let codex = match &session.replay {
-        Some(_) => "codex-harvest replay of the committed wire transcripts".to_string(),
+        Some(_) => "codex-harvest replay of the committed recordings".to_string(),
         None => format!("codex {}", toolchain.codex.version),
     };
     progress(&format!(

@@ -82,7 +82,12 @@ pub(crate) fn run_one(runner: &mut Runner, s: &Scenario) -> Result<Tree> {
     }
     crate::interrupt::check()?;
     if lanes.typescript && !s.typescript.is_empty() {
-        let outputs: Vec<&FixturePath> = s.typescript.iter().collect();
+        // Against replay, the codex runs are the input, not an output.
+        let runs = s.typescript_codex.iter().flatten();
+        let outputs: Vec<&FixturePath> = match session.replay {
+            None => s.typescript.iter().chain(runs).collect(),
+            Some(_) => s.typescript.iter().collect(),
+        };
         let recorded = lane(session, s, &outputs, |scratch| {
             typescript::run_node(session, s, scratch)
         })

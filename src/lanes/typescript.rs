@@ -2,11 +2,15 @@
 //! `integration/harvest_scenarios_ts/`, driving the pinned
 //! `@openai/codex-sdk` with the pinned codex binary (`codexPathOverride`).
 
+use std::path::Path;
+
 use anyhow::{Context, Result, anyhow};
 use serde_json::Value;
 
 use super::{Session, environment, output_paths, record_kwargs};
 use crate::config::Scenario;
+use crate::exec_tap;
+use crate::failure::hinted;
 use crate::scenario::{self, Program};
 use crate::scratch::Scratch;
 
@@ -17,7 +21,21 @@ pub(super) fn run_node(session: &Session, s: &Scenario, scratch: &Scratch) -> Re
         .as_ref()
         .ok_or_else(|| anyhow!("the typescript lane runs without Node and the TypeScript SDK"))?;
     let outputs = output_paths(scratch, &s.typescript)?;
-    let kwargs = record_kwargs(session, s, "codexPath", &t.codex.path, &outputs);
+    let runs = scratch.path("exec-tap");
+    std::fs::create_dir_all(&runs).with_context(|| format!("creating {}", runs.display()))?;
+    // Against replay, the SDK's codex plays each turn's recorded run back.
+    let shim = match &session.replay {
+        None => crate::wire::exec_shim(&scratch.path("bin"), &t.codex.path, &runs)?,
+        Some(tree) => {
+            let recorded: Vec<std::path::PathBuf> = s
+                .typescript_codex
+                .iter()
+                .map(|[stream, _]| tree.join(stream.as_str()))
+                .collect();
+            crate::wire::replay_shim(&scratch.path("bin"), &recorded, &runs)?
+        }
+    };
+    let kwargs = record_kwargs(session, s, "codexPath", &shim, &outputs);
     let scenarios = session.project.typescript_scenarios_dir();
     scenario::run_program(&Program {
         what: "record() (TypeScript)".into(),
@@ -36,5 +54,37 @@ pub(super) fn run_node(session: &Session, s: &Scenario, scratch: &Scratch) -> Re
         timeout: s.timeout,
         stdout: None,
         exit_code: 0,
-    })
+    })?;
+    match session.replay {
+        None => keep_codex_runs(s, &runs, &scratch.path("out")),
+        Some(_) => Ok(()),
+    }
+}
+
+/// Each codex run the exec tap recorded, as the exec fixture of the turn it
+/// served: one run per typescript stream, in order.
+fn keep_codex_runs(s: &Scenario, runs: &Path, out: &Path) -> Result<()> {
+    let started = (1..)
+        .take_while(|&n| exec_tap::stdout_path(runs, n).exists())
+        .count();
+    if started != s.typescript_codex.len() {
+        return Err(hinted(
+            anyhow!(
+                "the TypeScript SDK started codex {started} time(s), but the scenario records {} turn(s) (one typescript stream each)",
+                s.typescript_codex.len()
+            ),
+            "give the scenario one typescript stream per turn it runs",
+        ));
+    }
+    for (n, [stream, command]) in s.typescript_codex.iter().enumerate() {
+        for (from, to) in [
+            (exec_tap::stdout_path(runs, n + 1), stream),
+            (exec_tap::record_path(runs, n + 1), command),
+        ] {
+            let to = out.join(to.as_str());
+            std::fs::copy(&from, &to)
+                .with_context(|| format!("keeping {} as {}", from.display(), to.display()))?;
+        }
+    }
+    Ok(())
 }

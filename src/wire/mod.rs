@@ -17,6 +17,16 @@ pub(crate) fn shim(dir: &Path, codex: &Path, log_dir: &Path) -> Result<PathBuf> 
     write_shim(dir, &[tap::ARG.into(), quote(log_dir), quote(codex)])
 }
 
+/// Writes `dir/codex`, an executable a `codex exec` client takes for codex:
+/// it runs the real `codex` through the exec tap, recording each run into
+/// `log_dir` (`crate::exec_tap`).
+pub(crate) fn exec_shim(dir: &Path, codex: &Path, log_dir: &Path) -> Result<PathBuf> {
+    write_shim(
+        dir,
+        &[crate::exec_tap::ARG.into(), quote(log_dir), quote(codex)],
+    )
+}
+
 /// Writes `dir/codex` playing `transcripts` back with `codex-harvest
 /// replay`, one per start, in order (`state` remembers how many started).
 pub(crate) fn replay_shim(dir: &Path, transcripts: &[PathBuf], state: &Path) -> Result<PathBuf> {
