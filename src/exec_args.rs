@@ -90,7 +90,7 @@ pub const OPTIONS: &[Spec] = &[
         "dangerously-bypass-approvals-and-sandbox",
         None,
         false,
-        true,
+        Scope::Both,
         Compared,
     ),
     opt(
@@ -324,7 +324,7 @@ impl Prompt {
                 argument: None,
                 stdin,
             }
-            .as_text(),
+            .into_text(),
             Some(arg) => Prompt {
                 argument: Some(arg.to_string()),
                 stdin,
@@ -334,7 +334,7 @@ impl Prompt {
 
     /// A prompt from stdin alone is the same prompt as that text given as
     /// the argument (byte for byte: a trailing newline is part of it).
-    fn as_text(self) -> Prompt {
+    fn into_text(self) -> Prompt {
         match (&self.argument, &self.stdin) {
             (None, Some(bytes)) => match String::from_utf8(bytes.clone()) {
                 Ok(text) => Prompt {

@@ -331,10 +331,10 @@ fn compare_calls(
 fn write_last_message(stream: &[u8], path: &Path) -> anyhow::Result<()> {
     let last = String::from_utf8_lossy(stream)
         .lines()
+        .rev()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
         .filter(|e| e["type"] == "item.completed" && e["item"]["type"] == "agent_message")
-        .filter_map(|e| e["item"]["text"].as_str().map(str::to_string))
-        .last();
+        .find_map(|e| e["item"]["text"].as_str().map(str::to_string));
     if let Some(text) = last {
         std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
     }
