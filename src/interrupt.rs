@@ -13,7 +13,7 @@
 //! and exits anyway; a second signal does the same at once.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -25,6 +25,10 @@ static GROUPS: Mutex<Vec<libc::pid_t>> = Mutex::new(Vec::new());
 
 /// Dirs a forced exit removes (ordinary unwinding removes them otherwise).
 static PATHS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// Set by a command with nothing to stop or clean (replay): a signal ends
+/// it at once.
+static AT_ONCE: AtomicBool = AtomicBool::new(false);
 
 /// What the run had already written for good when it was stopped.
 static WRITTEN: Mutex<Option<String>> = Mutex::new(None);
@@ -129,6 +133,7 @@ pub fn install() {
             if RECEIVED
                 .compare_exchange(0, sig, Ordering::SeqCst, Ordering::SeqCst)
                 .is_err()
+                || AT_ONCE.load(Ordering::SeqCst)
             {
                 forced_exit(Interrupted(RECEIVED.load(Ordering::SeqCst)));
             }
@@ -160,6 +165,12 @@ fn signal_groups(sig: libc::c_int) {
             libc::killpg(group, sig);
         }
     }
+}
+
+/// Says that this run has nothing to stop or clean up: a stop signal ends
+/// the process at once, with its message and exit code.
+pub fn exit_at_once() {
+    AT_ONCE.store(true, Ordering::SeqCst);
 }
 
 /// The signal received so far, if any.

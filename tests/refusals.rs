@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::util::{TestProject, files, shared_cache};
+use crate::util::{TestProject, files};
 
 /// Nothing ran: the run never said it was running scenarios.
 fn ran_nothing(out: &crate::util::Run) -> bool {
@@ -117,26 +117,25 @@ fn an_output_tree_a_harvest_may_not_replace_is_refused_before_anything_runs() {
     );
 }
 
-/// A hard-linked copy of the shared cache's venv and TypeScript SDK, with
+/// A hard-linked copy of the venv and TypeScript SDK `doctor` uses, with
 /// one file of each replaced (not edited: the links share the original).
-fn tampered_cache(replace: &[(&str, &str)]) -> tempfile::TempDir {
+fn tampered_cache(p: &TestProject, replace: &[(&str, &str)]) -> tempfile::TempDir {
+    let doctor = p.run(&["doctor", "--format", "json"]).expect(0);
+    let report: serde_json::Value = serde_json::from_str(&doctor.stdout).unwrap();
     let copy = tempfile::tempdir().unwrap();
-    for entry in std::fs::read_dir(shared_cache()).unwrap() {
-        let entry = entry.unwrap();
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if entry.file_type().unwrap().is_dir()
-            && (name.starts_with("venv-") || name.starts_with("node-"))
-        {
-            assert!(
-                Command::new("cp")
-                    .arg("-al")
-                    .arg(entry.path())
-                    .arg(copy.path())
-                    .status()
-                    .unwrap()
-                    .success()
-            );
-        }
+    for entry in [
+        report["python"]["venv"].as_str().unwrap(),
+        report["typescript"]["Ok"]["install"].as_str().unwrap(),
+    ] {
+        assert!(
+            Command::new("cp")
+                .arg("-al")
+                .arg(entry)
+                .arg(copy.path())
+                .status()
+                .unwrap()
+                .success()
+        );
     }
     for (suffix, text) in replace {
         let target = find(copy.path(), suffix).unwrap_or_else(|| panic!("no {suffix}"));
@@ -168,8 +167,7 @@ fn find(dir: &Path, suffix: &str) -> Option<std::path::PathBuf> {
 #[test]
 fn an_sdk_changed_after_it_was_installed_is_refused_naming_the_file() {
     let p = TestProject::new();
-    p.run(&["doctor"]).expect(0);
-    let python = tampered_cache(&[("openai_codex/client.py", "\n# changed\n")]);
+    let python = tampered_cache(&p, &[("openai_codex/client.py", "\n# changed\n")]);
     let out = p.run_with_cache(&["doctor"], python.path()).expect(3);
     assert!(
         out.stderr
@@ -188,7 +186,7 @@ fn an_sdk_changed_after_it_was_installed_is_refused_naming_the_file() {
     assert!(out.stderr.contains("client.py (changed)"), "{}", out.all());
     assert_eq!(p.fixtures(), before);
 
-    let node = tampered_cache(&[("@openai/codex-sdk/dist/index.js", "\n// changed\n")]);
+    let node = tampered_cache(&p, &[("@openai/codex-sdk/dist/index.js", "\n// changed\n")]);
     let out = p
         .run_with_cache(
             &[

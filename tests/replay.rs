@@ -84,6 +84,7 @@ fn another_request_fails_at_once_with_a_diff() {
         .unwrap();
     let last = args.len() - 1;
     args[last] = "Say goodbye.".into();
+    args.push("--ephemeral".into());
     let out = Command::new(shim(dir.path(), &recording))
         .args(&args)
         .stdin(std::process::Stdio::null())
@@ -93,10 +94,8 @@ fn another_request_fails_at_once_with_a_diff() {
     assert!(out.stdout.is_empty());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains(&format!(
-            "argument {}:\n    recorded: \"Say hello.\"\n    received: \"Say goodbye.\"",
-            last + 1
-        )),
+        err.contains("the prompt:\n    recorded: \"Say hello.\"\n    received: \"Say goodbye.\"")
+            && err.contains("--ephemeral:\n    recorded: (absent)\n    received: []"),
         "{err}"
     );
 }
@@ -446,5 +445,94 @@ fn the_exec_grammar_is_the_pinned_codexs_help() {
         help(&["exec", "resume", "--help"]),
         table(true),
         "exec resume --help"
+    );
+}
+
+/// What a hostile or broken client meets: one that sends `initialize` and
+/// closes both pipes, a recording that is not one, a stop signal while the
+/// client says nothing, and an exec client that never closes stdin; each
+/// ends at once, as a divergence (6), a usage error (2) or by the signal.
+#[test]
+fn replay_ends_every_hostile_run_with_a_verdict() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let transcript = repo().join("integration/fixtures/wire/thread_basic.jsonl");
+    let (client, _) = sides(&transcript);
+    let first = client.lines().next().unwrap();
+    let replay = |recording: &Path, args: &[&str]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_codex-harvest"));
+        cmd.arg("replay")
+            .arg(recording)
+            .arg("--patience")
+            .arg("2")
+            .arg("--")
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        cmd
+    };
+    // initialize, then both pipes closed.
+    let mut child = replay(&transcript, &["app-server"]).spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    writeln!(stdin, "{first}").unwrap();
+    drop(stdin);
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(6), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("the client closed its input; the recording expects"),
+        "{out:?}"
+    );
+    // Not a recording at all: named, with what replay takes.
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in [
+        ("empty.jsonl", ""),
+        ("cut.jsonl", "{\"dir\":\"s2c\",\"msg\":{"),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let out = replay(&path, &["app-server"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{out:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(name) && err.contains("hint: replay takes a wire transcript"),
+            "{err}"
+        );
+    }
+    // A stop signal while the client is silent: at once, by the signal.
+    let child = replay(&transcript, &["app-server"]).spawn().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    crate::util::signal(&child, libc::SIGTERM);
+    let sent = std::time::Instant::now();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(143), "{out:?}");
+    assert!(
+        sent.elapsed() < std::time::Duration::from_secs(1),
+        "{:?}",
+        sent.elapsed()
+    );
+    // An exec client that leaves stdin open is told so after the patience.
+    let exec = repo().join("integration/fixtures/exec/thread_basic.jsonl");
+    let mut child = replay(
+        &exec,
+        &[
+            "exec",
+            "--json",
+            "--skip-git-repo-check",
+            "-m",
+            "gpt-5.5",
+            "Say hello.",
+        ],
+    )
+    .spawn()
+    .unwrap();
+    let _open = child.stdin.take();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(6), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("the client kept stdin open for 2 s"),
+        "{out:?}"
     );
 }

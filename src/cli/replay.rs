@@ -43,6 +43,9 @@ struct Recorded {
 const MAX_STDIN: u64 = 16 << 20;
 
 pub fn run(args: &ReplayArgs) -> Result<Exit, Failure> {
+    // Replay starts nothing and writes only to its client: a stop signal
+    // ends it at once.
+    crate::interrupt::exit_at_once();
     let recording = this_start(args).or_exit(Exit::Usage)?;
     // An exec fixture has its command record beside it; anything else must
     // be a whole wire transcript, and says why not.
@@ -116,16 +119,11 @@ fn app_server(recording: &Path, lines: Vec<Line>, args: &ReplayArgs) -> Result<E
     }
     let normalizer = received_normalizer(recording).or_exit(Exit::Usage)?;
     let normalise = |v: serde_json::Value| normalizer.pass().canonical_value(v);
-    // A client that stops reading ends the play; it must not kill us first.
-    // SAFETY: setting a signal's disposition; no handler runs.
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
-    }
     let outcome = wire::player::play(
         &lines,
         &recording.display().to_string(),
         std::io::BufReader::new(std::io::stdin()),
-        std::io::stdout().lock(),
+        std::io::stdout(),
         &normalise,
         Duration::from_secs(args.patience),
     )
@@ -358,7 +356,7 @@ fn divergence(
     out.push_str(&format!(
         "  recorded: {}\n  received: {}\n",
         recorded.join(" "),
-        received.join(" ")
+        wire::player::shown(received.join(" ").as_bytes())
     ));
     out
 }

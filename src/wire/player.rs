@@ -5,7 +5,7 @@
 //! under it. Any difference ends the play with a readable diff.
 
 use std::collections::HashMap;
-use std::io::{BufRead, Write};
+use std::io::{BufRead, Read, Write};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::Duration;
 
@@ -23,28 +23,30 @@ pub enum Outcome {
     Diverged(String),
 }
 
+/// The longest line a client may send: a longer one (a stream without
+/// newlines) is a divergence, not a reason to grow without bound.
+pub const MAX_LINE: usize = 16 << 20;
+
+/// How much of a client's line a message shows.
+const SHOWN: usize = 2000;
+
 /// Plays `lines` (of `recording`, for messages) to a client reading
 /// `output` and writing `input`.
 /// `normalise` brings a received message to the recording's form (paths,
 /// times); UUIDs are matched by correspondence instead, since the client
-/// makes its own. `patience` bounds each wait for the client.
+/// makes its own. `patience` bounds each wait for the client, to write and
+/// to read alike.
 pub fn play(
     lines: &[Line],
     recording: &str,
     input: impl BufRead + Send + 'static,
-    mut output: impl Write,
+    output: impl Write + Send + 'static,
     normalise: &dyn Fn(Value) -> Result<Value>,
     patience: Duration,
 ) -> Result<Outcome> {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in input.split(b'\n') {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
+    let rx = reader(input);
+    let mut writer = Writer::start(output);
+    let mut listening = true;
     let mut ids: HashMap<String, Value> = HashMap::new();
     let mut uuids = Correspondence::default();
     for (n, line) in lines.iter().enumerate() {
@@ -60,18 +62,28 @@ pub fn play(
                     msg["id"] = live.clone();
                 }
                 uuids.give(&line.msg);
-                // A client that went away has stopped listening; what it
-                // would have read no longer matters.
-                if writeln!(output, "{msg}")
-                    .and_then(|_| output.flush())
-                    .is_err()
-                {
-                    return Ok(Outcome::Played);
+                if !listening {
+                    continue;
+                }
+                match writer.send(format!("{msg}\n"), patience) {
+                    Sent::Yes => {}
+                    // A client that stopped reading may still send what the
+                    // recording expects of it: the play goes on without
+                    // writing, and ends in a divergence only if it does not.
+                    Sent::Closed => listening = false,
+                    Sent::Stuck => {
+                        return Ok(Outcome::Diverged(format!(
+                            "line {at}: the client read nothing for {} s (its input pipe is full); the recording was sending:\n{}",
+                            patience.as_secs(),
+                            shown(msg.to_string().as_bytes())
+                        )));
+                    }
                 }
             }
             Dir::C2s => {
                 let raw = match rx.recv_timeout(patience) {
-                    Ok(raw) => raw,
+                    Ok(Ok(raw)) => raw,
+                    Ok(Err(why)) => return Ok(Outcome::Diverged(format!("line {at}: {why}"))),
                     Err(RecvTimeoutError::Timeout) => {
                         return Ok(Outcome::Diverged(format!(
                             "line {at}: the client sent nothing for {} s; the recording expects:\n{}",
@@ -91,7 +103,7 @@ pub fn play(
                     Err(e) => {
                         return Ok(Outcome::Diverged(format!(
                             "line {at}: the client sent a line that is not JSON ({e}): {}",
-                            String::from_utf8_lossy(&raw)
+                            shown(&raw)
                         )));
                     }
                 };
@@ -109,7 +121,7 @@ pub fn play(
                             "id": id,
                             "error": {"code": -32600, "message": message},
                         });
-                        let _ = writeln!(output, "{error}").and_then(|_| output.flush());
+                        let _ = writer.send(format!("{error}\n"), patience);
                     }
                     return Ok(Outcome::Diverged(why));
                 }
@@ -120,12 +132,112 @@ pub fn play(
         }
     }
     match rx.recv_timeout(patience) {
-        Ok(raw) => Ok(Outcome::Diverged(format!(
+        Ok(Ok(raw)) => Ok(Outcome::Diverged(format!(
             "after the last line: the client sent more than the recording has:\n{}",
-            String::from_utf8_lossy(&raw)
+            shown(&raw)
         ))),
+        Ok(Err(why)) => Ok(Outcome::Diverged(format!("after the last line: {why}"))),
         Err(_) => Ok(Outcome::Played),
     }
+}
+
+/// The client's lines, each at most [`MAX_LINE`] bytes, on a channel; a
+/// longer one ends the reading with the reason.
+fn reader(mut input: impl BufRead + Send + 'static) -> mpsc::Receiver<Result<Vec<u8>, String>> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        loop {
+            let mut line = Vec::new();
+            let read = (&mut input)
+                .take(MAX_LINE as u64 + 1)
+                .read_until(b'\n', &mut line);
+            match read {
+                Ok(0) | Err(_) => break,
+                Ok(_) if line.len() > MAX_LINE => {
+                    let _ = tx.send(Err(format!(
+                        "the client sent a line over {} MiB without a newline",
+                        MAX_LINE >> 20
+                    )));
+                    break;
+                }
+                Ok(_) => {
+                    if line.last() == Some(&b'\n') {
+                        line.pop();
+                    }
+                    if tx.send(Ok(line)).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+    });
+    rx
+}
+
+/// The end of a write to the client.
+enum Sent {
+    Yes,
+    /// The client closed its end.
+    Closed,
+    /// The client did not read within the patience.
+    Stuck,
+}
+
+/// Writes to the client on a thread of its own, so a client that never
+/// reads stalls the write, not the play.
+struct Writer {
+    lines: mpsc::Sender<String>,
+    done: mpsc::Receiver<bool>,
+}
+
+impl Writer {
+    fn start(mut output: impl Write + Send + 'static) -> Writer {
+        let (lines, todo) = mpsc::channel::<String>();
+        let (report, done) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in todo {
+                let ok = output
+                    .write_all(line.as_bytes())
+                    .and_then(|_| output.flush())
+                    .is_ok();
+                if report.send(ok).is_err() || !ok {
+                    break;
+                }
+            }
+        });
+        Writer { lines, done }
+    }
+
+    fn send(&mut self, line: String, patience: Duration) -> Sent {
+        if self.lines.send(line).is_err() {
+            return Sent::Closed;
+        }
+        match self.done.recv_timeout(patience) {
+            Ok(true) => Sent::Yes,
+            Ok(false) | Err(RecvTimeoutError::Disconnected) => Sent::Closed,
+            Err(RecvTimeoutError::Timeout) => Sent::Stuck,
+        }
+    }
+}
+
+/// A client's bytes as a message may show them: control characters
+/// escaped (nothing a client sends reaches the terminal raw), at most
+/// [`SHOWN`] characters.
+pub fn shown(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let mut out: String = text
+        .chars()
+        .take(SHOWN)
+        .flat_map(|c| match c.is_control() {
+            true => c.escape_default().collect::<Vec<_>>(),
+            false => vec![c],
+        })
+        .collect();
+    let total = text.chars().count();
+    if total > SHOWN {
+        out.push_str(&format!(" … [{} more characters]", total - SHOWN));
+    }
+    out
 }
 
 /// The recording's UUIDs against the client's: one the server gave the
@@ -179,7 +291,8 @@ fn difference(expected: &Value, received: &Value, uuids: &mut Correspondence) ->
         .header("recorded", "received")
         .to_string();
     Some(format!(
-        "the client sent a message the recording does not have here\n{diff}"
+        "the client sent a message the recording does not have here\n{}",
+        cut(&diff)
     ))
 }
 
@@ -197,6 +310,24 @@ fn same(a: &Value, b: &Value, uuids: &mut Correspondence) -> bool {
         _ => a == b,
     }
 }
+
+/// A diff as a message may show it: at most [`MAX_DIFF_LINES`] lines, each
+/// at most [`SHOWN`] characters.
+fn cut(diff: &str) -> String {
+    let mut out = String::new();
+    for (i, line) in diff.lines().enumerate() {
+        if i == MAX_DIFF_LINES {
+            let more = diff.lines().count() - i;
+            out.push_str(&format!("… [{more} more lines]\n"));
+            break;
+        }
+        out.push_str(&shown(line.as_bytes()));
+        out.push('\n');
+    }
+    out
+}
+
+const MAX_DIFF_LINES: usize = 200;
 
 fn pretty(v: &Value) -> String {
     let mut s = serde_json::to_string_pretty(v).expect("a Value always serialises");
@@ -232,6 +363,126 @@ mod tests {
     const THREAD: &str = "00000000-0000-7000-8000-000000000001";
     const LIVE: &str = "019a1111-2222-7333-8444-555566667777";
 
+    fn request(id: u64) -> Line {
+        serde_json::from_value(
+            json!({"dir": "c2s", "msg": {"id": id, "method": "initialize", "params": {}}}),
+        )
+        .unwrap()
+    }
+
+    fn response(id: u64, payload: &str) -> Line {
+        serde_json::from_value(json!({"dir": "s2c", "msg": {"id": id, "result": {"p": payload}}}))
+            .unwrap()
+    }
+
+    fn identity(v: Value) -> Result<Value> {
+        Ok(v)
+    }
+
+    /// A client that sends its request and never reads is told so after the
+    /// patience, instead of stalling replay on a full pipe for ever.
+    #[test]
+    fn a_client_that_never_reads_is_a_divergence_after_the_patience() {
+        let big = "x".repeat(200_000);
+        let lines = [request(1), response(1, &big), request(2)];
+        let (_keep_unread, output) = std::io::pipe().unwrap();
+        let input =
+            std::io::Cursor::new(b"{\"id\":7,\"method\":\"initialize\",\"params\":{}}\n".to_vec());
+        let outcome = play(
+            &lines,
+            "r.jsonl",
+            input,
+            output,
+            &identity,
+            Duration::from_millis(300),
+        )
+        .unwrap();
+        let Outcome::Diverged(why) = outcome else {
+            panic!("{outcome:?}")
+        };
+        assert!(
+            why.starts_with("line 2: the client read nothing for 0 s"),
+            "{why}"
+        );
+        assert!(
+            why.len() < 3000,
+            "the 200 KB line is cut: {} bytes",
+            why.len()
+        );
+    }
+
+    #[test]
+    fn a_line_without_end_is_refused_at_its_bound() {
+        let lines = [request(1)];
+        let input = std::io::BufReader::new(std::io::repeat(0).take(MAX_LINE as u64 + 10));
+        let outcome = play(
+            &lines,
+            "r.jsonl",
+            input,
+            std::io::sink(),
+            &identity,
+            Duration::from_secs(5),
+        )
+        .unwrap();
+        assert_eq!(
+            outcome,
+            Outcome::Diverged(
+                "line 1: the client sent a line over 16 MiB without a newline".into()
+            )
+        );
+    }
+
+    /// A client that closes both pipes while it still had to speak did not
+    /// finish; one that only stopped reading may still send the rest.
+    #[test]
+    fn a_client_that_goes_away_early_is_a_divergence() {
+        let lines = [request(1), response(1, "a"), request(2), response(2, "b")];
+        let input =
+            std::io::Cursor::new(b"{\"id\":1,\"method\":\"initialize\",\"params\":{}}\n".to_vec());
+        let (reader, output) = std::io::pipe().unwrap();
+        drop(reader);
+        let outcome = play(
+            &lines,
+            "r.jsonl",
+            input,
+            output,
+            &identity,
+            Duration::from_secs(5),
+        )
+        .unwrap();
+        let Outcome::Diverged(why) = outcome else {
+            panic!("{outcome:?}")
+        };
+        assert!(
+            why.starts_with("line 3: the client closed its input; the recording expects:"),
+            "{why}"
+        );
+        let input = std::io::Cursor::new(b"{\"id\":1,\"method\":\"initialize\",\"params\":{}}\n{\"id\":2,\"method\":\"initialize\",\"params\":{}}\n".to_vec());
+        let (reader, output) = std::io::pipe().unwrap();
+        drop(reader);
+        let done = play(
+            &lines[..4],
+            "r.jsonl",
+            input,
+            output,
+            &identity,
+            Duration::from_secs(5),
+        )
+        .unwrap();
+        assert_eq!(done, Outcome::Played);
+    }
+
+    #[test]
+    fn what_a_client_sent_is_shown_escaped_and_cut() {
+        assert_eq!(shown(b"a\x1b[31mb\0c"), "a\\u{1b}[31mb\\u{0}c");
+        let long = shown(&vec![b'y'; 100_000]);
+        assert!(
+            long.ends_with(" … [98000 more characters]"),
+            "{}",
+            &long[long.len() - 40..]
+        );
+    }
+
     fn transcript() -> Vec<Line> {
         let line = |dir, msg| Line { dir, msg };
         vec![
@@ -251,18 +502,32 @@ mod tests {
         ]
     }
 
+    /// What the client reads, kept where the test can see it.
+    #[derive(Clone, Default)]
+    struct Shared(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl Write for Shared {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().write(buf)
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
     fn play_with(client: &str) -> (Outcome, String) {
-        let mut out = Vec::new();
+        let out = Shared::default();
         let outcome = play(
             &transcript(),
             "t.jsonl",
             std::io::Cursor::new(client.as_bytes().to_vec()),
-            &mut out,
+            out.clone(),
             &|v| Ok(v),
             Duration::from_secs(5),
         )
         .unwrap();
-        (outcome, String::from_utf8(out).unwrap())
+        let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+        (outcome, text)
     }
 
     #[test]
