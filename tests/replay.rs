@@ -536,3 +536,53 @@ fn replay_ends_every_hostile_run_with_a_verdict() {
         "{out:?}"
     );
 }
+
+/// Another client than the recorded one (the Elixir SDK's identity: its
+/// own `clientInfo`, no title, no `capabilities`, a `jsonrpc` member) is
+/// served every wire transcript: it hears codex name it (the user agent,
+/// the threads' originator), and codex's experimental-only notifications
+/// are left out, as codex leaves them out for it.
+#[test]
+fn another_client_identity_is_served_every_transcript() {
+    let foreign = |line: &str| -> String {
+        let mut msg: serde_json::Value = serde_json::from_str(line).unwrap();
+        if msg["method"] == "initialize" {
+            msg["params"] =
+                serde_json::json!({"clientInfo": {"name": "codex_sdk", "version": "0.9.0"}});
+        }
+        msg["jsonrpc"] = "2.0".into();
+        msg.to_string()
+    };
+    for transcript in wire_transcripts() {
+        let (client, server) = sides(&transcript);
+        let theirs: String = client.lines().map(|l| foreign(l) + "\n").collect();
+        let out = replay_app_server(std::slice::from_ref(&transcript), &[], &theirs);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}: {}",
+            transcript.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            !stdout.contains("codex_python_sdk"),
+            "{}",
+            transcript.display()
+        );
+        if server.contains("\"userAgent\"") {
+            assert!(
+                stdout.contains("codex_sdk/0.163.0 (Linux 0.0.0; x86_64) dumb (codex_sdk; 0.9.0)"),
+                "{}: {stdout}",
+                transcript.display()
+            );
+        }
+        for method in ["thread/settings/updated", "thread/readState/changed"] {
+            assert!(
+                !stdout.contains(method),
+                "{}: {method}",
+                transcript.display()
+            );
+        }
+    }
+}

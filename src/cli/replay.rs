@@ -126,6 +126,7 @@ fn app_server(recording: &Path, lines: Vec<Line>, args: &ReplayArgs) -> Result<E
         std::io::stdout(),
         &normalise,
         Duration::from_secs(args.patience),
+        std::env::var("CODEX_INTERNAL_ORIGINATOR_OVERRIDE").ok(),
     )
     .with_context(|| format!("playing {}", recording.display()))
     .or_exit(Exit::Usage)?;

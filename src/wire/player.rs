@@ -13,6 +13,7 @@ use anyhow::{Context, Result, bail};
 use serde_json::Value;
 
 use super::canonical::{Dir, Line, ids, is_uuid};
+use super::identity::{EXPERIMENTAL_ONLY, Identity, comparable};
 
 /// How a play ended.
 #[derive(Debug, PartialEq)]
@@ -35,7 +36,9 @@ const SHOWN: usize = 2000;
 /// `normalise` brings a received message to the recording's form (paths,
 /// times); UUIDs are matched by correspondence instead, since the client
 /// makes its own. `patience` bounds each wait for the client, to write and
-/// to read alike.
+/// to read alike. The client may be another than the recorded one
+/// (`identity`): what codex echoes of it is said to it in its own name, and
+/// `originator` is the override its environment gives codex.
 pub fn play(
     lines: &[Line],
     recording: &str,
@@ -43,10 +46,13 @@ pub fn play(
     output: impl Write + Send + 'static,
     normalise: &dyn Fn(Value) -> Result<Value>,
     patience: Duration,
+    originator: Option<String>,
 ) -> Result<Outcome> {
     let rx = reader(input);
     let mut writer = Writer::start(output);
     let mut listening = true;
+    // The recorded client and this one, once this one has introduced itself.
+    let mut clients: Option<(Identity, Identity)> = None;
     let mut ids: HashMap<String, Value> = HashMap::new();
     let mut uuids = Correspondence::default();
     for (n, line) in lines.iter().enumerate() {
@@ -62,6 +68,16 @@ pub fn play(
                     msg["id"] = live.clone();
                 }
                 uuids.give(&line.msg);
+                if let Some((recorded, live)) = &clients {
+                    let method = line.msg.get("method").and_then(Value::as_str);
+                    if recorded.experimental
+                        && !live.experimental
+                        && method.is_some_and(|m| EXPERIMENTAL_ONLY.contains(&m))
+                    {
+                        continue;
+                    }
+                    live.rewrite(recorded, &mut msg);
+                }
                 if !listening {
                     continue;
                 }
@@ -107,7 +123,18 @@ pub fn play(
                         )));
                     }
                 };
-                if let Some(diff) = difference(&line.msg, &received, &mut uuids) {
+                if line.msg.get("method").and_then(Value::as_str) == Some("initialize") {
+                    let recorded = Identity::of(&line.msg, None);
+                    let live = Identity::of(&received, originator.clone());
+                    if live.experimental && !recorded.experimental {
+                        return Ok(Outcome::Diverged(format!(
+                            "line {at}: the client asks for capabilities.experimentalApi, which the recorded client did not: codex would send it notifications the recording does not have"
+                        )));
+                    }
+                    clients = Some((recorded, live));
+                }
+                let (want, got) = (comparable(&line.msg), comparable(&received));
+                if let Some(diff) = difference(&want, &got, &mut uuids) {
                     let why = format!("line {at}: {diff}");
                     // A request is answered with the divergence itself, so
                     // the client's own error names it.
@@ -395,6 +422,7 @@ mod tests {
             output,
             &identity,
             Duration::from_millis(300),
+            None,
         )
         .unwrap();
         let Outcome::Diverged(why) = outcome else {
@@ -422,6 +450,7 @@ mod tests {
             std::io::sink(),
             &identity,
             Duration::from_secs(5),
+            None,
         )
         .unwrap();
         assert_eq!(
@@ -448,6 +477,7 @@ mod tests {
             output,
             &identity,
             Duration::from_secs(5),
+            None,
         )
         .unwrap();
         let Outcome::Diverged(why) = outcome else {
@@ -467,6 +497,7 @@ mod tests {
             output,
             &identity,
             Duration::from_secs(5),
+            None,
         )
         .unwrap();
         assert_eq!(done, Outcome::Played);
@@ -524,6 +555,7 @@ mod tests {
             out.clone(),
             &|v| Ok(v),
             Duration::from_secs(5),
+            None,
         )
         .unwrap();
         let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();

@@ -1,0 +1,163 @@
+//! What an app-server client may say differently from the recorded one and
+//! still be served: who it is (codex only echoes that back), how it spells
+//! JSON-RPC, and whether it asked for the experimental API (codex then
+//! leaves some notifications out). Each rule here is one that the real
+//! codex 0.163.0 was measured to follow (`../shared/DESIGN.md`, "What each
+//! client sends"); anything else a client does differently is a divergence.
+
+use serde_json::{Map, Value};
+
+/// Sent only to a client whose `initialize` asked for
+/// `capabilities.experimentalApi`.
+pub const EXPERIMENTAL_ONLY: [&str; 2] = ["thread/settings/updated", "thread/readState/changed"];
+
+/// Params where `null` is a value, not "absent" (`serviceTier: null` clears
+/// the tier, and codex answers differently).
+pub const NULL_IS_A_VALUE: [&str; 1] = ["serviceTier"];
+
+/// The client as it introduced itself: what codex echoes back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Identity {
+    pub name: String,
+    pub version: String,
+    /// The originator codex records on threads: the client's name unless
+    /// `CODEX_INTERNAL_ORIGINATOR_OVERRIDE` says otherwise.
+    pub originator: String,
+    pub experimental: bool,
+}
+
+impl Identity {
+    /// The identity an `initialize` request states.
+    pub fn of(initialize: &Value, originator_override: Option<String>) -> Identity {
+        let info = &initialize["params"]["clientInfo"];
+        let name = info["name"].as_str().unwrap_or_default().to_string();
+        Identity {
+            originator: originator_override.unwrap_or_else(|| name.clone()),
+            version: info["version"].as_str().unwrap_or_default().to_string(),
+            name,
+            experimental: initialize["params"]["capabilities"]["experimentalApi"] == true,
+        }
+    }
+
+    /// `msg`, sent by codex to the `recorded` client, as codex would have
+    /// sent it to this one: the user agent and the threads' originator
+    /// name this client.
+    pub fn rewrite(&self, recorded: &Identity, msg: &mut Value) {
+        match msg {
+            Value::Object(map) => {
+                for (key, v) in map.iter_mut() {
+                    match (key.as_str(), v.as_str()) {
+                        ("userAgent", Some(agent)) => *v = self.user_agent(recorded, agent).into(),
+                        ("originator", Some(o)) if o == recorded.originator => {
+                            *v = self.originator.clone().into()
+                        }
+                        _ => self.rewrite(recorded, v),
+                    }
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|v| self.rewrite(recorded, v)),
+            _ => {}
+        }
+    }
+
+    /// `<originator>/<codex version> (…) <terminal> (<name>; <version>)`.
+    fn user_agent(&self, recorded: &Identity, agent: &str) -> String {
+        let mut out = agent.to_string();
+        if let Some(rest) = out.strip_prefix(&format!("{}/", recorded.originator)) {
+            out = format!("{}/{rest}", self.originator);
+        }
+        let (was, now) = (
+            format!("({}; {})", recorded.name, recorded.version),
+            format!("({}; {})", self.name, self.version),
+        );
+        match out.strip_suffix(&was) {
+            Some(head) => format!("{head}{now}"),
+            None => out,
+        }
+    }
+}
+
+/// A client message as replay compares it: no `jsonrpc` member, `params:
+/// {}` the same as none, a `null` param the same as an absent one (but
+/// where null is a value), and an `initialize` without the client's
+/// identity and the experimental flag, which replay serves apart.
+pub fn comparable(msg: &Value) -> Value {
+    let mut msg = msg.clone();
+    if let Value::Object(map) = &mut msg {
+        map.remove("jsonrpc");
+        if map
+            .get("params")
+            .is_some_and(|p| p == &Value::Object(Map::new()))
+        {
+            map.remove("params");
+        }
+        if map.get("method").and_then(Value::as_str) == Some("initialize")
+            && let Some(Value::Object(params)) = map.get_mut("params")
+        {
+            params.remove("clientInfo");
+            if let Some(Value::Object(caps)) = params.get_mut("capabilities") {
+                caps.remove("experimentalApi");
+                if caps.is_empty() {
+                    params.remove("capabilities");
+                }
+            }
+            if params.is_empty() {
+                map.remove("params");
+            }
+        }
+        if let Some(params) = map.get_mut("params") {
+            drop_nulls(params);
+        }
+    }
+    msg
+}
+
+fn drop_nulls(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            map.retain(|k, v| !v.is_null() || NULL_IS_A_VALUE.contains(&k.as_str()));
+            map.values_mut().for_each(drop_nulls);
+        }
+        Value::Array(items) => items.iter_mut().for_each(drop_nulls),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn python() -> Value {
+        json!({"id": 1, "method": "initialize", "params": {"capabilities": {"experimentalApi": true}, "clientInfo": {"name": "codex_python_sdk", "title": "Codex Python SDK", "version": "0.163.0"}}})
+    }
+
+    #[test]
+    fn another_client_is_the_same_request_and_hears_its_own_name() {
+        let elixir = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"clientInfo": {"name": "codex_sdk", "version": "0.9.0"}}});
+        assert_eq!(comparable(&python()), comparable(&elixir));
+        let (was, now) = (Identity::of(&python(), None), Identity::of(&elixir, None));
+        assert!(was.experimental && !now.experimental);
+        let mut answer = json!({"result": {"userAgent": "codex_python_sdk/0.163.0 (Linux 0.0.0; x86_64) dumb (codex_python_sdk; 0.163.0)"}});
+        now.rewrite(&was, &mut answer);
+        assert_eq!(
+            answer["result"]["userAgent"],
+            "codex_sdk/0.163.0 (Linux 0.0.0; x86_64) dumb (codex_sdk; 0.9.0)"
+        );
+        let mut started =
+            json!({"params": {"thread": {"originator": "codex_python_sdk", "id": "x"}}});
+        Identity::of(&elixir, Some("override".into())).rewrite(&was, &mut started);
+        assert_eq!(started["params"]["thread"]["originator"], "override");
+    }
+
+    #[test]
+    fn null_is_absent_but_where_it_is_a_value() {
+        let a = json!({"method": "thread/start", "params": {"model": "m", "cwd": null}});
+        let b = json!({"method": "thread/start", "params": {"model": "m"}});
+        assert_eq!(comparable(&a), comparable(&b));
+        let tier = json!({"method": "thread/start", "params": {"model": "m", "serviceTier": null}});
+        assert_ne!(comparable(&tier), comparable(&b));
+        let other = json!({"method": "thread/start", "params": {"model": "n"}});
+        assert_ne!(comparable(&other), comparable(&b));
+    }
+}
