@@ -586,3 +586,109 @@ fn another_client_identity_is_served_every_transcript() {
         }
     }
 }
+
+/// The live stand-in: the real Python SDK and the real TypeScript SDK,
+/// their codex the pinned one through `codex-harvest stand-in` against the
+/// scenario's scripted model, record what `normalize` brings byte for byte
+/// to the committed fixtures; a thread resumed by a second codex process
+/// (the TypeScript SDK's second turn) continues through `--codex-home`.
+#[test]
+fn the_real_sdks_through_the_stand_in_record_the_committed_fixtures() {
+    use std::process::Command;
+    let p = crate::util::TestProject::new();
+    let doctor = p.run(&["doctor", "--format", "json"]).expect(0);
+    let report: serde_json::Value = serde_json::from_str(&doctor.stdout).unwrap();
+    let python = report["python"]["path"].as_str().unwrap().to_string();
+    let sdk = PathBuf::from(report["typescript"]["Ok"]["install"].as_str().unwrap())
+        .join("node_modules/@openai/codex-sdk/dist/index.js");
+    let bin = env!("CARGO_BIN_EXE_codex-harvest");
+    let run = |scenario: &str, lane: &str, outputs: &[&str], kwargs: serde_json::Value| {
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path().join("codex-home");
+        let work = dir.path().join("work");
+        std::fs::create_dir_all(&work).unwrap();
+        let shim = dir.path().join("codex");
+        std::fs::write(
+            &shim,
+            format!(
+                "#!/bin/sh\nexec {bin} --root {} stand-in --scenario {scenario} --codex-home {} -- \"$@\"\n",
+                p.root().display(),
+                home.display()
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&shim, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let files: Vec<PathBuf> = outputs
+            .iter()
+            .map(|o| work.join(o.replace('/', "_")))
+            .collect();
+        let mut kwargs = kwargs;
+        kwargs["model"] = "gpt-5.5".into();
+        kwargs["outputs"] = files.iter().map(|f| f.display().to_string()).collect();
+        let mut cmd = match lane {
+            "python" => {
+                kwargs["codex_path"] = shim.display().to_string().into();
+                let mut c = Command::new(&python);
+                c.arg("-c")
+                    .arg(format!(
+                        "import json, sys, harvest_scenarios.{scenario} as m\nk = json.loads(sys.argv[1])\nm.record(k['outputs'][0], **k)"
+                    ))
+                    .arg(kwargs.to_string())
+                    .env("PYTHONPATH", p.path("integration"));
+                c
+            }
+            _ => {
+                kwargs["codexPath"] = shim.display().to_string().into();
+                let mut c = Command::new("node");
+                c.arg(p.path("integration/harvest_scenarios_ts/_run.mjs"))
+                    .arg(&sdk)
+                    .arg(p.path(&format!("integration/harvest_scenarios_ts/{scenario}.mjs")))
+                    .arg(kwargs.to_string());
+                c
+            }
+        };
+        cmd.current_dir(&work)
+            .env("PATH", std::env::var("PATH").unwrap())
+            .env("CODEX_HARVEST_CACHE", crate::util::shared_cache());
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{scenario} ({lane}): {out:?}");
+        for (file, committed) in files.iter().zip(outputs) {
+            let normalized = Command::new(bin)
+                .args(["--root", p.root().to_str().unwrap(), "normalize"])
+                .arg(file)
+                .arg("--codex-home")
+                .arg(&home)
+                .arg("--workdir")
+                .arg(&work)
+                .output()
+                .unwrap();
+            assert!(normalized.status.success(), "{normalized:?}");
+            assert_eq!(
+                String::from_utf8_lossy(&normalized.stdout),
+                p.read(&format!("integration/fixtures/{committed}")),
+                "{scenario} ({lane}): {committed}"
+            );
+        }
+    };
+    run(
+        "thread_basic",
+        "python",
+        &["python/thread_basic.jsonl"],
+        serde_json::json!({"prompt": "Say hello."}),
+    );
+    run(
+        "thread_basic",
+        "typescript",
+        &["typescript/thread_basic.jsonl"],
+        serde_json::json!({"prompt": "Say hello."}),
+    );
+    run(
+        "thread_auto_run",
+        "typescript",
+        &[
+            "typescript/thread_auto_run_step1.jsonl",
+            "typescript/thread_auto_run_step2.jsonl",
+        ],
+        serde_json::json!({"prompt": "Find the config file.", "follow_up": "Yes, continue with the second one."}),
+    );
+}

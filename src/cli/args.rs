@@ -74,6 +74,13 @@ pub enum Command {
         long_about = "Stands in for the codex executable. Given a wire transcript (integration/fixtures/wire/<name>.jsonl) it serves `codex app-server --listen stdio://`: each request the client sends is compared with the recorded one (method and params, after the fixtures' normalisation; ids are the client's) and answered with the recorded response, and the recorded notifications and server requests are sent in recorded order. Given an exec fixture (integration/fixtures/exec/<name>.jsonl) it serves `codex exec --json …`: when the client's arguments are exactly the recorded ones (<name>.command.json beside it) it prints the recorded lines and exits with the recorded exit code. Anything the recording does not have exits 6 with a diff on stderr. A client's tests point their codex path at a one-line shim: exec codex-harvest replay /path/to/<recording> -- \"$@\" (docs/replay.md)."
     )]
     Replay(ReplayArgs),
+    /// Stand in for `codex`: the pinned codex against a scenario's scripted model
+    #[command(
+        long_about = "Runs the pinned codex with the client's arguments and stdio against the scripted model of --scenario, in a throwaway CODEX_HOME (or --codex-home DIR, kept with the replies taken across starts), offline and deterministic: for a client whose requests no recording holds. Exits with codex's exit code. What the client records can then be brought to the fixtures' form with `codex-harvest normalize` (docs/replay.md)."
+    )]
+    StandIn(StandInArgs),
+    /// Normalise a client's JSON Lines by the project's rules, to compare with a fixture
+    Normalize(NormalizeArgs),
     /// Bump codex (and the SDK): rewrite the pins, regenerate, report drift
     #[command(
         long_about = "Fetches codex VERSION for every platform config/native.exs pins — the openai-codex-cli-bin wheel from PyPI, or where PyPI does not have it the @openai/codex platform build from npm — hashes each artifact and the codex binary inside it, resolves the SDK's Python lock for every platform (config/pylock.toml) and rewrites config/native.exs. Then, unless --no-harvest, regenerates every scenario with the new toolchain, prints which fixtures drift from the old ones, event by event, and writes them (with --dry-run: only reports). Refused in CI."
@@ -256,6 +263,37 @@ pub struct DoctorArgs {
     pub toolchain: ToolchainArgs,
     #[command(flatten)]
     pub format: FormatArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct StandInArgs {
+    /// The scenario whose scripted model answers
+    #[arg(long, value_name = "NAME")]
+    pub scenario: String,
+    /// CODEX_HOME to use and keep (with the replies taken) across starts
+    #[arg(long, value_name = "DIR")]
+    pub codex_home: Option<PathBuf>,
+    #[command(flatten)]
+    pub toolchain: ToolchainArgs,
+    /// The arguments the client gave codex (after `--`)
+    #[arg(last = true, value_name = "CODEX ARGS", allow_hyphen_values = true)]
+    pub args: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct NormalizeArgs {
+    /// The .jsonl (or .json) a client wrote
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// The client's working directory while it ran
+    #[arg(long, value_name = "DIR")]
+    pub workdir: Option<PathBuf>,
+    /// The CODEX_HOME codex ran with (the stand-in's --codex-home)
+    #[arg(long, value_name = "DIR")]
+    pub codex_home: Option<PathBuf>,
+    /// The HOME codex ran with
+    #[arg(long, value_name = "DIR")]
+    pub home: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

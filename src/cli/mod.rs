@@ -11,6 +11,7 @@ mod pin;
 mod replay;
 mod report;
 mod session;
+mod stand_in;
 mod verify;
 
 pub use args::Cli;
@@ -29,5 +30,7 @@ pub fn run(cli: Cli) -> Result<Exit, Failure> {
         Command::Parity(args) => info::parity(root, args),
         Command::Pin(args) => pin::run(root, args),
         Command::Replay(args) => replay::run(args),
+        Command::StandIn(args) => stand_in::run(root, args),
+        Command::Normalize(args) => stand_in::normalize(root, args),
     }
 }

@@ -96,12 +96,20 @@ pub struct ScriptedModel {
 
 impl ScriptedModel {
     pub fn start(script: Script) -> Result<ScriptedModel> {
+        Self::start_after(script, &[])
+    }
+
+    /// Starts with the replies `played` already taken: the same script
+    /// served across several codex processes (a stand-in started again).
+    pub fn start_after(script: Script, played: &[usize]) -> Result<ScriptedModel> {
         let listener = TcpListener::bind(("127.0.0.1", 0))
             .context("binding the scripted model to 127.0.0.1")?;
         let port = listener.local_addr()?.port();
         let shared = Arc::new(Shared {
             state: Mutex::new(State {
-                played: vec![false; script.replies.len()],
+                played: (0..script.replies.len())
+                    .map(|i| played.contains(&i))
+                    .collect(),
                 requests: Vec::new(),
                 overruns: 0,
                 protocol_errors: Vec::new(),

@@ -1,0 +1,145 @@
+//! `stand-in`: the pinned real codex for a client's own tests, where a
+//! recording cannot serve the client (it makes other requests than the
+//! recorded client did). It runs codex with the client's arguments and
+//! stdio against the scenario's scripted model, in a throwaway
+//! `CODEX_HOME`, offline and deterministic; `--codex-home DIR` keeps that
+//! home, and which replies were taken, across the starts of one scenario
+//! (a thread resumed by a second process). `normalize` then brings what the
+//! client recorded to the fixtures' form.
+
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, anyhow};
+
+use super::args::{NormalizeArgs, StandInArgs};
+use super::exit::{Exit, Failure, Phase};
+use super::session;
+use crate::failure::hinted;
+use crate::interrupt;
+use crate::model::{Script, ScriptedModel, codex_home};
+use crate::normalize::{Locations, Normalizer};
+
+/// Which replies of the script earlier starts took, kept in the home.
+const PLAYED: &str = ".codex-harvest-stand-in.json";
+
+pub fn run(root: &Option<PathBuf>, args: &StandInArgs) -> Result<Exit, Failure> {
+    let loaded = session::load(root)?;
+    let names = std::slice::from_ref(&args.scenario);
+    let scenario = loaded.config.select(names).or_exit(Exit::Usage)?[0];
+    let script_path = loaded.project.model_script(&scenario.name);
+    let script = Script::load(&script_path).or_exit(Exit::Usage)?;
+    let toolchain = args.toolchain.resolve(&loaded.pins)?;
+    let throwaway;
+    let home = match &args.codex_home {
+        Some(dir) => {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("creating {}", dir.display()))
+                .or_exit(Exit::Io)?;
+            dir.clone()
+        }
+        None => {
+            throwaway = tempfile::tempdir()
+                .context("creating a throwaway CODEX_HOME")
+                .or_exit(Exit::Io)?;
+            throwaway.path().to_path_buf()
+        }
+    };
+    let played: Vec<usize> = std::fs::read(home.join(PLAYED))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default();
+    let replies = script.replies.len();
+    let model = ScriptedModel::start_after(script, &played).or_exit(Exit::Io)?;
+    codex_home::write(&home, &model.base_url(), &scenario.model_provider).or_exit(Exit::Io)?;
+    let code = run_codex(&toolchain.codex.path, &home, &args.args).or_exit(Exit::Toolchain)?;
+    let transcript = model.finish();
+    let taken: Vec<usize> = (0..replies)
+        .filter(|i| !transcript.unplayed.contains(i))
+        .collect();
+    std::fs::write(
+        home.join(PLAYED),
+        serde_json::to_vec(&taken).expect("indexes serialise"),
+    )
+    .with_context(|| format!("writing {}", home.join(PLAYED).display()))
+    .or_exit(Exit::Io)?;
+    if transcript.overruns > 0 {
+        crate::errln!(
+            "codex-harvest stand-in: codex made {} model request(s) more than {} has replies for; the client asked more of it than the scenario does",
+            transcript.overruns,
+            loaded.project.display(&script_path)
+        );
+    }
+    Ok(Exit::Recorded(code))
+}
+
+/// The pinned codex with the client's arguments and stdio, pointed at the
+/// scripted model through `home`; its exit code.
+fn run_codex(codex: &Path, home: &Path, args: &[String]) -> anyhow::Result<u8> {
+    interrupt::check()?;
+    let mut command = Command::new(codex);
+    let mut child = interrupt::unblocked(command.args(args))
+        .env("CODEX_HOME", home)
+        .env(codex_home::API_KEY_VAR, codex_home::API_KEY)
+        .process_group(0)
+        .spawn()
+        .with_context(|| format!("starting {}", codex.display()))?;
+    let _group = interrupt::stop_with_run(child.id());
+    let status = child.wait().context("waiting for codex")?;
+    interrupt::check()?;
+    let code = status.code().unwrap_or_else(|| {
+        use std::os::unix::process::ExitStatusExt;
+        128 + status.signal().unwrap_or(0)
+    });
+    Ok(u8::try_from(code).unwrap_or(u8::MAX))
+}
+
+/// `normalize FILE`: the file in the fixtures' form, by the project's rules,
+/// with the locations the run that wrote it used.
+pub fn normalize(root: &Option<PathBuf>, args: &NormalizeArgs) -> Result<Exit, Failure> {
+    let loaded = session::load(root)?;
+    let raw = std::fs::read(&args.file)
+        .with_context(|| format!("reading {}", args.file.display()))
+        .or_exit(Exit::Io)?;
+    let spell = |p: &Option<PathBuf>| -> Vec<String> {
+        let Some(p) = p else { return Vec::new() };
+        let mut v = vec![p.display().to_string()];
+        if let Ok(c) = p.canonicalize() {
+            v.push(c.display().to_string());
+        }
+        v.dedup();
+        v
+    };
+    let locations = Locations::from([
+        ("workdir".to_string(), spell(&args.workdir)),
+        ("codex_home".to_string(), spell(&args.codex_home)),
+        ("home".to_string(), spell(&args.home)),
+        ("scratch".to_string(), Vec::new()),
+        ("python_prefix".to_string(), Vec::new()),
+    ]);
+    let normalizer = Normalizer::new(&loaded.config.rules, &locations).or_exit(Exit::Usage)?;
+    let mut pass = normalizer.pass();
+    let is_jsonl = args.file.extension().is_some_and(|e| e == "jsonl");
+    let canonical = match is_jsonl {
+        true => pass.jsonl(&raw),
+        false => pass.json(&raw),
+    }
+    .map_err(|e| {
+        hinted(
+            e.context(format!(
+                "{} is not what a client records",
+                args.file.display()
+            )),
+            "normalize takes the JSON Lines (.jsonl) or JSON (.json) a client wrote",
+        )
+    })
+    .or_exit(Exit::Usage)?;
+    use std::io::Write;
+    std::io::stdout()
+        .lock()
+        .write_all(&canonical)
+        .map_err(|e| anyhow!("writing to stdout: {e}"))
+        .or_exit(Exit::Io)?;
+    Ok(Exit::Clean)
+}
