@@ -692,3 +692,209 @@ fn the_real_sdks_through_the_stand_in_record_the_committed_fixtures() {
         serde_json::json!({"prompt": "Find the config file.", "follow_up": "Yes, continue with the second one."}),
     );
 }
+
+/// Every spelling replay takes for the recorded exec request makes the real
+/// pinned codex print the same (normalised) events with the same exit code:
+/// the aliases and the defaults of the table (`exec_args::EQUIVALENT`, read
+/// here, so an entry added there is proven here), option order, `=`, and the
+/// prompt on stdin. A bump that breaks one fails here, naming it.
+#[test]
+fn every_equivalence_replay_accepts_holds_for_the_real_codex() {
+    use codex_harvest::exec_args::{EQUIVALENT, ExecCall};
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let p = crate::util::TestProject::new();
+    let base: Vec<String> = [
+        "exec",
+        "--json",
+        "--skip-git-repo-check",
+        "-m",
+        "gpt-5.5",
+        "Say hello.",
+    ]
+    .map(String::from)
+    .into();
+    let run = |args: &[String], stdin: &str| -> (Option<i32>, String) {
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path().join("codex-home");
+        let mut child = p
+            .command(&[
+                "--root",
+                p.root().to_str().unwrap(),
+                "stand-in",
+                "--scenario",
+                "thread_basic",
+                "--codex-home",
+                home.to_str().unwrap(),
+                "--",
+            ])
+            .args(args)
+            .current_dir(dir.path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        let file = dir.path().join("out.jsonl");
+        std::fs::write(&file, &out.stdout).unwrap();
+        let normalized = p
+            .run(&[
+                "normalize",
+                file.to_str().unwrap(),
+                "--codex-home",
+                home.to_str().unwrap(),
+                "--workdir",
+                dir.path().to_str().unwrap(),
+            ])
+            .expect(0);
+        (out.status.code(), normalized.stdout)
+    };
+    let expected = run(&base, "");
+    assert_eq!(
+        expected.1,
+        p.read("integration/fixtures/exec/thread_basic.jsonl")
+    );
+    let with = |from: usize, extra: &[&str]| -> Vec<String> {
+        let mut v = base[..from].to_vec();
+        v.extend(extra.iter().map(|s| s.to_string()));
+        v.extend(base[from..].iter().cloned());
+        v
+    };
+    let mut spellings: Vec<(String, Vec<String>, &str)> = vec![
+        (
+            "--experimental-json".into(),
+            [
+                "exec",
+                "--experimental-json",
+                "--skip-git-repo-check",
+                "-m",
+                "gpt-5.5",
+                "Say hello.",
+            ]
+            .map(String::from)
+            .into(),
+            "",
+        ),
+        (
+            "--model=".into(),
+            [
+                "exec",
+                "--json",
+                "--model=gpt-5.5",
+                "--skip-git-repo-check",
+                "Say hello.",
+            ]
+            .map(String::from)
+            .into(),
+            "",
+        ),
+        (
+            "-c model=".into(),
+            [
+                "exec",
+                "--skip-git-repo-check",
+                "-c",
+                "model=\"gpt-5.5\"",
+                "--json",
+                "Say hello.",
+            ]
+            .map(String::from)
+            .into(),
+            "",
+        ),
+        (
+            "the prompt on stdin".into(),
+            base[..5].to_vec(),
+            "Say hello.",
+        ),
+    ];
+    for (key, value) in EQUIVALENT {
+        let extra = match *key {
+            "sandbox" => vec!["--sandbox".to_string(), value.to_string()],
+            _ => vec!["-c".to_string(), format!("{key}=\"{value}\"")],
+        };
+        let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
+        spellings.push((format!("{key} = {value}"), with(1, &extra), ""));
+    }
+    let recorded = ExecCall::parse(&base).unwrap();
+    for (name, args, stdin) in &spellings {
+        let call = ExecCall::parse(args).unwrap();
+        assert_eq!(
+            (call.options, call.config, call.resume),
+            (
+                recorded.options.clone(),
+                recorded.config.clone(),
+                recorded.resume.clone()
+            ),
+            "{name}: replay takes it for another request"
+        );
+        assert_eq!(
+            run(args, stdin),
+            expected,
+            "{name}: the real codex answers otherwise"
+        );
+    }
+}
+
+/// The Elixir SDK's default lane, as its source spells it (`--model`, the
+/// prompt on stdin, `--config model_reasoning_effort="medium"`), is served
+/// every exec fixture.
+#[test]
+fn the_elixir_sdks_exec_spelling_is_served_every_exec_fixture() {
+    use std::io::Write;
+    use std::process::Stdio;
+    let dir = tempfile::tempdir().unwrap();
+    for (recording, args, code) in recordings(dir.path()) {
+        let prompt = args.last().unwrap().clone();
+        let mut theirs: Vec<String> = args[..args.len() - 1]
+            .iter()
+            .map(|a| {
+                if a == "-m" {
+                    "--model".into()
+                } else {
+                    a.clone()
+                }
+            })
+            .collect();
+        let at = theirs
+            .iter()
+            .position(|a| a == "resume")
+            .unwrap_or(theirs.len());
+        theirs.insert(at, "--config".into());
+        theirs.insert(at + 1, "model_reasoning_effort=\"medium\"".into());
+        let mut child = Command::new(shim(dir.path(), &recording))
+            .args(&theirs)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(prompt.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "{}: {}",
+            recording.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            out.stdout,
+            std::fs::read(&recording).unwrap(),
+            "{}",
+            recording.display()
+        );
+    }
+}
