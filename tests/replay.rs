@@ -702,7 +702,7 @@ fn the_real_sdks_through_the_stand_in_record_the_committed_fixtures() {
 fn every_equivalence_replay_accepts_holds_for_the_real_codex() {
     use codex_harvest::exec_args::{EQUIVALENT, ExecCall};
     use std::io::Write;
-    use std::process::{Command, Stdio};
+    use std::process::Stdio;
     let p = crate::util::TestProject::new();
     let base: Vec<String> = [
         "exec",
