@@ -80,7 +80,12 @@ pub fn check_inputs(project: &Project, scenarios: &[&Scenario]) -> Result<()> {
                 ));
             }
         }
-        Script::load(&project.model_script(&s.name))?;
+        for note in Script::load(&project.model_script(&s.name))?.deprecations {
+            crate::errln!(
+                "warning: {}: {note}",
+                project.display(&project.model_script(&s.name))
+            );
+        }
     }
     Ok(())
 }

@@ -162,7 +162,15 @@ fn a_hash_mismatch_in_the_lock_stops_provisioning() {
         "{}",
         out.all()
     );
-    assert!(out.stderr.to_lowercase().contains("hash"), "{}", out.all());
+    // pip's own words, and the hint that follows from them.
+    assert!(
+        out.stderr.contains("DO NOT MATCH THE HASHES")
+            && out
+                .stderr
+                .contains("hint: a download's hash is not the one"),
+        "{}",
+        out.all()
+    );
 }
 
 #[test]
@@ -348,9 +356,31 @@ fn pin_refuses_a_version_that_does_not_exist() {
     let out = p
         .run(&["pin", "--codex", "0.0.0-nonexistent", "--no-harvest"])
         .expect(3);
+    // Both registries answered: pip listed the versions it has, npm said
+    // ETARGET.
     assert!(
         out.stderr
-            .contains("codex 0.0.0-nonexistent for aarch64-darwin is on neither registry"),
+            .contains("codex 0.0.0-nonexistent for aarch64-darwin is on neither registry")
+            && out.stderr.contains("(from versions: 0.")
+            && out.stderr.contains("ETARGET"),
+        "{}",
+        out.all()
+    );
+    assert_eq!(p.read("config/native.exs"), before, "nothing is written");
+    // A registry that does not answer is no "not published": pin fails in
+    // PyPI's words, without turning to npm or keeping the old SDK.
+    let mut cmd = p.command(&["pin", "--codex", "0.163.0", "--no-harvest"]);
+    cmd.env("PIP_INDEX_URL", "http://127.0.0.1:9/simple")
+        .env("PIP_RETRIES", "0")
+        .env("PIP_TIMEOUT", "1")
+        .env("npm_config_registry", "http://127.0.0.1:9/");
+    let out = crate::util::run(cmd).expect(3);
+    assert!(
+        out.stderr
+            .contains("asking PyPI for openai-codex-cli-bin 0.163.0 for")
+            && out.stderr.contains("(from versions: none)")
+            && !out.stderr.contains("from npm")
+            && out.stderr.contains("hint: run again when PyPI answers"),
         "{}",
         out.all()
     );
@@ -727,4 +757,34 @@ fn the_committed_drift_report_is_one_report_in_two_forms() {
             }
         }
     }
+}
+
+/// The SDK probe runs in the environment scenarios run in: an SDK that only
+/// the caller's PYTHONPATH (or user site-packages) provides is not taken
+/// for one the interpreter has, since no scenario would import it. (A
+/// stand-in package: what is under test is where the probe looks.)
+#[test]
+fn the_sdk_probe_sees_what_scenarios_see() {
+    let p = TestProject::new();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let fake = elsewhere.path().join("openai_codex");
+    std::fs::create_dir_all(&fake).unwrap();
+    std::fs::write(fake.join("__init__.py"), "__version__ = '0.163.0'\n").unwrap();
+    let python = String::from_utf8(
+        Command::new("python3")
+            .args(["-c", "import sys; print(sys.executable)"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let mut cmd = p.command(&["doctor", "--python", python.trim()]);
+    cmd.env("PYTHONPATH", elsewhere.path());
+    let out = run(cmd).expect(3);
+    assert!(
+        out.stderr
+            .contains("the Python SDK (openai_codex) is not importable by"),
+        "{}",
+        out.all()
+    );
 }

@@ -111,7 +111,20 @@ pub const DEFAULT_CHUNK_SIZE: usize = 12;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Script {
     pub replies: Vec<Reply>,
+    /// Keys of an earlier format that were accepted, each with what to
+    /// write instead (`replies[0]: "deltas": true is …`).
+    pub deprecations: Vec<String>,
 }
+
+/// Keys earlier releases documented, and what became of them: accepted
+/// with a warning for at least one release (when the value means what the
+/// format now does anyway), else refused with the sentence that says what
+/// to write instead.
+const DEPRECATED: [(&str, Value, &str); 1] = [(
+    "deltas",
+    Value::Bool(true),
+    "every message now streams its text in deltas (`chunk_size`, `chunks`); remove the key (for one piece, give the whole text as one chunk: \"chunks\": [\"…\"])",
+)];
 
 const COMMON: [&str; 4] = ["kind", "delay_ms", "model", "input_contains"];
 
@@ -134,12 +147,20 @@ impl Script {
         let Some(Value::Array(entries)) = obj.get("replies") else {
             bail!("\"replies\" must be a list");
         };
+        let mut deprecations = Vec::new();
         let replies = entries
             .iter()
             .enumerate()
-            .map(|(i, e)| reply(e).map_err(|err| anyhow!("replies[{i}]: {err:#}")))
+            .map(|(i, e)| {
+                let at = format!("replies[{i}]");
+                let e = retire(e, &at, &mut deprecations)?;
+                reply(&e).map_err(|err| anyhow!("{at}: {err:#}"))
+            })
             .collect::<Result<_>>()?;
-        Ok(Script { replies })
+        Ok(Script {
+            replies,
+            deprecations,
+        })
     }
 
     /// The model's own words in this script (message texts and reasoning
@@ -418,6 +439,31 @@ fn completed(obj: &Map<String, Value>) -> Result<StreamEnd> {
     Ok(StreamEnd::Completed { usage })
 }
 
+/// `entry` (and the entries of its `items`) without the deprecated keys it
+/// may still carry, each noted; a deprecated key whose value the format no
+/// longer means is refused, saying what to write.
+fn retire(entry: &Value, at: &str, notes: &mut Vec<String>) -> Result<Value> {
+    let mut entry = entry.clone();
+    let Value::Object(obj) = &mut entry else {
+        return Ok(entry);
+    };
+    for (key, accepted, instead) in &DEPRECATED {
+        match obj.remove(*key) {
+            None => {}
+            Some(v) if v == *accepted => {
+                notes.push(format!("{at}: \"{key}\": {v} is deprecated: {instead}"))
+            }
+            Some(v) => bail!("{at}: \"{key}\": {v} is no longer supported: {instead}"),
+        }
+    }
+    if let Some(Value::Array(items)) = obj.get_mut("items") {
+        for (i, item) in items.iter_mut().enumerate() {
+            *item = retire(item, &format!("{at}: items[{i}]"), notes)?;
+        }
+    }
+    Ok(entry)
+}
+
 fn allow(obj: &Map<String, Value>, keys: &[&str]) -> Result<()> {
     allow_only(obj, &[keys, &COMMON].concat())
 }
@@ -461,6 +507,27 @@ mod tests {
 
     fn parse(src: &str) -> Result<Script> {
         Script::parse(src.as_bytes())
+    }
+
+    #[test]
+    fn a_deprecated_key_is_accepted_with_what_to_write_or_refused_saying_it() {
+        let s = parse(r#"{"replies": [{"kind": "message", "text": "hi", "deltas": true}, {"kind": "items", "items": [{"kind": "message", "text": "t", "deltas": true}]}]}"#).unwrap();
+        assert_eq!(
+            s.deprecations,
+            [
+                "replies[0]: \"deltas\": true is deprecated: every message now streams its text in deltas (`chunk_size`, `chunks`); remove the key (for one piece, give the whole text as one chunk: \"chunks\": [\"…\"])",
+                "replies[1]: items[0]: \"deltas\": true is deprecated: every message now streams its text in deltas (`chunk_size`, `chunks`); remove the key (for one piece, give the whole text as one chunk: \"chunks\": [\"…\"])",
+            ]
+        );
+        assert_eq!(s.replies, parse(r#"{"replies": [{"kind": "message", "text": "hi"}, {"kind": "items", "items": [{"kind": "message", "text": "t"}]}]}"#).unwrap().replies);
+        let err = parse(r#"{"replies": [{"kind": "message", "text": "hi", "deltas": false}]}"#)
+            .unwrap_err();
+        assert!(
+            err.to_string().starts_with(
+                "replies[0]: \"deltas\": false is no longer supported: every message now streams"
+            ),
+            "{err}"
+        );
     }
 
     #[test]

@@ -15,6 +15,7 @@ use serde::Deserialize;
 use super::base_python;
 use super::codex::{self, extract_binary, npm_pack, npm_spec, pip_download};
 use super::command::run;
+use super::registry;
 use crate::digest;
 use crate::failure::hinted;
 use crate::pins::pylock::{self, LockedPackage, Pylock, Wheel};
@@ -70,6 +71,15 @@ pub fn fetch(
                 &platforms[0],
             ) {
                 Ok(_) => codex_version.to_string(),
+                Err(e) if !registry::pip_unpublished(&e) => {
+                    return Err(hinted(
+                        e.context(format!(
+                            "asking PyPI for {} {codex_version}",
+                            pins::SDK_PACKAGE
+                        )),
+                        "run again when PyPI answers, or pass --sdk to choose the SDK",
+                    ));
+                }
                 Err(_) => {
                     let kept = current.sdk().version.clone();
                     progress(&format!(
@@ -134,16 +144,28 @@ fn codex_artifact(
             };
             (file, source)
         }
+        Err(pypi) if !registry::pip_unpublished(&pypi) => {
+            return Err(hinted(
+                pypi.context(format!(
+                    "asking PyPI for {package} {version} for {platform}"
+                )),
+                "run again when PyPI answers: only PyPI's own \"no such version\" sends pin to npm",
+            ));
+        }
         Err(pypi) => {
             let spec = npm_spec(version, platform)?;
             progress(&format!(
                 "PyPI has no {package} {version} for {platform}; fetching {spec} from npm"
             ));
-            let file = npm_pack(&spec, &dir.join("npm")).map_err(|npm| {
-                hinted(
+            let file = npm_pack(&spec, &dir.join("npm")).map_err(|npm| match registry::npm_unpublished(&npm) {
+                true => hinted(
                     anyhow!("codex {version} for {platform} is on neither registry:\n  PyPI: {pypi:#}\n  npm: {npm:#}"),
                     format!("check the version: pip index versions {package}; npm view {} versions", pins::NPM_PACKAGE),
-                )
+                ),
+                false => hinted(
+                    npm.context(format!("asking npm for {spec} (PyPI has no {package} {version})")),
+                    "run again when npm answers",
+                ),
             })?;
             let source = Source::Npm {
                 npm: spec,

@@ -184,7 +184,7 @@ pub fn npm_pack(spec: &str, dir: &Path) -> Result<PathBuf> {
     std::fs::create_dir_all(&dest)?;
     run(
         Command::new(npm)
-            .args(["pack", "--silent", spec, "--pack-destination"])
+            .args(["pack", "--loglevel=error", spec, "--pack-destination"])
             .arg(&dest)
             .current_dir(dir),
         &format!("npm pack {spec}"),

@@ -11,6 +11,7 @@ mod command;
 mod fingerprint;
 pub mod node;
 mod probe;
+mod registry;
 mod venv;
 
 use std::path::{Path, PathBuf};

@@ -37,11 +37,19 @@ pub struct Probe {
 
 pub fn probe(python: &Path, sys_path: &[PathBuf]) -> Result<Probe> {
     let paths: Vec<String> = sys_path.iter().map(|p| p.display().to_string()).collect();
+    // The environment scenarios run in: nothing of the caller's but PATH
+    // (no PYTHONPATH, no user site-packages), so what the probe finds is
+    // what a scenario imports.
+    let home = tempfile::tempdir().context("creating a temp HOME for the probe")?;
     let out = super::command::output(
         Command::new(python)
             .arg("-c")
             .arg(PROBE)
             .arg(serde_json::to_string(&paths)?)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", home.path())
+            .env("PYTHONNOUSERSITE", "1")
             .env("PYTHONDONTWRITEBYTECODE", "1"),
     )
     .with_context(|| format!("running {}", python.display()))?;

@@ -73,12 +73,16 @@ pub fn provision(
         ),
     )
     .map_err(|e| {
-        hinted(
-            e.context("the pinned Python packages could not be installed"),
-            format!(
-                "check {} (a hash mismatch means the lock or the download is wrong; `codex-harvest pin` regenerates it)",
+        let hint = match super::registry::pip_hash_mismatch(&e) {
+            true => format!(
+                "a download's hash is not the one {} locks: the lock or the download is wrong; `codex-harvest pin` regenerates the lock",
                 pins.lock.display()
             ),
+            false => "pip's own words are above; run again once it can reach its index".to_string(),
+        };
+        hinted(
+            e.context("the pinned Python packages could not be installed"),
+            hint,
         )
     })?;
     entry.mark_complete()?;
