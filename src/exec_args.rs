@@ -137,6 +137,18 @@ pub const EQUIVALENT: &[(&str, &str)] = &[
     ("model_reasoning_effort", "medium"),
 ];
 
+/// Flags that stand for config values, measured with the real codex 0.163.0
+/// (a command writing under the workspace gives the same events and the
+/// same file either way; a test runs both).
+pub const EXPANDS: &[(&str, &[(&str, &str)])] = &[(
+    "approve-for-me",
+    &[
+        ("approvals_reviewer", "auto_review"),
+        ("approval_policy", "on-request"),
+        ("sandbox", "workspace-write"),
+    ],
+)];
+
 /// A `codex exec` command line as the request it makes.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ExecCall {
@@ -268,6 +280,15 @@ impl ExecCall {
             (Feature(on), Some(name)) => {
                 self.config
                     .insert(format!("features.{name}"), on.to_string());
+            }
+            (Compared, None) if EXPANDS.iter().any(|(flag, _)| *flag == spec.long) => {
+                let (_, values) = EXPANDS
+                    .iter()
+                    .find(|(flag, _)| *flag == spec.long)
+                    .expect("found");
+                for (key, value) in *values {
+                    self.config.insert(key.to_string(), toml_string(value));
+                }
             }
             (Compared, Some(v)) if spec.long == "model" || spec.long == "sandbox" => {
                 let key = if spec.long == "model" {
@@ -423,6 +444,34 @@ mod tests {
         assert_ne!(
             parse(&["exec", "--json", "-m", "gpt-5.4", "Say hello."]),
             recorded
+        );
+    }
+
+    #[test]
+    fn approve_for_me_is_the_auto_reviewer_in_workspace_write() {
+        assert_eq!(
+            parse(&["exec", "--approve-for-me", "Go."]),
+            parse(&[
+                "exec",
+                "-c",
+                "approvals_reviewer=\"auto_review\"",
+                "--sandbox",
+                "workspace-write",
+                "-c",
+                "approval_policy='on-request'",
+                "Go."
+            ])
+        );
+        assert_ne!(
+            parse(&["exec", "--approve-for-me", "Go."]),
+            parse(&[
+                "exec",
+                "-c",
+                "approvals_reviewer=\"auto_review\"",
+                "-c",
+                "approval_policy=\"on-request\"",
+                "Go."
+            ])
         );
     }
 

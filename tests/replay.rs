@@ -898,3 +898,128 @@ fn the_elixir_sdks_exec_spelling_is_served_every_exec_fixture() {
         );
     }
 }
+
+/// Every turn the TypeScript SDK runs asks codex what the scenario's exec
+/// recipe asks (after replay's equivalences): the two lanes record one
+/// conversation. A typescript module that drifts from the recipe (another
+/// sandbox, another policy) fails here, even when the scripted model's
+/// events happen to come out the same.
+#[test]
+fn the_typescript_lane_asks_what_the_exec_recipe_asks() {
+    use codex_harvest::exec_args::{ExecCall, Prompt};
+    let fixtures = repo().join("integration/fixtures");
+    let read = |path: &Path| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+    };
+    let request = |record: &serde_json::Value| {
+        let args: Vec<String> = serde_json::from_value(record["args"].clone()).unwrap();
+        let call = ExecCall::parse(&args).unwrap();
+        let stdin = record["stdin"].as_str().map(|s| s.as_bytes().to_vec());
+        let prompt = Prompt::of(&call, stdin);
+        (
+            call.options,
+            call.config,
+            call.resume,
+            prompt,
+            record["output_schema"].clone(),
+        )
+    };
+    let mut compared = 0;
+    for entry in std::fs::read_dir(fixtures.join("exec")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let Some(stem) = name.strip_suffix(".command.json") else {
+            continue;
+        };
+        let typescript = fixtures.join(format!("typescript/{stem}.codex.command.json"));
+        if !typescript.exists() {
+            continue;
+        }
+        assert_eq!(
+            request(&read(&typescript)),
+            request(&read(&path)),
+            "{stem}: the typescript lane asks otherwise than the exec recipe"
+        );
+        compared += 1;
+    }
+    assert!(compared >= 12, "{compared} turns compared");
+}
+
+/// `--approve-for-me` is the auto reviewer with on-request approvals in the
+/// workspace-write sandbox: a command that writes under the workspace runs,
+/// and the real codex prints the same events, either way; without the
+/// sandbox (the typescript lane's old spelling) it does not.
+#[test]
+fn approve_for_me_is_the_auto_reviewer_in_the_workspace_write_sandbox() {
+    use std::process::Stdio;
+    let p = crate::util::TestProject::new();
+    p.add_scenario(
+        "write_file",
+        "from ._failing_turn import record  # noqa: F401\n",
+        r#"{"replies": [
+  {"kind": "function_call", "name": "exec_command", "call_id": "call_write", "arguments": {"cmd": "echo made > made-by-codex.txt && echo wrote", "login": false}},
+  {"kind": "message", "text": "Done writing."}
+]}"#,
+        "kwargs = { prompt = \"Write the file.\" }",
+    );
+    let run = |extra: &[&str]| -> (String, bool) {
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path().join("codex-home");
+        let mut args = vec![
+            "--root",
+            p.root().to_str().unwrap(),
+            "stand-in",
+            "--scenario",
+            "write_file",
+            "--codex-home",
+            home.to_str().unwrap(),
+            "--",
+            "exec",
+            "--json",
+            "--skip-git-repo-check",
+            "-m",
+            "gpt-5.5",
+        ];
+        args.extend(extra);
+        args.push("Write the file.");
+        let out = p
+            .command(&args)
+            .current_dir(dir.path())
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{extra:?}: {out:?}");
+        let file = dir.path().join("out.jsonl");
+        std::fs::write(&file, &out.stdout).unwrap();
+        let normalized = p
+            .run(&[
+                "normalize",
+                file.to_str().unwrap(),
+                "--codex-home",
+                home.to_str().unwrap(),
+                "--workdir",
+                dir.path().to_str().unwrap(),
+            ])
+            .expect(0);
+        (
+            normalized.stdout,
+            dir.path().join("made-by-codex.txt").exists(),
+        )
+    };
+    let recipe = run(&["--approve-for-me"]);
+    assert!(recipe.1, "--approve-for-me wrote no file");
+    let reviewer = [
+        "-c",
+        "approvals_reviewer=\"auto_review\"",
+        "-c",
+        "approval_policy=\"on-request\"",
+    ];
+    let mut typescript = reviewer.to_vec();
+    typescript.extend(["--sandbox", "workspace-write"]);
+    assert_eq!(run(&typescript), recipe);
+    assert_ne!(
+        run(&reviewer),
+        recipe,
+        "without the sandbox it is another run"
+    );
+}
