@@ -16,7 +16,7 @@ use crate::config::{HarvestConfig, MANIFEST_FILE, PROVENANCE_FILE, Scenario};
 use crate::drift_text;
 use crate::failure::{self, hinted};
 use crate::inputs;
-use crate::lanes::{Lanes, Runner, run_one};
+use crate::lanes::{Lane, Lanes, Runner, lanes_of, run_lane};
 use crate::manifest::{ComponentRecord, Provenance, ScenarioRecord, Sha256Sums};
 use crate::model::{Script, codex_home};
 use crate::pins::Pins;
@@ -47,6 +47,8 @@ pub struct Session<'a> {
     /// The TypeScript SDK as the lock pins it, recorded for the scenarios
     /// with a typescript lane whether or not this run includes the lane.
     pub typescript_pin: Option<SdkPin>,
+    /// Where the schedule remembers how long each job took (the cache).
+    pub durations: Option<PathBuf>,
 }
 
 /// What a set of scenarios produced: normalised outputs and their records.
@@ -90,72 +92,119 @@ pub fn check_inputs(project: &Project, scenarios: &[&Scenario]) -> Result<()> {
     Ok(())
 }
 
-/// Runs every scenario in `scenarios` `repeat` times (at least once), `jobs`
-/// at a time; all of them run even if one fails, and any failure, or any
-/// difference between a scenario's runs, fails the whole set. Results keep
-/// catalogue order whatever order the runs finish in.
+/// One job of a run's schedule: a lane of a scenario, run `repeat` times.
+struct Job {
+    scenario: usize,
+    lane: Lane,
+}
+
+/// How far each scenario is: its lanes' results, the time they took, and
+/// which of its progress lines may be printed.
+struct Progress {
+    results: Vec<Vec<(Lane, Result<Tree>)>>,
+    remaining: Vec<usize>,
+    seconds: Vec<f64>,
+    printed: usize,
+}
+
+/// Runs every lane of every scenario in `scenarios` `repeat` times (at least
+/// once), `jobs` at a time, as one schedule: each (scenario, lane) is a job,
+/// the longest expected first (`durations`, remembered from earlier runs;
+/// the catalogue order when there are none), so a slow scenario's lanes
+/// start early and the others fill the gaps. All of them run even if one
+/// fails; any failure, or any difference between a lane's runs, fails the
+/// whole set. Progress and results keep catalogue order.
 pub fn regenerate(
     session: &Session,
     scenarios: &[&Scenario],
     repeat: usize,
     jobs: usize,
 ) -> Result<Generated> {
+    let mut durations = Durations::load(session.durations.as_deref());
+    let mut queue: Vec<Job> = scenarios
+        .iter()
+        .enumerate()
+        .flat_map(|(i, s)| {
+            lanes_of(s, session.lanes)
+                .into_iter()
+                .map(move |lane| Job { scenario: i, lane })
+        })
+        .collect();
+    let expected = |j: &Job| durations.expected(&scenarios[j.scenario].name, j.lane);
+    queue.sort_by(|a, b| expected(b).total_cmp(&expected(a)));
+    let progress = Mutex::new(Progress {
+        results: scenarios.iter().map(|_| Vec::new()).collect(),
+        remaining: scenarios
+            .iter()
+            .map(|s| lanes_of(s, session.lanes).len())
+            .collect(),
+        seconds: vec![0.0; scenarios.len()],
+        printed: 0,
+    });
+    let took: Mutex<Vec<(String, Lane, f64)>> = Mutex::new(Vec::new());
     let next = AtomicUsize::new(0);
-    let results: Vec<Mutex<Option<Result<Tree>>>> =
-        scenarios.iter().map(|_| Mutex::new(None)).collect();
-    // Progress lines in catalogue order: a finished scenario's line waits
-    // for the ones before it.
-    let lines: Mutex<(usize, Vec<Option<String>>)> = Mutex::new((0, vec![None; scenarios.len()]));
     thread::scope(|scope| {
-        for _ in 0..jobs.clamp(1, scenarios.len().max(1)) {
+        for _ in 0..jobs.clamp(1, queue.len().max(1)) {
             scope.spawn(|| {
                 let mut runner = Runner::new(session);
-                // After a stop signal no scenario starts.
+                // After a stop signal no job starts.
                 while crate::interrupt::received().is_none() {
-                    let i = next.fetch_add(1, Ordering::SeqCst);
-                    let Some(s) = scenarios.get(i) else { break };
-                    let start = Instant::now();
-                    let result = run_repeated(&mut runner, s, repeat);
-                    let line = match &result {
-                        Ok(_) => format!(
-                            "  {:<32} ok ({:.1} s)",
-                            s.name,
-                            start.elapsed().as_secs_f64()
-                        ),
-                        Err(_) => format!("  {:<32} FAILED", s.name),
+                    let Some(job) = queue.get(next.fetch_add(1, Ordering::SeqCst)) else {
+                        break;
                     };
-                    *results[i].lock().expect("result slot") = Some(result);
-                    let mut guard = lines.lock().expect("progress lines");
-                    let (printed, pending) = &mut *guard;
-                    pending[i] = Some(line);
-                    while let Some(line) = pending.get_mut(*printed).and_then(Option::take) {
-                        (session.progress)(&line);
-                        *printed += 1;
+                    let s = scenarios[job.scenario];
+                    let start = Instant::now();
+                    let result = run_repeated(&mut runner, s, job.lane, repeat);
+                    let seconds = start.elapsed().as_secs_f64();
+                    // Against replay a job takes what replay takes, not codex.
+                    if result.is_ok() && session.replay.is_none() {
+                        took.lock().expect("durations").push((
+                            s.name.clone(),
+                            job.lane,
+                            seconds / repeat.max(1) as f64,
+                        ));
                     }
+                    let mut p = progress.lock().expect("progress");
+                    p.results[job.scenario].push((job.lane, result));
+                    p.remaining[job.scenario] -= 1;
+                    p.seconds[job.scenario] += seconds;
+                    print_done(session, scenarios, &mut p);
                 }
             });
         }
     });
     crate::interrupt::check()?;
+    for (name, lane, seconds) in took.into_inner().expect("durations") {
+        durations.remember(&name, lane, seconds);
+    }
+    durations.save(session.durations.as_deref());
     let mut generated = Generated::default();
     let mut failures = Vec::new();
-    for (s, slot) in scenarios.iter().zip(results) {
-        match slot
-            .into_inner()
-            .expect("result slot")
-            .expect("without a signal every scenario ran")
-        {
-            Ok(files) => {
-                let record = ScenarioRecord::new(
-                    s.all_outputs().map(|o| o.to_string()).collect(),
-                    inputs::digests(session.project, session.config, &session.pins.digest, s)?,
-                    toolchain_record(session, s),
-                );
-                generated.outputs.extend(files);
-                generated.records.insert(s.name.clone(), record);
+    let results = progress.into_inner().expect("progress").results;
+    for (s, mut lanes) in scenarios.iter().zip(results) {
+        lanes.sort_by_key(|(lane, _)| *lane);
+        let mut errors = Vec::new();
+        let mut files = Tree::new();
+        for (_, result) in lanes {
+            match result {
+                Ok(tree) => files.extend(tree),
+                Err(e) => errors.push(e),
             }
-            Err(e) => failures.push(e.context(format!("scenario {} failed", s.name))),
         }
+        if !errors.is_empty() {
+            failures.push(
+                failure::several("of its lanes failed", errors)
+                    .context(format!("scenario {} failed", s.name)),
+            );
+            continue;
+        }
+        let record = ScenarioRecord::new(
+            s.all_outputs().map(|o| o.to_string()).collect(),
+            inputs::digests(session.project, session.config, &session.pins.digest, s)?,
+            toolchain_record(session, s),
+        );
+        generated.outputs.extend(files);
+        generated.records.insert(s.name.clone(), record);
     }
     match failures.is_empty() {
         true => Ok(generated),
@@ -163,12 +212,29 @@ pub fn regenerate(
     }
 }
 
-/// Runs `s` `repeat` times and fails naming the file, line and field where
-/// a later run differs from the first: a missing normalisation rule.
-fn run_repeated(runner: &mut Runner, s: &Scenario, repeat: usize) -> Result<Tree> {
-    let first = run_one(runner, s)?;
+/// Prints the progress line of every scenario whose lanes are all done and
+/// whose predecessors' lines are printed: catalogue order, whatever order
+/// the jobs end in.
+fn print_done(session: &Session, scenarios: &[&Scenario], p: &mut Progress) {
+    while p.printed < scenarios.len() && p.remaining[p.printed] == 0 {
+        let i = p.printed;
+        let failed = p.results[i].iter().any(|(_, r)| r.is_err());
+        let line = match failed {
+            false => format!("  {:<32} ok ({:.1} s)", scenarios[i].name, p.seconds[i]),
+            true => format!("  {:<32} FAILED", scenarios[i].name),
+        };
+        (session.progress)(&line);
+        p.printed += 1;
+    }
+}
+
+/// Runs a lane of `s` `repeat` times and fails naming the file, line and
+/// field where a later run differs from the first: a missing normalisation
+/// rule.
+fn run_repeated(runner: &mut Runner, s: &Scenario, lane: Lane, repeat: usize) -> Result<Tree> {
+    let first = run_lane(runner, s, lane)?;
     for run in 2..=repeat {
-        let again = run_one(runner, s)?;
+        let again = run_lane(runner, s, lane)?;
         let drift = compare::compare(&again, &first);
         if !drift.is_clean() {
             let mut report = String::new();
@@ -180,7 +246,8 @@ fn run_repeated(runner: &mut Runner, s: &Scenario, repeat: usize) -> Result<Tree
             }
             return Err(hinted(
                 anyhow!(
-                    "nondeterministic: run {run} differs from run 1 (\"committed\" is run 1)\n{}",
+                    "nondeterministic: run {run} of the {} lane differs from run 1 (\"committed\" is run 1)\n{}",
+                    lane.name(),
                     report.trim_end()
                 ),
                 "add a normalisation rule for the varying value in config/harvest.toml, or make the scenario deterministic",
@@ -188,6 +255,48 @@ fn run_repeated(runner: &mut Runner, s: &Scenario, repeat: usize) -> Result<Tree
         }
     }
     Ok(first)
+}
+
+/// How long each (scenario, lane) job took when it last ran, kept in the
+/// cache: the order a schedule starts its jobs in. Missing or unreadable,
+/// it is empty; it is only ever a hint.
+#[derive(Default)]
+struct Durations {
+    seconds: BTreeMap<String, f64>,
+}
+
+impl Durations {
+    fn key(scenario: &str, lane: Lane) -> String {
+        format!("{scenario}/{}", lane.name())
+    }
+
+    fn load(path: Option<&std::path::Path>) -> Durations {
+        let seconds = path
+            .and_then(|p| std::fs::read(p).ok())
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default();
+        Durations { seconds }
+    }
+
+    /// A job never timed goes first: catalogue order among them.
+    fn expected(&self, scenario: &str, lane: Lane) -> f64 {
+        self.seconds
+            .get(&Self::key(scenario, lane))
+            .copied()
+            .unwrap_or(f64::INFINITY)
+    }
+
+    fn remember(&mut self, scenario: &str, lane: Lane, seconds: f64) {
+        self.seconds.insert(Self::key(scenario, lane), seconds);
+    }
+
+    fn save(&self, path: Option<&std::path::Path>) {
+        if let Some(path) = path
+            && let Ok(bytes) = serde_json::to_vec_pretty(&self.seconds)
+        {
+            let _ = crate::tree::write_atomic(path, &bytes);
+        }
+    }
 }
 
 fn toolchain_record(session: &Session, s: &Scenario) -> BTreeMap<String, ComponentRecord> {

@@ -221,7 +221,7 @@ fn check_repeat_finds_a_value_that_varies_between_runs() {
     let all = out.all();
     assert!(all.contains("scenario jittery failed"), "{all}");
     assert!(
-        all.contains("nondeterministic: run 2 differs from run 1"),
+        all.contains("nondeterministic: run 2 of the python lane differs from run 1"),
         "{all}"
     );
     assert!(all.contains("python/jittery.jsonl"), "{all}");

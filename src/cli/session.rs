@@ -141,6 +141,9 @@ pub fn regenerate(
         lanes,
         replay,
         typescript_pin,
+        durations: toolchain::cache_dir(&request)
+            .ok()
+            .map(|c| c.join("durations.json")),
     };
     let times = if repeat > 1 {
         format!(", {repeat} times each")

@@ -43,58 +43,92 @@ impl Lanes {
     };
 }
 
-/// Runs the selected lanes of `s`: the Python SDK's (tapped for the wire
-/// lane), `codex exec`'s when the scenario has an exec recipe, the
-/// TypeScript SDK's when it has a TypeScript module. Each
-/// lane has its own scratch dir and its own scripted model playing the same
-/// script.
-pub(crate) fn run_one(runner: &mut Runner, s: &Scenario) -> Result<Tree> {
+/// One lane's share of a scenario: a job of its own in the run's schedule.
+/// The Python and wire lanes are one run (the wire lane taps the Python
+/// SDK's conversation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Lane {
+    Python,
+    Exec,
+    Typescript,
+}
+
+impl Lane {
+    pub fn name(self) -> &'static str {
+        match self {
+            Lane::Python => "python",
+            Lane::Exec => "exec",
+            Lane::Typescript => "typescript",
+        }
+    }
+}
+
+/// The lanes of `s` that `lanes` selects: the Python SDK's (tapped for the
+/// wire lane), `codex exec`'s when the scenario has an exec recipe, the
+/// TypeScript SDK's when it has a TypeScript module.
+pub(crate) fn lanes_of(s: &Scenario, lanes: Lanes) -> Vec<Lane> {
+    let mut out = Vec::new();
+    if lanes.python || lanes.wire {
+        out.push(Lane::Python);
+    }
+    if lanes.exec && s.exec.is_some() {
+        out.push(Lane::Exec);
+    }
+    if lanes.typescript && !s.typescript.is_empty() {
+        out.push(Lane::Typescript);
+    }
+    out
+}
+
+/// Runs one lane of `s`, in its own scratch dir with its own scripted model
+/// playing the scenario's script.
+pub(crate) fn run_lane(runner: &mut Runner, s: &Scenario, which: Lane) -> Result<Tree> {
     let session = runner.session;
     let lanes = session.lanes;
-    let mut tree = Tree::new();
     crate::interrupt::check()?;
-    if lanes.python || lanes.wire {
-        let mut python: Vec<&FixturePath> = s.outputs.iter().collect();
-        if session.replay.is_none() {
-            python.extend(&s.wire);
+    match which {
+        Lane::Python => {
+            let mut python: Vec<&FixturePath> = s.outputs.iter().collect();
+            if session.replay.is_none() {
+                python.extend(&s.wire);
+            }
+            let recorded = lane(session, s, &python, |scratch| {
+                python::run_process(runner, s, scratch)
+            })?;
+            let keep = |path: &str| {
+                let wire = s.wire.iter().any(|w| w.as_str() == path);
+                if wire { lanes.wire } else { lanes.python }
+            };
+            Ok(recorded.into_iter().filter(|(p, _)| keep(p)).collect())
         }
-        let recorded = lane(session, s, &python, |scratch| {
-            python::run_process(runner, s, scratch)
-        })?;
-        let keep = |path: &str| {
-            let wire = s.wire.iter().any(|w| w.as_str() == path);
-            if wire { lanes.wire } else { lanes.python }
-        };
-        tree.extend(recorded.into_iter().filter(|(p, _)| keep(p)));
+        Lane::Exec => {
+            let recipe = s
+                .exec
+                .as_ref()
+                .expect("only a scenario with a recipe has the lane");
+            let outputs: Vec<&FixturePath> = recipe
+                .steps
+                .iter()
+                .flat_map(|st| [&st.output, &st.command])
+                .collect();
+            lane(session, s, &outputs, |scratch| {
+                exec::run_exec(session, s, recipe, scratch)
+            })
+            .context("the exec lane (codex exec --json)")
+        }
+        Lane::Typescript => {
+            // Against replay, the codex runs are the input, not an output.
+            let runs = s.typescript_codex.iter().flatten();
+            let outputs: Vec<&FixturePath> = match session.replay {
+                None => s.typescript.iter().chain(runs).collect(),
+                Some(_) => s.typescript.iter().collect(),
+            };
+            lane(session, s, &outputs, |scratch| {
+                typescript::run_node(session, s, scratch)
+            })
+            .context("the typescript lane (@openai/codex-sdk)")
+        }
     }
-    crate::interrupt::check()?;
-    if let Some(recipe) = s.exec.as_ref().filter(|_| lanes.exec) {
-        let outputs: Vec<&FixturePath> = recipe
-            .steps
-            .iter()
-            .flat_map(|st| [&st.output, &st.command])
-            .collect();
-        let exec = lane(session, s, &outputs, |scratch| {
-            exec::run_exec(session, s, recipe, scratch)
-        })
-        .context("the exec lane (codex exec --json)")?;
-        tree.extend(exec);
-    }
-    crate::interrupt::check()?;
-    if lanes.typescript && !s.typescript.is_empty() {
-        // Against replay, the codex runs are the input, not an output.
-        let runs = s.typescript_codex.iter().flatten();
-        let outputs: Vec<&FixturePath> = match session.replay {
-            None => s.typescript.iter().chain(runs).collect(),
-            Some(_) => s.typescript.iter().collect(),
-        };
-        let recorded = lane(session, s, &outputs, |scratch| {
-            typescript::run_node(session, s, scratch)
-        })
-        .context("the typescript lane (@openai/codex-sdk)")?;
-        tree.extend(recorded);
-    }
-    Ok(tree)
 }
 
 /// One lane's run: a scratch dir, the scripted model, `body` (which makes
