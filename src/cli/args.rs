@@ -53,7 +53,7 @@ pub enum Command {
     Harvest(HarvestArgs),
     /// Regenerate in a temp dir and compare with the committed fixtures
     #[command(
-        long_about = "Regenerates the selected scenarios in temp dirs and compares the result with the committed fixtures: changed (down to the event line and JSON field), missing, extra and hand-edited files, and an out-of-date docs/python-parity-checklist.md. Never writes under the project root. Exit 1 on any drift."
+        long_about = "Regenerates the selected scenarios in temp dirs and compares the result with the committed fixtures: changed (down to the event line and JSON field), missing, extra and hand-edited files, and an out-of-date docs/python-parity-checklist.md or docs/sdk-parity.md (read as the last harvest committed them). Never writes under the project root. Exit 1 on any drift; a provenance.json that no longer reads is drift before anything runs."
     )]
     Check(CheckArgs),
     /// Check the committed fixtures against SHA256SUMS only
