@@ -10,7 +10,6 @@
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
-use std::fs::File;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -53,7 +52,8 @@ pub fn main(args: &[OsString]) -> ! {
 
 fn run(log_dir: &Path, codex: &Path, rest: &[OsString]) -> anyhow::Result<i32> {
     use anyhow::Context;
-    let (n, mut copy) = claim(log_dir).context("claiming a record number")?;
+    let (n, _, mut copy) =
+        crate::wire::claim_next(log_dir, "stdout").context("claiming a record number")?;
     let args: Vec<String> = rest
         .iter()
         .map(|a| a.to_string_lossy().into_owned())
@@ -79,17 +79,7 @@ fn run(log_dir: &Path, codex: &Path, rest: &[OsString]) -> anyhow::Result<i32> {
         .spawn()
         .with_context(|| format!("starting {}", codex.display()))?;
     let pid = child.id() as libc::pid_t;
-    std::thread::spawn(move || {
-        loop {
-            let mut sig = 0;
-            // SAFETY: a valid, initialised set; these signals are blocked in
-            // every thread, so this one alone takes them.
-            if unsafe { libc::sigwait(&signals, &mut sig) } == 0 {
-                // SAFETY: signalling our own child.
-                unsafe { libc::kill(pid, sig) };
-            }
-        }
-    });
+    crate::interrupt::forward_to(signals, pid);
     let mut to_codex = child.stdin.take().expect("piped");
     let written = stdin.clone();
     // Codex may stop reading early; that is its business, not a failure.
@@ -130,22 +120,6 @@ fn run(log_dir: &Path, codex: &Path, rest: &[OsString]) -> anyhow::Result<i32> {
     let json = serde_json::to_vec_pretty(&record).expect("a record serialises");
     std::fs::write(&path, json).with_context(|| format!("writing {}", path.display()))?;
     Ok(code)
-}
-
-/// The next free `<n>.stdout` in `dir`: creating it claims the number.
-fn claim(dir: &Path) -> std::io::Result<(usize, File)> {
-    for n in 1.. {
-        match File::options()
-            .write(true)
-            .create_new(true)
-            .open(stdout_path(dir, n))
-        {
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Ok(f) => return Ok((n, f)),
-            Err(e) => return Err(e),
-        }
-    }
-    unreachable!("some number is free")
 }
 
 pub(crate) fn stdout_path(dir: &Path, n: usize) -> PathBuf {

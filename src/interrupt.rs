@@ -119,6 +119,24 @@ pub fn unblocked(cmd: &mut std::process::Command) -> &mut std::process::Command 
     }
 }
 
+/// Passes each of `signals` (blocked before `child` was started, so none
+/// is lost or kills the relay meanwhile) on to `child` from a thread of its
+/// own: a relay (the taps) lives as long as the program it started, and
+/// ends as it ends.
+pub fn forward_to(signals: libc::sigset_t, child: libc::pid_t) {
+    std::thread::spawn(move || {
+        loop {
+            let mut sig = 0;
+            // SAFETY: a valid, initialised set; the signals are blocked in
+            // every thread, so this thread alone takes them.
+            if unsafe { libc::sigwait(&signals, &mut sig) } == 0 {
+                // SAFETY: signalling the relay's own child.
+                unsafe { libc::kill(child, sig) };
+            }
+        }
+    });
+}
+
 /// Blocks the signals and starts the thread that takes them. Call before
 /// any other thread starts, so every thread inherits the mask.
 pub fn install() {

@@ -50,6 +50,17 @@ fn default_string_placeholder() -> String {
 /// it (a temp dir and its canonical form may differ, e.g. on macOS).
 pub type Locations = BTreeMap<String, Vec<String>>;
 
+/// The ways a location may be spelled in output: as given, and with its
+/// links resolved.
+pub fn spellings(path: &std::path::Path) -> Vec<String> {
+    let mut v = vec![path.display().to_string()];
+    if let Ok(c) = path.canonicalize() {
+        v.push(c.display().to_string());
+    }
+    v.dedup();
+    v
+}
+
 #[derive(Clone)]
 enum Compiled {
     Uuid(Regex),

@@ -19,7 +19,7 @@ use super::session;
 use crate::failure::hinted;
 use crate::interrupt;
 use crate::model::{Script, ScriptedModel, codex_home};
-use crate::normalize::{Locations, Normalizer};
+use crate::normalize::{Locations, Normalizer, spellings};
 
 /// Which replies of the script earlier starts took, kept in the home.
 const PLAYED: &str = ".codex-harvest-stand-in.json";
@@ -102,15 +102,7 @@ pub fn normalize(root: &Option<PathBuf>, args: &NormalizeArgs) -> Result<Exit, F
     let raw = std::fs::read(&args.file)
         .with_context(|| format!("reading {}", args.file.display()))
         .or_exit(Exit::Io)?;
-    let spell = |p: &Option<PathBuf>| -> Vec<String> {
-        let Some(p) = p else { return Vec::new() };
-        let mut v = vec![p.display().to_string()];
-        if let Ok(c) = p.canonicalize() {
-            v.push(c.display().to_string());
-        }
-        v.dedup();
-        v
-    };
+    let spell = |p: &Option<PathBuf>| p.as_deref().map(spellings).unwrap_or_default();
     let locations = Locations::from([
         ("workdir".to_string(), spell(&args.workdir)),
         ("codex_home".to_string(), spell(&args.codex_home)),

@@ -16,7 +16,7 @@ use crate::config::{FixturePath, Scenario};
 use crate::failure::hinted;
 use crate::harvest::{Session, scanner};
 use crate::model::{Script, ScriptedModel, Transcript, codex_home};
-use crate::normalize::{Locations, Normalizer};
+use crate::normalize::{Locations, Normalizer, spellings};
 use crate::scratch::Scratch;
 use crate::secrets::Scanner;
 use crate::toolchain::Toolchain;
@@ -367,20 +367,12 @@ fn collect(
 }
 
 fn locations(t: &Toolchain, scratch: &Scratch) -> Locations {
-    let spell = |p: PathBuf| {
-        let mut v = vec![p.display().to_string()];
-        if let Ok(c) = p.canonicalize() {
-            v.push(c.display().to_string());
-        }
-        v.dedup();
-        v
-    };
     Locations::from([
-        ("workdir".into(), spell(scratch.path("work"))),
-        ("codex_home".into(), spell(scratch.path("codex-home"))),
-        ("home".into(), spell(scratch.path("home"))),
-        ("scratch".into(), spell(scratch.root().to_path_buf())),
-        ("python_prefix".into(), spell(t.python_prefix.clone())),
+        ("workdir".into(), spellings(&scratch.path("work"))),
+        ("codex_home".into(), spellings(&scratch.path("codex-home"))),
+        ("home".into(), spellings(&scratch.path("home"))),
+        ("scratch".into(), spellings(scratch.root())),
+        ("python_prefix".into(), spellings(&t.python_prefix)),
     ])
 }
 

@@ -52,6 +52,28 @@ fn write_shim(dir: &Path, words: &[String]) -> Result<PathBuf> {
     Ok(path)
 }
 
+/// The next free `<n>.<ext>` in `dir`, created: creating it claims the
+/// number, so processes started one after another are numbered in start
+/// order.
+pub(crate) fn claim_next(
+    dir: &Path,
+    ext: &str,
+) -> std::io::Result<(usize, PathBuf, std::fs::File)> {
+    for n in 1.. {
+        let path = dir.join(format!("{n}.{ext}"));
+        match std::fs::File::options()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+        {
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Ok(file) => return Ok((n, path, file)),
+            Err(e) => return Err(e),
+        }
+    }
+    unreachable!("some number is free")
+}
+
 /// `p` as one POSIX shell word.
 fn quote(p: &Path) -> String {
     format!("'{}'", p.display().to_string().replace('\'', r"'\''"))

@@ -59,17 +59,7 @@ pub fn main(args: &[OsString]) -> ! {
     };
     let pid = child.id() as libc::pid_t;
     CODEX.store(pid, Ordering::SeqCst);
-    std::thread::spawn(move || {
-        loop {
-            let mut sig = 0;
-            // SAFETY: a valid, initialised set; the signals are blocked in
-            // every thread, so this thread alone takes them.
-            if unsafe { libc::sigwait(&signals, &mut sig) } == 0 {
-                // SAFETY: signalling our own child.
-                unsafe { libc::kill(pid, sig) };
-            }
-        }
-    });
+    crate::interrupt::forward_to(signals, pid);
     let to_codex = child.stdin.take().expect("piped");
     let from_codex = child.stdout.take().expect("piped");
     let client_log = Arc::clone(&log);
@@ -102,18 +92,10 @@ fn relay(from: impl BufRead, mut to: impl Write, log: &Mutex<Log>, dir: &str) {
     }
 }
 
-/// The next free `<n>.log` in `dir`: creating it claims the number, so
-/// processes started one after another are numbered in start order.
+/// This process's log in `dir`, numbered in start order.
 fn open_log(dir: &Path) -> std::io::Result<Log> {
-    for n in 1.. {
-        let path = dir.join(format!("{n}.log"));
-        match File::options().write(true).create_new(true).open(&path) {
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Ok(file) => return Ok(Log { file, path }),
-            Err(e) => return Err(e),
-        }
-    }
-    unreachable!("some number is free")
+    let (_, path, file) = super::claim_next(dir, "log")?;
+    Ok(Log { file, path })
 }
 
 /// One codex process's log, and where it is.
