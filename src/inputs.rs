@@ -1,6 +1,7 @@
 //! What a scenario's fixtures depend on, digested: its module, the shared
-//! support modules, its model script, kwargs, provider settings, the rules
-//! and the pins.
+//! support modules, its model script, kwargs, provider settings, the rules,
+//! the pins, and per lane what only that lane reads (the exec recipe, the
+//! wire lane's order, the typescript modules and SDK pin).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -58,6 +59,14 @@ pub fn digests(
             digest::sha256_hex(&serde_json::to_vec(recipe)?),
         );
     }
+    // And the wire lane's order: the methods recorded last, by method,
+    // decide how every transcript reads.
+    if !s.wire.is_empty() {
+        digests.insert(
+            "wire".into(),
+            digest::sha256_hex(&serde_json::to_vec(&config.wire.unordered)?),
+        );
+    }
     // Likewise the typescript lane: its module, its shared modules and the
     // SDK's pin.
     if !s.typescript.is_empty() {
@@ -101,10 +110,14 @@ fn support_files(dir: &Path, ext: &str) -> Result<Vec<(String, Vec<u8>)>> {
 }
 
 /// Inputs every scenario shares, and what to call them.
-const SHARED: [(&str, &str); 3] = [
+const SHARED: [(&str, &str); 4] = [
     ("rules", "the normalisation rules"),
     ("pins", "the pins"),
     ("support", "the shared scenario modules"),
+    (
+        "wire",
+        "the wire lane's unordered methods ([wire] in config/harvest.toml)",
+    ),
 ];
 
 /// A shared input that moved, and how many recorded scenarios it made stale.

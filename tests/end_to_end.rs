@@ -642,3 +642,29 @@ fn a_check_of_some_lanes_regenerates_only_those() {
         );
     }
 }
+
+/// `[wire] unordered` decides how every wire transcript reads, so it is an
+/// input of each scenario that has one: changing it makes them stale, said
+/// once as the shared input that moved, and check fails until a harvest.
+#[test]
+fn the_wire_order_is_an_input_of_every_wire_scenario() {
+    let p = TestProject::new();
+    let config = p.read("config/harvest.toml");
+    let changed = config.replacen("unordered = [", "unordered = [\"x/never\", ", 1);
+    assert_ne!(
+        changed, config,
+        "config/harvest.toml has a [wire] unordered list"
+    );
+    p.write("config/harvest.toml", &changed);
+    let out = p
+        .run(&["check", "--scenario", "thread_basic", "--lane", "exec"])
+        .expect(1);
+    assert!(
+        out.stdout.contains(
+            "note: the wire lane's unordered methods ([wire] in config/harvest.toml) changed since"
+        ),
+        "{}",
+        out.all()
+    );
+    assert!(out.stdout.contains("stale (wire changed)"), "{}", out.all());
+}
