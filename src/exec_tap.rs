@@ -102,10 +102,7 @@ fn run(log_dir: &Path, codex: &Path, rest: &[OsString]) -> anyhow::Result<i32> {
         let _ = out.write_all(&buf[..got]).and_then(|_| out.flush());
     }
     let status = child.wait().context("waiting for codex")?;
-    let code = status.code().unwrap_or_else(|| {
-        use std::os::unix::process::ExitStatusExt;
-        128 + status.signal().unwrap_or(0)
-    });
+    let code = crate::reaper::shell_code(status);
     let record = Record {
         args,
         stdin: (!stdin.is_empty()).then(|| String::from_utf8_lossy(&stdin).into_owned()),
@@ -113,13 +110,13 @@ fn run(log_dir: &Path, codex: &Path, rest: &[OsString]) -> anyhow::Result<i32> {
             .iter()
             .filter_map(|k| Some((k.to_string(), std::env::var(k).ok()?)))
             .collect(),
-        exit_code: u8::try_from(code).unwrap_or(u8::MAX),
+        exit_code: code,
         output_schema,
     };
     let path = record_path(log_dir, n);
     let json = serde_json::to_vec_pretty(&record).expect("a record serialises");
     std::fs::write(&path, json).with_context(|| format!("writing {}", path.display()))?;
-    Ok(code)
+    Ok(i32::from(code))
 }
 
 pub(crate) fn stdout_path(dir: &Path, n: usize) -> PathBuf {

@@ -119,6 +119,16 @@ fn reap_all_but(keep: libc::pid_t) -> Option<i32> {
     ended
 }
 
+/// A finished child's exit code as a shell reports it (128 + N when killed
+/// by signal N), as one byte: what a stand-in for a program exits with.
+pub fn shell_code(status: std::process::ExitStatus) -> u8 {
+    use std::os::unix::process::ExitStatusExt;
+    let code = status
+        .code()
+        .unwrap_or_else(|| 128 + status.signal().unwrap_or(0));
+    u8::try_from(code).unwrap_or(u8::MAX)
+}
+
 fn exit_code(status: libc::c_int) -> i32 {
     if libc::WIFEXITED(status) {
         libc::WEXITSTATUS(status)

@@ -205,27 +205,28 @@ fn exec(recording: &Path, args: &ReplayArgs) -> Result<Exit, Failure> {
             return Ok(Exit::Diverged);
         }
     };
-    let differences = match ExecCall::parse(&args.args) {
-        Ok(got) => compare_calls(&recorded, &want, &got, stdin),
+    let got = ExecCall::parse(&args.args);
+    let differences = match &got {
+        Ok(got) => compare_calls(&recorded, &want, got, stdin),
         Err(e) => vec![format!("codex exec would refuse these arguments: {e}")],
     };
-    if !differences.is_empty() {
-        crate::err!(
-            "{}",
-            divergence(
-                &recording.display().to_string(),
-                &recorded.args,
-                &args.args,
-                &differences
-            )
-        );
-        return Ok(Exit::Diverged);
-    }
-    if let Some(path) = ExecCall::parse(&args.args)
-        .ok()
-        .and_then(|c| c.last_message)
-    {
-        write_last_message(&stream, Path::new(&path)).or_exit(Exit::Io)?;
+    let got = match got {
+        Ok(got) if differences.is_empty() => got,
+        _ => {
+            crate::err!(
+                "{}",
+                divergence(
+                    &recording.display().to_string(),
+                    &recorded.args,
+                    &args.args,
+                    &differences
+                )
+            );
+            return Ok(Exit::Diverged);
+        }
+    };
+    if let Some(path) = &got.last_message {
+        write_last_message(&stream, Path::new(path)).or_exit(Exit::Io)?;
     }
     let mut out = std::io::stdout().lock();
     out.write_all(&stream)

@@ -88,11 +88,7 @@ fn run_codex(codex: &Path, home: &Path, args: &[String]) -> anyhow::Result<u8> {
     let _group = interrupt::stop_with_run(child.id());
     let status = child.wait().context("waiting for codex")?;
     interrupt::check()?;
-    let code = status.code().unwrap_or_else(|| {
-        use std::os::unix::process::ExitStatusExt;
-        128 + status.signal().unwrap_or(0)
-    });
-    Ok(u8::try_from(code).unwrap_or(u8::MAX))
+    Ok(crate::reaper::shell_code(status))
 }
 
 /// `normalize FILE`: the file in the fixtures' form, by the project's rules,
