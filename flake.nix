@@ -19,11 +19,12 @@
         {
           default = driver;
           inherit (toolchain) codex python;
+          typescript-sdk = import ./nix/typescript.nix { inherit pkgs; };
         });
 
       apps = forAllSystems (system: pkgs:
         let
-          inherit (self.packages.${system}) default python codex;
+          inherit (self.packages.${system}) default python codex typescript-sdk;
           harvest = pkgs.writeShellApplication {
             name = "harvest";
             text = ''
@@ -31,6 +32,7 @@
               # and its locked wheels) and the pinned codex.
               if [ "$#" -eq 0 ]; then set -- harvest; fi
               export CODEX_HARVEST_PYTHON=${python}/bin/python CODEX_HARVEST_CODEX=${codex}/bin/codex
+              export CODEX_HARVEST_TYPESCRIPT_SDK=${typescript-sdk} PATH=${pkgs.nodejs}/bin:$PATH
               exec ${default}/bin/codex-harvest "$@"
             '';
           };
@@ -44,14 +46,19 @@
         let
           inherit (self.packages.${system}) default python codex;
         in
-        import ./nix/checks.nix { inherit pkgs python codex; driver = default; src = self; });
+        import ./nix/checks.nix {
+          inherit pkgs python codex;
+          driver = default;
+          typescriptSdk = self.packages.${system}.typescript-sdk;
+        });
 
       devShells = forAllSystems (system: pkgs: {
         default = pkgs.mkShell {
           inputsFrom = [ self.packages.${system}.default ];
-          packages = [ pkgs.clippy pkgs.rustfmt pkgs.nixpkgs-fmt self.packages.${system}.python ];
+          packages = [ pkgs.clippy pkgs.rustfmt pkgs.nixpkgs-fmt pkgs.nodejs self.packages.${system}.python ];
           CODEX_HARVEST_PYTHON = "${self.packages.${system}.python}/bin/python";
           CODEX_HARVEST_CODEX = "${self.packages.${system}.codex}/bin/codex";
+          CODEX_HARVEST_TYPESCRIPT_SDK = "${self.packages.${system}.typescript-sdk}";
         };
       });
 

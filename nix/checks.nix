@@ -1,28 +1,36 @@
-# The flake's checks: one derivation per concern.
-{ pkgs, driver, python, codex, src }:
+# The flake's checks: one derivation per scenario, the gate over all of them,
+# and the crate's own (tests, clippy, fmt).
+{ pkgs, driver, python, codex, typescriptSdk }:
 let
   inherit (pkgs) lib;
-  fs = lib.fileset;
-  # What `check` reads: the pins, the harvest config, scenarios, scripts,
-  # fixtures and the checklist.
-  project = fs.toSource {
+  scenarios = import ./scenarios.nix { inherit pkgs driver python codex typescriptSdk; };
+  # What `check` reads besides the regenerated scenarios: the pins, the
+  # harvest config, the scenario modules and scripts (for today's input
+  # digests), the committed fixtures and the generated docs.
+  project = import ./source.nix {
     root = ../.;
-    fileset = fs.unions [ ../config ../integration ../docs/python-parity-checklist.md ../docs/sdk-parity.md ];
+    name = "codex-harvest-project";
+    keep = rel: type:
+      builtins.any (d: rel == d || lib.hasPrefix "${d}/" rel) [ "config" "integration" ]
+      || builtins.elem rel [ "docs" "docs/python-parity-checklist.md" "docs/sdk-parity.md" ];
   };
-  crate = fs.toSource {
+  crate = import ./source.nix {
     root = ../.;
-    fileset = fs.unions [ ../Cargo.toml ../Cargo.lock ../src ../tests ];
+    name = "codex-harvest-crate";
+    keep = rel: type:
+      builtins.any (d: rel == d || lib.hasPrefix "${d}/" rel) [ "src" "tests" ]
+      || builtins.elem rel [ "Cargo.toml" "Cargo.lock" ];
   };
 in
-{
-  # The gate: regenerate every scenario inside the build sandbox (no network,
-  # read-only source, HOME unwritable) and compare with the committed fixtures.
-  # Not the typescript lane yet: its SDK comes from npm through `npm ci`, which
-  # the sandbox cannot reach, and the flake has no node_modules built from the
-  # lock (docs/nix.md).
+scenarios // {
+  # The gate: every scenario's check (each regenerated in the build sandbox:
+  # no network, read-only source, HOME unwritable) laid over the committed
+  # tree and compared as `codex-harvest check` does, with provenance.json,
+  # SHA256SUMS, files no scenario produces and the generated docs.
   reproducibility = pkgs.runCommand "codex-harvest-reproducibility" { } ''
     export HOME=/homeless-shelter
-    ${driver}/bin/codex-harvest --root ${project} --python ${python}/bin/python --codex-path ${codex}/bin/codex check --lane python --lane wire --lane exec
+    ${driver}/bin/codex-harvest --root ${project} check \
+      ${lib.concatMapStringsSep " " (c: "--regenerated ${c}") (builtins.attrValues scenarios)}
     touch $out
   '';
 

@@ -39,22 +39,15 @@ let
     }))
     selected));
 
-  # The artifact file: a PyPI wheel by name, or an npm tarball fetched by
-  # npm (which knows its registry) as a fixed-output derivation whose hash
-  # is the pinned integrity.
+  # The artifact file: a PyPI wheel by name, or an npm tarball by its
+  # pinned integrity.
   artifactFile =
     if artifact ? file then wheel artifact.file artifact.sha256
-    else pkgs.runCommand "codex-${pins.codex.version}-${system}.tgz"
-      {
-        nativeBuildInputs = [ pkgs.nodejs ];
-        outputHash = artifact.integrity;
-        outputHashMode = "flat";
-      } ''
-      export HOME=$TMPDIR npm_config_cache=$TMPDIR/npm-cache
-      mkdir $TMPDIR/pack
-      npm pack --silent ${lib.escapeShellArg artifact.npm} --pack-destination $TMPDIR/pack
-      mv $TMPDIR/pack/*.tgz $out
-    '';
+    else import ./npm-pack.nix { inherit pkgs; } {
+      name = "codex-${pins.codex.version}-${system}.tgz";
+      spec = artifact.npm;
+      inherit (artifact) integrity;
+    };
 in
 {
   python = interpreter.withPackages (_: [ packages.openai-codex ]);

@@ -79,6 +79,10 @@ pub enum Command {
         long_about = "Runs the pinned codex with the client's arguments and stdio against the scripted model of --scenario, in a throwaway CODEX_HOME (or --codex-home DIR, kept with the replies taken across starts), offline and deterministic: for a client whose requests no recording holds. Exits with codex's exit code. What the client records can then be brought to the fixtures' form with `codex-harvest normalize` (docs/replay.md)."
     )]
     StandIn(StandInArgs),
+    #[command(
+        long_about = "Runs one scenario through every lane, as check would, and writes its fixtures into a directory of their own (with provenance.json and SHA256SUMS for that scenario alone); with --expect, first compares them with the scenario's committed files and fails with the drift. The Nix gate builds one such directory per scenario and `check --regenerated` compares them all with the committed tree (docs/nix.md). Writes nothing under the project root."
+    )]
+    Regenerate(RegenerateArgs),
     /// Normalise a client's JSON Lines by the project's rules, to compare with a fixture
     Normalize(NormalizeArgs),
     /// Bump codex (and the SDK): rewrite the pins, regenerate, report drift
@@ -115,6 +119,11 @@ pub struct ToolchainArgs {
     #[arg(long, value_name = "PATH", env = "CODEX_HARVEST_CODEX")]
     pub codex_path: Option<PathBuf>,
     /// Where the provisioned venv lives [default: ~/.cache/codex-harvest]
+    /// A directory whose node_modules holds the pinned TypeScript SDK,
+    /// installed by another tool from config/typescript/package-lock.json
+    /// (the flake's), used instead of the cache's `npm ci`
+    #[arg(long, env = "CODEX_HARVEST_TYPESCRIPT_SDK", value_name = "DIR")]
+    pub typescript_sdk: Option<PathBuf>,
     #[arg(long, env = "CODEX_HARVEST_CACHE", value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
 }
@@ -198,11 +207,36 @@ pub struct CheckArgs {
     /// proof that replay is faithful; the Python lane only)
     #[arg(long, conflicts_with = "lanes")]
     pub against_replay: bool,
+    /// Run nothing: compare what `regenerate --into DIR` wrote (repeatable,
+    /// one DIR per scenario) with the committed tree, as a full check would
+    /// (the Nix gate's aggregate, over its per-scenario builds)
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["against_replay", "repeat", "scenarios", "lanes"])]
+    pub regenerated: Vec<PathBuf>,
     #[command(flatten)]
     pub format: FormatArgs,
 }
 
 /// A lane: one client of codex whose view is recorded.
+#[derive(Debug, Args)]
+pub struct RegenerateArgs {
+    /// The scenario to run
+    #[arg(long, value_name = "NAME")]
+    pub scenario: String,
+    /// Where its fixtures go, with their own provenance.json and SHA256SUMS
+    /// (a new or empty directory)
+    #[arg(long, value_name = "DIR")]
+    pub into: PathBuf,
+    /// The scenario's committed fixtures at their paths under DIR (a whole
+    /// fixtures tree, or just its files; no other scenario's are read):
+    /// drift from them is printed, exit 1, nothing written
+    #[arg(long, value_name = "DIR")]
+    pub expect: Option<PathBuf>,
+    #[command(flatten)]
+    pub run: RunArgs,
+    #[command(flatten)]
+    pub toolchain: ToolchainArgs,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, ValueEnum)]
 pub enum LaneArg {
     /// The Python SDK's turn notifications (fixtures/python/)

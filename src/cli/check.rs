@@ -12,6 +12,7 @@ use crate::harvest::{self, Unreferenced};
 use crate::inputs;
 use crate::lanes::Lanes;
 use crate::manifest::Provenance;
+use crate::slice;
 use crate::tree::Tree;
 
 pub fn run(root: &Option<PathBuf>, args: &CheckArgs) -> Result<Exit, Failure> {
@@ -51,23 +52,39 @@ pub fn run(root: &Option<PathBuf>, args: &CheckArgs) -> Result<Exit, Failure> {
             Vec::new(),
         );
     }
-    let regenerated = session::regenerate(
-        &loaded,
-        &select.scenarios,
-        &args.run,
-        &args.toolchain,
-        args.repeat as usize,
-        lanes,
-        replay,
-    )?;
+    let (generated, full, unpinned) = match args.regenerated.as_slice() {
+        [] => {
+            let r = session::regenerate(
+                &loaded,
+                &select.scenarios,
+                &args.run,
+                &args.toolchain,
+                args.repeat as usize,
+                lanes,
+                replay,
+            )?;
+            let unpinned = r.toolchain.unpinned(&loaded.pins);
+            (r.generated, r.full, unpinned)
+        }
+        dirs => {
+            let generated = slice::read_all(dirs).or_exit(Exit::Usage)?;
+            let full = loaded
+                .config
+                .scenarios
+                .iter()
+                .all(|s| generated.records.contains_key(&s.name));
+            let unpinned = slice::unpinned(&generated);
+            (generated, full, unpinned)
+        }
+    };
     let doc_paths = match select.output {
         None => session::generated_doc_paths(&loaded).to_vec(),
         Some(_) => Vec::new(),
     };
     let (committed, committed_docs) = session::read_locked_with(&dir, &doc_paths)?;
     let policy = Unreferenced::from(select.unreferenced);
-    let planned = regenerated.plan(&loaded, &committed, policy)?;
-    let unpinned = regenerated.toolchain.unpinned(&loaded.pins);
+    let planned = harvest::plan(&loaded.config, &committed, &generated, full, policy)
+        .or_exit(Exit::Usage)?;
     // Another SDK or codex is compared on what it produces; that it is not
     // the pinned one is reported apart, not as drift of every record.
     let expected = if unpinned.is_empty() {

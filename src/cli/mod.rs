@@ -8,6 +8,7 @@ mod exit;
 mod harvest;
 mod info;
 mod pin;
+mod regenerate;
 mod replay;
 mod report;
 mod session;
@@ -30,6 +31,7 @@ pub fn run(cli: Cli) -> Result<Exit, Failure> {
         Command::Parity(args) => info::parity(root, args),
         Command::Pin(args) => pin::run(root, args),
         Command::Replay(args) => replay::run(args),
+        Command::Regenerate(args) => regenerate::run(root, args),
         Command::StandIn(args) => stand_in::run(root, args),
         Command::Normalize(args) => stand_in::normalize(root, args),
     }

@@ -117,17 +117,21 @@ pub fn regenerate(
     let selected = loaded.config.select(names).or_exit(Exit::Usage)?;
     harvest::check_inputs(&loaded.project, &selected).or_exit(Exit::Usage)?;
     crate::scratch::sweep();
-    let request = toolchain.request();
-    let mut toolchain = toolchain.resolve(&loaded.pins)?;
+    let args = toolchain;
+    let request = args.request();
+    let mut toolchain = args.resolve(&loaded.pins)?;
     let pin_dir = loaded.project.typescript_pin_dir();
     let typescript_pin = match selected.iter().any(|s| !s.typescript.is_empty()) {
         true => Some(toolchain::node::pinned_sdk(&pin_dir).or_exit(Exit::Usage)?),
         false => None,
     };
     if lanes.typescript && typescript_pin.is_some() {
-        let cache = toolchain::cache_dir(&request).or_exit(Exit::Toolchain)?;
-        toolchain.typescript =
-            Some(toolchain::node::provision(&pin_dir, &cache, &progress).or_exit(Exit::Toolchain)?);
+        let sdk = match &args.typescript_sdk {
+            Some(dir) => toolchain::node::installed(&pin_dir, dir),
+            None => toolchain::cache_dir(&request)
+                .and_then(|cache| toolchain::node::provision(&pin_dir, &cache, &progress)),
+        };
+        toolchain.typescript = Some(sdk.or_exit(Exit::Toolchain)?);
     }
     let session = Session {
         project: &loaded.project,

@@ -84,13 +84,7 @@ pub fn pinned_sdk(pin_dir: &Path) -> Result<SdkPin> {
 /// Node on PATH (≥ 18) and the pinned SDK in the cache, installed first if
 /// needed.
 pub fn provision(pin_dir: &Path, cache: &Path, progress: &dyn Fn(&str)) -> Result<NodeSdk> {
-    let node = which::which("node").map_err(|_| {
-        hinted(
-            anyhow!("node not found on PATH, and the typescript lane needs it"),
-            "install Node.js 18 or newer, or leave the typescript lane out (--lane)",
-        )
-    })?;
-    let node_version = node_version(&node)?;
+    let (node, node_version) = node_on_path()?;
     let pin = pinned_sdk(pin_dir)?;
     let mut parts = Vec::new();
     for name in PIN_FILES {
@@ -144,6 +138,55 @@ pub fn provision(pin_dir: &Path, cache: &Path, progress: &dyn Fn(&str)) -> Resul
     })?;
     entry.mark_complete()?;
     Ok(sdk)
+}
+
+/// Node on PATH and the pinned SDK in `dir/node_modules`, installed by
+/// another tool from the same lock (the flake's `node_modules`): refused
+/// unless it is the pinned version.
+pub fn installed(pin_dir: &Path, dir: &Path) -> Result<NodeSdk> {
+    let (node, node_version) = node_on_path()?;
+    let pin = pinned_sdk(pin_dir)?;
+    let manifest = dir.join("node_modules").join(SDK_PACKAGE).join("package.json");
+    let found: Value = std::fs::read(&manifest)
+        .with_context(|| format!("reading {}", manifest.display()))
+        .and_then(|b| {
+            serde_json::from_slice(&b).with_context(|| format!("{} is not JSON", manifest.display()))
+        })
+        .map_err(|e| {
+            hinted(
+                e.context(format!("--typescript-sdk {} holds no {SDK_PACKAGE}", dir.display())),
+                "point it at a directory whose node_modules was installed from config/typescript/package-lock.json",
+            )
+        })?;
+    if found["version"].as_str() != Some(pin.version.as_str()) {
+        return Err(hinted(
+            anyhow!(
+                "{} is {SDK_PACKAGE} {}, but {} pins {}",
+                manifest.display(),
+                found["version"],
+                pin_dir.join("package-lock.json").display(),
+                pin.version
+            ),
+            "install node_modules from config/typescript/package-lock.json, or leave --typescript-sdk out to let the driver install it",
+        ));
+    }
+    Ok(NodeSdk {
+        node,
+        node_version,
+        pin,
+        dir: dir.to_path_buf(),
+    })
+}
+
+fn node_on_path() -> Result<(PathBuf, String)> {
+    let node = which::which("node").map_err(|_| {
+        hinted(
+            anyhow!("node not found on PATH, and the typescript lane needs it"),
+            "install Node.js 18 or newer, or leave the typescript lane out (--lane)",
+        )
+    })?;
+    let version = node_version(&node)?;
+    Ok((node, version))
 }
 
 fn node_version(node: &Path) -> Result<String> {

@@ -1,0 +1,54 @@
+# One check per scenario: `codex-harvest regenerate` runs it through every
+# lane in the build sandbox and compares it with its committed fixtures, into
+# a directory of its own that the aggregate gate (`check --regenerated`)
+# lays over the committed tree. Each check's source holds only what that
+# scenario reads (the inputs its digest covers): config/ (the pins, the
+# harvest config, the TypeScript lock), the support modules, its own module,
+# TypeScript module and model script, and its committed fixtures, so editing
+# one scenario's script or fixture changes that check alone.
+{ pkgs, driver, python, codex, typescriptSdk }:
+let
+  inherit (pkgs) lib;
+  root = ../.;
+  harvestConfig = builtins.fromTOML (builtins.readFile ../config/harvest.toml);
+  recorded = (builtins.fromJSON (builtins.readFile ../integration/fixtures/provenance.json)).scenarios;
+  under = dir: rel: rel == dir || lib.hasPrefix "${dir}/" rel;
+  # A directory is entered when something kept can lie below it.
+  entered = kept: rel: lib.any (k: lib.hasPrefix "${rel}/" k) kept;
+  shared = rel:
+    under "config" rel
+    || builtins.match "integration/harvest_scenarios/(__init__|_[^/]*)[.]py" rel != null
+    || builtins.match "integration/harvest_scenarios_ts/_[^/]*[.]mjs" rel != null;
+  source = name:
+    let
+      own = [
+        "integration/harvest_scenarios/${name}.py"
+        "integration/harvest_scenarios_ts/${name}.mjs"
+        "integration/scripts/${name}.json"
+      ];
+    in
+    import ./source.nix {
+      inherit root;
+      name = "codex-harvest-${name}-inputs";
+      keep = rel: type:
+        shared rel || builtins.elem rel own
+        || (type == "directory" && entered ([ "integration/harvest_scenarios/_" "integration/harvest_scenarios_ts/_" ] ++ own) rel);
+    };
+  # The scenario's committed fixtures (as provenance.json lists them): what
+  # its check compares with.
+  committed = name:
+    let outputs = map (o: "integration/fixtures/${o}") (recorded.${name}.outputs or [ ]);
+    in
+    import ./source.nix {
+      inherit root;
+      name = "codex-harvest-${name}-committed";
+      keep = rel: type: builtins.elem rel outputs || (type == "directory" && entered outputs rel);
+    };
+  check = name: pkgs.runCommand "codex-harvest-scenario-${name}" { nativeBuildInputs = [ pkgs.nodejs ]; } ''
+    export HOME=/homeless-shelter
+    ${driver}/bin/codex-harvest --root ${source name} regenerate --scenario ${name} \
+      --python ${python}/bin/python --codex-path ${codex}/bin/codex --typescript-sdk ${typescriptSdk} \
+      --into $out --expect ${committed name}/integration/fixtures
+  '';
+in
+lib.listToAttrs (map (s: lib.nameValuePair "scenario-${s.name}" (check s.name)) harvestConfig.scenario)

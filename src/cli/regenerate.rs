@@ -1,0 +1,85 @@
+//! `regenerate`: one scenario, every lane, into a directory of its own (the
+//! Nix gate's per-scenario build); compared first with the scenario's
+//! committed files when `--expect` gives them.
+
+use anyhow::Context;
+
+use super::args::RegenerateArgs;
+use super::exit::{Exit, Failure, Phase};
+use super::report::CheckReport;
+use super::session;
+use crate::compare;
+use crate::config::{MANIFEST_FILE, PROVENANCE_FILE};
+use crate::harvest::Unreferenced;
+use crate::lanes::Lanes;
+use crate::slice;
+use crate::tree::{self, Tree};
+
+pub fn run(root: &Option<std::path::PathBuf>, args: &RegenerateArgs) -> Result<Exit, Failure> {
+    let loaded = session::load(root)?;
+    let into = std::path::absolute(&args.into)
+        .with_context(|| format!("resolving --into {}", args.into.display()))
+        .or_exit(Exit::Usage)?;
+    slice::refuse_occupied(&into).or_exit(Exit::Usage)?;
+    let expected = match &args.expect {
+        Some(dir) => Some(tree::read(dir).or_exit(Exit::Io)?),
+        None => None,
+    };
+    let regenerated = session::regenerate(
+        &loaded,
+        std::slice::from_ref(&args.scenario),
+        &args.run,
+        &args.toolchain,
+        1,
+        Lanes::ALL,
+        None,
+    )?;
+    let planned = regenerated.plan(&loaded, &Tree::new(), Unreferenced::Reject)?;
+    if let (Some(committed), Some(dir)) = (&expected, &args.expect) {
+        let outputs: Tree = planned
+            .tree
+            .iter()
+            .filter(|(p, _)| *p != MANIFEST_FILE && *p != PROVENANCE_FILE)
+            .map(|(p, b)| (p.clone(), b.clone()))
+            .collect();
+        let drift = compare::compare(&outputs, &scenario_files(committed, &args.scenario, &outputs));
+        if !drift.is_clean() {
+            CheckReport {
+                shared_inputs_changed: Vec::new(),
+                clean: false,
+                drift: &drift,
+                unpinned: regenerated.toolchain.unpinned(&loaded.pins),
+                kept_unreferenced: Vec::new(),
+            }
+            .print_text(&format!("{} ({})", dir.display(), args.scenario));
+            return Ok(Exit::Drift);
+        }
+    }
+    slice::write(&into, &planned.tree)
+        .with_context(|| format!("writing {}", args.scenario))
+        .or_exit(Exit::Io)?;
+    crate::outln!(
+        "regenerate: wrote {} file(s) of {} under {}",
+        planned.tree.len(),
+        args.scenario,
+        into.display()
+    );
+    Ok(Exit::Clean)
+}
+
+/// The files of `committed` to compare: those at the regenerated paths, and
+/// those the scenario's record lists when `committed` has a provenance (a
+/// whole tree); nothing else, so `--expect` may name a whole fixtures tree or
+/// just the scenario's files.
+fn scenario_files(committed: &Tree, scenario: &str, outputs: &Tree) -> Tree {
+    let recorded: Vec<String> = crate::manifest::Provenance::from_tree(committed)
+        .ok()
+        .flatten()
+        .and_then(|p| p.scenarios.get(scenario).map(|r| r.outputs.clone()))
+        .unwrap_or_default();
+    committed
+        .iter()
+        .filter(|(p, _)| outputs.contains_key(*p) || recorded.contains(p))
+        .map(|(p, b)| (p.clone(), b.clone()))
+        .collect()
+}
