@@ -7,7 +7,7 @@ use std::process::Command;
 
 use crate::util::{TestProject, repo, run};
 
-fn nix_available() -> bool {
+pub fn nix_available() -> bool {
     let found = Command::new("nix").arg("--version").output().is_ok();
     if !found && std::env::var_os("CODEX_HARVEST_REQUIRE_NIX").is_some() {
         panic!("CODEX_HARVEST_REQUIRE_NIX is set but `nix` is not on PATH");
@@ -44,20 +44,20 @@ fn nix_eval_pins(root: &Path) -> std::process::Output {
 }
 
 /// A test project with the Nix files too.
-fn project_with_nix() -> TestProject {
+pub fn project_with_nix() -> TestProject {
     let p = TestProject::new();
-    for f in [
-        "pins.nix",
-        "wheel.nix",
-        "toolchain.nix",
-        "driver.nix",
-        "checks.nix",
-    ] {
+    for e in std::fs::read_dir(repo().join("nix")).unwrap() {
+        let path = e.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_string();
         p.write(
-            &format!("nix/{f}"),
-            &std::fs::read_to_string(repo().join("nix").join(f)).unwrap(),
+            &format!("nix/{name}"),
+            &std::fs::read_to_string(&path).unwrap(),
         );
     }
+    p.write(
+        "flake.nix",
+        &std::fs::read_to_string(repo().join("flake.nix")).unwrap(),
+    );
     p
 }
 
@@ -318,8 +318,9 @@ fn the_flake_fetches_exactly_the_pinned_wheel_files() {
     }
 }
 
-/// The flake's outputs, evaluated lazily against a stand-in nixpkgs (only
-/// `lib.genAttrs`): names are checked, nothing is built.
+/// The flake's outputs, evaluated lazily against the stand-in nixpkgs
+/// (tests/nix/nixpkgs.nix): names are checked, nothing is built. Every
+/// scenario of the catalogue has a check of its own.
 #[test]
 fn the_flake_exposes_the_conventional_outputs_for_four_systems() {
     if !nix_available() {
@@ -328,8 +329,8 @@ fn the_flake_exposes_the_conventional_outputs_for_four_systems() {
     let expr = format!(
         r#"let
           flake = import {root}/flake.nix;
-          lib.genAttrs = names: f: builtins.listToAttrs (map (n: {{ name = n; value = f n; }}) names);
-          out = flake.outputs {{ self = out; nixpkgs = {{ inherit lib; legacyPackages = {{ }}; }}; }};
+          nixpkgs = import {root}/tests/nix/nixpkgs.nix {{ venv = "unused"; driver = "unused"; }};
+          out = flake.outputs {{ self = out; inherit nixpkgs; }};
           names = builtins.mapAttrs (_: builtins.mapAttrs (_: builtins.attrNames));
         in {{
           url = flake.inputs.nixpkgs.url;
@@ -346,6 +347,15 @@ fn the_flake_exposes_the_conventional_outputs_for_four_systems() {
     );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["url"], "github:NixOS/nixpkgs/nixos-25.11");
+    let config: toml::Value =
+        toml::from_str(&std::fs::read_to_string(repo().join("config/harvest.toml")).unwrap())
+            .unwrap();
+    let scenarios: Vec<&str> = config["scenario"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
     let systems = [
         "aarch64-darwin",
         "aarch64-linux",
@@ -357,13 +367,15 @@ fn the_flake_exposes_the_conventional_outputs_for_four_systems() {
         let o = &v["outputs"];
         assert_eq!(
             o["packages"][system],
-            serde_json::json!(["codex", "default", "python"])
+            serde_json::json!(["codex", "default", "python", "typescript-sdk"])
         );
         assert_eq!(o["apps"][system], serde_json::json!(["default", "harvest"]));
-        assert_eq!(
-            o["checks"][system],
-            serde_json::json!(["clippy", "fmt", "reproducibility", "tests"])
-        );
+        let mut checks: Vec<String> = ["clippy", "fmt", "reproducibility", "tests"]
+            .map(String::from)
+            .into();
+        checks.extend(scenarios.iter().map(|s| format!("scenario-{s}")));
+        checks.sort();
+        assert_eq!(o["checks"][system], serde_json::json!(checks));
         assert_eq!(o["devShells"][system], serde_json::json!(["default"]));
     }
 }
@@ -517,7 +529,7 @@ fn the_flake_fetches_an_npm_artifact_by_its_integrity() {
         artifact["script"]
             .as_str()
             .unwrap()
-            .contains("npm pack --silent '@openai/codex@0.163.0-linux-x64'"),
+            .contains("npm pack --loglevel=error '@openai/codex@0.163.0-linux-x64'"),
         "{artifact}"
     );
     let script = built["codex_script"].as_str().unwrap();

@@ -8,6 +8,7 @@ mod end_to_end;
 mod failures;
 mod integrity;
 mod nix;
+mod nix_builds;
 mod refusals;
 mod replay;
 mod scenario_runner;

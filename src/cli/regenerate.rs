@@ -42,7 +42,10 @@ pub fn run(root: &Option<std::path::PathBuf>, args: &RegenerateArgs) -> Result<E
             .filter(|(p, _)| *p != MANIFEST_FILE && *p != PROVENANCE_FILE)
             .map(|(p, b)| (p.clone(), b.clone()))
             .collect();
-        let drift = compare::compare(&outputs, &scenario_files(committed, &args.scenario, &outputs));
+        let drift = compare::compare(
+            &outputs,
+            &scenario_files(committed, &args.scenario, &outputs),
+        );
         if !drift.is_clean() {
             CheckReport {
                 shared_inputs_changed: Vec::new(),

@@ -146,7 +146,10 @@ pub fn provision(pin_dir: &Path, cache: &Path, progress: &dyn Fn(&str)) -> Resul
 pub fn installed(pin_dir: &Path, dir: &Path) -> Result<NodeSdk> {
     let (node, node_version) = node_on_path()?;
     let pin = pinned_sdk(pin_dir)?;
-    let manifest = dir.join("node_modules").join(SDK_PACKAGE).join("package.json");
+    let manifest = dir
+        .join("node_modules")
+        .join(SDK_PACKAGE)
+        .join("package.json");
     let found: Value = std::fs::read(&manifest)
         .with_context(|| format!("reading {}", manifest.display()))
         .and_then(|b| {

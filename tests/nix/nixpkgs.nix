@@ -9,8 +9,10 @@
 #   imported into the store (`venv`);
 # - rustPlatform.buildRustPackage: the driver binary under test (`driver`).
 # Nothing else: an attribute the flake's checks ask for that is missing here
-# fails the evaluation.
-{ venv, driver }:
+# fails the evaluation. `run` is in every derivation built here, so that a
+# test run builds everything afresh instead of finding an earlier run's
+# results valid in the store.
+{ venv, driver, run ? "" }:
 let
   system = builtins.currentSystem;
   systems = [ "x86_64-linux" "aarch64-linux" "x86_64-darwin" "aarch64-darwin" ];
@@ -38,7 +40,7 @@ let
   runCommand = name: env: buildCommand:
     let inputs = (env.nativeBuildInputs or [ ]) ++ (env.buildInputs or [ ]);
     in derivation (removeAttrs env [ "nativeBuildInputs" "buildInputs" ] // {
-      inherit name system buildCommand;
+      inherit name system buildCommand run;
       builder = "/bin/bash";
       args = [
         "-euo"

@@ -1,0 +1,198 @@
+//! The flake's checks built for real with this machine's `nix-build`, in the
+//! build sandbox (no network, `HOME=/homeless-shelter`, the source read-only
+//! in the store), with the stand-in nixpkgs of tests/nix/nixpkgs.nix: the
+//! driver-provisioned venv and the driver under test imported into the
+//! store, the codex wheel and the TypeScript SDK fetched by their pinned
+//! hashes, the host's bash, coreutils and node visible read-only.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use crate::nix::{nix_available, project_with_nix};
+use crate::util::{TestProject, repo};
+
+/// Builds the stand-in gate (tests/nix/gate.nix) of one project.
+struct Gate<'a> {
+    project: &'a TestProject,
+    venv: String,
+    driver: String,
+    sandbox_paths: String,
+    /// Sets this run's derivations apart from an earlier run's.
+    run: String,
+}
+
+impl<'a> Gate<'a> {
+    fn new(project: &'a TestProject) -> Gate<'a> {
+        let doctor: serde_json::Value = serde_json::from_str(
+            &project
+                .run(&["doctor", "--format", "json"])
+                .expect(0)
+                .stdout,
+        )
+        .unwrap();
+        let venv = PathBuf::from(doctor["python"]["venv"].as_str().unwrap());
+        let cfg = std::fs::read_to_string(venv.join("pyvenv.cfg")).unwrap();
+        let home = cfg
+            .lines()
+            .find_map(|l| l.strip_prefix("home = "))
+            .expect("pyvenv.cfg names the interpreter's home");
+        // The interpreter the venv runs on, wherever the host installed it.
+        let prefix = Path::new(home).parent().unwrap().display().to_string();
+        let mut paths: Vec<String> = ["/bin", "/lib", "/lib64", "/usr", "/etc/ssl"]
+            .iter()
+            .filter(|p| Path::new(p).exists())
+            .map(|p| p.to_string())
+            .collect();
+        if !prefix.starts_with("/usr/") {
+            paths.push(prefix);
+        }
+        Gate {
+            project,
+            venv: add_to_store(&venv),
+            driver: add_to_store(Path::new(env!("CARGO_BIN_EXE_codex-harvest"))),
+            sandbox_paths: paths.join(" "),
+            run: format!(
+                "{:?}",
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+            ),
+        }
+    }
+
+    fn command(&self, attr: &str, extra: &[&str]) -> Command {
+        let mut cmd = Command::new("nix-build");
+        cmd.arg(repo().join("tests/nix/gate.nix"))
+            .args(["--arg", "root"])
+            .arg(self.project.root())
+            .args(["--argstr", "venv", &self.venv])
+            .args(["--argstr", "driver", &self.driver])
+            .args(["--argstr", "run", &self.run])
+            .args(["-A", attr, "--no-out-link"])
+            .args(["--option", "sandbox", "true"])
+            .args(["--option", "substituters", ""])
+            .args(["--option", "extra-sandbox-paths", &self.sandbox_paths])
+            .args(extra);
+        cmd
+    }
+
+    /// Builds `attr`; its log, whether it succeeded, and the most
+    /// scenario checks seen running at one moment.
+    fn build(&self, attr: &str, extra: &[&str]) -> (String, bool, usize) {
+        let log = self.project.path(&format!("tmp/{attr}.log"));
+        let mut child = self
+            .command(attr, extra)
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
+        let mut most = 0;
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            most = most.max(regenerations_running());
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        };
+        let log = format!("{status}\n{}", std::fs::read_to_string(&log).unwrap());
+        (log, status.success(), most)
+    }
+
+    /// The derivations Nix reports it would build for `attr`, by name.
+    fn planned(&self, attr: &str) -> Vec<String> {
+        let out = self.command(attr, &["--dry-run"]).output().unwrap();
+        let text = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{text}");
+        let mut names: Vec<String> = text
+            .lines()
+            .skip_while(|l| !l.contains("will be built"))
+            .skip(1)
+            .take_while(|l| l.starts_with("  /nix/store/"))
+            .map(|l| {
+                let name = l.trim().trim_end_matches(".drv");
+                name.split_once('-').unwrap().1.to_string()
+            })
+            .collect();
+        names.sort();
+        names
+    }
+}
+
+fn add_to_store(path: &Path) -> String {
+    let out = Command::new("nix-store")
+        .arg("--add")
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// The `codex-harvest regenerate` processes alive now: one per scenario
+/// check being built.
+fn regenerations_running() -> usize {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+        .filter(|c| {
+            c.split(|b| *b == 0)
+                .collect::<Vec<_>>()
+                .windows(2)
+                .any(|w| w == [b"regenerate".as_slice(), b"--scenario".as_slice()])
+        })
+        .count()
+}
+
+/// The whole gate builds in the sandbox, every scenario in a derivation of
+/// its own and two at once with two builders; then a changed model script
+/// or a hand-edited fixture makes Nix plan that scenario's check (and the
+/// gate over them) and nothing else, and the hand edit fails that check
+/// with the driver's drift report in the build log.
+#[test]
+fn the_gate_builds_each_scenario_in_the_sandbox_and_rebuilds_only_what_changed() {
+    if !nix_available() {
+        return;
+    }
+    let p = project_with_nix();
+    let gate = Gate::new(&p);
+
+    let (log, ok, most) = gate.build("reproducibility", &["--max-jobs", "2"]);
+    assert!(ok, "{log}");
+    assert!(
+        log.contains("check: integration/fixtures matches what the pinned toolchain produces"),
+        "{log}"
+    );
+    assert!(log.contains("thread_tool_auto                 ok"), "{log}");
+    assert!(
+        most >= 2,
+        "never saw two scenario checks building at once\n{log}"
+    );
+
+    let one_changed = [
+        "codex-harvest-reproducibility",
+        "codex-harvest-scenario-thread_fork",
+    ];
+    let script = "integration/scripts/thread_fork.json";
+    let before = p.read(script);
+    p.write(script, &format!("{before}\n"));
+    assert_eq!(gate.planned("reproducibility"), one_changed);
+    p.write(script, &before);
+    assert_eq!(gate.planned("reproducibility"), Vec::<String>::new());
+
+    let fixture = "integration/fixtures/python/thread_fork.jsonl";
+    let committed = p.read(fixture);
+    p.write(
+        fixture,
+        &format!("{committed}{{\"edited\": \"by hand\"}}\n"),
+    );
+    assert_eq!(gate.planned("reproducibility"), one_changed);
+    let (log, ok, _) = gate.build("scenario-thread_fork", &[]);
+    assert!(!ok, "{log}");
+    assert!(log.contains("python/thread_fork.jsonl"), "{log}");
+    assert!(log.contains("codex-harvest harvest"), "{log}");
+}
