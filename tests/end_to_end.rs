@@ -668,3 +668,61 @@ fn the_wire_order_is_an_input_of_every_wire_scenario() {
     );
     assert!(out.stdout.contains("stale (wire changed)"), "{}", out.all());
 }
+
+/// One scenario regenerated into a directory of its own (what each Nix
+/// scenario check builds) matches its committed files, and `check
+/// --regenerated` finds the committed tree clean with it; a hand edit of
+/// one of its fixtures fails `regenerate --expect` with the drift, writing
+/// nothing.
+#[test]
+fn a_scenario_regenerated_alone_is_compared_with_its_committed_files() {
+    let p = TestProject::new();
+    let out = p
+        .run(&[
+            "regenerate",
+            "--scenario",
+            "thread_fork",
+            "--into",
+            "tmp/fork",
+            "--expect",
+            "integration/fixtures",
+        ])
+        .expect(0);
+    assert!(
+        out.stdout.contains("of thread_fork under"),
+        "{}",
+        out.stdout
+    );
+    let out = p.run(&["check", "--regenerated", "tmp/fork"]).expect(0);
+    assert!(out.stdout.contains("matches"), "{}", out.stdout);
+
+    let fixture = "integration/fixtures/python/thread_fork.jsonl";
+    let committed = p.read(fixture);
+    p.write(
+        fixture,
+        &format!("{committed}{{\"edited\": \"by hand\"}}\n"),
+    );
+    let out = p
+        .run(&[
+            "regenerate",
+            "--scenario",
+            "thread_fork",
+            "--into",
+            "tmp/fork-again",
+            "--expect",
+            "integration/fixtures",
+        ])
+        .expect(1);
+    assert!(
+        out.stdout.contains("python/thread_fork.jsonl"),
+        "{}",
+        out.stdout
+    );
+    assert!(!p.path("tmp/fork-again").exists());
+    let out = p.run(&["check", "--regenerated", "tmp/fork"]).expect(1);
+    assert!(
+        out.stdout.contains("python/thread_fork.jsonl"),
+        "{}",
+        out.stdout
+    );
+}

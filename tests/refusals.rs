@@ -290,3 +290,56 @@ fn a_key_split_across_deltas_of_a_cut_stream_is_caught() {
         );
     }
 }
+
+/// The Nix gate's two commands refuse what is not theirs to use, by name:
+/// a `--typescript-sdk` without the pinned SDK, an `--into` that holds
+/// something, a `--regenerated` directory that `regenerate` did not write.
+#[test]
+fn the_gates_commands_refuse_what_they_cannot_use() {
+    let p = TestProject::new();
+    let empty = p.path("tmp/node");
+    std::fs::create_dir_all(&empty).unwrap();
+    let out = p
+        .run(&[
+            "regenerate",
+            "--scenario",
+            "thread_basic",
+            "--into",
+            "tmp/out",
+            "--typescript-sdk",
+            empty.to_str().unwrap(),
+        ])
+        .expect(3);
+    assert!(
+        out.stderr.contains(&format!(
+            "--typescript-sdk {} holds no @openai/codex-sdk",
+            empty.display()
+        )),
+        "{}",
+        out.stderr
+    );
+    assert!(!p.path("tmp/out").exists());
+
+    let out = p
+        .run(&[
+            "regenerate",
+            "--scenario",
+            "thread_basic",
+            "--into",
+            "integration",
+        ])
+        .expect(2);
+    assert!(
+        out.stderr.contains("is not empty; nothing was run"),
+        "{}",
+        out.stderr
+    );
+
+    let out = p.run(&["check", "--regenerated", "tmp/node"]).expect(2);
+    assert!(out.stderr.contains("tmp/node"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("codex-harvest regenerate --into"),
+        "{}",
+        out.stderr
+    );
+}
