@@ -80,7 +80,7 @@ pub enum Command {
     )]
     StandIn(StandInArgs),
     #[command(
-        long_about = "Runs one scenario through every lane, as check would, and writes its fixtures into a directory of their own (with provenance.json and SHA256SUMS for that scenario alone); with --expect, first compares them with the scenario's committed files and fails with the drift. The Nix gate builds one such directory per scenario and `check --regenerated` compares them all with the committed tree (docs/nix.md). Writes nothing under the project root."
+        long_about = "Runs one scenario through every lane, as check would, and writes its fixtures into a directory of their own (with provenance.json and SHA256SUMS for that scenario alone); with --expect, first compares them with the scenario's committed files and fails with the drift. The Nix gate builds one such directory per scenario and `check --regenerated` compares them all with the committed tree (docs/nix.md). Never writes the committed tree or the generated docs."
     )]
     Regenerate(RegenerateArgs),
     /// Normalise a client's JSON Lines by the project's rules, to compare with a fixture
