@@ -1023,3 +1023,286 @@ fn approve_for_me_is_the_auto_reviewer_in_the_workspace_write_sandbox() {
         "without the sandbox it is another run"
     );
 }
+
+/// The recorded client of `scenario`'s wire transcript, each message
+/// respelled by `spell`, played to the real pinned codex (`stand-in`, a
+/// fresh `CODEX_HOME`) one request at a time, the thread and turn ids
+/// codex makes put where the recording has its placeholders. Returns
+/// codex's messages up to the turn's end, without the ones `[wire]
+/// unordered` says come in no fixed order, with codex's echoes of the
+/// client's identity put back to the recorded client's (as replay does),
+/// normalised as the fixtures are.
+fn converse(scenario: &str, spell: &dyn Fn(&mut serde_json::Value)) -> Vec<String> {
+    use codex_harvest::wire::canonical::{Dir, Line, canonical};
+    use codex_harvest::wire::identity::{EXPERIMENTAL_ONLY, Identity};
+    use serde_json::Value;
+    use std::io::{BufRead, Write};
+    let p = crate::util::TestProject::new();
+    let transcript: Vec<Value> = p
+        .read(&format!("integration/fixtures/wire/{scenario}.jsonl"))
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let config: toml::Value = toml::from_str(&p.read("config/harvest.toml")).unwrap();
+    let unordered: Vec<String> = config["wire"]["unordered"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str().unwrap().to_string())
+        .collect();
+    let (workdir, home) = (p.path("tmp/work"), p.path("tmp/codex-home"));
+    std::fs::create_dir_all(&workdir).unwrap();
+    let mut child = p
+        .command(&[
+            "--root",
+            p.root().to_str().unwrap(),
+            "stand-in",
+            "--scenario",
+            scenario,
+            "--codex-home",
+            home.to_str().unwrap(),
+            "--",
+            "app-server",
+            "--listen",
+            "stdio://",
+        ])
+        .current_dir(&workdir)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<Value>();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(serde_json::from_str(&line).unwrap()).is_err() {
+                break;
+            }
+        }
+    });
+    let next = || {
+        rx.recv_timeout(std::time::Duration::from_secs(60))
+            .expect("codex answered within 60 s")
+    };
+    let mut stdin = child.stdin.take().unwrap();
+    let mut live: std::collections::BTreeMap<String, String> = Default::default();
+    let mut heard: Vec<Line> = Vec::new();
+    let heard_msg = |l: &Line, method: &str| l.dir == Dir::S2c && l.msg["method"] == method;
+    let (mut recorded_identity, mut identity) = (None, None);
+    for (i, entry) in transcript.iter().enumerate() {
+        if entry["dir"] != "c2s" {
+            continue;
+        }
+        let mut msg = entry["msg"].clone();
+        substitute(&mut msg, &live);
+        if msg["method"] == "initialize" {
+            recorded_identity = Some(Identity::of(&msg, None));
+        }
+        spell(&mut msg);
+        if msg["method"] == "initialize" {
+            identity = Some(Identity::of(&msg, None));
+        }
+        writeln!(stdin, "{msg}").unwrap();
+        heard.push(Line {
+            dir: Dir::C2s,
+            msg: msg.clone(),
+        });
+        let Some(id) = msg.get("id").cloned() else {
+            continue;
+        };
+        let recorded_answer = transcript[i..]
+            .iter()
+            .find(|e| e["dir"] == "s2c" && e["msg"]["id"] == entry["msg"]["id"])
+            .map(|e| e["msg"].clone());
+        loop {
+            let m = next();
+            let answers = m.get("method").is_none() && m["id"] == id;
+            if answers && let Some(recorded) = &recorded_answer {
+                learn(recorded, &m, &mut live);
+            }
+            heard.push(Line {
+                dir: Dir::S2c,
+                msg: m,
+            });
+            if answers {
+                break;
+            }
+        }
+    }
+    while !heard.iter().any(|l| heard_msg(l, "turn/completed")) {
+        heard.push(Line {
+            dir: Dir::S2c,
+            msg: next(),
+        });
+    }
+    drop(stdin);
+    let _ = child.kill();
+    let _ = child.wait();
+    let (recorded_identity, identity) = (recorded_identity.unwrap(), identity.unwrap());
+    let mut raw = String::new();
+    for line in canonical(&heard, &unordered) {
+        let mut m = line.msg;
+        let method = m["method"].as_str().unwrap_or_default();
+        if line.dir == Dir::C2s || unordered.iter().any(|u| u == method) {
+            continue;
+        }
+        if !recorded_identity.experimental
+            && identity.experimental
+            && EXPERIMENTAL_ONLY.contains(&method)
+        {
+            continue;
+        }
+        recorded_identity.rewrite(&identity, &mut m);
+        raw.push_str(&format!("{m}\n"));
+    }
+    let file = p.path("tmp/heard.jsonl");
+    std::fs::write(&file, raw).unwrap();
+    let out = p
+        .run(&[
+            "normalize",
+            file.to_str().unwrap(),
+            "--workdir",
+            workdir.to_str().unwrap(),
+            "--codex-home",
+            home.to_str().unwrap(),
+            "--home",
+            &std::env::var("HOME").unwrap(),
+        ])
+        .expect(0);
+    out.stdout.lines().map(String::from).collect()
+}
+
+/// Learns which live value stands where the recording has a placeholder,
+/// from a recorded answer and codex's live one.
+fn learn(
+    recorded: &serde_json::Value,
+    live: &serde_json::Value,
+    map: &mut std::collections::BTreeMap<String, String>,
+) {
+    use serde_json::Value;
+    match (recorded, live) {
+        (Value::String(r), Value::String(l)) if r.starts_with("00000000-0000-7000-8000-") => {
+            map.insert(r.clone(), l.clone());
+        }
+        (Value::Object(r), Value::Object(l)) => {
+            for (k, v) in r {
+                if let Some(w) = l.get(k) {
+                    learn(v, w, map);
+                }
+            }
+        }
+        (Value::Array(r), Value::Array(l)) => {
+            for (v, w) in r.iter().zip(l) {
+                learn(v, w, map);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Puts the live values in place of the recording's placeholders.
+fn substitute(msg: &mut serde_json::Value, map: &std::collections::BTreeMap<String, String>) {
+    use serde_json::Value;
+    match msg {
+        Value::String(s) => {
+            if let Some(l) = map.get(s.as_str()) {
+                *s = l.clone();
+            }
+        }
+        Value::Object(o) => o.values_mut().for_each(|v| substitute(v, map)),
+        Value::Array(a) => a.iter_mut().for_each(|v| substitute(v, map)),
+        _ => {}
+    }
+}
+
+/// Every equivalence replay accepts for an app-server client
+/// (`wire::identity::EQUIVALENCES`, read here, so an entry added there is
+/// proven here) makes the real pinned codex hold the same conversation as
+/// the recorded spelling, and replay serves it; the spellings that are not
+/// equivalent (`serviceTier: null`, an explicit read-only sandbox, no
+/// approvals reviewer) make codex answer otherwise, and replay refuses them
+/// with a diff. A bump that breaks one fails here, naming it.
+#[test]
+fn every_app_server_equivalence_holds_for_the_real_codex() {
+    use codex_harvest::wire::identity::EQUIVALENCES;
+    let scenario = "thread_basic";
+    let transcript = repo().join(format!("integration/fixtures/wire/{scenario}.jsonl"));
+    let (client, _) = sides(&transcript);
+    let respelled = |spell: &dyn Fn(&mut serde_json::Value)| -> String {
+        client
+            .lines()
+            .map(|l| {
+                let mut m: serde_json::Value = serde_json::from_str(l).unwrap();
+                spell(&mut m);
+                format!("{m}\n")
+            })
+            .collect()
+    };
+    let reference = converse(scenario, &|_| {});
+    assert!(
+        reference.iter().any(|l| l.contains("turn/completed")),
+        "{reference:?}"
+    );
+    for e in EQUIVALENCES {
+        assert_eq!(
+            converse(scenario, &e.spell),
+            reference,
+            "the real codex answers otherwise to {}",
+            e.name
+        );
+        let out = replay_app_server(&[transcript.clone()], &[], &respelled(&e.spell));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "replay refuses {}: {}",
+            e.name,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let thread_start = |change: fn(&mut serde_json::Map<String, serde_json::Value>)| {
+        move |m: &mut serde_json::Value| {
+            if m["method"] == "thread/start" {
+                change(m["params"].as_object_mut().unwrap());
+            }
+        }
+    };
+    let not_equivalent: [(&str, &str, &dyn Fn(&mut serde_json::Value)); 3] = [
+        (
+            "serviceTier: null",
+            "\"serviceTier\": null",
+            &thread_start(|p| {
+                p.insert("serviceTier".into(), serde_json::Value::Null);
+            }),
+        ),
+        (
+            "an explicit read-only sandbox",
+            "\"sandbox\": \"read-only\"",
+            &thread_start(|p| {
+                p.insert("sandbox".into(), "read-only".into());
+            }),
+        ),
+        (
+            "no approvals reviewer",
+            "-    \"approvalsReviewer\": \"auto_review\"",
+            &thread_start(|p| {
+                p.remove("approvalsReviewer");
+            }),
+        ),
+    ];
+    for (name, diff, spell) in not_equivalent {
+        assert_ne!(
+            converse(scenario, spell),
+            reference,
+            "{name} is equivalent for the real codex: replay could accept it"
+        );
+        let out = replay_app_server(&[transcript.clone()], &[], &respelled(spell));
+        assert_eq!(out.status.code(), Some(6), "replay accepts {name}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(diff),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}

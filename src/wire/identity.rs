@@ -15,6 +15,97 @@ pub const EXPERIMENTAL_ONLY: [&str; 2] = ["thread/settings/updated", "thread/rea
 /// the tier, and codex answers differently).
 pub const NULL_IS_A_VALUE: [&str; 1] = ["serviceTier"];
 
+/// A way another client may spell the recorded client's messages and still
+/// be served as it: [`comparable`] reads both alike, and the real pinned
+/// codex holds the same conversation with both (but for the identity it
+/// echoes and what it leaves out without the experimental API), proven per
+/// entry in tests/replay.rs. Anything a client does differently that is
+/// not here is a divergence.
+pub struct Equivalence {
+    pub name: &'static str,
+    /// Respells one client message.
+    pub spell: fn(&mut Value),
+}
+
+pub const EQUIVALENCES: &[Equivalence] = &[
+    Equivalence {
+        name: "another client's identity (the Elixir SDK's clientInfo: its own name and version, no title)",
+        spell: another_identity,
+    },
+    Equivalence {
+        name: "no experimental API capability",
+        spell: no_experimental_api,
+    },
+    Equivalence {
+        name: "a jsonrpc member on every message",
+        spell: with_jsonrpc,
+    },
+    Equivalence {
+        name: "null for the optional params a request leaves out",
+        spell: nulls_for_absent_params,
+    },
+    Equivalence {
+        name: "empty params on a message that has none",
+        spell: empty_params,
+    },
+];
+
+fn is_initialize(msg: &Value) -> bool {
+    msg["method"] == "initialize"
+}
+
+fn another_identity(msg: &mut Value) {
+    if is_initialize(msg) {
+        msg["params"]["clientInfo"] = serde_json::json!({"name": "codex_sdk", "version": "0.9.0"});
+    }
+}
+
+fn no_experimental_api(msg: &mut Value) {
+    if is_initialize(msg)
+        && let Some(params) = msg["params"].as_object_mut()
+    {
+        params.remove("capabilities");
+    }
+}
+
+fn with_jsonrpc(msg: &mut Value) {
+    if let Some(map) = msg.as_object_mut() {
+        map.insert("jsonrpc".into(), "2.0".into());
+    }
+}
+
+/// Optional params of the requests a thread's conversation makes, as the
+/// app-server protocol names them.
+const OPTIONAL_PARAMS: [(&str, &[&str]); 2] = [
+    (
+        "thread/start",
+        &["cwd", "baseInstructions", "developerInstructions"],
+    ),
+    ("turn/start", &["cwd", "effort", "summary", "outputSchema"]),
+];
+
+fn nulls_for_absent_params(msg: &mut Value) {
+    let method = msg["method"].as_str().unwrap_or_default().to_string();
+    for (m, keys) in OPTIONAL_PARAMS {
+        if method == m
+            && let Some(params) = msg["params"].as_object_mut()
+        {
+            for key in keys {
+                params.entry(key.to_string()).or_insert(Value::Null);
+            }
+        }
+    }
+}
+
+fn empty_params(msg: &mut Value) {
+    if let Some(map) = msg.as_object_mut()
+        && map.contains_key("method")
+        && !map.contains_key("params")
+    {
+        map.insert("params".into(), Value::Object(Map::new()));
+    }
+}
+
 /// The client as it introduced itself: what codex echoes back.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Identity {
@@ -148,6 +239,26 @@ mod tests {
             json!({"params": {"thread": {"originator": "codex_python_sdk", "id": "x"}}});
         Identity::of(&elixir, Some("override".into())).rewrite(&was, &mut started);
         assert_eq!(started["params"]["thread"]["originator"], "override");
+    }
+
+    #[test]
+    fn every_equivalence_is_compared_as_the_recorded_spelling() {
+        let conversation = [
+            python(),
+            json!({"method": "initialized"}),
+            json!({"id": 2, "method": "thread/start", "params": {"approvalPolicy": "on-request", "model": "gpt-5.5"}}),
+            json!({"id": 3, "method": "turn/start", "params": {"input": [{"text": "Hi.", "type": "text"}], "threadId": "t"}}),
+        ];
+        for e in EQUIVALENCES {
+            let mut changed = false;
+            for msg in &conversation {
+                let mut spelled = msg.clone();
+                (e.spell)(&mut spelled);
+                changed |= &spelled != msg;
+                assert_eq!(comparable(&spelled), comparable(msg), "{}: {msg}", e.name);
+            }
+            assert!(changed, "{} respells nothing", e.name);
+        }
     }
 
     #[test]
