@@ -1217,6 +1217,9 @@ fn substitute(msg: &mut serde_json::Value, map: &std::collections::BTreeMap<Stri
     }
 }
 
+/// Respells one client message.
+type Spelling = dyn Fn(&mut serde_json::Value);
+
 /// Every equivalence replay accepts for an app-server client
 /// (`wire::identity::EQUIVALENCES`, read here, so an entry added there is
 /// proven here) makes the real pinned codex hold the same conversation as
@@ -1252,7 +1255,7 @@ fn every_app_server_equivalence_holds_for_the_real_codex() {
             "the real codex answers otherwise to {}",
             e.name
         );
-        let out = replay_app_server(&[transcript.clone()], &[], &respelled(&e.spell));
+        let out = replay_app_server(std::slice::from_ref(&transcript), &[], &respelled(&e.spell));
         assert_eq!(
             out.status.code(),
             Some(0),
@@ -1268,7 +1271,7 @@ fn every_app_server_equivalence_holds_for_the_real_codex() {
             }
         }
     };
-    let not_equivalent: [(&str, &str, &dyn Fn(&mut serde_json::Value)); 3] = [
+    let not_equivalent: [(&str, &str, &Spelling); 3] = [
         (
             "serviceTier: null",
             "\"serviceTier\": null",
@@ -1297,7 +1300,7 @@ fn every_app_server_equivalence_holds_for_the_real_codex() {
             reference,
             "{name} is equivalent for the real codex: replay could accept it"
         );
-        let out = replay_app_server(&[transcript.clone()], &[], &respelled(spell));
+        let out = replay_app_server(std::slice::from_ref(&transcript), &[], &respelled(spell));
         assert_eq!(out.status.code(), Some(6), "replay accepts {name}");
         assert!(
             String::from_utf8_lossy(&out.stderr).contains(diff),
