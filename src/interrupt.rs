@@ -33,6 +33,11 @@ static AT_ONCE: AtomicBool = AtomicBool::new(false);
 /// What the run had already written for good when it was stopped.
 static WRITTEN: Mutex<Option<String>> = Mutex::new(None);
 
+/// Files a forced exit writes before it ends the process, each with what
+/// the run says it should hold if a signal ends it now (replay's verdict so
+/// far).
+static LAST_WORDS: Mutex<Vec<(PathBuf, String)>> = Mutex::new(Vec::new());
+
 /// How long the main thread has to clean up after a signal before the
 /// process cleans what it knows and exits anyway.
 const GRACE: Duration = Duration::from_secs(5);
@@ -171,6 +176,9 @@ fn forced_exit(i: Interrupted) -> ! {
     for path in lock(&PATHS).iter() {
         let _ = std::fs::remove_dir_all(path);
     }
+    for (path, text) in lock(&LAST_WORDS).iter() {
+        let _ = crate::tree::write_atomic(path, text.as_bytes());
+    }
     use std::io::Write;
     let _ = writeln!(std::io::stderr(), "{i}");
     std::process::exit(i32::from(i.exit_code()));
@@ -242,6 +250,14 @@ impl Drop for Group {
     fn drop(&mut self) {
         lock(&GROUPS).retain(|&g| g != self.0);
     }
+}
+
+/// What `path` is to hold if a stop signal ends the process from now on;
+/// the last call for a path wins.
+pub fn last_word(path: &Path, text: String) {
+    let mut words = lock(&LAST_WORDS);
+    words.retain(|(p, _)| p != path);
+    words.push((path.to_path_buf(), text));
 }
 
 /// A dir a forced exit removes while this guard lives.

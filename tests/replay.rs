@@ -261,7 +261,9 @@ fn a_client_that_stops_early_or_goes_on_is_a_divergence() {
     );
 }
 
-/// Several transcripts play one per start, in order, with --sequence.
+/// Several transcripts play one per start, in order, with --sequence, and
+/// each start's verdict is kept in the sequence dir; a start past the last
+/// is a divergence.
 #[test]
 fn a_sequence_plays_one_transcript_per_start() {
     let dir = tempfile::tempdir().unwrap();
@@ -283,9 +285,16 @@ fn a_sequence_plays_one_transcript_per_start() {
         );
         assert_eq!(String::from_utf8_lossy(&out.stdout), server);
     }
+    for n in [1, 2] {
+        let verdict = std::fs::read_to_string(state.join(format!("{n}.verdict"))).unwrap();
+        assert_eq!(verdict, "played\n");
+    }
     let out = replay_app_server(&steps, &sequence, "");
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("all 2 recordings were played already"));
+    assert_eq!(out.status.code(), Some(6));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("the client started codex once more than the 2 recordings it is given hold")
+    );
 }
 
 /// The proof: every scenario module, run with the real Python SDK against
@@ -1308,4 +1317,170 @@ fn every_app_server_equivalence_holds_for_the_real_codex() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
+}
+
+/// Changes a wire transcript's lines (each `{dir, msg}`).
+type TranscriptEdit = dyn Fn(&mut Vec<serde_json::Value>);
+
+/// A wire transcript with `edit` applied to its lines.
+fn edit_transcript(p: &crate::util::TestProject, rel: &str, edit: &TranscriptEdit) {
+    let mut lines: Vec<serde_json::Value> = p
+        .read(rel)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    edit(&mut lines);
+    p.write(
+        rel,
+        &lines.iter().map(|l| format!("{l}\n")).collect::<String>(),
+    );
+}
+
+/// The client's recorded request of `method` in a transcript.
+fn request<'a>(lines: &'a mut [serde_json::Value], method: &str) -> &'a mut serde_json::Value {
+    &mut lines
+        .iter_mut()
+        .find(|l| l["dir"] == "c2s" && l["msg"]["method"] == method)
+        .unwrap()["msg"]
+}
+
+/// Renames the schema's `answer` property `reply`.
+fn another_schema(schema: &mut serde_json::Value) {
+    let answer = schema["properties"]
+        .as_object_mut()
+        .unwrap()
+        .remove("answer")
+        .unwrap();
+    schema["properties"]["reply"] = answer;
+    schema["required"] = serde_json::json!(["reply", "confidence"]);
+}
+
+/// Divergence is caught through each real client, however the SDK treats
+/// codex's exit: a recording that asks another prompt, model or schema
+/// than the real Python SDK and the real TypeScript SDK send, one request
+/// more than they make (missing), one fewer (extra), each fails the
+/// scenario with replay's account of it.
+#[test]
+fn every_divergence_fails_each_real_client_with_replays_account() {
+    let p = crate::util::TestProject::new();
+    let diverges = |scenario: &str, what: &str, expected: &str| {
+        let out = p
+            .run(&["check", "--against-replay", "--scenario", scenario])
+            .expect(4);
+        assert!(
+            out.stderr.contains(expected),
+            "{what}: expected {expected:?} in\n{}",
+            out.all()
+        );
+    };
+    let wire = "integration/fixtures/wire/thread_structured.jsonl";
+    let recorded = p.read(wire);
+    let python: [(&str, &TranscriptEdit, &str); 5] = [
+        (
+            "another prompt",
+            &|l| request(l, "turn/start")["params"]["input"][0]["text"] = "Answer as YAML.".into(),
+            "\"text\": \"Answer as YAML.\"",
+        ),
+        (
+            "another model",
+            &|l| request(l, "thread/start")["params"]["model"] = "gpt-5.4".into(),
+            "\"model\": \"gpt-5.4\"",
+        ),
+        (
+            "another schema",
+            &|l| another_schema(&mut request(l, "turn/start")["params"]["outputSchema"]),
+            "\"reply\"",
+        ),
+        (
+            "a request the client never makes",
+            &|l| {
+                let mut more = request(l, "turn/start").clone();
+                more["id"] = "00000000-0000-7000-8000-0000000000ff".into();
+                l.push(serde_json::json!({"dir": "c2s", "msg": more}));
+            },
+            "00000000-0000-7000-8000-0000000000ff",
+        ),
+        (
+            "a request the recording does not have",
+            &|l| {
+                let at = l
+                    .iter()
+                    .position(|e| e["dir"] == "c2s" && e["msg"]["method"] == "turn/start")
+                    .unwrap();
+                l.truncate(at);
+            },
+            "the client sent more than the recording has",
+        ),
+    ];
+    for (what, edit, expected) in python {
+        edit_transcript(&p, wire, edit);
+        diverges("thread_structured", &format!("python: {what}"), expected);
+        p.write(wire, &recorded);
+    }
+
+    let command = "integration/fixtures/typescript/thread_structured.codex.command.json";
+    let recorded = p.read(command);
+    let typescript: [(&str, &Spelling, &str); 3] = [
+        (
+            "another prompt",
+            &|c| c["stdin"] = "Answer as YAML.".into(),
+            "recorded: \"Answer as YAML.\"",
+        ),
+        (
+            "another model",
+            &|c| c["args"][3] = "gpt-5.4".into(),
+            "gpt-5.4",
+        ),
+        (
+            "another schema",
+            &|c| another_schema(&mut c["output_schema"]),
+            "reply",
+        ),
+    ];
+    for (what, edit, expected) in typescript {
+        let mut c: serde_json::Value = serde_json::from_str(&recorded).unwrap();
+        edit(&mut c);
+        p.write(command, &c.to_string());
+        diverges(
+            "thread_structured",
+            &format!("typescript: {what}"),
+            expected,
+        );
+        p.write(command, &recorded);
+    }
+
+    let config = p.read("config/harvest.toml");
+    for ext in ["codex.jsonl", "codex.command.json"] {
+        let recorded = p.read(&format!(
+            "integration/fixtures/typescript/thread_basic.{ext}"
+        ));
+        p.write(
+            &format!("integration/fixtures/typescript/thread_basic_again.{ext}"),
+            &recorded,
+        );
+    }
+    p.write(
+        "config/harvest.toml",
+        &config.replace(
+            r#"typescript = ["typescript/thread_basic.jsonl"]"#,
+            r#"typescript = ["typescript/thread_basic.jsonl", "typescript/thread_basic_again.jsonl"]"#,
+        ),
+    );
+    diverges(
+        "thread_basic",
+        "typescript: a run the client never makes",
+        "thread_basic_again.codex.jsonl was never asked for",
+    );
+    p.write(
+        "config/harvest.toml",
+        &config.replace(
+            r#"typescript = ["typescript/thread_auto_run_step1.jsonl", "typescript/thread_auto_run_step2.jsonl"]"#,
+            r#"typescript = ["typescript/thread_auto_run_step1.jsonl"]"#,
+        ),
+    );
+    diverges(
+        "thread_auto_run",
+        "typescript: a run the recordings do not have",
+        "the client started codex once more than the 1 recordings it is given hold",
+    );
 }

@@ -8,7 +8,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::{Context, anyhow, bail};
+use anyhow::{Context, bail};
 use serde::Deserialize;
 
 use crate::config::HarvestConfig;
@@ -42,25 +42,72 @@ struct Recorded {
 /// streams forever is told so instead of growing replay without bound.
 const MAX_STDIN: u64 = 16 << 20;
 
+/// How one start ended: the recording played to its end (with the exit code
+/// it records), or the client asked for something else (why, as printed).
+enum Verdict {
+    Played(Exit),
+    Diverged(String),
+}
+
 pub fn run(args: &ReplayArgs) -> Result<Exit, Failure> {
     // Replay starts nothing and writes only to its client: a stop signal
     // ends it at once.
     crate::interrupt::exit_at_once();
-    let recording = this_start(args).or_exit(Exit::Usage)?;
+    let (start, recording) = match this_start(args).or_exit(Exit::Usage)? {
+        Start::Only(recording) => (None, recording),
+        Start::Next(n, recording) => (Some(n), recording),
+        Start::Exhausted(dir) => {
+            crate::errln!(
+                "codex-harvest replay: the client started codex once more than the {} recordings it is given hold: a request no recording has (remove {} to start over)",
+                args.recordings.len(),
+                dir.display()
+            );
+            return Ok(Exit::Diverged);
+        }
+    };
+    // In a sequence the verdict is kept for whoever started the client (a
+    // harness, a client's test suite): a client that swallows replay's
+    // exit code, stops early or ends codex with a signal still learns it.
+    let verdict_path = match (&args.sequence, start) {
+        (Some(dir), Some(n)) => Some(wire::verdict_path(dir, n)),
+        _ => None,
+    };
+    if let Some(path) = &verdict_path {
+        crate::interrupt::last_word(
+            path,
+            format!(
+                "codex-harvest replay: the client ended codex with a stop signal before its request to {} was complete\n",
+                recording.display()
+            ),
+        );
+    }
     // An exec fixture has its command record beside it; anything else must
     // be a whole wire transcript, and says why not.
-    if command_record(&recording).is_file() {
-        return exec(&recording, args);
+    let verdict = if command_record(&recording).is_file() {
+        exec(&recording, args)?
+    } else {
+        let lines = wire::player::read(&recording)
+            .map_err(|e| {
+                hinted(
+                    e,
+                    "replay takes a wire transcript (fixtures/wire/) or an exec fixture with its .command.json beside it (fixtures/exec/)",
+                )
+            })
+            .or_exit(Exit::Usage)?;
+        app_server(&recording, lines, args, verdict_path.as_deref())?
+    };
+    let (exit, kept) = match &verdict {
+        Verdict::Played(exit) => (*exit, wire::PLAYED_VERDICT.to_string()),
+        Verdict::Diverged(why) => {
+            crate::err!("{why}");
+            (Exit::Diverged, why.clone())
+        }
+    };
+    if let Some(path) = &verdict_path {
+        crate::interrupt::last_word(path, kept.clone());
+        crate::tree::write_atomic(path, kept.as_bytes()).or_exit(Exit::Io)?;
     }
-    let lines = wire::player::read(&recording)
-        .map_err(|e| {
-            hinted(
-                e,
-                "replay takes a wire transcript (fixtures/wire/) or an exec fixture with its .command.json beside it (fixtures/exec/)",
-            )
-        })
-        .or_exit(Exit::Usage)?;
-    app_server(&recording, lines, args)
+    Ok(exit)
 }
 
 /// `<name>.command.json` beside an exec fixture `<name>.jsonl`.
@@ -75,54 +122,75 @@ fn command_record(recording: &Path) -> PathBuf {
     ))
 }
 
-/// The recording this start plays: the only one, or with `--sequence` the
-/// next one not yet played (claimed by creating `<n>.played` in the dir).
-fn this_start(args: &ReplayArgs) -> anyhow::Result<PathBuf> {
-    let [only] = args.recordings.as_slice() else {
-        let dir = args.sequence.as_ref().ok_or_else(|| {
-            anyhow!(
+/// Which recording a start plays.
+enum Start {
+    /// The one recording given.
+    Only(PathBuf),
+    /// With `--sequence DIR`, the n-th, the first not yet played (claimed
+    /// by creating `<n>.played` in DIR).
+    Next(usize, PathBuf),
+    /// With `--sequence DIR`, none: every one was played.
+    Exhausted(PathBuf),
+}
+
+fn this_start(args: &ReplayArgs) -> anyhow::Result<Start> {
+    let Some(dir) = &args.sequence else {
+        let [only] = args.recordings.as_slice() else {
+            bail!(
                 "{} recordings and no --sequence DIR to remember which to play next",
                 args.recordings.len()
-            )
-        })?;
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        for (n, recording) in args.recordings.iter().enumerate() {
-            let claim = dir.join(format!("{}.played", n + 1));
-            match std::fs::File::options()
-                .write(true)
-                .create_new(true)
-                .open(&claim)
-            {
-                Ok(_) => return Ok(recording.clone()),
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-                Err(e) => return Err(e).with_context(|| format!("creating {}", claim.display())),
-            }
-        }
-        bail!(
-            "all {} recordings were played already (remove {} to start over)",
-            args.recordings.len(),
-            dir.display()
-        );
+            );
+        };
+        return Ok(Start::Only(only.clone()));
     };
-    Ok(only.clone())
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    for (n, recording) in args.recordings.iter().enumerate() {
+        let claim = wire::claim_path(dir, n + 1);
+        match std::fs::File::options()
+            .write(true)
+            .create_new(true)
+            .open(&claim)
+        {
+            Ok(_) => return Ok(Start::Next(n + 1, recording.clone())),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e).with_context(|| format!("creating {}", claim.display())),
+        }
+    }
+    Ok(Start::Exhausted(dir.clone()))
 }
 
 /// `codex app-server --listen stdio://` from a wire transcript.
-fn app_server(recording: &Path, lines: Vec<Line>, args: &ReplayArgs) -> Result<Exit, Failure> {
+fn app_server(
+    recording: &Path,
+    lines: Vec<Line>,
+    args: &ReplayArgs,
+    verdict_path: Option<&Path>,
+) -> Result<Verdict, Failure> {
     if !args.args.iter().any(|a| a == "app-server") {
-        crate::errln!(
-            "codex-harvest replay: {} is an app-server conversation, but the client ran codex {}",
+        return Ok(Verdict::Diverged(format!(
+            "codex-harvest replay: {} is an app-server conversation, but the client ran codex {}\n",
             recording.display(),
             args.args.join(" ")
-        );
-        return Ok(Exit::Diverged);
+        )));
     }
     let normalizer = received_normalizer(recording).or_exit(Exit::Usage)?;
     let normalise = |v: serde_json::Value| normalizer.pass().canonical_value(v);
+    let input = Counted {
+        inner: std::io::BufReader::new(std::io::stdin()),
+        count: 0,
+        expected: lines
+            .iter()
+            .filter(|l| l.dir == wire::canonical::Dir::C2s)
+            .map(|l| l.msg.clone())
+            .collect(),
+        recording: recording.display().to_string(),
+        verdict_path: verdict_path.map(Path::to_path_buf),
+    };
+    input.tell();
     let outcome = wire::player::play(
         &lines,
         &recording.display().to_string(),
-        std::io::BufReader::new(std::io::stdin()),
+        input,
         std::io::stdout(),
         &normalise,
         Duration::from_secs(args.patience),
@@ -130,14 +198,72 @@ fn app_server(recording: &Path, lines: Vec<Line>, args: &ReplayArgs) -> Result<E
     )
     .with_context(|| format!("playing {}", recording.display()))
     .or_exit(Exit::Usage)?;
-    match outcome {
-        Outcome::Played => Ok(Exit::Clean),
-        Outcome::Diverged(why) => {
-            crate::errln!(
-                "codex-harvest replay: the client diverged from {}\n{why}",
-                recording.display()
-            );
-            Ok(Exit::Diverged)
+    Ok(match outcome {
+        Outcome::Played => Verdict::Played(Exit::Clean),
+        Outcome::Diverged(why) => Verdict::Diverged(format!(
+            "codex-harvest replay: the client diverged from {}\n{why}\n",
+            recording.display()
+        )),
+    })
+}
+
+/// The client's input, its lines counted: what replay's verdict is if a
+/// stop signal ends it now (the Python SDK closes codex's stdin and
+/// terminates it at once): played once the client sent every message the
+/// recording expects of it, else the next one it still owed.
+struct Counted<R> {
+    inner: R,
+    count: usize,
+    expected: Vec<serde_json::Value>,
+    recording: String,
+    verdict_path: Option<PathBuf>,
+}
+
+impl<R> Counted<R> {
+    fn tell(&self) {
+        let Some(path) = &self.verdict_path else {
+            return;
+        };
+        let word = match self.expected.get(self.count) {
+            None => wire::PLAYED_VERDICT.to_string(),
+            Some(next) => format!(
+                "codex-harvest replay: the client ended codex with a stop signal after {} of the {} messages {} expects of it; the next one:\n{}\n",
+                self.count,
+                self.expected.len(),
+                self.recording,
+                serde_json::to_string_pretty(next).unwrap_or_default()
+            ),
+        };
+        crate::interrupt::last_word(path, word);
+    }
+}
+
+impl<R: std::io::Read> std::io::Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.inner.read(buf)
+    }
+}
+
+impl<R: std::io::BufRead> std::io::BufRead for Counted<R> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+
+    fn consume(&mut self, amt: usize) {
+        let lines = self
+            .inner
+            .fill_buf()
+            .map(|b| {
+                b[..amt.min(b.len())]
+                    .iter()
+                    .filter(|&&c| c == b'\n')
+                    .count()
+            })
+            .unwrap_or(0);
+        self.inner.consume(amt);
+        if lines > 0 {
+            self.count += lines;
+            self.tell();
         }
     }
 }
@@ -178,7 +304,7 @@ fn received_normalizer(recording: &Path) -> anyhow::Result<Normalizer> {
 /// `codex exec --json …` from an exec fixture and its command record:
 /// played when the client's request is the recorded one, whatever its
 /// spelling (`exec_args`), its prompt read from stdin as codex reads it.
-fn exec(recording: &Path, args: &ReplayArgs) -> Result<Exit, Failure> {
+fn exec(recording: &Path, args: &ReplayArgs) -> Result<Verdict, Failure> {
     let stream = std::fs::read(recording)
         .with_context(|| format!("reading the recording {}", recording.display()))
         .or_exit(Exit::Io)?;
@@ -197,12 +323,11 @@ fn exec(recording: &Path, args: &ReplayArgs) -> Result<Exit, Failure> {
     let stdin = match read_stdin(Duration::from_secs(args.patience)) {
         Ok(stdin) => stdin,
         Err(why) => {
-            crate::errln!(
-                "codex-harvest replay: {why}; {} expects the prompt {}",
+            return Ok(Verdict::Diverged(format!(
+                "codex-harvest replay: {why}; {} expects the prompt {}\n",
                 recording.display(),
                 Prompt::of(&want, recorded.stdin.clone().map(String::into_bytes)).describe()
-            );
-            return Ok(Exit::Diverged);
+            )));
         }
     };
     let got = ExecCall::parse(&args.args);
@@ -213,16 +338,12 @@ fn exec(recording: &Path, args: &ReplayArgs) -> Result<Exit, Failure> {
     let got = match got {
         Ok(got) if differences.is_empty() => got,
         _ => {
-            crate::err!(
-                "{}",
-                divergence(
-                    &recording.display().to_string(),
-                    &recorded.args,
-                    &args.args,
-                    &differences
-                )
-            );
-            return Ok(Exit::Diverged);
+            return Ok(Verdict::Diverged(divergence(
+                &recording.display().to_string(),
+                &recorded.args,
+                &args.args,
+                &differences,
+            )));
         }
     };
     if let Some(path) = &got.last_message {
@@ -233,7 +354,7 @@ fn exec(recording: &Path, args: &ReplayArgs) -> Result<Exit, Failure> {
         .and_then(|_| out.flush())
         .context("writing the recording to stdout")
         .or_exit(Exit::Io)?;
-    Ok(Exit::Recorded(recorded.exit_code))
+    Ok(Verdict::Played(Exit::Recorded(recorded.exit_code)))
 }
 
 /// stdin to its end, unless it is a terminal (codex does not read one):

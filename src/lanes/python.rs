@@ -18,11 +18,14 @@ pub(super) fn run_process(runner: &mut Runner, s: &Scenario, scratch: &Scratch) 
     let outputs = output_paths(scratch, &s.outputs)?;
     let wire_dir = scratch.path("wire");
     std::fs::create_dir_all(&wire_dir)?;
-    let shim = match &session.replay {
+    let recorded: Option<Vec<PathBuf>> = session
+        .replay
+        .as_ref()
+        .map(|tree| s.wire.iter().map(|w| tree.join(w.as_str())).collect());
+    let shim = match &recorded {
         None => crate::wire::shim(&scratch.path("bin"), &t.codex.path, &wire_dir)?,
-        Some(tree) => {
-            let transcripts: Vec<PathBuf> = s.wire.iter().map(|w| tree.join(w.as_str())).collect();
-            crate::wire::replay_shim(&scratch.path("bin"), &transcripts, &wire_dir)?
+        Some(transcripts) => {
+            crate::wire::replay_shim(&scratch.path("bin"), transcripts, &wire_dir)?
         }
     };
     let kwargs = record_kwargs(session, s, "codex_path", &shim, &outputs);
@@ -41,8 +44,9 @@ pub(super) fn run_process(runner: &mut Runner, s: &Scenario, scratch: &Scratch) 
         timeout: s.timeout,
     };
     runner.run(s, &invocation, &scratch.path("output.log"))?;
-    if session.replay.is_some() {
-        return Ok(());
+    if let Some(transcripts) = &recorded {
+        return crate::wire::sequence_played(&wire_dir, transcripts)
+            .context("the Python SDK against replay of the wire transcripts");
     }
     let transcripts: Vec<PathBuf> = s
         .wire

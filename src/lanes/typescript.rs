@@ -24,16 +24,15 @@ pub(super) fn run_node(session: &Session, s: &Scenario, scratch: &Scratch) -> Re
     let runs = scratch.path("exec-tap");
     std::fs::create_dir_all(&runs).with_context(|| format!("creating {}", runs.display()))?;
     // Against replay, the SDK's codex plays each turn's recorded run back.
-    let shim = match &session.replay {
+    let recorded: Option<Vec<std::path::PathBuf>> = session.replay.as_ref().map(|tree| {
+        s.typescript_codex
+            .iter()
+            .map(|[stream, _]| tree.join(stream.as_str()))
+            .collect()
+    });
+    let shim = match &recorded {
         None => crate::wire::exec_shim(&scratch.path("bin"), &t.codex.path, &runs)?,
-        Some(tree) => {
-            let recorded: Vec<std::path::PathBuf> = s
-                .typescript_codex
-                .iter()
-                .map(|[stream, _]| tree.join(stream.as_str()))
-                .collect();
-            crate::wire::replay_shim(&scratch.path("bin"), &recorded, &runs)?
-        }
+        Some(recorded) => crate::wire::replay_shim(&scratch.path("bin"), recorded, &runs)?,
     };
     let kwargs = record_kwargs(session, s, "codexPath", &shim, &outputs);
     let scenarios = session.project.typescript_scenarios_dir();
@@ -55,9 +54,10 @@ pub(super) fn run_node(session: &Session, s: &Scenario, scratch: &Scratch) -> Re
         stdout: None,
         exit_code: 0,
     })?;
-    match session.replay {
+    match &recorded {
         None => keep_codex_runs(s, &runs, &scratch.path("out")),
-        Some(_) => Ok(()),
+        Some(recorded) => crate::wire::sequence_played(&runs, recorded)
+            .context("the TypeScript SDK against replay of the codex runs"),
     }
 }
 

@@ -9,7 +9,7 @@ pub mod tap;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, anyhow, bail};
 
 /// Writes `dir/codex`, an executable a client takes for codex: it runs the
 /// real `codex` through the tap, logging into `log_dir`. The client and
@@ -35,6 +35,47 @@ pub(crate) fn replay_shim(dir: &Path, transcripts: &[PathBuf], state: &Path) -> 
     words.extend(transcripts.iter().map(|t| quote(t)));
     words.push("--".into());
     write_shim(dir, &words)
+}
+
+/// `<n>.played` in a `replay --sequence` dir: the n-th recording started.
+pub(crate) fn claim_path(dir: &Path, n: usize) -> PathBuf {
+    dir.join(format!("{n}.played"))
+}
+
+/// `<n>.verdict` in a `replay --sequence` dir: how the n-th start ended,
+/// [`PLAYED_VERDICT`] or replay's account of the divergence.
+pub(crate) fn verdict_path(dir: &Path, n: usize) -> PathBuf {
+    dir.join(format!("{n}.verdict"))
+}
+
+pub(crate) const PLAYED_VERDICT: &str = "played\n";
+
+/// Fails unless the client played every one of `recordings` (through
+/// [`replay_shim`] with `state`) to its end: a recording never started is a
+/// request the client did not make, and a divergence the client swallowed
+/// (replay's exit code unread, the client stopped early) is still one.
+pub(crate) fn sequence_played(state: &Path, recordings: &[PathBuf]) -> Result<()> {
+    for (i, recording) in recordings.iter().enumerate() {
+        let n = i + 1;
+        if !claim_path(state, n).exists() {
+            bail!(
+                "the client started codex {} time(s), but the recordings hold {} run(s): {} was never asked for",
+                i,
+                recordings.len(),
+                recording.display()
+            );
+        }
+        let verdict = std::fs::read_to_string(verdict_path(state, n)).map_err(|_| {
+            anyhow!(
+                "replay of {} was ended before it could say whether the client matched it (the client killed codex?)",
+                recording.display()
+            )
+        })?;
+        if verdict != PLAYED_VERDICT {
+            bail!("{}", verdict.trim_end());
+        }
+    }
+    Ok(())
 }
 
 fn write_shim(dir: &Path, words: &[String]) -> Result<PathBuf> {
