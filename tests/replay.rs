@@ -1484,3 +1484,60 @@ fn every_divergence_fails_each_real_client_with_replays_account() {
         "the client started codex once more than the 1 recordings it is given hold",
     );
 }
+
+/// The Elixir SDK's app-server requests for one turn on a new thread, as
+/// its source (`nshkrdotcom/codex_sdk` 0.18.1, `Codex.AppServer.Connection`
+/// and `Codex.Transport.AppServer`) builds them with `model: "gpt-5.5"`:
+/// its own identity and no capabilities, and a `thread/start` with the
+/// model and the reasoning effort it always sets, nothing else.
+fn elixir(msg: &mut serde_json::Value) {
+    match msg["method"].as_str() {
+        Some("initialize") => {
+            msg["params"] =
+                serde_json::json!({"clientInfo": {"name": "codex_sdk", "version": "0.18.1"}})
+        }
+        Some("thread/start") => {
+            msg["params"] = serde_json::json!({"model": "gpt-5.5", "config": {"model_reasoning_effort": "medium"}})
+        }
+        _ => {}
+    }
+}
+
+/// The Elixir SDK's app-server lane asks for another thread than the
+/// Python SDK recorded (no approval policy or reviewer, not ephemeral, a
+/// reasoning effort codex echoes): replay refuses it with a diff, and the
+/// stand-in serves it with the real codex, which echoes the effort.
+#[test]
+fn the_elixir_sdks_app_server_requests_are_served_by_the_stand_in_not_replay() {
+    let transcript = repo().join("integration/fixtures/wire/thread_basic.jsonl");
+    let (client, _) = sides(&transcript);
+    let respelled: String = client
+        .lines()
+        .map(|l| {
+            let mut m: serde_json::Value = serde_json::from_str(l).unwrap();
+            elixir(&mut m);
+            format!("{m}\n")
+        })
+        .collect();
+    let out = replay_app_server(std::slice::from_ref(&transcript), &[], &respelled);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(6), "{stderr}");
+    assert!(stderr.contains("model_reasoning_effort"), "{stderr}");
+
+    let heard = converse("thread_basic", &elixir);
+    let started = heard
+        .iter()
+        .find(|l| l.contains("\"activePermissionProfile\""))
+        .expect("thread/start answered");
+    assert!(
+        started.contains("\"reasoningEffort\":\"medium\""),
+        "{started}"
+    );
+    assert!(started.contains("\"ephemeral\":false"), "{started}");
+    assert!(
+        heard
+            .iter()
+            .any(|l| l.contains("turn/completed") && l.contains("Hello from the Python Codex SDK!")),
+        "{heard:?}"
+    );
+}
