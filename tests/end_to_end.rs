@@ -197,10 +197,17 @@ fn output_dir_receives_the_tree_and_the_project_is_untouched() {
     let out = tempfile::tempdir().unwrap();
     let target = out.path().join("tree");
     let before = p.read(FIXTURE);
+    let project_files = [
+        "integration/fixtures/SHA256SUMS",
+        "integration/fixtures/provenance.json",
+        "docs/python-parity-checklist.md",
+        "docs/sdk-parity.md",
+    ]
+    .map(|f| (f, p.read(f)));
     p.run(&[
         "harvest",
-        "--jobs",
-        "1",
+        "--scenario",
+        "thread_basic",
         "--output",
         target.to_str().unwrap(),
     ])
@@ -212,6 +219,9 @@ fn output_dir_receives_the_tree_and_the_project_is_untouched() {
     assert!(target.join("SHA256SUMS").exists());
     p.run(&["verify", "--output", target.to_str().unwrap()])
         .expect(0);
+    for (f, contents) in project_files {
+        assert_eq!(p.read(f), contents, "{f} changed");
+    }
 }
 
 #[test]

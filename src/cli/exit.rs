@@ -144,27 +144,6 @@ mod tests {
     }
 
     #[test]
-    fn exit_codes_are_the_documented_ones() {
-        for (exit, code) in [
-            (Exit::Clean, 0),
-            (Exit::Drift, 1),
-            (Exit::Usage, 2),
-            (Exit::Toolchain, 3),
-            (Exit::Scenario, 4),
-            (Exit::Io, 5),
-        ] {
-            assert_eq!(exit.code(), code);
-        }
-        for (signal, code) in [
-            (libc::SIGHUP, 129),
-            (libc::SIGINT, 130),
-            (libc::SIGTERM, 143),
-        ] {
-            assert_eq!(Exit::Interrupted(Interrupted(signal)).code(), code);
-        }
-    }
-
-    #[test]
     fn a_kind_marked_where_the_error_arose_wins() {
         use crate::failure::Classify;
         let marked: anyhow::Result<()> = Err(anyhow!("no space")).kind(Kind::Io);
