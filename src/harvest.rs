@@ -3,7 +3,6 @@
 //! plan the fixtures tree with its manifest and provenance.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
@@ -16,40 +15,12 @@ use crate::config::{HarvestConfig, MANIFEST_FILE, PROVENANCE_FILE, Scenario};
 use crate::drift_text;
 use crate::failure::{self, hinted};
 use crate::inputs;
-use crate::lanes::{Lane, Lanes, Runner, lanes_of, run_lane};
+use crate::lanes::{Lane, Runner, lanes_of, run_lane};
 use crate::manifest::{ComponentRecord, Provenance, ScenarioRecord, Sha256Sums};
-use crate::model::{Script, codex_home};
-use crate::pins::Pins;
+use crate::model::Script;
 use crate::project::Project;
-use crate::secrets::Scanner;
-use crate::toolchain::Toolchain;
-use crate::toolchain::node::SdkPin;
+use crate::run::Session;
 use crate::tree::Tree;
-
-/// Everything a run needs, resolved once.
-pub struct Session<'a> {
-    pub project: &'a Project,
-    pub config: &'a HarvestConfig,
-    pub pins: &'a Pins,
-    pub toolchain: &'a Toolchain,
-    pub progress: &'a (dyn Fn(&str) + Sync),
-    /// The `codex-harvest` binary, which supervises each scenario.
-    pub supervisor: PathBuf,
-    /// Keep every scratch dir (redacted) instead of removing it.
-    pub keep_scratch: bool,
-    /// Run every scenario cold (a fresh interpreter each), not in a warm worker.
-    pub cold: bool,
-    /// The lanes to record.
-    pub lanes: Lanes,
-    /// Play the wire transcripts in this fixtures tree to the Python SDK
-    /// instead of running codex (the proof that replay is faithful).
-    pub replay: Option<PathBuf>,
-    /// The TypeScript SDK as the lock pins it, recorded for the scenarios
-    /// with a typescript lane whether or not this run includes the lane.
-    pub typescript_pin: Option<SdkPin>,
-    /// Where the schedule remembers how long each job took (the cache).
-    pub durations: Option<PathBuf>,
-}
 
 /// What a set of scenarios produced: normalised outputs and their records.
 #[derive(Debug, Default)]
@@ -354,18 +325,6 @@ fn toolchain_record(session: &Session, s: &Scenario) -> BTreeMap<String, Compone
         );
     }
     components
-}
-
-/// Every secret the runs know of: the config's patterns, the scripted
-/// model's key (if it shows up, codex leaked its credential) and the
-/// caller's own key.
-pub fn scanner(config: &HarvestConfig) -> Result<Scanner> {
-    let mut literals = vec![(
-        "the scripted model's API key".to_string(),
-        codex_home::API_KEY.to_string(),
-    )];
-    literals.extend(crate::secrets::caller_key());
-    Scanner::new(&config.secrets, literals)
 }
 
 /// What to do with committed files that no scenario of the catalogue

@@ -20,6 +20,7 @@ pub(crate) mod normalize;
 pub(crate) mod pins;
 pub(crate) mod project;
 pub mod reaper;
+pub(crate) mod run;
 pub mod scenario;
 pub(crate) mod scratch;
 pub(crate) mod sdk_parity;

@@ -11,7 +11,8 @@ use super::exit::{Exit, Failure, Phase};
 use crate::checklist;
 use crate::config::HarvestConfig;
 use crate::failure::hinted;
-use crate::harvest::{self, Generated, Planned, Session, Unreferenced};
+use crate::harvest::{self, Generated, Planned, Unreferenced};
+use crate::run::{self, Session};
 use crate::inputs;
 use crate::lanes::Lanes;
 use crate::manifest::Provenance;
@@ -41,7 +42,7 @@ pub fn project(root: &Option<PathBuf>) -> Result<Project, Failure> {
 pub fn config(project: &Project) -> Result<HarvestConfig, Failure> {
     let config = HarvestConfig::load(&project.harvest_config()).or_exit(Exit::Usage)?;
     // From here on, every error printed is redacted with the config's patterns.
-    harvest::scanner(&config).or_exit(Exit::Usage)?.install();
+    run::scanner(&config).or_exit(Exit::Usage)?.install();
     Ok(config)
 }
 

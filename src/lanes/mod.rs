@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 
 use crate::config::{FixturePath, Scenario};
 use crate::failure::hinted;
-use crate::harvest::{Session, scanner};
+use crate::run::{Session, scanner};
 use crate::model::{Script, ScriptedModel, Transcript, codex_home};
 use crate::normalize::{Locations, Normalizer, spellings};
 use crate::scratch::Scratch;
