@@ -14,9 +14,9 @@ use serde_json::{Map, Value};
 
 use crate::config::{FixturePath, Scenario};
 use crate::failure::hinted;
-use crate::run::{Session, scanner};
 use crate::model::{Script, ScriptedModel, Transcript, codex_home};
 use crate::normalize::{Locations, Normalizer, spellings};
+use crate::run::{Session, scanner};
 use crate::scratch::Scratch;
 use crate::secrets::Scanner;
 use crate::toolchain::Toolchain;
