@@ -1,15 +1,17 @@
 //! The harvest config (`config/harvest.toml`): the scenario catalogue, their
 //! declared outputs and timeouts, the normalisation rules and secret patterns.
 
-use std::path::{Component, Path};
+use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use crate::exec_recipe::{ExecRecipe, RawExec, exec_recipe};
 use crate::failure::hinted;
-use crate::model::codex_home::ProviderSettings;
+use crate::fixture_path::FixturePath;
+use crate::model_provider::ProviderSettings;
 use crate::normalize::{self, Rule};
 use crate::secrets::SecretPattern;
 
@@ -25,64 +27,6 @@ const MAX_TIMEOUT_SECS: u64 = 24 * 60 * 60;
 
 /// The run-time locations that `path` rules may name.
 pub const LOCATIONS: [&str; 5] = ["workdir", "codex_home", "home", "scratch", "python_prefix"];
-
-/// A path inside the fixtures tree, checked to stay there.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
-#[serde(transparent)]
-pub struct FixturePath(String);
-
-impl FixturePath {
-    pub fn parse(raw: &str) -> Result<FixturePath> {
-        let path = Path::new(raw);
-        if raw.chars().any(char::is_control) {
-            bail!(
-                "{raw:?} contains a control character (a newline would break SHA256SUMS); pick a plain name"
-            );
-        }
-        // Component parsing forgives `a//b` and `a/./b`; a fixture path is
-        // spelled one way only, as SHA256SUMS and the tree will spell it.
-        let inside = !raw.is_empty()
-            && !raw.contains('\\')
-            && raw
-                .split('/')
-                .all(|part| !part.is_empty() && part != "." && part != "..")
-            && path.components().all(|c| matches!(c, Component::Normal(_)));
-        if !inside {
-            bail!(
-                "{raw:?} is outside the fixtures tree: outputs are relative paths below integration/fixtures/ without `..`"
-            );
-        }
-        if raw == MANIFEST_FILE || raw == PROVENANCE_FILE {
-            bail!("{raw:?} is written by the driver itself; pick another name");
-        }
-        if !(raw.ends_with(".jsonl") || raw.ends_with(".json")) {
-            bail!("{raw:?} must end in .jsonl (an event stream) or .json (a document)");
-        }
-        Ok(FixturePath(raw.to_string()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// Whether `other` lies below this path (which would be its directory).
-    pub fn is_dir_of(&self, other: &FixturePath) -> bool {
-        other
-            .0
-            .strip_prefix(&self.0)
-            .is_some_and(|rest| rest.starts_with('/'))
-    }
-
-    pub fn is_jsonl(&self) -> bool {
-        self.0.ends_with(".jsonl")
-    }
-}
-
-impl std::fmt::Display for FixturePath {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
 
 /// One scenario of the catalogue.
 #[derive(Debug, Clone)]
@@ -111,51 +55,6 @@ pub struct Scenario {
     /// printed and how the SDK asked (`<stream>.codex.jsonl` and
     /// `<stream>.codex.command.json`), an exec fixture replay serves.
     pub typescript_codex: Vec<[FixturePath; 2]>,
-}
-
-/// How the exec lane runs a scenario: one `codex exec --json` per step,
-/// each step's stdout one fixture.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct ExecRecipe {
-    pub steps: Vec<ExecStep>,
-}
-
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct ExecStep {
-    pub prompt: String,
-    /// Flags before the prompt (e.g. `--sandbox read-only`).
-    pub args: Vec<String>,
-    /// `codex exec resume <the first step's thread id>` instead of a new thread.
-    pub resume: bool,
-    /// `--output-schema` with the scenario's `output_schema` kwarg.
-    pub output_schema: bool,
-    pub output: FixturePath,
-    /// `<output>.command.json` beside it: the arguments and exit code, what
-    /// `codex-harvest replay` checks a client against.
-    pub command: FixturePath,
-    /// What `codex exec` exits with (1 when the turn fails).
-    pub exit_code: i32,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawExec {
-    steps: Vec<RawExecStep>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawExecStep {
-    prompt: String,
-    #[serde(default)]
-    args: Vec<String>,
-    #[serde(default)]
-    resume: bool,
-    #[serde(default)]
-    output_schema: bool,
-    output: String,
-    #[serde(default)]
-    exit_code: i32,
 }
 
 #[derive(Debug, Clone)]
@@ -366,43 +265,6 @@ fn event_streams(raw: &[String]) -> Result<Vec<FixturePath>> {
             Ok(out)
         })
         .collect()
-}
-
-fn exec_recipe(raw: RawExec, python_outputs: &[FixturePath]) -> Result<ExecRecipe> {
-    if raw.steps.is_empty() {
-        bail!("needs at least one step");
-    }
-    let mut steps: Vec<ExecStep> = Vec::new();
-    for (i, step) in raw.steps.into_iter().enumerate() {
-        let output =
-            FixturePath::parse(&step.output).with_context(|| format!("steps[{i}]: output"))?;
-        if !output.is_jsonl() {
-            bail!("steps[{i}]: output {output} must be a .jsonl event stream");
-        }
-        if python_outputs.contains(&output) || steps.iter().any(|s| s.output == output) {
-            bail!("steps[{i}]: output {output} is declared twice");
-        }
-        if step.resume && i == 0 {
-            bail!("steps[0]: the first step has no thread to resume");
-        }
-        if step.args.iter().any(|a| a == "--json" || a == "resume") {
-            bail!("steps[{i}]: `--json` and `resume` are the driver's; set `resume = true`");
-        }
-        let command = FixturePath::parse(&format!(
-            "{}.command.json",
-            output.as_str().trim_end_matches(".jsonl")
-        ))?;
-        steps.push(ExecStep {
-            prompt: step.prompt,
-            args: step.args,
-            resume: step.resume,
-            output_schema: step.output_schema,
-            output,
-            command,
-            exit_code: step.exit_code,
-        });
-    }
-    Ok(ExecRecipe { steps })
 }
 
 impl Scenario {

@@ -5,7 +5,8 @@ use anyhow::{Context, Result, anyhow};
 use serde_json::Value;
 
 use super::{Session, environment};
-use crate::config::{ExecRecipe, Scenario};
+use crate::config::Scenario;
+use crate::exec_recipe::ExecRecipe;
 use crate::failure::hinted;
 use crate::scenario::{self, Program};
 use crate::scratch::Scratch;

@@ -12,8 +12,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, anyhow};
 use serde_json::{Map, Value};
 
-use crate::config::{FixturePath, Scenario};
+use crate::config::Scenario;
 use crate::failure::hinted;
+use crate::fixture_path::FixturePath;
 use crate::model::{Script, ScriptedModel, Transcript, codex_home};
 use crate::normalize::{Locations, Normalizer, spellings};
 use crate::run::{Session, scanner};

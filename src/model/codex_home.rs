@@ -3,27 +3,14 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use serde::{Deserialize, Serialize};
+
+use crate::model_provider::ProviderSettings;
 
 /// The environment variable codex reads the (dummy) API key from.
 pub const API_KEY_VAR: &str = "CODEX_HARVEST_API_KEY";
 /// The dummy key: never a real credential, and a secret scan finds it if it
 /// ever leaks into a fixture.
 pub const API_KEY: &str = "harvest-scripted-model-key";
-
-/// What a scenario may set in the scripted model's provider entry: retries
-/// and timeouts only. The endpoint, the key variable and the wire API are the
-/// driver's, so no scenario can point codex at a real model.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ProviderSettings {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub request_max_retries: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub stream_max_retries: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub stream_idle_timeout_ms: Option<u64>,
-}
 
 /// Writes `config.toml` into `codex_home` so codex talks to `base_url` only,
 /// with no retries of its own unless the scenario's `settings` ask.
