@@ -59,8 +59,7 @@ fn run(log_dir: &Path, codex: &Path, rest: &[OsString]) -> anyhow::Result<i32> {
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
     let mut stdin = Vec::new();
-    // SAFETY: isatty only inspects the descriptor.
-    if unsafe { libc::isatty(0) } != 1 {
+    if !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
         std::io::stdin()
             .read_to_end(&mut stdin)
             .context("reading the client's stdin")?;

@@ -17,6 +17,8 @@ use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
+use crate::signal_to::Signal;
+
 /// The signal that stopped the run; 0 while none has.
 static RECEIVED: AtomicI32 = AtomicI32::new(0);
 
@@ -134,9 +136,10 @@ pub fn forward_to(signals: libc::sigset_t, child: libc::pid_t) {
             let mut sig = 0;
             // SAFETY: a valid, initialised set; the signals are blocked in
             // every thread, so this thread alone takes them.
-            if unsafe { libc::sigwait(&signals, &mut sig) } == 0 {
-                // SAFETY: signalling the relay's own child.
-                unsafe { libc::kill(child, sig) };
+            if unsafe { libc::sigwait(&signals, &mut sig) } == 0
+                && let Some(sig) = Signal::from_named_raw(sig)
+            {
+                crate::signal_to::process(child, sig);
             }
         }
     });
@@ -160,7 +163,7 @@ pub fn install() {
             {
                 forced_exit(Interrupted(RECEIVED.load(Ordering::SeqCst)));
             }
-            signal_groups(libc::SIGTERM);
+            signal_groups(Signal::TERM);
             std::thread::spawn(move || {
                 std::thread::sleep(GRACE);
                 forced_exit(Interrupted(sig));
@@ -172,7 +175,7 @@ pub fn install() {
 /// The last resort: kill what the run started, remove the dirs it
 /// registered, say why, exit.
 fn forced_exit(i: Interrupted) -> ! {
-    signal_groups(libc::SIGKILL);
+    signal_groups(Signal::KILL);
     for path in lock(&PATHS).iter() {
         let _ = std::fs::remove_dir_all(path);
     }
@@ -184,12 +187,9 @@ fn forced_exit(i: Interrupted) -> ! {
     std::process::exit(i32::from(i.exit_code()));
 }
 
-fn signal_groups(sig: libc::c_int) {
+fn signal_groups(sig: Signal) {
     for &group in lock(&GROUPS).iter() {
-        // SAFETY: a signal to a process group this run created.
-        unsafe {
-            libc::killpg(group, sig);
-        }
+        crate::signal_to::group(group, sig);
     }
 }
 
@@ -238,10 +238,7 @@ pub fn stop_with_run(leader: u32) -> Group {
     // The signal thread sets RECEIVED before it takes this lock: either it
     // sees this group, or this sees the signal.
     if received().is_some() {
-        // SAFETY: a signal to the group just started.
-        unsafe {
-            libc::killpg(group, libc::SIGTERM);
-        }
+        crate::signal_to::group(group, Signal::TERM);
     }
     Group(group)
 }

@@ -28,6 +28,7 @@ pub mod scenario;
 pub(crate) mod scratch;
 pub(crate) mod sdk_parity;
 pub(crate) mod secrets;
+pub(crate) mod signal_to;
 pub(crate) mod slice;
 pub(crate) mod toolchain;
 pub(crate) mod tree;

@@ -21,6 +21,8 @@ use std::ffi::OsString;
 use std::os::unix::process::CommandExt;
 use std::process::Command;
 
+use crate::signal_to::{self, Signal};
+
 /// The hidden first argument that runs the supervisor instead of the CLI.
 pub const ARG: &str = "__reap";
 
@@ -68,14 +70,12 @@ pub fn main(args: &[OsString]) -> ! {
 /// "re-parented to 1" is not the test).
 #[cfg(target_os = "linux")]
 fn become_subreaper(parent: libc::pid_t) {
-    // SAFETY: prctl with integer arguments only; getppid cannot fail.
-    unsafe {
-        libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-        // The driver dying (even by SIGKILL) is a stop request too.
-        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM, 0, 0, 0);
-        if libc::getppid() != parent {
-            std::process::exit(128 + libc::SIGTERM);
-        }
+    use rustix::process::{getpid, getppid, set_child_subreaper, set_parent_process_death_signal};
+    let _ = set_child_subreaper(Some(getpid()));
+    // The driver dying (even by SIGKILL) is a stop request too.
+    let _ = set_parent_process_death_signal(Some(Signal::TERM));
+    if getppid().map(|p| p.as_raw_nonzero().get()) != Some(parent) {
+        std::process::exit(128 + libc::SIGTERM);
     }
 }
 
@@ -89,28 +89,20 @@ pub const REAPED: &str = "{\"reaped\":true}";
 /// returns `keep`'s exit code if it ended meanwhile.
 fn reap_all_but(keep: libc::pid_t) -> Option<i32> {
     let mut ended = None;
-    // SAFETY: plain signals and non-blocking waits on our own children.
-    unsafe {
-        loop {
-            let others: Vec<libc::pid_t> = children().into_iter().filter(|&p| p != keep).collect();
-            for &pid in &others {
-                libc::kill(pid, libc::SIGKILL);
-            }
-            loop {
-                let mut status = 0;
-                let pid = libc::waitpid(-1, &mut status, libc::WNOHANG);
-                if pid <= 0 {
-                    break;
-                }
-                if pid == keep {
-                    ended = Some(exit_code(status));
-                }
-            }
-            if others.is_empty() {
-                break;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(5));
+    loop {
+        let others: Vec<libc::pid_t> = children().into_iter().filter(|&p| p != keep).collect();
+        for &pid in &others {
+            signal_to::process(pid, Signal::KILL);
         }
+        while let Reaped::Child(pid, code) = reap_one() {
+            if pid == keep {
+                ended = Some(code);
+            }
+        }
+        if others.is_empty() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
     }
     use std::io::Write;
     let mut out = std::io::stdout().lock();
@@ -129,11 +121,28 @@ pub fn shell_code(status: std::process::ExitStatus) -> u8 {
     u8::try_from(code).unwrap_or(u8::MAX)
 }
 
-fn exit_code(status: libc::c_int) -> i32 {
-    if libc::WIFEXITED(status) {
-        libc::WEXITSTATUS(status)
-    } else {
-        128 + libc::WTERMSIG(status)
+/// What a non-blocking wait for any child found.
+enum Reaped {
+    /// A child ended (its pid and exit code) and was reaped.
+    Child(libc::pid_t, i32),
+    /// Children are left, none has ended.
+    Running,
+    /// No child is left.
+    None,
+}
+
+fn reap_one() -> Reaped {
+    use rustix::process::{WaitOptions, wait};
+    match wait(WaitOptions::NOHANG) {
+        Ok(Some((pid, status))) => {
+            let code = status
+                .exit_status()
+                .unwrap_or_else(|| 128 + status.terminating_signal().unwrap_or(0));
+            Reaped::Child(pid.as_raw_nonzero().get(), code)
+        }
+        Ok(None) => Reaped::Running,
+        Err(e) if e == rustix::io::Errno::INTR => Reaped::Running,
+        Err(_) => Reaped::None,
     }
 }
 
@@ -150,15 +159,9 @@ fn supervise(child: libc::pid_t, signals: &libc::sigset_t) -> i32 {
             Some(sig) => return 128 + sig,
             None => {}
         }
-        loop {
-            let mut status = 0;
-            // SAFETY: waitpid with a valid status pointer.
-            let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
-            if pid <= 0 {
-                break;
-            }
+        while let Reaped::Child(pid, code) = reap_one() {
             if pid == child {
-                return exit_code(status);
+                return code;
             }
         }
     }
@@ -177,6 +180,7 @@ fn wait_signal(signals: &libc::sigset_t) -> Option<i32> {
 
 #[cfg(not(target_os = "linux"))]
 fn wait_signal(signals: &libc::sigset_t) -> Option<i32> {
+    // SAFETY: an all-zero sigset_t is a valid set; sigpending fills it.
     let mut pending: libc::sigset_t = unsafe { std::mem::zeroed() };
     // SAFETY: valid sets; sigwait returns at once for a pending signal.
     unsafe {
@@ -196,24 +200,19 @@ fn wait_signal(signals: &libc::sigset_t) -> Option<i32> {
 /// Kills the program's process group, then every child this process has,
 /// orphans included, until there are none.
 fn kill_descendants(child: libc::pid_t) {
-    // SAFETY: plain signals and non-blocking waits on our own children.
-    unsafe {
-        libc::killpg(child, libc::SIGKILL);
-        loop {
-            for pid in children() {
-                libc::kill(pid, libc::SIGKILL);
-            }
-            loop {
-                let pid = libc::waitpid(-1, std::ptr::null_mut(), libc::WNOHANG);
-                if pid < 0 {
-                    return;
-                }
-                if pid == 0 {
-                    break;
-                }
-            }
-            std::thread::sleep(std::time::Duration::from_millis(5));
+    signal_to::group(child, Signal::KILL);
+    loop {
+        for pid in children() {
+            signal_to::process(pid, Signal::KILL);
         }
+        loop {
+            match reap_one() {
+                Reaped::Child(..) => {}
+                Reaped::Running => break,
+                Reaped::None => return,
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
     }
 }
 

@@ -143,10 +143,7 @@ pub fn run_program(p: &Program) -> Result<()> {
     }
     drop(group);
     // Whatever is left in the group (the supervisor kills the rest).
-    // SAFETY: killpg only sends a signal; the group is the one created for this run.
-    unsafe {
-        libc::killpg(pid, libc::SIGKILL);
-    }
+    crate::signal_to::group(pid, crate::signal_to::Signal::KILL);
     let _ = child.wait();
     // Every descendant is gone, so the pipes are closed; never wait long.
     let deadline = Instant::now() + DRAIN_GRACE;
@@ -186,10 +183,7 @@ fn wait(child: &mut Child, timeout: Duration) -> Result<Option<std::process::Exi
 
 /// Asks the supervisor to kill its tree; kills it if it does not exit.
 fn stop(child: &mut Child) {
-    // SAFETY: a signal to our own child.
-    unsafe {
-        libc::kill(child.id() as libc::pid_t, libc::SIGTERM);
-    }
+    crate::signal_to::process(child.id() as libc::pid_t, crate::signal_to::Signal::TERM);
     let deadline = Instant::now() + STOP_GRACE;
     while Instant::now() < deadline {
         if let Ok(Some(_)) = child.try_wait() {

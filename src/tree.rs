@@ -12,10 +12,8 @@
 //! ([`settle_companions`]); one staged for another tree is dropped.
 
 use std::collections::BTreeMap;
-use std::ffi::CString;
 use std::fs::File;
 use std::io::Write;
-use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use crate::failure::hinted;
@@ -323,27 +321,26 @@ impl Drop for Staged {
     }
 }
 
-fn cstring(path: &Path) -> Result<CString> {
-    CString::new(path.as_os_str().as_bytes())
+#[cfg(target_os = "macos")]
+fn cstring(path: &Path) -> Result<std::ffi::CString> {
+    std::ffi::CString::new(path.as_os_str().as_bytes())
         .with_context(|| format!("{} contains a NUL byte", path.display()))
 }
 
 /// Swaps two directories atomically.
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> Result<()> {
+    use rustix::fs::{CWD, RenameFlags, renameat_with};
+    renameat_with(CWD, a, CWD, b, RenameFlags::EXCHANGE)
+        .with_context(|| format!("swapping the new tree into {}", b.display()))
+}
+
+/// Swaps two directories atomically.
+#[cfg(target_os = "macos")]
 fn exchange(a: &Path, b: &Path) -> Result<()> {
     let (ca, cb) = (cstring(a)?, cstring(b)?);
-    #[cfg(target_os = "linux")]
-    // SAFETY: both pointers are valid NUL-terminated paths for the call's duration.
-    let rc = unsafe {
-        libc::renameat2(
-            libc::AT_FDCWD,
-            ca.as_ptr(),
-            libc::AT_FDCWD,
-            cb.as_ptr(),
-            libc::RENAME_EXCHANGE,
-        )
-    };
-    #[cfg(target_os = "macos")]
-    // SAFETY: as above.
+    // SAFETY: both pointers are valid NUL-terminated paths for the call's
+    // duration (rustix has no wrapper for renamex_np).
     let rc = unsafe { libc::renamex_np(ca.as_ptr(), cb.as_ptr(), libc::RENAME_SWAP) };
     if rc != 0 {
         return Err(std::io::Error::last_os_error())
@@ -479,9 +476,15 @@ mod tests {
     #[test]
     fn a_fifo_is_refused_not_read() {
         let dir = tempfile::tempdir().unwrap();
-        let fifo = cstring(&dir.path().join("pipe")).unwrap();
-        // SAFETY: a valid path; creates a FIFO in a temp dir.
-        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
+        use rustix::fs::{CWD, FileType, Mode, mknodat};
+        mknodat(
+            CWD,
+            dir.path().join("pipe"),
+            FileType::Fifo,
+            Mode::from_raw_mode(0o644),
+            0,
+        )
+        .unwrap();
         let err = read(dir.path()).unwrap_err().to_string();
         assert!(err.contains("pipe is not a regular file (a FIFO)"), "{err}");
         assert!(read(&dir.path().join("missing")).unwrap().is_empty());

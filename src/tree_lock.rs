@@ -6,7 +6,6 @@
 //! lock taken says so and waits.
 
 use std::fs::File;
-use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
@@ -24,7 +23,7 @@ impl TreeLock {
         if !parent.is_dir() {
             return Ok(None);
         }
-        Self::take(tree, &parent, libc::LOCK_SH, "reading").map(Some)
+        Self::take(tree, &parent, false, "reading").map(Some)
     }
 
     /// For replacing `tree`; creates its parent.
@@ -32,32 +31,32 @@ impl TreeLock {
         let parent = parent(tree);
         std::fs::create_dir_all(&parent)
             .with_context(|| format!("creating {}", parent.display()))?;
-        Self::take(tree, &parent, libc::LOCK_EX, "writing")
+        Self::take(tree, &parent, true, "writing")
     }
 
-    fn take(tree: &Path, parent: &Path, mode: libc::c_int, doing: &str) -> Result<TreeLock> {
+    fn take(tree: &Path, parent: &Path, exclusive: bool, doing: &str) -> Result<TreeLock> {
+        use rustix::fs::{FlockOperation, flock};
+        let (now, wait) = match exclusive {
+            true => (
+                FlockOperation::NonBlockingLockExclusive,
+                FlockOperation::LockExclusive,
+            ),
+            false => (
+                FlockOperation::NonBlockingLockShared,
+                FlockOperation::LockShared,
+            ),
+        };
         let dir = File::open(parent).with_context(|| format!("opening {}", parent.display()))?;
-        let fd = dir.as_raw_fd();
-        // SAFETY: flock on a descriptor we own; released when it closes.
-        if unsafe { libc::flock(fd, mode | libc::LOCK_NB) } == 0 {
-            return Ok(TreeLock { _held: dir });
-        }
-        let err = std::io::Error::last_os_error();
-        if err.raw_os_error() != Some(libc::EWOULDBLOCK) {
-            bail!("locking {} for {doing}: {err}", parent.display());
+        match flock(&dir, now) {
+            Ok(()) => return Ok(TreeLock { _held: dir }),
+            Err(e) if e == rustix::io::Errno::WOULDBLOCK => {}
+            Err(e) => bail!("locking {} for {doing}: {e}", parent.display()),
         }
         crate::errln!(
             "waiting: another codex-harvest is writing {} (or reading it, for a harvest)",
             tree.display()
         );
-        // SAFETY: as above; blocks until the other run releases the lock.
-        if unsafe { libc::flock(fd, mode) } != 0 {
-            bail!(
-                "locking {} for {doing}: {}",
-                parent.display(),
-                std::io::Error::last_os_error()
-            );
-        }
+        flock(&dir, wait).with_context(|| format!("locking {} for {doing}", parent.display()))?;
         Ok(TreeLock { _held: dir })
     }
 }

@@ -197,10 +197,7 @@ impl WarmWorker {
         let status = match self.expect_line(inv.timeout, "status") {
             Ok(code) => Some(code.as_i64().unwrap_or(1)),
             Err(_) => {
-                // SAFETY: the child's own process group, created for this run.
-                unsafe {
-                    libc::killpg(pid, libc::SIGKILL);
-                }
+                crate::signal_to::group(pid, crate::signal_to::Signal::KILL);
                 self.expect_line(CLEANUP_GRACE, "status")?;
                 None
             }
@@ -220,10 +217,10 @@ impl WarmWorker {
 
     /// Has the supervisor kill what the last scenario left, and waits for it.
     fn clean_up(&mut self) -> Result<()> {
-        // SAFETY: a signal to the supervisor we started.
-        unsafe {
-            libc::kill(self.supervisor.id() as libc::pid_t, libc::SIGUSR1);
-        }
+        crate::signal_to::process(
+            self.supervisor.id() as libc::pid_t,
+            crate::signal_to::Signal::USR1,
+        );
         let deadline = Instant::now() + CLEANUP_GRACE;
         loop {
             let line = self.next_line(deadline)?;
@@ -286,10 +283,10 @@ impl std::error::Error for Unanswered {}
 impl Drop for WarmWorker {
     /// The supervisor kills the worker and anything left below it.
     fn drop(&mut self) {
-        // SAFETY: a signal to the supervisor we started.
-        unsafe {
-            libc::kill(self.supervisor.id() as libc::pid_t, libc::SIGTERM);
-        }
+        crate::signal_to::process(
+            self.supervisor.id() as libc::pid_t,
+            crate::signal_to::Signal::TERM,
+        );
         let _ = self.supervisor.wait();
     }
 }

@@ -361,8 +361,7 @@ fn exec(recording: &Path, args: &ReplayArgs) -> Result<Verdict, Failure> {
 /// within `patience`, and at most [`MAX_STDIN`] bytes.
 fn read_stdin(patience: Duration) -> Result<Option<Vec<u8>>, String> {
     use std::io::Read;
-    // SAFETY: isatty only inspects the descriptor.
-    if unsafe { libc::isatty(0) } == 1 {
+    if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
         return Ok(None);
     }
     let (tx, rx) = std::sync::mpsc::channel();

@@ -12,10 +12,9 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, anyhow};
 
 use crate::failure::hinted;
 
@@ -156,14 +155,9 @@ struct Lock {
 impl Lock {
     fn acquire(path: &Path) -> Result<Lock> {
         let file = File::create(path).with_context(|| format!("creating {}", path.display()))?;
-        // SAFETY: flock on a descriptor we own; released when the file closes.
-        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
-            bail!(
-                "locking {}: {}",
-                path.display(),
-                std::io::Error::last_os_error()
-            );
-        }
+        // Released when the file closes.
+        rustix::fs::flock(&file, rustix::fs::FlockOperation::LockExclusive)
+            .with_context(|| format!("locking {}", path.display()))?;
         Ok(Lock { _held: file })
     }
 }

@@ -124,10 +124,7 @@ fn note(log: &Mutex<Log>, dir: &str, line: &[u8]) {
         crate::errln!("{why}");
         let codex = CODEX.load(Ordering::SeqCst);
         if codex > 0 {
-            // SAFETY: a signal to the codex this tap started.
-            unsafe {
-                libc::kill(codex, libc::SIGKILL);
-            }
+            crate::signal_to::process(codex, crate::signal_to::Signal::KILL);
         }
         std::process::exit(LOG_FAILED);
     }
