@@ -13,7 +13,6 @@ use anyhow::{Context, Result, anyhow};
 
 use crate::failure::{Classify, Kind, hinted};
 use crate::interrupt::{self, Removal};
-use crate::secrets::Scanner;
 
 /// What every private dir's name starts with.
 const PREFIX: &str = "codex-harvest-";
@@ -137,16 +136,16 @@ impl Scratch {
         self.dir.path().join(sub)
     }
 
-    /// Keeps the dir, every secret in it redacted, under a name no sweep
-    /// removes; returns where it is.
-    pub(crate) fn keep(self, scanner: &Scanner) -> Result<PathBuf> {
+    /// Keeps the dir under a name no sweep removes, once `redact` has taken
+    /// every secret out of it; returns where it is.
+    pub(crate) fn keep(self, redact: impl FnOnce(&Path) -> Result<()>) -> Result<PathBuf> {
         let path = self.dir.dir.keep();
         let name = path.file_name().unwrap_or_default().to_string_lossy();
         let suffix = name.rsplit('-').next().unwrap_or_default();
         let kept = path.with_file_name(format!("{KEPT}{suffix}"));
         std::fs::rename(&path, &kept)
             .with_context(|| format!("keeping {} as {}", path.display(), kept.display()))?;
-        scanner.redact_dir(&kept)?;
+        redact(&kept)?;
         Ok(kept)
     }
 }

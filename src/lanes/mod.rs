@@ -169,7 +169,7 @@ fn lane(
     match (result, session.keep_scratch) {
         (Ok(tree), false) => Ok(tree),
         (Ok(tree), true) => {
-            let path = scratch.keep(&scanner)?;
+            let path = scratch.keep(|dir| scanner.redact_dir(dir))?;
             (session.progress)(&format!(
                 "  {:<32} scratch kept: {}",
                 s.name,
@@ -182,7 +182,7 @@ fn lane(
             "rerun with --keep-scratch to keep its scratch dir (requests.jsonl holds every model request)",
         )),
         (Err(e), true) => {
-            let path = scratch.keep(&scanner)?;
+            let path = scratch.keep(|dir| scanner.redact_dir(dir))?;
             Err(e.context(format!(
                 "its scratch dir is kept, secrets redacted: {} (requests.jsonl holds every model request)",
                 path.display()
