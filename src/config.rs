@@ -102,7 +102,7 @@ struct RawScenario {
     kwargs: toml::Table,
     timeout_secs: Option<u64>,
     #[serde(default)]
-    model_provider: ProviderSettings,
+    model_provider: toml::Table,
     #[serde(default)]
     cold: bool,
     wire: Option<Vec<String>>,
@@ -185,6 +185,8 @@ impl HarvestConfig {
                     ])
                 })
                 .collect::<Result<Vec<_>>>()?;
+            let model_provider = ProviderSettings::from_table(s.model_provider)
+                .with_context(|| format!("scenario {name}: model_provider"))?;
             scenarios.push(Scenario {
                 typescript_codex,
                 name,
@@ -192,7 +194,7 @@ impl HarvestConfig {
                 outputs,
                 kwargs,
                 timeout: Duration::from_secs(timeout),
-                model_provider: s.model_provider,
+                model_provider,
                 cold: s.cold,
                 exec,
                 wire,
@@ -402,7 +404,7 @@ pattern = "sk-[a-z]+"
             ),
             (
                 "[[scenario]]\nname = \"a\"\nabout = \"\"\noutputs = [\"a.jsonl\"]\nmodel_provider = { base_url = \"https://example.invalid/v1\", env_key = \"OPENAI_API_KEY\" }\n",
-                "unknown field `base_url`",
+                "`base_url` is not a scenario's to set",
             ),
             (
                 "[[scenario]]\nname = \"a\"\nabout = \"\"\noutputs = [\"a.jsonl\"]\nkwargs = { opts = { at = 2026-11-25T10:00:00Z } }\n",

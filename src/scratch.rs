@@ -91,7 +91,10 @@ pub(crate) fn sweep() {
 }
 
 fn alive(pid: libc::pid_t) -> bool {
-    let Some(pid) = rustix::process::Pid::from_raw(pid) else {
+    let Some(pid) = (pid > 0)
+        .then(|| rustix::process::Pid::from_raw(pid))
+        .flatten()
+    else {
         return false;
     };
     rustix::process::test_kill_process(pid) != Err(rustix::io::Errno::SRCH)

@@ -9,16 +9,22 @@ use rustix::process::{Pid, kill_process, kill_process_group};
 
 /// `sig` to the process `pid`.
 pub(crate) fn process(pid: libc::pid_t, sig: Signal) {
-    if let Some(pid) = Pid::from_raw(pid) {
+    if let Some(pid) = named(pid) {
         let _ = kill_process(pid, sig);
     }
 }
 
 /// `sig` to the process group `group`.
 pub(crate) fn group(group: libc::pid_t, sig: Signal) {
-    if let Some(group) = Pid::from_raw(group) {
+    if let Some(group) = named(group) {
         let _ = kill_process_group(group, sig);
     }
+}
+
+/// The process a pid names: none for 0 or less (`Pid::from_raw` takes a
+/// negative one for a pid, which `kill` would read as "every process").
+fn named(pid: libc::pid_t) -> Option<Pid> {
+    (pid > 0).then(|| Pid::from_raw(pid)).flatten()
 }
 
 #[cfg(test)]
