@@ -2,6 +2,8 @@
 //! and the `CODEX_HOME` that points codex at it.
 
 pub mod codex_home;
+mod http;
+mod responses;
 pub mod script;
 pub mod server;
 
