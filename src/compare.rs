@@ -80,13 +80,14 @@ pub struct FieldChange {
     pub regenerated: Option<Value>,
 }
 
-/// Compares `regenerated` with `committed`.
-pub fn compare(regenerated: &Tree, committed: &Tree) -> Drift {
+/// Compares `regenerated` with `committed`, event lines paired and named
+/// as `read` reads them.
+pub fn compare(regenerated: &Tree, committed: &Tree, read: EventReader) -> Drift {
     let mut drift = Drift::default();
     for (path, new) in regenerated {
         match committed.get(path) {
             None => drift.missing.push(path.clone()),
-            Some(old) if old != new => drift.changed.push(file_drift(path, old, new)),
+            Some(old) if old != new => drift.changed.push(file_drift(read, path, old, new)),
             Some(_) => {}
         }
     }
@@ -135,12 +136,12 @@ impl Drift {
     }
 }
 
-fn file_drift(path: &str, old: &[u8], new: &[u8]) -> FileDrift {
+fn file_drift(read: EventReader, path: &str, old: &[u8], new: &[u8]) -> FileDrift {
     let (old_text, new_text) = (String::from_utf8_lossy(old), String::from_utf8_lossy(new));
     let mut differences = if path.ends_with(".json") {
         vec![document_difference(&old_text, &new_text)]
     } else {
-        line_differences(&old_text, &new_text)
+        line_differences(read, &old_text, &new_text)
     };
     let more = differences.len().saturating_sub(MAX_DIFFERENCES);
     differences.truncate(MAX_DIFFERENCES);
@@ -178,7 +179,7 @@ fn document_difference(old: &str, new: &str) -> Difference {
     }
 }
 
-fn line_differences(old: &str, new: &str) -> Vec<Difference> {
+fn line_differences(read: EventReader, old: &str, new: &str) -> Vec<Difference> {
     let old_lines: Vec<&str> = old.split_inclusive('\n').collect();
     let new_lines: Vec<&str> = new.split_inclusive('\n').collect();
     let mut out = Vec::new();
@@ -195,19 +196,19 @@ fn line_differences(old: &str, new: &str) -> Vec<Difference> {
             // change of the event it pushed down.
             let old_keys: Vec<Option<EventKey>> = old_lines[old_index..old_index + old_len]
                 .iter()
-                .map(|l| event_key(l))
+                .map(|l| event_key(read, l))
                 .collect();
             let new_keys: Vec<Option<EventKey>> = new_lines[new_index..new_index + new_len]
                 .iter()
-                .map(|l| event_key(l))
+                .map(|l| event_key(read, l))
                 .collect();
             for inner in capture_diff_slices(Algorithm::Myers, &old_keys, &new_keys) {
                 report(
-                    &mut out, inner, &old_lines, &new_lines, old_index, new_index,
+                    read, &mut out, inner, &old_lines, &new_lines, old_index, new_index,
                 );
             }
         } else {
-            report(&mut out, op, &old_lines, &new_lines, 0, 0);
+            report(read, &mut out, op, &old_lines, &new_lines, 0, 0);
         }
     }
     out
@@ -217,6 +218,7 @@ fn line_differences(old: &str, new: &str) -> Vec<Difference> {
 /// and `new_base`. Equal lines (or events with the same key) that differ in
 /// bytes are paired field by field.
 fn report(
+    read: EventReader,
     out: &mut Vec<Difference>,
     op: DiffOp,
     old_lines: &[&str],
@@ -232,6 +234,7 @@ fn report(
             for (o, n) in old_range.zip(new_range) {
                 if old_lines[old_at(o)] != new_lines[new_at(n)] {
                     out.push(paired_line(
+                        read,
                         old_at(o),
                         old_lines[old_at(o)],
                         new_lines[new_at(n)],
@@ -242,6 +245,7 @@ fn report(
         DiffOp::Delete { .. } => {
             for o in old_range {
                 out.push(unpaired(
+                    read,
                     DifferenceKind::Extra,
                     old_at(o),
                     old_lines[old_at(o)],
@@ -251,6 +255,7 @@ fn report(
         DiffOp::Insert { .. } => {
             for n in new_range {
                 out.push(unpaired(
+                    read,
                     DifferenceKind::Missing,
                     new_at(n),
                     new_lines[new_at(n)],
@@ -263,8 +268,8 @@ fn report(
             let (old_range, new_range): (Vec<usize>, Vec<usize>) =
                 (old_range.collect(), new_range.collect());
             let unkeyed = |o: usize, n: usize| {
-                event_key(old_lines[old_at(o)]).is_none()
-                    || event_key(new_lines[new_at(n)]).is_none()
+                event_key(read, old_lines[old_at(o)]).is_none()
+                    || event_key(read, new_lines[new_at(n)]).is_none()
             };
             let paired = old_range
                 .iter()
@@ -273,6 +278,7 @@ fn report(
                 .count();
             for (o, n) in old_range.iter().zip(&new_range).take(paired) {
                 out.push(paired_line(
+                    read,
                     old_at(*o),
                     old_lines[old_at(*o)],
                     new_lines[new_at(*n)],
@@ -280,6 +286,7 @@ fn report(
             }
             for o in &old_range[paired..] {
                 out.push(unpaired(
+                    read,
                     DifferenceKind::Extra,
                     old_at(*o),
                     old_lines[old_at(*o)],
@@ -287,6 +294,7 @@ fn report(
             }
             for n in &new_range[paired..] {
                 out.push(unpaired(
+                    read,
                     DifferenceKind::Missing,
                     new_at(*n),
                     new_lines[new_at(*n)],
@@ -296,57 +304,27 @@ fn report(
     }
 }
 
-/// What an event is, for pairing: its method (or type), and the type and id
-/// of the item it is about, when it has one.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-struct EventKey {
-    name: Option<String>,
-    item_type: Option<String>,
-    item_id: Option<String>,
+/// What an event line is, as the codex side reads it (`wire::events::key`):
+/// its name (its method or type; a wire line's direction and method), and
+/// the type and id of the item it is about, when it has one. Replaced lines
+/// are paired by it, and a difference names the event.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct EventKey {
+    pub name: Option<String>,
+    pub item_type: Option<String>,
+    pub item_id: Option<String>,
 }
+
+/// Reads an event line's key.
+pub type EventReader = fn(&Value) -> EventKey;
 
 /// `None` for a line that is not JSON: such lines pair with each other.
-fn event_key(line: &str) -> Option<EventKey> {
+fn event_key(read: EventReader, line: &str) -> Option<EventKey> {
     let line: Value = serde_json::from_str(line.trim_end_matches('\n')).ok()?;
-    let v = wire_message(&line).unwrap_or(&line);
-    let item = v
-        .pointer("/params/item")
-        .or_else(|| v.get("item"))
-        .or_else(|| v.pointer("/params/msg/item"));
-    let text = |x: Option<&Value>| x.and_then(Value::as_str).map(str::to_string);
-    Some(EventKey {
-        name: event_name(&line),
-        item_type: text(item.and_then(|i| i.get("type"))),
-        item_id: text(item.and_then(|i| i.get("id"))),
-    })
+    Some(read(&line))
 }
 
-/// A wire transcript line (`{"dir": …, "msg": …}`)'s JSON-RPC message.
-fn wire_message(line: &Value) -> Option<&Value> {
-    line.get("dir").and(line.get("msg"))
-}
-
-/// An event's method or type; a wire line's direction and method (or
-/// `response`), so both directions pair apart.
-fn event_name(v: &Value) -> Option<String> {
-    if let (Some(dir), Some(msg)) = (v.get("dir").and_then(Value::as_str), wire_message(v)) {
-        let what =
-            msg.get("method")
-                .and_then(Value::as_str)
-                .unwrap_or(if msg.get("error").is_some() {
-                    "error"
-                } else {
-                    "response"
-                });
-        return Some(format!("{dir} {what}"));
-    }
-    v.get("method")
-        .or_else(|| v.get("type"))
-        .and_then(Value::as_str)
-        .map(str::to_string)
-}
-
-fn unpaired(kind: DifferenceKind, index: usize, line: &str) -> Difference {
+fn unpaired(read: EventReader, kind: DifferenceKind, index: usize, line: &str) -> Difference {
     let line = line.trim_end_matches('\n');
     let text = Some(line.to_string());
     let (committed_text, regenerated_text) = match kind {
@@ -359,7 +337,7 @@ fn unpaired(kind: DifferenceKind, index: usize, line: &str) -> Difference {
         event: serde_json::from_str::<Value>(line)
             .ok()
             .as_ref()
-            .and_then(event_name),
+            .and_then(|v| read(v).name),
         fields: Vec::new(),
         note: None,
         committed_text,
@@ -367,7 +345,7 @@ fn unpaired(kind: DifferenceKind, index: usize, line: &str) -> Difference {
     }
 }
 
-fn paired_line(old_index: usize, old: &str, new: &str) -> Difference {
+fn paired_line(read: EventReader, old_index: usize, old: &str, new: &str) -> Difference {
     let (old, new) = (old.trim_end_matches('\n'), new.trim_end_matches('\n'));
     match (
         serde_json::from_str::<Value>(old),
@@ -376,7 +354,7 @@ fn paired_line(old_index: usize, old: &str, new: &str) -> Difference {
         (Ok(a), Ok(b)) => Difference {
             line: Some(old_index + 1),
             kind: DifferenceKind::Changed,
-            event: event_name(&a).or_else(|| event_name(&b)),
+            event: read(&a).name.or_else(|| read(&b).name),
             fields: if a == b {
                 Vec::new()
             } else {
@@ -389,7 +367,7 @@ fn paired_line(old_index: usize, old: &str, new: &str) -> Difference {
         (Err(e), Ok(b)) => Difference {
             line: Some(old_index + 1),
             kind: DifferenceKind::Changed,
-            event: event_name(&b),
+            event: read(&b).name,
             fields: Vec::new(),
             note: Some(format!("the committed line is not JSON ({e})")),
             committed_text: Some(old.to_string()),
@@ -446,6 +424,15 @@ fn walk(path: &str, a: Option<&Value>, b: Option<&Value>, out: &mut Vec<FieldCha
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The comparison as the driver makes it, events read in codex's shapes.
+    fn compare_events(regenerated: &Tree, committed: &Tree) -> Drift {
+        compare(regenerated, committed, crate::wire::events::key)
+    }
+
+    fn event_name_of(v: &Value) -> Option<String> {
+        crate::wire::events::key(v).name
+    }
     use serde_json::json;
 
     fn tree(files: &[(&str, &str)]) -> Tree {
@@ -460,13 +447,13 @@ mod tests {
     #[test]
     fn identical_trees_are_clean() {
         let t = tree(&[("python/a.jsonl", STREAM)]);
-        assert!(compare(&t, &t).is_clean());
+        assert!(compare_events(&t, &t).is_clean());
     }
 
     #[test]
     fn a_changed_field_is_named_with_its_line_and_event() {
         let edited = STREAM.replace("hello", "hellO");
-        let drift = compare(
+        let drift = compare_events(
             &tree(&[("a.jsonl", STREAM)]),
             &tree(&[("a.jsonl", &edited)]),
         );
@@ -488,7 +475,7 @@ mod tests {
     fn inserted_and_removed_events_are_aligned() {
         let lines: Vec<&str> = STREAM.split_inclusive('\n').collect();
         let without_middle = format!("{}{}", lines[0], lines[2]);
-        let drift = compare(
+        let drift = compare_events(
             &tree(&[("a.jsonl", STREAM)]),
             &tree(&[("a.jsonl", &without_middle)]),
         );
@@ -498,7 +485,7 @@ mod tests {
             (1, DifferenceKind::Missing, Some(2))
         );
         assert_eq!(d[0].event.as_deref(), Some("item/completed"));
-        let drift = compare(
+        let drift = compare_events(
             &tree(&[("a.jsonl", &without_middle)]),
             &tree(&[("a.jsonl", STREAM)]),
         );
@@ -514,13 +501,13 @@ mod tests {
             "\"type\":\"agentMessage\"",
             "\"type\":\"agentMessage\",\"startedAtMs\":0",
         );
-        let drift = compare(&tree(&[("w.jsonl", &new)]), &tree(&[("w.jsonl", old)]));
+        let drift = compare_events(&tree(&[("w.jsonl", &new)]), &tree(&[("w.jsonl", old)]));
         let d = &drift.changed[0].differences;
         assert_eq!(d.len(), 1);
         assert_eq!(d[0].event.as_deref(), Some("s2c item/started"));
         assert_eq!(d[0].line, Some(3));
         assert_eq!(
-            event_name(&serde_json::from_str(old.lines().nth(1).unwrap()).unwrap()).as_deref(),
+            event_name_of(&serde_json::from_str(old.lines().nth(1).unwrap()).unwrap()).as_deref(),
             Some("s2c response")
         );
     }
@@ -538,7 +525,7 @@ mod tests {
         let d = r#"{"method":"item/completed","params":{"item":{"id":"i2","type":"reasoning"}}}"#;
         let committed = format!("{a}\n{b}\n{d}\n{c}\n");
         let regenerated = format!("{a}\n{x}\n{b2}\n{c}\n");
-        let drift = compare(
+        let drift = compare_events(
             &tree(&[("s.jsonl", &regenerated)]),
             &tree(&[("s.jsonl", &committed)]),
         );
@@ -572,7 +559,7 @@ mod tests {
     #[test]
     fn a_broken_committed_line_is_reported_as_such() {
         let broken = STREAM.replacen("{\"method\":\"item", "{\"method\"\"item", 1);
-        let drift = compare(
+        let drift = compare_events(
             &tree(&[("a.jsonl", STREAM)]),
             &tree(&[("a.jsonl", &broken)]),
         );
@@ -600,7 +587,7 @@ mod tests {
 
     #[test]
     fn text_lines_show_both_sides() {
-        let drift = compare(
+        let drift = compare_events(
             &tree(&[("SHA256SUMS", "aaa  x\nbbb  y\n")]),
             &tree(&[("SHA256SUMS", "aaa  x\nccc  y\n")]),
         );
@@ -614,7 +601,7 @@ mod tests {
     fn missing_extra_and_documents() {
         let regenerated = tree(&[("a.jsonl", STREAM), ("s.json", "{\"a\":[1,2]}\n")]);
         let committed = tree(&[("s.json", "{\"a\":[1]}\n"), ("old.jsonl", STREAM)]);
-        let drift = compare(&regenerated, &committed);
+        let drift = compare_events(&regenerated, &committed);
         assert_eq!(drift.missing, ["a.jsonl"]);
         assert_eq!(drift.extra, ["old.jsonl"]);
         assert_eq!(drift.changed[0].differences[0].fields[0].path, "a[1]");

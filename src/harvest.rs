@@ -206,7 +206,7 @@ fn run_repeated(runner: &mut Runner, s: &Scenario, lane: Lane, repeat: usize) ->
     let first = run_lane(runner, s, lane)?;
     for run in 2..=repeat {
         let again = run_lane(runner, s, lane)?;
-        let drift = compare::compare(&again, &first);
+        let drift = compare::compare(&again, &first, crate::wire::events::key);
         if !drift.is_clean() {
             let mut report = String::new();
             for f in &drift.changed {

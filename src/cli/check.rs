@@ -92,7 +92,7 @@ pub fn run(root: &Option<PathBuf>, args: &CheckArgs) -> Result<Exit, Failure> {
     } else {
         harvest::keep_recorded_toolchains(&planned.tree, &committed).or_exit(Exit::Usage)?
     };
-    let mut drift = compare::compare(&expected, &committed);
+    let mut drift = compare::compare(&expected, &committed, crate::wire::events::key);
     let current = session::current_inputs(&loaded)?;
     if select.output.is_none() {
         let docs = session::generated_docs(&loaded, &expected, &current)?;
@@ -100,7 +100,7 @@ pub fn run(root: &Option<PathBuf>, args: &CheckArgs) -> Result<Exit, Failure> {
             let rel = loaded.project.display(&path);
             let ours = Tree::from([(rel.clone(), want.into_bytes())]);
             let theirs: Tree = have.map(|h| (rel, h)).into_iter().collect();
-            drift.merge(compare::compare(&ours, &theirs));
+            drift.merge(compare::compare(&ours, &theirs, crate::wire::events::key));
         }
     }
     let shared_inputs_changed =

@@ -68,7 +68,7 @@ pub fn write(
     refuse_unreferenced(&planned, policy, &shown)?;
     let new_tree = planned.tree;
     if let Some(hook) = hook {
-        let drift = compare::compare(&new_tree, &committed);
+        let drift = compare::compare(&new_tree, &committed, crate::wire::events::key);
         let streams: Vec<&str> = drift
             .changed
             .iter()

@@ -45,6 +45,7 @@ pub fn run(root: &Option<std::path::PathBuf>, args: &RegenerateArgs) -> Result<E
         let drift = compare::compare(
             &outputs,
             &scenario_files(committed, &args.scenario, &outputs),
+            crate::wire::events::key,
         );
         if !drift.is_clean() {
             CheckReport {

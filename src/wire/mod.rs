@@ -2,6 +2,7 @@
 //! `codex app-server`, recorded by a tap between them.
 
 pub mod canonical;
+pub mod events;
 pub mod identity;
 pub mod player;
 pub mod tap;
