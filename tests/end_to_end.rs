@@ -687,17 +687,18 @@ fn the_wire_order_is_an_input_of_every_wire_scenario() {
 #[test]
 fn a_scenario_regenerated_alone_is_compared_with_its_committed_files() {
     let p = TestProject::new();
-    let out = p
-        .run(&[
+    let regenerate_into = |dir: &str| {
+        p.run(&[
             "regenerate",
             "--scenario",
             "thread_fork",
             "--into",
-            "tmp/fork",
+            dir,
             "--expect",
             "integration/fixtures",
         ])
-        .expect(0);
+    };
+    let out = regenerate_into("tmp/fork").expect(0);
     assert!(
         out.stdout.contains("of thread_fork under"),
         "{}",
@@ -712,17 +713,7 @@ fn a_scenario_regenerated_alone_is_compared_with_its_committed_files() {
         fixture,
         &format!("{committed}{{\"edited\": \"by hand\"}}\n"),
     );
-    let out = p
-        .run(&[
-            "regenerate",
-            "--scenario",
-            "thread_fork",
-            "--into",
-            "tmp/fork-again",
-            "--expect",
-            "integration/fixtures",
-        ])
-        .expect(1);
+    let out = regenerate_into("tmp/fork-again").expect(1);
     assert!(
         out.stdout.contains("python/thread_fork.jsonl"),
         "{}",
