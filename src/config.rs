@@ -286,6 +286,25 @@ impl Scenario {
     }
 }
 
+/// The lanes' fixture dirs, each of which may hold a matrix cell's record
+/// of a lane that failed ([`Scenario::failure_output`]).
+pub const LANE_DIRS: [&str; 3] = ["python", "exec", "typescript"];
+
+impl Scenario {
+    /// Where a matrix cell records that lane `lane` (a [`LANE_DIRS`] name)
+    /// of this scenario failed, with the failure's own words.
+    pub fn failure_output(&self, lane: &str) -> String {
+        format!("{lane}/{}.failed", self.name)
+    }
+
+    /// Whether `path` is a file this scenario writes: one of its outputs, or
+    /// a cell's record of a failed lane.
+    pub fn produces(&self, path: &str) -> bool {
+        self.all_outputs().any(|o| o.as_str() == path)
+            || LANE_DIRS.iter().any(|l| self.failure_output(l) == path)
+    }
+}
+
 /// The path of the first datetime inside `value`, named `path`.
 fn datetime_at(path: &str, value: &toml::Value) -> Option<String> {
     match value {

@@ -90,6 +90,7 @@ pub fn regenerate(
     scenarios: &[&Scenario],
     repeat: usize,
     jobs: usize,
+    failed: OnFailure,
 ) -> Result<Generated> {
     let mut durations = Durations::load(session.durations.as_deref());
     let mut queue: Vec<Job> = scenarios
@@ -156,10 +157,14 @@ pub fn regenerate(
         lanes.sort_by_key(|(lane, _)| *lane);
         let mut errors = Vec::new();
         let mut files = Tree::new();
-        for (_, result) in lanes {
-            match result {
-                Ok(tree) => files.extend(tree),
-                Err(e) => errors.push(e),
+        for (lane, result) in lanes {
+            match (result, failed) {
+                (Ok(tree), _) => files.extend(tree),
+                (Err(e), OnFailure::Fail) => errors.push(e),
+                (Err(e), OnFailure::Record) => {
+                    let text = failure_text(session, &e);
+                    files.insert(s.failure_output(lane.name()), text.into_bytes());
+                }
             }
         }
         if !errors.is_empty() {
@@ -169,8 +174,20 @@ pub fn regenerate(
             );
             continue;
         }
+        // A cell's failed lane has its record in place of its outputs.
+        let failed: Vec<String> = files
+            .keys()
+            .filter(|p| p.ends_with(".failed"))
+            .cloned()
+            .collect();
+        let outputs = s
+            .all_outputs()
+            .map(|o| o.to_string())
+            .filter(|o| failed.is_empty() || files.contains_key(o))
+            .chain(failed.iter().cloned())
+            .collect();
         let record = ScenarioRecord::new(
-            s.all_outputs().map(|o| o.to_string()).collect(),
+            outputs,
             inputs::digests(session.project, session.config, &session.pins.digest, s)?,
             toolchain_record(session, s),
         );
@@ -181,6 +198,36 @@ pub fn regenerate(
         true => Ok(generated),
         false => Err(failure::several("scenarios failed", failures)),
     }
+}
+
+/// What a failed lane does to the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnFailure {
+    /// The run fails (the main pin: every scenario must run).
+    Fail,
+    /// The failure is recorded as the lane's fixture (a matrix cell: a codex
+    /// that cannot run a scenario is a finding, and a gate as long as it
+    /// stays the same failure).
+    Record,
+}
+
+/// A lane's failure as a cell records it: every cause, one a line, with
+/// the paths of this machine's run in place of what they stand for, and
+/// secrets redacted.
+fn failure_text(session: &Session, error: &anyhow::Error) -> String {
+    let mut text: String = error
+        .chain()
+        .map(|c| format!("{}\n", c.to_string().trim_end()))
+        .collect();
+    let t = session.toolchain;
+    for (path, name) in [
+        (t.python_prefix.as_path(), "<python-prefix>"),
+        (t.codex.path.as_path(), "<codex>"),
+        (session.project.root(), "<project>"),
+    ] {
+        text = text.replace(&*path.to_string_lossy(), name);
+    }
+    crate::secrets::redact(&text)
 }
 
 /// Prints the progress line of every scenario whose lanes are all done and
@@ -362,10 +409,7 @@ pub fn plan(
     let referenced = |path: &str| {
         path == MANIFEST_FILE
             || path == PROVENANCE_FILE
-            || config
-                .scenarios
-                .iter()
-                .any(|s| s.all_outputs().any(|o| o.as_str() == path))
+            || config.scenarios.iter().any(|s| s.produces(path))
     };
     let unreferenced: Vec<String> = committed
         .keys()

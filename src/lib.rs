@@ -3,6 +3,7 @@
 
 pub(crate) mod checklist;
 pub mod cli;
+pub(crate) mod codex_compat;
 pub(crate) mod compare;
 pub(crate) mod config;
 pub(crate) mod digest;

@@ -57,6 +57,10 @@ impl Project {
         Ok(project)
     }
 
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
     pub fn harvest_config(&self) -> PathBuf {
         self.root.join("config/harvest.toml")
     }
@@ -115,6 +119,23 @@ impl Project {
 
     pub fn fixtures_dir(&self) -> PathBuf {
         self.integration_dir().join("fixtures")
+    }
+
+    /// The version matrix's pins, `codex-<version>.exs` each.
+    pub fn matrix_pins_dir(&self) -> PathBuf {
+        self.root.join("config/matrix")
+    }
+
+    /// The fixtures tree of matrix version `version`.
+    pub fn matrix_tree(&self, version: &str) -> PathBuf {
+        self.integration_dir()
+            .join("matrix")
+            .join(format!("codex-{version}"))
+    }
+
+    /// The generated report of what each codex of the matrix emits.
+    pub fn codex_compat(&self) -> PathBuf {
+        self.root.join("docs/codex-compat.md")
     }
 
     /// What the driver reads and never writes: each is refused as (or

@@ -69,6 +69,11 @@ pub enum Command {
         long_about = "Reads the fixtures tree and compares, for every scenario harvested through both official SDKs, the Python fixture with its TypeScript twin on a common view: the turn's outcome and error, the final agent text, the completed items by kind with their key fields, the usage. Prints docs/sdk-parity.md as harvest writes it, or the same data with --format json."
     )]
     Parity(ParityArgs),
+    /// Compare the fixtures of every codex of the version matrix
+    #[command(
+        long_about = "Reads the committed fixtures of the main pin (integration/fixtures) and of each codex of the version matrix (config/matrix/, integration/matrix/codex-<version>/) and prints, per scenario and version, whether its fixtures are the same as the previous version's or what changed, which lanes fail with what error, and per event field the first (and last) version that emits it: docs/codex-compat.md as harvest writes it, or the same data with --format json."
+    )]
+    Compat(FormatArgs),
     /// Stand in for `codex`: play a recorded conversation or exec run back
     #[command(
         long_about = "Stands in for the codex executable. Given a wire transcript (integration/fixtures/wire/<name>.jsonl) it serves `codex app-server --listen stdio://`: each request the client sends is compared with the recorded one (method and params, after the fixtures' normalisation; ids are the client's) and answered with the recorded response, and the recorded notifications and server requests are sent in recorded order. Given an exec fixture (integration/fixtures/exec/<name>.jsonl) it serves `codex exec --json …`: when the client's arguments are exactly the recorded ones (<name>.command.json beside it) it prints the recorded lines and exits with the recorded exit code. Anything the recording does not have exits 6 with a diff on stderr. A client's tests point their codex path at a one-line shim: exec codex-harvest replay /path/to/<recording> -- \"$@\" (docs/replay.md)."
@@ -150,9 +155,19 @@ pub struct SelectArgs {
     /// Only this scenario (repeatable) [default: all]
     #[arg(long = "scenario", value_name = "NAME")]
     pub scenarios: Vec<String>,
-    /// Fixtures tree to write or compare [default: integration/fixtures]
+    /// Fixtures tree to write or compare [default: integration/fixtures,
+    /// and integration/matrix/codex-<version>/ for each codex of the matrix]
     #[arg(long, value_name = "DIR")]
     pub output: Option<PathBuf>,
+    /// Only this codex (repeatable): the main pin's version
+    /// (config/native.exs) or one of the matrix (config/matrix/) [default:
+    /// every one]
+    #[arg(
+        long = "codex-version",
+        value_name = "VERSION",
+        conflicts_with = "output"
+    )]
+    pub codex_versions: Vec<String>,
     /// Files in the tree that no scenario produces: refuse to harvest and
     /// report them as drift (reject), drop them on harvest (delete), or keep
     /// them with a warning (warn). Use the same value for harvest and check.
@@ -231,6 +246,10 @@ pub struct RegenerateArgs {
     /// drift from them is printed, exit 1, nothing written
     #[arg(long, value_name = "DIR")]
     pub expect: Option<PathBuf>,
+    /// The codex to run: the main pin's version or one of the matrix's
+    /// (config/matrix/) [default: the main pin]
+    #[arg(long, value_name = "VERSION")]
+    pub codex_version: Option<String>,
     #[command(flatten)]
     pub run: RunArgs,
     #[command(flatten)]
@@ -348,10 +367,17 @@ pub struct ReplayArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["codex", "matrix"])))]
 pub struct PinArgs {
     /// The codex-rs version to pin, e.g. 0.164.0
     #[arg(long, value_name = "VERSION")]
-    pub codex: String,
+    pub codex: Option<String>,
+    /// The version matrix, replacing the one pinned: the codex versions
+    /// harvested besides the main pin, comma-separated (the SDKs stay as
+    /// pinned), e.g. 0.144.4,0.155.1,0.160.1,0.169.0,0.171.0
+    #[arg(long, value_name = "VERSIONS", value_delimiter = ',',
+          conflicts_with_all = ["sdk", "dry_run", "drift_report"])]
+    pub matrix: Vec<String>,
     /// The openai-codex SDK version [default: the codex version if PyPI has
     /// that SDK, else the SDK pinned now]
     #[arg(long, value_name = "VERSION")]

@@ -2,11 +2,15 @@
 
 use std::path::PathBuf;
 
+use serde::Serialize;
+
 use super::args::{CheckArgs, Format};
+use super::cells::{self, Cell};
 use super::exit::{Exit, Failure, Phase};
-use super::report::{CheckReport, print_json};
+use super::report::{CheckReport, print_drift, print_json};
 use super::session;
-use crate::compare;
+use crate::codex_compat;
+use crate::compare::{self, Drift};
 use crate::config::PROVENANCE_FILE;
 use crate::harvest::{self, Unreferenced};
 use crate::inputs;
@@ -17,8 +21,94 @@ use crate::tree::Tree;
 
 pub fn run(root: &Option<PathBuf>, args: &CheckArgs) -> Result<Exit, Failure> {
     let loaded = session::load(root)?;
+    let mut cells = cells::select(&loaded, &args.select, false)?;
+    // Replay and the Nix gate's slices are of the main pin's tree.
+    if args.against_replay || !args.regenerated.is_empty() {
+        cells.truncate(1);
+    }
+    let mut reports = Vec::new();
+    for cell in &cells {
+        reports.push(check_cell(cell, args)?);
+    }
+    // The compatibility report is read from the committed trees: with every
+    // tree clean, that is what the regenerated ones make of it.
+    let compat = match args.select.output.is_none() && cells.len() > 1 {
+        true => compat_drift(&loaded)?,
+        false => None,
+    };
+    let clean =
+        reports.iter().all(|r| r.report.clean) && compat.as_ref().is_none_or(Drift::is_clean);
+    match (args.format.format, reports.len(), &compat) {
+        (Format::Json, 1, None) => print_json(&reports[0].report),
+        (Format::Json, _, _) => print_json(&MatrixReport {
+            clean,
+            cells: &reports,
+            codex_compat: compat.as_ref(),
+        }),
+        (Format::Text, n, _) => {
+            for r in &reports {
+                if n > 1 {
+                    crate::outln!("codex {}:", r.codex_version);
+                }
+                r.report.print_text(&r.tree);
+            }
+            if let Some(drift) = &compat {
+                print_drift(
+                    drift,
+                    "docs/codex-compat.md",
+                    "hint: run `codex-harvest harvest` to rewrite it from the committed trees",
+                );
+            }
+        }
+    }
+    Ok(match clean {
+        true => Exit::Clean,
+        false => Exit::Drift,
+    })
+}
+
+/// Every cell's check, and the compatibility report's (`--format json`
+/// with a version matrix).
+#[derive(Serialize)]
+struct MatrixReport<'a> {
+    clean: bool,
+    cells: &'a [CellReport],
+    codex_compat: Option<&'a Drift>,
+}
+
+/// One cell's check.
+#[derive(Serialize)]
+struct CellReport {
+    codex_version: String,
+    tree: String,
+    #[serde(flatten)]
+    report: CheckReport,
+}
+
+/// How `docs/codex-compat.md` differs from what the committed trees make.
+fn compat_drift(loaded: &session::Loaded) -> Result<Option<Drift>, Failure> {
+    let Some((path, compat)) = cells::compat(loaded)? else {
+        return Ok(None);
+    };
+    let rel = loaded.project.display(&path);
+    let ours = Tree::from([(rel.clone(), codex_compat::render(&compat).into_bytes())]);
+    let theirs: Tree = std::fs::read(&path)
+        .ok()
+        .map(|b| (rel, b))
+        .into_iter()
+        .collect();
+    Ok(Some(compare::compare(
+        &ours,
+        &theirs,
+        crate::wire::events::key,
+    )))
+}
+
+/// Regenerates one cell and compares it with its committed tree.
+fn check_cell(cell: &Cell, args: &CheckArgs) -> Result<CellReport, Failure> {
+    let loaded = &cell.loaded;
     let select = &args.select;
-    let dir = session::fixtures_dir(&loaded.project, &select.output)?;
+    let dir = cell.target.dir.clone();
     // Against replay, the recordings are the input, not an output: the
     // wire transcripts for the Python SDK, the typescript lane's codex runs
     // for the TypeScript SDK.
@@ -34,6 +124,17 @@ pub fn run(root: &Option<PathBuf>, args: &CheckArgs) -> Result<Exit, Failure> {
         ),
         false => (args.lanes(), None),
     };
+    let report = |drift: Drift, shared, unpinned, kept| CellReport {
+        codex_version: cell.version().to_string(),
+        tree: loaded.project.display(&dir),
+        report: CheckReport {
+            shared_inputs_changed: shared,
+            clean: drift.is_clean(),
+            drift,
+            unpinned,
+            kept_unreferenced: kept,
+        },
+    };
     // A tree whose provenance cannot be read was edited by hand: that is
     // drift, said before anything runs.
     let before = session::read_locked(&dir)?;
@@ -42,26 +143,21 @@ pub fn run(root: &Option<PathBuf>, args: &CheckArgs) -> Result<Exit, Failure> {
         if !drift.hand_edited.iter().any(|p| p == PROVENANCE_FILE) {
             drift.hand_edited.push(PROVENANCE_FILE.to_string());
         }
-        return report(
-            &loaded,
-            &dir,
-            args,
-            &drift,
-            Vec::new(),
-            Vec::new(),
-            Vec::new(),
-        );
+        return Ok(report(drift, Vec::new(), Vec::new(), Vec::new()));
     }
     let (generated, full, unpinned) = match args.regenerated.as_slice() {
         [] => {
             let r = session::regenerate(
-                &loaded,
+                loaded,
                 &select.scenarios,
                 &args.run,
                 &args.toolchain,
-                args.repeat as usize,
-                lanes,
-                replay,
+                session::Mode {
+                    repeat: args.repeat as usize,
+                    lanes,
+                    replay,
+                    failed: cell.target.failed,
+                },
             )?;
             let unpinned = r.toolchain.unpinned(&loaded.pins);
             (r.generated, r.full, unpinned)
@@ -77,9 +173,9 @@ pub fn run(root: &Option<PathBuf>, args: &CheckArgs) -> Result<Exit, Failure> {
             (generated, full, unpinned)
         }
     };
-    let doc_paths = match select.output {
-        None => session::generated_doc_paths(&loaded).to_vec(),
-        Some(_) => Vec::new(),
+    let doc_paths = match cell.target.docs {
+        true => session::generated_doc_paths(loaded).to_vec(),
+        false => Vec::new(),
     };
     let (committed, committed_docs) = session::read_locked_with(&dir, &doc_paths)?;
     let policy = Unreferenced::from(select.unreferenced);
@@ -93,9 +189,9 @@ pub fn run(root: &Option<PathBuf>, args: &CheckArgs) -> Result<Exit, Failure> {
         harvest::keep_recorded_toolchains(&planned.tree, &committed).or_exit(Exit::Usage)?
     };
     let mut drift = compare::compare(&expected, &committed, crate::wire::events::key);
-    let current = session::current_inputs(&loaded)?;
-    if select.output.is_none() {
-        let docs = session::generated_docs(&loaded, &expected, &current)?;
+    let current = session::current_inputs(loaded)?;
+    if cell.target.docs {
+        let docs = session::generated_docs(loaded, &expected, &current)?;
         for ((path, want), have) in docs.into_iter().zip(committed_docs) {
             let rel = loaded.project.display(&path);
             let ours = Tree::from([(rel.clone(), want.into_bytes())]);
@@ -109,41 +205,5 @@ pub fn run(root: &Option<PathBuf>, args: &CheckArgs) -> Result<Exit, Failure> {
         Unreferenced::Warn => planned.unreferenced,
         _ => Vec::new(),
     };
-    report(
-        &loaded,
-        &dir,
-        args,
-        &drift,
-        shared_inputs_changed,
-        unpinned,
-        kept,
-    )
-}
-
-/// Shows the drift as `--format` asks; drift fails the check.
-fn report(
-    loaded: &session::Loaded,
-    dir: &std::path::Path,
-    args: &CheckArgs,
-    drift: &compare::Drift,
-    shared_inputs_changed: Vec<inputs::SharedChange>,
-    unpinned: Vec<String>,
-    kept_unreferenced: Vec<String>,
-) -> Result<Exit, Failure> {
-    let report = CheckReport {
-        shared_inputs_changed,
-        clean: drift.is_clean(),
-        drift,
-        unpinned,
-        kept_unreferenced,
-    };
-    match args.format.format {
-        Format::Json => print_json(&report),
-        Format::Text => report.print_text(&loaded.project.display(dir)),
-    }
-    Ok(if report.clean {
-        Exit::Clean
-    } else {
-        Exit::Drift
-    })
+    Ok(report(drift, shared_inputs_changed, unpinned, kept))
 }

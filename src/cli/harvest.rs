@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use anyhow::{Context, anyhow};
 
 use super::args::{HarvestArgs, RunArgs, SelectArgs, ToolchainArgs};
+use super::cells::{self, Target};
 use super::exit::{Exit, Failure, Phase};
 use super::session::{self, Loaded};
 use crate::compare;
@@ -12,14 +13,47 @@ use crate::failure::hinted;
 use crate::harvest::{self, Generated, Planned, Unreferenced};
 use crate::inputs;
 use crate::interrupt;
-use crate::lanes::Lanes;
 use crate::tree;
 use crate::tree_lock::TreeLock;
 
 pub fn run(root: &Option<std::path::PathBuf>, args: &HarvestArgs) -> Result<Exit, Failure> {
     session::refuse_in_ci("harvest")?;
     let loaded = session::load(root)?;
-    write(&loaded, &args.select, &args.run, &args.toolchain, None)
+    write_cells(&loaded, &args.select, &args.run, &args.toolchain)
+}
+
+/// Harvests every cell `select` asks for (the main pin's tree, then each
+/// codex of the matrix), then rewrites the compatibility report over them.
+/// The matrix's trees come first: a stop at any point leaves each tree
+/// entirely old or entirely new, and a report `check` finds out of date.
+pub fn write_cells(
+    loaded: &Loaded,
+    select: &SelectArgs,
+    run: &RunArgs,
+    toolchain: &ToolchainArgs,
+) -> Result<Exit, Failure> {
+    let cells = cells::select(loaded, select, true)?;
+    let many = cells.len() > 1;
+    for cell in cells.iter().rev() {
+        if many {
+            crate::outln!(
+                "harvest: codex {} into {}",
+                cell.version(),
+                loaded.project.display(&cell.target.dir)
+            );
+        }
+        write(&cell.loaded, &cell.target, select, run, toolchain, None)?;
+    }
+    if select.output.is_none()
+        && let Some((path, compat)) = cells::compat(loaded)?
+    {
+        let text = crate::codex_compat::render(&compat);
+        if std::fs::read(&path).ok().as_deref() != Some(text.as_bytes()) {
+            tree::write_atomic(&path, text.as_bytes()).or_exit(Exit::Io)?;
+            crate::outln!("harvest: wrote {}", loaded.project.display(&path));
+        }
+    }
+    Ok(Exit::Clean)
 }
 
 /// What `pin` does with the drift of a new toolchain: it is shown (and
@@ -33,12 +67,13 @@ pub struct DriftHook<'a> {
 /// first reports how the new tree drifts from the old one, event by event.
 pub fn write(
     loaded: &Loaded,
+    target: &Target,
     select: &SelectArgs,
     run: &RunArgs,
     toolchain: &ToolchainArgs,
     hook: Option<DriftHook>,
 ) -> Result<Exit, Failure> {
-    let dir = session::output_dir(&loaded.project, &select.output)?;
+    let dir = target.dir.clone();
     let shown = loaded.project.display(&dir);
     let policy = Unreferenced::from(select.unreferenced);
     // What the tree's state refuses is refused before anything runs; the
@@ -54,16 +89,17 @@ pub fn write(
         &select.scenarios,
         run,
         toolchain,
-        1,
-        Lanes::ALL,
-        None,
+        session::Mode::once(target.failed),
     )?;
     // The tree is read under the lock, after regenerating: a harvest that
     // committed meanwhile is the base this one builds on, not lost.
     let _lock = TreeLock::exclusive(&dir).or_exit(Exit::Io)?;
     tree::remove_stale_staging(&dir).or_exit(Exit::Io)?;
     let committed = tree::read(&dir).or_exit(Exit::Io)?;
-    tree::settle_companions(&committed, &session::generated_doc_paths(loaded)).or_exit(Exit::Io)?;
+    if target.docs {
+        tree::settle_companions(&committed, &session::generated_doc_paths(loaded))
+            .or_exit(Exit::Io)?;
+    }
     let planned = regenerated.plan(loaded, &committed, policy)?;
     refuse_unreferenced(&planned, policy, &shown)?;
     let new_tree = planned.tree;
@@ -97,9 +133,9 @@ pub fn write(
         .chain(committed.keys().filter(|p| !new_tree.contains_key(*p)))
         .collect();
     let current = session::current_inputs(loaded)?;
-    let docs = match select.output {
-        None => session::generated_docs(loaded, &new_tree, &current)?,
-        Some(_) => Vec::new(),
+    let docs = match target.docs {
+        true => session::generated_docs(loaded, &new_tree, &current)?,
+        false => Vec::new(),
     };
     let docs_written: Vec<(PathBuf, Vec<u8>)> = docs
         .into_iter()

@@ -1,5 +1,5 @@
-//! `list`, `doctor`, `pins` and `parity`: what the project, the toolchain
-//! and the fixtures are.
+//! `list`, `doctor`, `pins`, `parity` and `compat`: what the project, the
+//! toolchain and the fixtures are.
 
 use std::path::PathBuf;
 
@@ -93,6 +93,26 @@ pub fn parity(root: &Option<PathBuf>, args: &ParityArgs) -> Result<Exit, Failure
     match args.format.format {
         Format::Json => print_json(&report),
         Format::Text => crate::out!("{}", sdk_parity::render(&config, &report)),
+    }
+    Ok(Exit::Clean)
+}
+
+/// `compat`: the compatibility report over the committed trees of the main
+/// pin and the version matrix, as `docs/codex-compat.md` or its data.
+pub fn compat(root: &Option<PathBuf>, args: &FormatArgs) -> Result<Exit, Failure> {
+    let loaded = session::load(root)?;
+    let Some((_, compat)) = super::cells::compat(&loaded)? else {
+        return Err(crate::failure::hinted(
+            anyhow::anyhow!(
+                "config/matrix/ pins no codex besides the main pin: there is nothing to compare"
+            ),
+            "pin a version matrix with `codex-harvest pin --matrix <version>,<version>,...`",
+        ))
+        .or_exit(Exit::Usage);
+    };
+    match args.format {
+        Format::Json => print_json(&compat),
+        Format::Text => crate::out!("{}", crate::codex_compat::render(&compat)),
     }
     Ok(Exit::Clean)
 }

@@ -3,11 +3,13 @@
 //! exit codes (`exit.rs`).
 
 mod args;
+mod cells;
 mod check;
 mod exit;
 mod harvest;
 mod info;
 mod pin;
+mod pin_matrix;
 mod regenerate;
 mod replay;
 mod report;
@@ -29,6 +31,7 @@ pub fn run(cli: Cli) -> Result<Exit, Failure> {
         Command::Doctor(args) => info::doctor(root, args),
         Command::Pins(args) => info::pins(root, args),
         Command::Parity(args) => info::parity(root, args),
+        Command::Compat(args) => info::compat(root, args),
         Command::Pin(args) => pin::run(root, args),
         Command::Replay(args) => replay::run(args),
         Command::Regenerate(args) => regenerate::run(root, args),

@@ -6,12 +6,14 @@ use anyhow::Context;
 use serde::Serialize;
 
 use super::args::{PinArgs, SelectArgs, UnreferencedArg};
+use super::cells::Target;
 use super::exit::{Exit, Failure, Phase};
 use super::harvest::DriftHook;
 use super::report::drift_report;
 use super::session::{self, Loaded, progress};
 use crate::compare::Drift;
 use crate::drift_text::Style;
+use crate::harvest::OnFailure;
 use crate::pins::{self, Pins};
 use crate::toolchain;
 use crate::tree;
@@ -36,9 +38,11 @@ struct DriftRecord<'a> {
 
 pub fn run(root: &Option<PathBuf>, args: &PinArgs) -> Result<Exit, Failure> {
     session::refuse_in_ci("pin")?;
+    let Some(codex) = args.codex.as_deref() else {
+        return super::pin_matrix::run(root, args);
+    };
     let loaded = session::load(root)?;
     let old = &loaded.pins;
-    let codex = args.codex.as_str();
     let bumped = toolchain::bump::fetch(old, codex, args.sdk.as_deref(), &progress)
         .or_exit(Exit::Toolchain)?;
     let native_exs = pins::render_native_exs(&bumped.codex, &bumped.python_sdk);
@@ -97,6 +101,7 @@ pub fn run(root: &Option<PathBuf>, args: &PinArgs) -> Result<Exit, Failure> {
     let every_scenario = SelectArgs {
         scenarios: Vec::new(),
         output: None,
+        codex_versions: Vec::new(),
         unreferenced: UnreferencedArg::Reject,
     };
     let shown = project.display(&project.fixtures_dir());
@@ -109,7 +114,7 @@ pub fn run(root: &Option<PathBuf>, args: &PinArgs) -> Result<Exit, Failure> {
             return Ok(());
         };
         let record = DriftRecord {
-            command: command_line(args, dir),
+            command: command_line(codex, args, dir),
             codex_from: &old.codex.version,
             codex_to: codex,
             sdk_from: &old.sdk().version,
@@ -126,8 +131,14 @@ pub fn run(root: &Option<PathBuf>, args: &PinArgs) -> Result<Exit, Failure> {
         )
         .or_exit(Exit::Io)
     };
+    let main = Target {
+        dir: project.fixtures_dir(),
+        docs: true,
+        failed: OnFailure::Fail,
+    };
     super::harvest::write(
         &next,
+        &main,
         &every_scenario,
         &args.run,
         &args.toolchain,
@@ -139,8 +150,8 @@ pub fn run(root: &Option<PathBuf>, args: &PinArgs) -> Result<Exit, Failure> {
 }
 
 /// The `pin` invocation, as a report records it.
-fn command_line(args: &PinArgs, dir: &Path) -> String {
-    let mut out = format!("codex-harvest pin --codex {}", args.codex);
+fn command_line(codex: &str, args: &PinArgs, dir: &Path) -> String {
+    let mut out = format!("codex-harvest pin --codex {codex}");
     if let Some(sdk) = &args.sdk {
         out.push_str(&format!(" --sdk {sdk}"));
     }

@@ -5,13 +5,13 @@
 use anyhow::Context;
 
 use super::args::RegenerateArgs;
+use super::cells;
 use super::exit::{Exit, Failure, Phase};
 use super::report::CheckReport;
 use super::session;
 use crate::compare;
 use crate::config::{MANIFEST_FILE, PROVENANCE_FILE};
-use crate::harvest::Unreferenced;
-use crate::lanes::Lanes;
+use crate::harvest::{OnFailure, Unreferenced};
 use crate::slice;
 use crate::tree::{self, Tree};
 
@@ -25,14 +25,16 @@ pub fn run(root: &Option<std::path::PathBuf>, args: &RegenerateArgs) -> Result<E
         Some(dir) => Some(tree::read(dir).or_exit(Exit::Io)?),
         None => None,
     };
+    let (loaded, failed) = match &args.codex_version {
+        Some(v) => cells::one(&loaded, v)?,
+        None => (loaded, OnFailure::Fail),
+    };
     let regenerated = session::regenerate(
         &loaded,
         std::slice::from_ref(&args.scenario),
         &args.run,
         &args.toolchain,
-        1,
-        Lanes::ALL,
-        None,
+        session::Mode::once(failed),
     )?;
     let planned = regenerated.plan(&loaded, &Tree::new(), Unreferenced::Reject)?;
     if let (Some(committed), Some(dir)) = (&expected, &args.expect) {
@@ -51,7 +53,7 @@ pub fn run(root: &Option<std::path::PathBuf>, args: &RegenerateArgs) -> Result<E
             CheckReport {
                 shared_inputs_changed: Vec::new(),
                 clean: false,
-                drift: &drift,
+                drift,
                 unpinned: regenerated.toolchain.unpinned(&loaded.pins),
                 kept_unreferenced: Vec::new(),
             }

@@ -19,12 +19,12 @@ pub fn print_json(value: &impl Serialize) {
 
 /// `check`: the drift, and what it means for the run.
 #[derive(Debug, Serialize)]
-pub struct CheckReport<'a> {
+pub struct CheckReport {
     pub clean: bool,
     /// Inputs every scenario shares that moved since the harvest (the rules,
     /// the pins): every scenario is stale for one reason, said once.
     pub shared_inputs_changed: Vec<crate::inputs::SharedChange>,
-    pub drift: &'a Drift,
+    pub drift: Drift,
     /// Components that were not the pinned ones: the result is not a pinned
     /// reproduction.
     pub unpinned: Vec<String>,
@@ -32,7 +32,7 @@ pub struct CheckReport<'a> {
     pub kept_unreferenced: Vec<String>,
 }
 
-impl CheckReport<'_> {
+impl CheckReport {
     pub fn print_text(&self, shown: &str) {
         for c in &self.shared_inputs_changed {
             crate::outln!(
@@ -45,7 +45,7 @@ impl CheckReport<'_> {
             crate::outln!("warning: kept {f}, which no scenario produces (--unreferenced=warn)");
         }
         print_drift(
-            self.drift,
+            &self.drift,
             shown,
             &format!(
                 "hint: if this change is expected, run `codex-harvest harvest` and review `git diff {shown}`"

@@ -11,7 +11,7 @@ use super::exit::{Exit, Failure, Phase};
 use crate::checklist;
 use crate::config::HarvestConfig;
 use crate::failure::hinted;
-use crate::harvest::{self, Generated, Planned, Unreferenced};
+use crate::harvest::{self, Generated, OnFailure, Planned, Unreferenced};
 use crate::inputs;
 use crate::lanes::Lanes;
 use crate::manifest::Provenance;
@@ -28,6 +28,7 @@ pub fn progress(msg: &str) {
 }
 
 /// A project with its config and pins read and checked.
+#[derive(Clone)]
 pub struct Loaded {
     pub project: Project,
     pub config: HarvestConfig,
@@ -105,16 +106,42 @@ impl Regenerated {
     }
 }
 
-/// Regenerates `names` (all when empty) `repeat` times each.
+/// How a regeneration runs: each scenario `repeat` times, which lanes,
+/// against replay of a tree's recordings or codex, and what a failed lane
+/// does.
+pub struct Mode {
+    pub repeat: usize,
+    pub lanes: Lanes,
+    pub replay: Option<PathBuf>,
+    pub failed: OnFailure,
+}
+
+impl Mode {
+    /// Every lane once against codex, as `harvest` runs.
+    pub fn once(failed: OnFailure) -> Mode {
+        Mode {
+            repeat: 1,
+            lanes: Lanes::ALL,
+            replay: None,
+            failed,
+        }
+    }
+}
+
+/// Regenerates `names` (all when empty) as `mode` says.
 pub fn regenerate(
     loaded: &Loaded,
     names: &[String],
     run: &RunArgs,
     toolchain: &ToolchainArgs,
-    repeat: usize,
-    lanes: Lanes,
-    replay: Option<PathBuf>,
+    mode: Mode,
 ) -> Result<Regenerated, Failure> {
+    let Mode {
+        repeat,
+        lanes,
+        replay,
+        failed,
+    } = mode;
     let selected = loaded.config.select(names).or_exit(Exit::Usage)?;
     harvest::check_inputs(&loaded.project, &selected).or_exit(Exit::Usage)?;
     crate::scratch::sweep();
@@ -169,7 +196,7 @@ pub fn regenerate(
         |j| j as usize,
     );
     let generated =
-        harvest::regenerate(&session, &selected, repeat, jobs).or_exit(Exit::Scenario)?;
+        harvest::regenerate(&session, &selected, repeat, jobs, failed).or_exit(Exit::Scenario)?;
     Ok(Regenerated {
         generated,
         full: names.is_empty() && lanes == Lanes::ALL,

@@ -2,6 +2,7 @@
 //! Python lock `config/pylock.toml` (the SDK), and the agreement between them.
 
 pub mod exs;
+pub mod matrix;
 pub mod pylock;
 
 use std::collections::BTreeMap;

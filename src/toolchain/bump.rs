@@ -43,23 +43,7 @@ pub fn fetch(
     let python = base_python()?;
     let work = tempfile::tempdir().context("creating a temp dir for the downloads")?;
     let platforms: Vec<String> = current.codex.artifacts.keys().cloned().collect();
-    let mut artifacts = BTreeMap::new();
-    let mut sources = Vec::new();
-    for platform in &platforms {
-        let dir = work.path().join(platform);
-        std::fs::create_dir_all(&dir)?;
-        let artifact = codex_artifact(
-            &current.codex.package,
-            codex_version,
-            platform,
-            &python,
-            &dir,
-            progress,
-        )?;
-        sources.push(format!("{platform}: {}", artifact.source.describe()));
-        artifacts.insert(platform.clone(), artifact);
-        std::fs::remove_dir_all(&dir)?;
-    }
+    let (codex, sources) = fetch_codex(current, codex_version, progress)?;
     let sdk = match sdk_version {
         Some(v) => v.to_string(),
         None => {
@@ -103,11 +87,7 @@ pub fn fetch(
         .first()
         .ok_or_else(|| anyhow!("the SDK {sdk} has no wheel"))?;
     Ok(Bumped {
-        codex: CodexPin {
-            version: codex_version.to_string(),
-            package: current.codex.package.clone(),
-            artifacts,
-        },
+        codex,
         python_sdk: SdkPin {
             version: sdk,
             file: sdk_wheel.name.clone(),
@@ -116,6 +96,40 @@ pub fn fetch(
         lock: pylock::render(&lock),
         sources,
     })
+}
+
+/// The pin of codex `codex_version` for every platform `current` pins, and
+/// one line per platform saying where its artifact came from.
+pub fn fetch_codex(
+    current: &Pins,
+    codex_version: &str,
+    progress: &dyn Fn(&str),
+) -> Result<(CodexPin, Vec<String>)> {
+    let python = base_python()?;
+    let work = tempfile::tempdir().context("creating a temp dir for the downloads")?;
+    let mut artifacts = BTreeMap::new();
+    let mut sources = Vec::new();
+    for platform in current.codex.artifacts.keys() {
+        let dir = work.path().join(platform);
+        std::fs::create_dir_all(&dir)?;
+        let artifact = codex_artifact(
+            &current.codex.package,
+            codex_version,
+            platform,
+            &python,
+            &dir,
+            progress,
+        )?;
+        sources.push(format!("{platform}: {}", artifact.source.describe()));
+        artifacts.insert(platform.clone(), artifact);
+        std::fs::remove_dir_all(&dir)?;
+    }
+    let codex = CodexPin {
+        version: codex_version.to_string(),
+        package: current.codex.package.clone(),
+        artifacts,
+    };
+    Ok((codex, sources))
 }
 
 /// One platform's codex: the PyPI wheel if PyPI has the version, else the
