@@ -23,7 +23,8 @@ pub fn shared_cache() -> PathBuf {
 /// transcript.
 pub const NO_CODEX: &str = "wire = []";
 
-/// A temp copy of `config/` and `integration/`.
+/// A temp copy of `config/` and `integration/`, without the version matrix
+/// (`with_matrix` keeps it).
 pub struct TestProject {
     dir: tempfile::TempDir,
 }
@@ -54,12 +55,26 @@ impl Run {
 
 impl TestProject {
     pub fn new() -> TestProject {
+        let p = TestProject::with_matrix();
+        for matrix in ["config/matrix", "integration/matrix"] {
+            std::fs::remove_dir_all(p.path(matrix)).unwrap();
+        }
+        std::fs::remove_file(p.path("docs/codex-compat.md")).unwrap();
+        p
+    }
+
+    /// The project's whole copy: every cell of the version matrix too.
+    pub fn with_matrix() -> TestProject {
         let dir = tempfile::tempdir().unwrap();
         for sub in ["config", "integration"] {
             copy_dir(&repo().join(sub), &dir.path().join(sub));
         }
         std::fs::create_dir(dir.path().join("docs")).unwrap();
-        for generated in ["docs/python-parity-checklist.md", "docs/sdk-parity.md"] {
+        for generated in [
+            "docs/python-parity-checklist.md",
+            "docs/sdk-parity.md",
+            "docs/codex-compat.md",
+        ] {
             std::fs::copy(repo().join(generated), dir.path().join(generated)).unwrap();
         }
         std::fs::create_dir(dir.path().join("tmp")).unwrap();
