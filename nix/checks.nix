@@ -1,9 +1,16 @@
 # The flake's checks: one derivation per scenario, the gate over all of them,
-# and the crate's own (tests, clippy, fmt).
+# one per scenario and codex of the version matrix (each with its own codex
+# binary, fetched from its pins), and the crate's own (tests, clippy, fmt).
 { pkgs, driver, python, codex, typescriptSdk }:
 let
   inherit (pkgs) lib;
   scenarios = import ./scenarios.nix { inherit pkgs driver python codex typescriptSdk; };
+  matrix = lib.concatMapAttrs
+    (version: pins: import ./scenarios.nix {
+      inherit pkgs driver python typescriptSdk version;
+      inherit (import ./toolchain.nix { inherit pkgs pins; }) codex;
+    })
+    (import ./matrix.nix);
   # What `check` reads besides the regenerated scenarios: the pins, the
   # harvest config, the scenario modules and scripts (for today's input
   # digests), the committed fixtures and the generated docs.
@@ -22,7 +29,7 @@ let
       || builtins.elem rel [ "Cargo.toml" "Cargo.lock" ];
   };
 in
-scenarios // {
+scenarios // matrix // {
   # The gate: every scenario's check (each regenerated in the build sandbox:
   # no network, read-only source, HOME unwritable) laid over the committed
   # tree and compared as `codex-harvest check` does, with provenance.json,

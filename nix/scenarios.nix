@@ -6,12 +6,18 @@
 # harvest config, the TypeScript lock), the support modules, its own module,
 # TypeScript module and model script, and its committed fixtures, so editing
 # one scenario's script or fixture changes that check alone.
-{ pkgs, driver, python, codex, typescriptSdk }:
+#
+# With `version`, the checks of that codex of the version matrix: `codex` is
+# its binary, the committed files are those of its tree
+# (integration/matrix/codex-<version>/), and each check is named
+# codex-<version>-<scenario>.
+{ pkgs, driver, python, codex, typescriptSdk, version ? null }:
 let
   inherit (pkgs) lib;
   root = ../.;
   harvestConfig = builtins.fromTOML (builtins.readFile ../config/harvest.toml);
-  recorded = (builtins.fromJSON (builtins.readFile ../integration/fixtures/provenance.json)).scenarios;
+  tree = if version == null then "integration/fixtures" else "integration/matrix/codex-${version}";
+  recorded = (builtins.fromJSON (builtins.readFile (root + "/${tree}/provenance.json"))).scenarios;
   under = dir: rel: rel == dir || lib.hasPrefix "${dir}/" rel;
   # A directory is entered when something kept can lie below it.
   entered = kept: rel: lib.any (k: lib.hasPrefix "${rel}/" k) kept;
@@ -37,18 +43,20 @@ let
   # The scenario's committed fixtures (as provenance.json lists them): what
   # its check compares with.
   committed = name:
-    let outputs = map (o: "integration/fixtures/${o}") (recorded.${name}.outputs or [ ]);
+    let outputs = map (o: "${tree}/${o}") (recorded.${name}.outputs or [ ]);
     in
     import ./source.nix {
       inherit root;
       name = "codex-harvest-${name}-committed";
       keep = rel: type: builtins.elem rel outputs || (type == "directory" && entered outputs rel);
     };
-  check = name: pkgs.runCommand "codex-harvest-scenario-${name}" { nativeBuildInputs = [ pkgs.nodejs ]; } ''
+  attr = name: if version == null then "scenario-${name}" else "codex-${version}-${name}";
+  check = name: pkgs.runCommand "codex-harvest-${attr name}" { nativeBuildInputs = [ pkgs.nodejs ]; } ''
     export HOME=/homeless-shelter
     ${driver}/bin/codex-harvest --root ${source name} regenerate --scenario ${name} \
+      ${lib.optionalString (version != null) "--codex-version ${version}"} \
       --python ${python}/bin/python --codex-path ${codex}/bin/codex --typescript-sdk ${typescriptSdk} \
-      --into $out --expect ${committed name}/integration/fixtures
+      --into $out --expect ${committed name}/${tree}
   '';
 in
-lib.listToAttrs (map (s: lib.nameValuePair "scenario-${s.name}" (check s.name)) harvestConfig.scenario)
+lib.listToAttrs (map (s: lib.nameValuePair (attr s.name) (check s.name)) harvestConfig.scenario)

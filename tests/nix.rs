@@ -45,7 +45,7 @@ fn nix_eval_pins(root: &Path) -> std::process::Output {
 
 /// A test project with the Nix files too.
 pub fn project_with_nix() -> TestProject {
-    let p = TestProject::new();
+    let p = TestProject::with_matrix();
     for e in std::fs::read_dir(repo().join("nix")).unwrap() {
         let path = e.unwrap().path();
         let name = path.file_name().unwrap().to_str().unwrap().to_string();
@@ -374,6 +374,16 @@ fn the_flake_exposes_the_conventional_outputs_for_four_systems() {
             .map(String::from)
             .into();
         checks.extend(scenarios.iter().map(|s| format!("scenario-{s}")));
+        // One check per scenario and codex of the version matrix.
+        for pin in std::fs::read_dir(repo().join("config/matrix")).unwrap() {
+            let name = pin.unwrap().file_name().into_string().unwrap();
+            let version = name
+                .strip_prefix("codex-")
+                .unwrap()
+                .strip_suffix(".exs")
+                .unwrap();
+            checks.extend(scenarios.iter().map(|s| format!("codex-{version}-{s}")));
+        }
         checks.sort();
         assert_eq!(o["checks"][system], serde_json::json!(checks));
         assert_eq!(o["devShells"][system], serde_json::json!(["default"]));

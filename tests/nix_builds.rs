@@ -223,4 +223,18 @@ fn the_gate_builds_each_scenario_in_the_sandbox_and_rebuilds_only_what_changed()
     assert!(!ok, "{log}");
     assert!(log.contains("python/thread_fork.jsonl"), "{log}");
     assert!(log.contains("codex-harvest harvest"), "{log}");
+
+    // A cell of the version matrix: codex 0.144.4 fetched by its own pin in
+    // a fixed-output derivation, and the SDK's refusal to fork on it the
+    // very failure its tree records.
+    let (log, ok, _) = gate.build("\"codex-0.144.4-thread_fork\"", &[]);
+    assert!(ok, "{log}");
+    assert!(
+        log.contains("running 1 scenario(s) with codex 0.144.4"),
+        "{log}"
+    );
+    assert!(
+        log.contains("thread_fork                      FAILED"),
+        "{log}"
+    );
 }

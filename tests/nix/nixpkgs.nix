@@ -29,6 +29,8 @@ let
       (n: if pred n set.${n} then [ (nameValuePair n set.${n}) ] else [ ])
       (builtins.attrNames set));
     mapAttrsToList = f: set: map (n: f n set.${n}) (builtins.attrNames set);
+    concatMapAttrs = f: set: builtins.foldl' (a: b: a // b) { } (mapAttrsToList f set);
+    optionalString = cond: s: if cond then s else "";
     concatStrings = builtins.concatStringsSep "";
     concatMapStringsSep = sep: f: list: builtins.concatStringsSep sep (map f list);
     # Literal separators only (no regex metacharacters in the flake's uses).
