@@ -26,7 +26,12 @@ time_one() {
   local tree=$1 variant=$2 out
   out=$(mktemp)
   # shellcheck disable=SC2086 # $variant is a list of words
-  (cd "$tree" && /usr/bin/time -f "%e %U %S" -o "$out" ./target/release/codex-harvest check $variant >/dev/null 2>&1) || true
+  # The main pin's tree only, in a tree that has a version matrix.
+  local main=()
+  if [ -d "$tree/config/matrix" ]; then
+    main=(--codex-version "$(sed -n 's/^  version: "\(.*\)",$/\1/p' "$tree/config/native.exs" | head -1)")
+  fi
+  (cd "$tree" && /usr/bin/time -f "%e %U %S" -o "$out" ./target/release/codex-harvest check $variant "${main[@]}" >/dev/null 2>&1) || true
   local longest
   longest=$(cd "$tree" && python3 - "$cache/durations.json" "$variant" <<'EOF'
 import json, subprocess, sys

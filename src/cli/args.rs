@@ -48,12 +48,12 @@ pub struct Cli {
 pub enum Command {
     /// Regenerate fixtures and write them with SHA256SUMS and provenance
     #[command(
-        long_about = "Runs the selected scenarios (all by default) against the scripted model with the pinned toolchain, normalises what they write and replaces the fixtures tree, SHA256SUMS and provenance.json in one step. Nothing is written unless every selected scenario succeeds. Refused in CI."
+        long_about = "Runs the selected scenarios (all by default) against the scripted model with the pinned toolchain, normalises what they write and replaces the fixtures tree, SHA256SUMS and provenance.json in one step; then the same for each codex of the version matrix (config/matrix/, into integration/matrix/codex-<version>/, where a lane that codex cannot run is recorded as <lane>/<scenario>.failed) and rewrites docs/codex-compat.md. Nothing is written to the main pin's tree unless every selected scenario succeeds. Refused in CI."
     )]
     Harvest(HarvestArgs),
     /// Regenerate in a temp dir and compare with the committed fixtures
     #[command(
-        long_about = "Regenerates the selected scenarios in temp dirs and compares the result with the committed fixtures: changed (down to the event line and JSON field), missing, extra and hand-edited files, and an out-of-date docs/python-parity-checklist.md or docs/sdk-parity.md (read as the last harvest committed them). Never writes under the project root. Exit 1 on any drift; a provenance.json that no longer reads is drift before anything runs."
+        long_about = "Regenerates the selected scenarios in temp dirs and compares the result with the committed fixtures: changed (down to the event line and JSON field), missing, extra and hand-edited files, and an out-of-date docs/python-parity-checklist.md or docs/sdk-parity.md (read as the last harvest committed them); the same for each codex of the version matrix (config/matrix/, --codex-version picks), and an out-of-date docs/codex-compat.md. Never writes under the project root. Exit 1 on any drift; a provenance.json that no longer reads is drift before anything runs."
     )]
     Check(CheckArgs),
     /// Check the committed fixtures against SHA256SUMS only
