@@ -15,6 +15,7 @@ use crate::config::{HarvestConfig, MANIFEST_FILE, PROVENANCE_FILE, Scenario};
 use crate::drift_text;
 use crate::failure::{self, hinted};
 use crate::inputs;
+use crate::job_slots::Slots;
 use crate::lanes::{Lane, Runner, lanes_of, run_lane};
 use crate::manifest::{ComponentRecord, Provenance, ScenarioRecord, Sha256Sums};
 use crate::model::Script;
@@ -79,7 +80,8 @@ struct Progress {
 }
 
 /// Runs every lane of every scenario in `scenarios` `repeat` times (at least
-/// once), `jobs` at a time, as one schedule: each (scenario, lane) is a job,
+/// once), as many at a time as `slots` allows (shared with any other
+/// schedule of the run), as one schedule: each (scenario, lane) is a job,
 /// the longest expected first (`durations`, remembered from earlier runs;
 /// the catalogue order when there are none), so a slow scenario's lanes
 /// start early and the others fill the gaps. All of them run even if one
@@ -89,7 +91,7 @@ pub fn regenerate(
     session: &Session,
     scenarios: &[&Scenario],
     repeat: usize,
-    jobs: usize,
+    slots: &Slots,
     failed: OnFailure,
 ) -> Result<Generated> {
     let mut durations = Durations::load(session.durations.as_deref());
@@ -116,11 +118,11 @@ pub fn regenerate(
     let took: Mutex<Vec<(String, Lane, f64)>> = Mutex::new(Vec::new());
     let next = AtomicUsize::new(0);
     thread::scope(|scope| {
-        for _ in 0..jobs.clamp(1, queue.len().max(1)) {
+        for _ in 0..slots.count().clamp(1, queue.len().max(1)) {
             scope.spawn(|| {
                 let mut runner = Runner::new(session);
-                // After a stop signal no job starts.
-                while crate::interrupt::received().is_none() {
+                // After a stop signal no job starts (`take` says so).
+                while let Some(_slot) = slots.take() {
                     let Some(job) = queue.get(next.fetch_add(1, Ordering::SeqCst)) else {
                         break;
                     };

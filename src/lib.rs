@@ -16,6 +16,7 @@ pub(crate) mod fixture_path;
 pub(crate) mod harvest;
 pub(crate) mod inputs;
 pub mod interrupt;
+pub(crate) mod job_slots;
 pub(crate) mod lanes;
 pub(crate) mod manifest;
 pub(crate) mod model;

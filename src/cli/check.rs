@@ -26,10 +26,18 @@ pub fn run(root: &Option<PathBuf>, args: &CheckArgs) -> Result<Exit, Failure> {
     if args.against_replay || !args.regenerated.is_empty() {
         cells.truncate(1);
     }
-    let mut reports = Vec::new();
-    for cell in &cells {
-        reports.push(check_cell(cell, args)?);
-    }
+    // The cells run at once, their jobs within the one `--jobs`.
+    let labelled = cells.len() > 1;
+    let reports = std::thread::scope(|scope| {
+        let running: Vec<_> = cells
+            .iter()
+            .map(|cell| scope.spawn(move || check_cell(cell, args, labelled)))
+            .collect();
+        running
+            .into_iter()
+            .map(|r| r.join().expect("a cell's check does not panic"))
+            .collect::<Result<Vec<_>, Failure>>()
+    })?;
     // The compatibility report is read from the committed trees: with every
     // tree clean, that is what the regenerated ones make of it.
     let compat = match args.select.output.is_none() && cells.len() > 1 {
@@ -105,7 +113,7 @@ fn compat_drift(loaded: &session::Loaded) -> Result<Option<Drift>, Failure> {
 }
 
 /// Regenerates one cell and compares it with its committed tree.
-fn check_cell(cell: &Cell, args: &CheckArgs) -> Result<CellReport, Failure> {
+fn check_cell(cell: &Cell, args: &CheckArgs, labelled: bool) -> Result<CellReport, Failure> {
     let loaded = &cell.loaded;
     let select = &args.select;
     let dir = cell.target.dir.clone();
@@ -157,6 +165,7 @@ fn check_cell(cell: &Cell, args: &CheckArgs) -> Result<CellReport, Failure> {
                     lanes,
                     replay,
                     failed: cell.target.failed,
+                    labelled,
                 },
             )?;
             let unpinned = r.toolchain.unpinned(&loaded.pins);

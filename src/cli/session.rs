@@ -13,6 +13,7 @@ use crate::config::HarvestConfig;
 use crate::failure::hinted;
 use crate::harvest::{self, Generated, OnFailure, Planned, Unreferenced};
 use crate::inputs;
+use crate::job_slots;
 use crate::lanes::Lanes;
 use crate::manifest::Provenance;
 use crate::pins::Pins;
@@ -114,6 +115,8 @@ pub struct Mode {
     pub lanes: Lanes,
     pub replay: Option<PathBuf>,
     pub failed: OnFailure,
+    /// Each progress line says which codex it is of (several run at once).
+    pub labelled: bool,
 }
 
 impl Mode {
@@ -124,6 +127,7 @@ impl Mode {
             lanes: Lanes::ALL,
             replay: None,
             failed,
+            labelled: false,
         }
     }
 }
@@ -141,7 +145,13 @@ pub fn regenerate(
         lanes,
         replay,
         failed,
+        labelled,
     } = mode;
+    let version = &loaded.pins.codex.version;
+    let progress = |msg: &str| match labelled {
+        true => progress(&format!("[codex {version}] {msg}")),
+        false => progress(msg),
+    };
     let selected = loaded.config.select(names).or_exit(Exit::Usage)?;
     harvest::check_inputs(&loaded.project, &selected).or_exit(Exit::Usage)?;
     crate::scratch::sweep();
@@ -195,8 +205,8 @@ pub fn regenerate(
         || std::thread::available_parallelism().map_or(1, |n| n.get()),
         |j| j as usize,
     );
-    let generated =
-        harvest::regenerate(&session, &selected, repeat, jobs, failed).or_exit(Exit::Scenario)?;
+    let generated = harvest::regenerate(&session, &selected, repeat, job_slots::init(jobs), failed)
+        .or_exit(Exit::Scenario)?;
     Ok(Regenerated {
         generated,
         full: names.is_empty() && lanes == Lanes::ALL,
