@@ -251,12 +251,19 @@ fn swap_in(dir: &Path, tree: &Tree) -> Result<()> {
     sync_dir(&staging)?;
     crate::interrupt::check()?;
     if dir.exists() {
-        exchange(&staging, dir)?;
+        let old = match exchange(&staging, dir) {
+            Ok(()) => staging.clone(),
+            Err(e) if cannot_exchange(&e) => replace_by_renames(&staging, dir)?,
+            Err(e) => {
+                return Err(e)
+                    .with_context(|| format!("swapping the new tree into {}", dir.display()));
+            }
+        };
         // The swap is done: the new tree is in place whatever happens next.
-        if let Err(e) = std::fs::remove_dir_all(&staging) {
+        if let Err(e) = std::fs::remove_dir_all(&old) {
             crate::errln!(
                 "warning: the new tree is in place, but the old one could not be removed from {}: {e}",
-                staging.display()
+                old.display()
             );
         }
     } else {
@@ -265,6 +272,39 @@ fn swap_in(dir: &Path, tree: &Tree) -> Result<()> {
     }
     std::mem::forget(guard);
     sync_dir(parent)
+}
+
+/// Whether the filesystem refused to swap (overlayfs, NFS, an old kernel)
+/// rather than the swap failing.
+fn cannot_exchange(e: &std::io::Error) -> bool {
+    [libc::EINVAL, libc::ENOSYS, libc::ENOTSUP, libc::EOPNOTSUPP]
+        .contains(&e.raw_os_error().unwrap_or(0))
+}
+
+/// Where the filesystem cannot swap: the old tree renamed aside, then the
+/// new one into place; returns where the old tree now is. Lock-taking
+/// readers never see the moment between the two renames (the writer holds
+/// the lock); a run killed in it leaves no tree at `dir` and the old one
+/// aside, which the next writer puts back ([`remove_stale_staging`]).
+fn replace_by_renames(staging: &Path, dir: &Path) -> Result<PathBuf> {
+    let old = staging_path(dir, "old");
+    std::fs::rename(dir, &old)
+        .with_context(|| format!("moving the old tree {} aside", dir.display()))?;
+    if let Err(e) = std::fs::rename(staging, dir) {
+        let restored = std::fs::rename(&old, dir);
+        return Err(e).with_context(|| match restored {
+            Ok(()) => format!(
+                "moving the new tree to {}; the old one is back",
+                dir.display()
+            ),
+            Err(r) => format!(
+                "moving the new tree to {}; the old one is at {} ({r})",
+                dir.display(),
+                old.display()
+            ),
+        });
+    }
+    Ok(old)
 }
 
 /// `.<name>.codex-harvest-<what>-<pid>` beside `dir`.
@@ -284,6 +324,28 @@ pub fn remove_stale_staging(dir: &Path) -> Result<()> {
     };
     let name = dir.file_name().unwrap_or_default().to_string_lossy();
     let prefix = format!(".{name}.codex-harvest-");
+    // Killed between the two renames of `replace_by_renames`: the old tree
+    // goes back, so the tree is entirely old.
+    if !dir.exists() {
+        for entry in
+            std::fs::read_dir(parent).with_context(|| format!("reading {}", parent.display()))?
+        {
+            let entry = entry?;
+            if entry
+                .file_name()
+                .to_string_lossy()
+                .starts_with(&format!("{prefix}old-"))
+            {
+                std::fs::rename(entry.path(), dir).with_context(|| {
+                    format!(
+                        "putting back {}, the tree an interrupted harvest had moved aside",
+                        entry.path().display()
+                    )
+                })?;
+                break;
+            }
+        }
+    }
     for entry in
         std::fs::read_dir(parent).with_context(|| format!("reading {}", parent.display()))?
     {
@@ -322,31 +384,29 @@ impl Drop for Staged {
 }
 
 #[cfg(target_os = "macos")]
-fn cstring(path: &Path) -> Result<std::ffi::CString> {
+fn cstring(path: &Path) -> std::io::Result<std::ffi::CString> {
     std::ffi::CString::new(path.as_os_str().as_bytes())
-        .with_context(|| format!("{} contains a NUL byte", path.display()))
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))
 }
 
 /// Swaps two directories atomically.
 #[cfg(target_os = "linux")]
-fn exchange(a: &Path, b: &Path) -> Result<()> {
+fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
     use rustix::fs::{CWD, RenameFlags, renameat_with};
-    renameat_with(CWD, a, CWD, b, RenameFlags::EXCHANGE)
-        .with_context(|| format!("swapping the new tree into {}", b.display()))
+    renameat_with(CWD, a, CWD, b, RenameFlags::EXCHANGE).map_err(std::io::Error::from)
 }
 
 /// Swaps two directories atomically.
 #[cfg(target_os = "macos")]
-fn exchange(a: &Path, b: &Path) -> Result<()> {
+fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
     let (ca, cb) = (cstring(a)?, cstring(b)?);
     // SAFETY: both pointers are valid NUL-terminated paths for the call's
     // duration (rustix has no wrapper for renamex_np).
     let rc = unsafe { libc::renamex_np(ca.as_ptr(), cb.as_ptr(), libc::RENAME_SWAP) };
-    if rc != 0 {
-        return Err(std::io::Error::last_os_error())
-            .with_context(|| format!("swapping the new tree into {}", b.display()));
+    match rc {
+        0 => Ok(()),
+        _ => Err(std::io::Error::last_os_error()),
     }
-    Ok(())
 }
 
 fn sync_dir(dir: &Path) -> Result<()> {
@@ -365,6 +425,38 @@ mod tests {
             ("a/b.jsonl".to_string(), b"{}\n".to_vec()),
             ("c.json".to_string(), b"[]\n".to_vec()),
         ])
+    }
+
+    /// Where the filesystem cannot swap: the renames replace the tree, and
+    /// a run killed between them is put back to the old tree by the next
+    /// writer.
+    #[test]
+    fn a_tree_is_replaced_by_renames_and_a_kill_between_them_leaves_the_old_tree() {
+        let dir = tempfile::tempdir().unwrap();
+        let fixtures = dir.path().join("fixtures");
+        commit(&fixtures, &sample(), true, &[]).unwrap();
+        let mut next = sample();
+        next.insert("d.jsonl".into(), b"{}\n".to_vec());
+        let staging = dir.path().join(".fixtures.codex-harvest-new-1");
+        commit(&staging, &next, true, &[]).unwrap();
+        let old = replace_by_renames(&staging, &fixtures).unwrap();
+        assert_eq!(read(&fixtures).unwrap(), next);
+        assert_eq!(read(&old).unwrap(), sample());
+
+        // Killed after the first rename: no tree, the old one aside, the
+        // new one staged.
+        std::fs::rename(&fixtures, dir.path().join(".fixtures.codex-harvest-new-2")).unwrap();
+        std::fs::rename(&old, dir.path().join(".fixtures.codex-harvest-old-2")).unwrap();
+        remove_stale_staging(&fixtures).unwrap();
+        assert_eq!(read(&fixtures).unwrap(), sample());
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(left.len(), 1, "{left:?}");
+        assert!(cannot_exchange(&std::io::Error::from_raw_os_error(
+            libc::EINVAL
+        )));
+        assert!(!cannot_exchange(&std::io::Error::from_raw_os_error(
+            libc::EACCES
+        )));
     }
 
     #[test]
