@@ -658,7 +658,7 @@ mod tests {
                     "\nconfig :a, :b, x: \"1\"\nimport Config\n",
                     1,
                 ),
-                "only comments",
+                "line 14: expected `config :app, :key,`",
             ),
             (good.trim_end().to_string(), "(a missing final newline)"),
         ] {
