@@ -142,7 +142,7 @@ pub fn regenerate(
                     p.results[job.scenario].push((job.lane, result));
                     p.remaining[job.scenario] -= 1;
                     p.seconds[job.scenario] += seconds;
-                    print_done(session, scenarios, &mut p);
+                    print_done(session, scenarios, &mut p, failed);
                 }
             });
         }
@@ -235,13 +235,16 @@ fn failure_text(session: &Session, error: &anyhow::Error) -> String {
 /// Prints the progress line of every scenario whose lanes are all done and
 /// whose predecessors' lines are printed: catalogue order, whatever order
 /// the jobs end in.
-fn print_done(session: &Session, scenarios: &[&Scenario], p: &mut Progress) {
+fn print_done(session: &Session, scenarios: &[&Scenario], p: &mut Progress, on_failure: OnFailure) {
     while p.printed < scenarios.len() && p.remaining[p.printed] == 0 {
         let i = p.printed;
         let failed = p.results[i].iter().any(|(_, r)| r.is_err());
         let line = match failed {
             false => format!("  {:<32} ok ({:.1} s)", scenarios[i].name, p.seconds[i]),
-            true => format!("  {:<32} FAILED", scenarios[i].name),
+            true => match on_failure {
+                OnFailure::Fail => format!("  {:<32} FAILED", scenarios[i].name),
+                OnFailure::Record => format!("  {:<32} failed (recorded)", scenarios[i].name),
+            },
         };
         (session.progress)(&line);
         p.printed += 1;

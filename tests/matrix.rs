@@ -214,7 +214,7 @@ fn a_committed_failure_cell_stays_the_same_failure() {
     );
     assert!(
         out.stderr
-            .contains("thread_fork                      FAILED"),
+            .contains("thread_fork                      failed (recorded)"),
         "{}",
         out.all()
     );
