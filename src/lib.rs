@@ -2,6 +2,7 @@
 //! See `docs/architecture.md` for the map of these modules.
 
 pub(crate) mod checklist;
+pub(crate) mod child_exit;
 pub mod cli;
 pub(crate) mod codex_compat;
 pub(crate) mod compare;

@@ -169,29 +169,18 @@ pub fn run_program(p: &Program) -> Result<()> {
 }
 
 fn wait(child: &mut Child, timeout: Duration) -> Result<Option<std::process::ExitStatus>> {
-    let deadline = Instant::now().checked_add(timeout);
-    loop {
-        if let Some(status) = child.try_wait()? {
-            return Ok(Some(status));
-        }
-        if deadline.is_some_and(|d| Instant::now() >= d) {
-            return Ok(None);
-        }
-        thread::sleep(Duration::from_millis(20));
-    }
+    Ok(crate::child_exit::wait(child, Some(timeout))?)
 }
 
 /// Asks the supervisor to kill its tree; kills it if it does not exit.
 fn stop(child: &mut Child) {
     crate::signal_to::process(child.id() as libc::pid_t, crate::signal_to::Signal::TERM);
-    let deadline = Instant::now() + STOP_GRACE;
-    while Instant::now() < deadline {
-        if let Ok(Some(_)) = child.try_wait() {
-            return;
-        }
-        thread::sleep(Duration::from_millis(20));
+    if !matches!(
+        crate::child_exit::wait(child, Some(STOP_GRACE)),
+        Ok(Some(_))
+    ) {
+        let _ = child.kill();
     }
-    let _ = child.kill();
 }
 
 /// Copies `source` into `sink` on a thread of its own; says when done.
