@@ -14,8 +14,9 @@
 //! A long-lived program (the warm worker, `warm.rs`, which forks one child
 //! per scenario) asks between jobs: on SIGUSR1 the supervisor kills every
 //! child of its own but the program (the orphans a finished scenario left)
-//! and then writes `{"reaped":true}` on its stdout, which it shares with the
-//! program, so the driver knows the tree is clean before the next job.
+//! and then writes `{"reaped":true}` into the FIFO its `--ack PATH` names, a
+//! channel of its own (the program's stdout is the program's), so the
+//! driver knows the tree is clean before the next job.
 
 use std::ffi::OsString;
 use std::os::unix::process::CommandExt;
@@ -25,6 +26,10 @@ use crate::signal_to::{self, Signal};
 
 /// The hidden first argument that runs the supervisor instead of the CLI.
 pub const ARG: &str = "__reap";
+
+/// `--ack PATH` after the driver's pid: the FIFO a SIGUSR1 clean-up is
+/// acknowledged in.
+pub const ACK: &str = "--ack";
 
 /// The arguments that start a supervisor of this process's, before the
 /// program to supervise: it must know its parent to notice its death.
@@ -36,16 +41,22 @@ pub fn main(args: &[OsString]) -> ! {
     let parent = args
         .first()
         .and_then(|a| a.to_str()?.parse::<libc::pid_t>().ok());
-    let (Some(parent), Some((program, rest))) =
-        (parent, args.get(1..).and_then(<[_]>::split_first))
-    else {
-        crate::errln!("codex-harvest {ARG}: usage: {ARG} DRIVER_PID PROGRAM ARGS…");
+    let (ack, program_args) = match args.get(1..) {
+        Some([flag, path, rest @ ..]) if flag == ACK => {
+            (Some(std::path::PathBuf::from(path)), rest)
+        }
+        Some(rest) => (None, rest),
+        None => (None, &[][..]),
+    };
+    let (Some(parent), Some((program, rest))) = (parent, program_args.split_first()) else {
+        crate::errln!("codex-harvest {ARG}: usage: {ARG} DRIVER_PID [{ACK} FIFO] PROGRAM ARGS…");
         std::process::exit(2);
     };
     become_subreaper(parent);
-    // The stop signals and SIGUSR1 are taken by `sigtimedwait` below.
+    // The stop signals, SIGUSR1 and SIGCHLD (a child ended: reap it now) are
+    // taken by `sigtimedwait` below.
     let [int, term, hup] = crate::interrupt::SIGNALS;
-    let signals = crate::interrupt::block(&[int, term, hup, libc::SIGUSR1]);
+    let signals = crate::interrupt::block(&[int, term, hup, libc::SIGUSR1, libc::SIGCHLD]);
     // Its own process group, as a scenario forked by the warm worker has:
     // a scenario cannot tell how it was started.
     let mut command = Command::new(program);
@@ -59,7 +70,7 @@ pub fn main(args: &[OsString]) -> ! {
             std::process::exit(127);
         }
     };
-    let code = supervise(child, &signals);
+    let code = supervise(child, &signals, ack.as_deref());
     kill_descendants(child);
     std::process::exit(code);
 }
@@ -85,9 +96,9 @@ fn become_subreaper(_parent: libc::pid_t) {}
 /// The acknowledgement of a SIGUSR1 clean-up, one line on stdout.
 pub const REAPED: &str = "{\"reaped\":true}";
 
-/// Kills every child but `keep` until none other is left, then says so;
-/// returns `keep`'s exit code if it ended meanwhile.
-fn reap_all_but(keep: libc::pid_t) -> Option<i32> {
+/// Kills every child but `keep` until none other is left, then says so in
+/// `ack`; returns `keep`'s exit code if it ended meanwhile.
+fn reap_all_but(keep: libc::pid_t, ack: Option<&std::path::Path>) -> Option<i32> {
     let mut ended = None;
     loop {
         let others: Vec<libc::pid_t> = children().into_iter().filter(|&p| p != keep).collect();
@@ -104,11 +115,21 @@ fn reap_all_but(keep: libc::pid_t) -> Option<i32> {
         }
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{REAPED}");
-    let _ = out.flush();
+    if let Some(path) = ack {
+        acknowledge(path);
+    }
     ended
+}
+
+/// Writes the acknowledgement into the FIFO at `path`, which the driver
+/// holds open for reading (so the open never blocks).
+fn acknowledge(path: &std::path::Path) {
+    use rustix::fs::{Mode, OFlags, open};
+    use std::io::Write;
+    let flags = OFlags::WRONLY | OFlags::NONBLOCK | OFlags::CLOEXEC;
+    if let Ok(fd) = open(path, flags, Mode::empty()) {
+        let _ = std::fs::File::from(fd).write_all(format!("{REAPED}\n").as_bytes());
+    }
 }
 
 /// A finished child's exit code as a shell reports it (128 + N when killed
@@ -148,16 +169,16 @@ fn reap_one() -> Reaped {
 
 /// Waits for the program to exit, reaping orphans as they die; returns the
 /// exit code to pass on.
-fn supervise(child: libc::pid_t, signals: &libc::sigset_t) -> i32 {
+fn supervise(child: libc::pid_t, signals: &libc::sigset_t, ack: Option<&std::path::Path>) -> i32 {
     loop {
         match wait_signal(signals) {
             Some(libc::SIGUSR1) => {
-                if let Some(code) = reap_all_but(child) {
+                if let Some(code) = reap_all_but(child, ack) {
                     return code;
                 }
             }
+            Some(libc::SIGCHLD) | None => {}
             Some(sig) => return 128 + sig,
-            None => {}
         }
         while let Reaped::Child(pid, code) = reap_one() {
             if pid == child {
@@ -169,9 +190,10 @@ fn supervise(child: libc::pid_t, signals: &libc::sigset_t) -> i32 {
 
 #[cfg(target_os = "linux")]
 fn wait_signal(signals: &libc::sigset_t) -> Option<i32> {
+    // SIGCHLD wakes it when a child ends; the timeout is only a backstop.
     let timeout = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 20_000_000,
+        tv_sec: 1,
+        tv_nsec: 0,
     };
     // SAFETY: valid set and timeout; no siginfo wanted.
     let sig = unsafe { libc::sigtimedwait(signals, std::ptr::null_mut(), &timeout) };

@@ -96,6 +96,10 @@ pub struct WarmWorker {
     _group: Group,
     stdin: ChildStdin,
     lines: Receiver<String>,
+    /// The supervisor's acknowledgements of a clean-up (its `--ack` FIFO).
+    acks: Receiver<String>,
+    /// The FIFO's write end, whose empty line ends the thread reading it.
+    ack_end: std::fs::File,
     /// The worker's own scratch dir (HOME, TMPDIR, its log).
     dir: PrivateDir,
 }
@@ -114,8 +118,11 @@ impl WarmWorker {
         let paths: Vec<String> = sys_path.iter().map(|p| p.display().to_string()).collect();
         let log = std::fs::File::create(dir.path().join("worker.log"))
             .context("creating the warm worker's log")?;
+        let (ack, acks, ack_end) = ack_channel(dir.path())?;
         let mut supervisor = Command::new(supervisor)
             .args(reaper::args())
+            .arg(reaper::ACK)
+            .arg(&ack)
             .arg(python)
             .arg("-c")
             .arg(SERVER)
@@ -135,21 +142,15 @@ impl WarmWorker {
         let group = interrupt::stop_with_run(supervisor.id());
         let stdin = supervisor.stdin.take().expect("piped");
         let stdout = supervisor.stdout.take().expect("piped");
-        let (tx, lines) = mpsc::channel();
-        thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
+        let lines = line_channel(stdout);
         let worker = WarmWorker {
             broken: false,
             supervisor,
             _group: group,
             stdin,
             lines,
+            acks,
+            ack_end,
             dir,
         };
         worker
@@ -223,18 +224,15 @@ impl WarmWorker {
         );
         let deadline = Instant::now() + CLEANUP_GRACE;
         loop {
-            let line = self.next_line(deadline)?;
+            let line = self.next_line(&self.acks, deadline)?;
             if line == reaper::REAPED {
                 return Ok(());
             }
         }
     }
 
-    fn next_line(&self, deadline: Instant) -> Result<String> {
-        match self
-            .lines
-            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-        {
+    fn next_line(&self, from: &Receiver<String>, deadline: Instant) -> Result<String> {
+        match from.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
             Ok(line) => Ok(line),
             Err(RecvTimeoutError::Timeout) => {
                 Err(Unanswered("the warm worker did not answer in time".to_string()).into())
@@ -247,18 +245,12 @@ impl WarmWorker {
 
     /// Waits for the worker's next message, which must carry `key`.
     fn expect_line(&self, timeout: Duration, key: &str) -> Result<Value> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let line = self.next_line(deadline)?;
-            if line == reaper::REAPED {
-                continue;
-            }
-            let message: Value = serde_json::from_str(&line)
-                .with_context(|| format!("the warm worker said {line:?}"))?;
-            if let Some(v) = message.get(key) {
-                return Ok(v.clone());
-            }
-            bail!("the warm worker said {line:?}, not {key:?}");
+        let line = self.next_line(&self.lines, Instant::now() + timeout)?;
+        let message: Value = serde_json::from_str(&line)
+            .with_context(|| format!("the warm worker said {line:?}"))?;
+        match message.get(key) {
+            Some(v) => Ok(v.clone()),
+            None => bail!("the warm worker said {line:?}, not {key:?}"),
         }
     }
 
@@ -266,6 +258,50 @@ impl WarmWorker {
         let text = std::fs::read(self.dir.path().join("worker.log")).unwrap_or_default();
         scenario::tail(&String::from_utf8_lossy(&text))
     }
+}
+
+/// Each line `source` gives, as it comes, on a thread of its own; the
+/// channel disconnects when `source` ends.
+fn line_channel(source: impl std::io::Read + Send + 'static) -> Receiver<String> {
+    let (tx, lines) = mpsc::channel();
+    thread::spawn(move || {
+        for line in BufReader::new(source).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    lines
+}
+
+/// The FIFO the supervisor acknowledges clean-ups in, under `dir`, held
+/// open for reading and writing here (the supervisor's open never blocks):
+/// its path, its lines, and the write end whose empty line (the supervisor
+/// writes none) ends the thread reading it.
+fn ack_channel(dir: &Path) -> Result<(PathBuf, Receiver<String>, std::fs::File)> {
+    use rustix::fs::{CWD, Mode, mkfifoat};
+    let path = dir.join("reaped");
+    mkfifoat(CWD, &path, Mode::RUSR | Mode::WUSR)
+        .with_context(|| format!("creating the FIFO {}", path.display()))?;
+    let fifo = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("opening the FIFO {}", path.display()))?;
+    let end = fifo.try_clone().context("opening the FIFO's write end")?;
+    let (tx, acks) = mpsc::channel();
+    thread::spawn(move || {
+        for line in BufReader::new(fifo).lines() {
+            let Ok(line) = line.map(|l| (!l.is_empty()).then_some(l)) else {
+                break;
+            };
+            if line.is_none_or(|l| tx.send(l).is_err()) {
+                break;
+            }
+        }
+    });
+    Ok((path, acks, end))
 }
 
 /// The worker did not answer as the protocol says.
@@ -288,5 +324,6 @@ impl Drop for WarmWorker {
             crate::signal_to::Signal::TERM,
         );
         let _ = self.supervisor.wait();
+        let _ = self.ack_end.write_all(b"\n");
     }
 }
