@@ -510,8 +510,10 @@ fn replay_ends_every_hostile_run_with_a_verdict() {
             "{err}"
         );
     }
-    // A stop signal while the client is silent: at once, by the signal.
-    let child = replay(&transcript, &["app-server"]).spawn().unwrap();
+    // A stop signal while the client is silent (its input held open until
+    // replay has ended): at once, by the signal.
+    let mut child = replay(&transcript, &["app-server"]).spawn().unwrap();
+    let _silent = child.stdin.take();
     std::thread::sleep(std::time::Duration::from_millis(300));
     crate::util::signal(&child, libc::SIGTERM);
     let sent = std::time::Instant::now();

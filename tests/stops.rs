@@ -119,6 +119,10 @@ fn a_stop_signal_at_any_moment_ends_the_run_at_once_and_leaves_nothing() {
         "--scenario",
         "thread_reasoning_usage",
     ];
+    // Each command's moments scale with its own run time.
+    let start = Instant::now();
+    p.run(&check).expect(0);
+    let took_check = start.elapsed();
     let signals = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
     let mut moments = Moments::new();
     let mut stopped = 0;
@@ -128,7 +132,8 @@ fn a_stop_signal_at_any_moment_ends_the_run_at_once_and_leaves_nothing() {
         // A third of the harvest's moments near its end, where the commit is.
         let at = match (is_harvest, trial % 3) {
             (true, 0) => took.mul_f64(moments.next_in(0.8, 1.05)),
-            _ => took.mul_f64(moments.next_in(0.02, 1.0)),
+            (true, _) => took.mul_f64(moments.next_in(0.02, 1.0)),
+            (false, _) => took_check.mul_f64(moments.next_in(0.02, 1.0)),
         };
         let what = format!(
             "{} signal {sig} at {:.2} s",
