@@ -244,3 +244,28 @@ fn a_codex_version_the_project_does_not_pin_is_refused_before_anything_runs() {
     );
     assert!(!out.stderr.contains("running"), "{}", out.all());
 }
+
+/// After `pin --codex` moves the main pin to a version of the matrix, that
+/// version is the main pin's, harvested once into integration/fixtures.
+#[test]
+fn a_matrix_version_the_main_pin_moved_to_is_the_main_pins() {
+    let p = TestProject::with_matrix();
+    p.write(
+        "config/matrix/codex-0.163.0.exs",
+        &p.read("config/native.exs"),
+    );
+    let out = p.run(&["compat", "--format", "json"]).expect(0);
+    assert!(
+        out.stderr
+            .contains("config/matrix/codex-0.163.0.exs pins the main pin's codex 0.163.0"),
+        "{}",
+        out.all()
+    );
+    let compat: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(
+        compat["versions"],
+        serde_json::json!([
+            "0.144.4", "0.155.1", "0.160.1", "0.163.0", "0.169.0", "0.171.0"
+        ])
+    );
+}

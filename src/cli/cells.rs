@@ -101,10 +101,22 @@ pub fn one(loaded: &Loaded, version: &str) -> Result<(Loaded, OnFailure), Failur
     Ok((cell.loaded, cell.target.failed))
 }
 
-/// The matrix's pins, each checked against the project's lock.
+/// The matrix's pins, each checked against the project's lock; a version
+/// the main pin has moved to is the main pin's (its tree is
+/// `integration/fixtures`), said once.
 fn matrix_pins(loaded: &Loaded) -> Result<Vec<crate::pins::Pins>, Failure> {
     let project = &loaded.project;
-    matrix::load(&project.matrix_pins_dir(), &project.python_lock()).or_exit(Exit::Usage)
+    let mut pins =
+        matrix::load(&project.matrix_pins_dir(), &project.python_lock()).or_exit(Exit::Usage)?;
+    let main = &loaded.pins.codex.version;
+    if let Some(same) = pins.iter().find(|p| p.codex.version == *main) {
+        crate::errln!(
+            "warning: {} pins the main pin's codex {main}, which is harvested into integration/fixtures; drop it with `codex-harvest pin --matrix` (the other versions)",
+            project.display(&same.native_exs)
+        );
+    }
+    pins.retain(|p| p.codex.version != *main);
+    Ok(pins)
 }
 
 /// The compatibility report over every committed tree (the main pin's and

@@ -18,7 +18,7 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
@@ -31,6 +31,10 @@ static CODEX: AtomicI32 = AtomicI32::new(0);
 
 /// The exit code of a tap that could not log (EX_SOFTWARE).
 const LOG_FAILED: i32 = 70;
+
+/// Set before codex is killed for a log that failed: the relay that sees
+/// codex end then exits with [`LOG_FAILED`] too, not with codex's status.
+static LOG_FAILURE: AtomicBool = AtomicBool::new(false);
 
 pub fn main(args: &[OsString]) -> ! {
     let [log_dir, codex, rest @ ..] = args else {
@@ -72,6 +76,9 @@ pub fn main(args: &[OsString]) -> ! {
         "s2c",
     );
     let code = child.wait().ok().and_then(|s| s.code()).unwrap_or(1);
+    if LOG_FAILURE.load(Ordering::SeqCst) {
+        std::process::exit(LOG_FAILED);
+    }
     std::process::exit(code);
 }
 
@@ -122,6 +129,7 @@ fn note(log: &Mutex<Log>, dir: &str, line: &[u8]) {
         );
         let _ = std::fs::write(failure_note(&log.path), &why);
         crate::errln!("{why}");
+        LOG_FAILURE.store(true, Ordering::SeqCst);
         let codex = CODEX.load(Ordering::SeqCst);
         if codex > 0 {
             crate::signal_to::process(codex, crate::signal_to::Signal::KILL);
