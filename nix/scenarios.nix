@@ -3,9 +3,10 @@
 # a directory of its own that the aggregate gate (`check --regenerated`)
 # lays over the committed tree. Each check's source holds only what that
 # scenario reads (the inputs its digest covers): config/ (the pins, the
-# harvest config, the TypeScript lock), the support modules, its own module,
-# TypeScript module and model script, and its committed fixtures, so editing
-# one scenario's script or fixture changes that check alone.
+# harvest config, the TypeScript lock; of the version matrix, only a cell's
+# own pin), the support modules, its own module, TypeScript module and model
+# script, and its committed fixtures, so editing one scenario's script or
+# fixture changes that check alone.
 #
 # With `version`, the checks of that codex of the version matrix: `codex` is
 # its binary, the committed files are those of its tree
@@ -21,8 +22,10 @@ let
   under = dir: rel: rel == dir || lib.hasPrefix "${dir}/" rel;
   # A directory is entered when something kept can lie below it.
   entered = kept: rel: lib.any (k: lib.hasPrefix "${rel}/" k) kept;
+  # config/ but the version matrix's pins: a cell reads its own alone, so
+  # changing the matrix moves no other check.
   shared = rel:
-    under "config" rel
+    (under "config" rel && !(under "config/matrix" rel))
     || builtins.match "integration/harvest_scenarios/(__init__|_[^/]*)[.]py" rel != null
     || builtins.match "integration/harvest_scenarios_ts/_[^/]*[.]mjs" rel != null;
   source = name:
@@ -31,7 +34,7 @@ let
         "integration/harvest_scenarios/${name}.py"
         "integration/harvest_scenarios_ts/${name}.mjs"
         "integration/scripts/${name}.json"
-      ];
+      ] ++ lib.optionals (version != null) [ "config/matrix/codex-${version}.exs" ];
     in
     import ./source.nix {
       inherit root;

@@ -224,10 +224,13 @@ fn the_gate_builds_each_scenario_in_the_sandbox_and_rebuilds_only_what_changed()
     assert!(log.contains("python/thread_fork.jsonl"), "{log}");
     assert!(log.contains("codex-harvest harvest"), "{log}");
 
+    p.write(fixture, &committed);
+
     // A cell of the version matrix: codex 0.144.4 fetched by its own pin in
     // a fixed-output derivation, and the SDK's refusal to fork on it the
     // very failure its tree records.
-    let (log, ok, _) = gate.build("\"codex-0.144.4-thread_fork\"", &[]);
+    let cell = "\"codex-0.144.4-thread_fork\"";
+    let (log, ok, _) = gate.build(cell, &[]);
     assert!(ok, "{log}");
     assert!(
         log.contains("running 1 scenario(s) with codex 0.144.4"),
@@ -236,5 +239,14 @@ fn the_gate_builds_each_scenario_in_the_sandbox_and_rebuilds_only_what_changed()
     assert!(
         log.contains("thread_fork                      failed (recorded)"),
         "{log}"
+    );
+    // Its pin file moves its cells and none of the main pin's checks.
+    let pin = "config/matrix/codex-0.144.4.exs";
+    let pinned = p.read(pin);
+    p.write(pin, &format!("# A note of ours.\n{pinned}"));
+    assert_eq!(gate.planned("reproducibility"), Vec::<String>::new());
+    assert_eq!(
+        gate.planned(cell),
+        ["codex-harvest-codex-0.144.4-thread_fork"]
     );
 }
