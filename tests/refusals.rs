@@ -297,6 +297,24 @@ fn a_key_split_across_deltas_of_a_cut_stream_is_caught() {
 #[test]
 fn the_gates_commands_refuse_what_they_cannot_use() {
     let p = TestProject::new();
+    // replay reads the project above its recording; a --root it would
+    // ignore is refused.
+    let out = p
+        .run(&[
+            "--root",
+            ".",
+            "replay",
+            "integration/fixtures/wire/thread_basic.jsonl",
+            "--",
+            "app-server",
+        ])
+        .expect(2);
+    assert!(
+        out.stderr.contains("replay reads no project") && out.stderr.contains("drop --root"),
+        "{}",
+        out.stderr
+    );
+
     let empty = p.path("tmp/node");
     std::fs::create_dir_all(&empty).unwrap();
     let out = p

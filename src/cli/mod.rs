@@ -19,6 +19,7 @@ mod verify;
 
 pub use args::Cli;
 use args::Command;
+use exit::Phase;
 pub use exit::{Exit, Failure, exit};
 
 pub fn run(cli: Cli) -> Result<Exit, Failure> {
@@ -33,6 +34,13 @@ pub fn run(cli: Cli) -> Result<Exit, Failure> {
         Command::Parity(args) => info::parity(root, args),
         Command::Compat(args) => info::compat(root, args),
         Command::Pin(args) => pin::run(root, args),
+        Command::Replay(_) if root.is_some() => Err(crate::failure::hinted(
+            anyhow::anyhow!(
+                "replay reads no project: its rules are those of the project above the recording, so --root would be ignored"
+            ),
+            "drop --root",
+        ))
+        .or_exit(Exit::Usage),
         Command::Replay(args) => replay::run(args),
         Command::Regenerate(args) => regenerate::run(root, args),
         Command::StandIn(args) => stand_in::run(root, args),
