@@ -159,13 +159,16 @@ pub fn regenerate(
         lanes.sort_by_key(|(lane, _)| *lane);
         let mut errors = Vec::new();
         let mut files = Tree::new();
+        // A cell's failed lane has its record in place of its outputs.
+        let mut recorded = Vec::new();
         for (lane, result) in lanes {
             match (result, failed) {
                 (Ok(tree), _) => files.extend(tree),
                 (Err(e), OnFailure::Fail) => errors.push(e),
                 (Err(e), OnFailure::Record) => {
-                    let text = failure_text(session, &e);
-                    files.insert(s.failure_output(lane.name()), text.into_bytes());
+                    let path = s.failure_output(lane.name());
+                    files.insert(path.clone(), failure_text(session, &e).into_bytes());
+                    recorded.push(path);
                 }
             }
         }
@@ -176,17 +179,12 @@ pub fn regenerate(
             );
             continue;
         }
-        // A cell's failed lane has its record in place of its outputs.
-        let failed: Vec<String> = files
-            .keys()
-            .filter(|p| p.ends_with(".failed"))
-            .cloned()
-            .collect();
+        let all = recorded.is_empty();
         let outputs = s
             .all_outputs()
             .map(|o| o.to_string())
-            .filter(|o| failed.is_empty() || files.contains_key(o))
-            .chain(failed.iter().cloned())
+            .filter(|o| all || files.contains_key(o))
+            .chain(recorded)
             .collect();
         let record = ScenarioRecord::new(
             outputs,

@@ -40,6 +40,13 @@ fn codex_entries(cache: &Path) -> usize {
 
 const SCENARIOS: [&str; 4] = ["--scenario", "thread_basic", "--scenario", "thread_fork"];
 
+/// The trees of the main pin and of the two matrix versions the test pins.
+const TREES: [&str; 3] = [
+    "integration/fixtures",
+    "integration/matrix/codex-0.144.4",
+    "integration/matrix/codex-0.171.0",
+];
+
 #[test]
 fn a_matrix_pinned_from_both_registries_is_harvested_checked_reported_and_drifts_in_every_cell() {
     let p = TestProject::new();
@@ -108,11 +115,7 @@ fn a_matrix_pinned_from_both_registries_is_harvested_checked_reported_and_drifts
     let mut check = vec!["check"];
     check.extend(SCENARIOS);
     let clean = p.run_with_cache(&check, cache).expect(0);
-    for tree in [
-        "integration/fixtures",
-        "integration/matrix/codex-0.144.4",
-        "integration/matrix/codex-0.171.0",
-    ] {
+    for tree in TREES {
         assert!(
             clean.stdout.contains(&format!("check: {tree} matches")),
             "{}",
@@ -170,11 +173,7 @@ fn a_matrix_pinned_from_both_registries_is_harvested_checked_reported_and_drifts
     let drift = p
         .run_with_cache(&["check", "--scenario", "thread_basic"], cache)
         .expect(1);
-    for tree in [
-        "integration/fixtures",
-        "integration/matrix/codex-0.144.4",
-        "integration/matrix/codex-0.171.0",
-    ] {
+    for tree in TREES {
         assert!(
             drift.stdout.contains(&format!("check: {tree} drifts")),
             "{}",

@@ -98,18 +98,19 @@ fn compat_drift(loaded: &session::Loaded) -> Result<Option<Drift>, Failure> {
     let Some((path, compat)) = cells::compat(loaded)? else {
         return Ok(None);
     };
-    let rel = loaded.project.display(&path);
-    let ours = Tree::from([(rel.clone(), codex_compat::render(&compat).into_bytes())]);
-    let theirs: Tree = std::fs::read(&path)
-        .ok()
-        .map(|b| (rel, b))
-        .into_iter()
-        .collect();
-    Ok(Some(compare::compare(
-        &ours,
-        &theirs,
-        crate::wire::events::key,
+    Ok(Some(doc_drift(
+        loaded.project.display(&path),
+        codex_compat::render(&compat).into_bytes(),
+        std::fs::read(&path).ok(),
     )))
+}
+
+/// How a generated doc (`rel`, as the project shows it) differs from what
+/// it should hold; `have` is `None` where there is no such file.
+fn doc_drift(rel: String, want: Vec<u8>, have: Option<Vec<u8>>) -> Drift {
+    let ours = Tree::from([(rel.clone(), want)]);
+    let theirs: Tree = have.map(|h| (rel, h)).into_iter().collect();
+    compare::compare(&ours, &theirs, crate::wire::events::key)
 }
 
 /// Regenerates one cell and compares it with its committed tree.
@@ -202,10 +203,11 @@ fn check_cell(cell: &Cell, args: &CheckArgs, labelled: bool) -> Result<CellRepor
     if cell.target.docs {
         let docs = session::generated_docs(loaded, &expected, &current)?;
         for ((path, want), have) in docs.into_iter().zip(committed_docs) {
-            let rel = loaded.project.display(&path);
-            let ours = Tree::from([(rel.clone(), want.into_bytes())]);
-            let theirs: Tree = have.map(|h| (rel, h)).into_iter().collect();
-            drift.merge(compare::compare(&ours, &theirs, crate::wire::events::key));
+            drift.merge(doc_drift(
+                loaded.project.display(&path),
+                want.into_bytes(),
+                have,
+            ));
         }
     }
     let shared_inputs_changed =

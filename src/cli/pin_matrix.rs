@@ -24,7 +24,7 @@ pub fn run(root: &Option<PathBuf>, args: &PinArgs) -> Result<Exit, Failure> {
     let lock = project.python_lock();
     let pinned = matrix::load(&dir, &lock).or_exit(Exit::Usage)?;
     // Fetch every new pin, and check each against the lock, before any
-    // file is written.
+    // file is written; a version pinned already is left as it is.
     let staged = tempfile::tempdir()
         .context("staging the matrix pins")
         .or_exit(Exit::Io)?;
@@ -35,11 +35,10 @@ pub fn run(root: &Option<PathBuf>, args: &PinArgs) -> Result<Exit, Failure> {
                 && p.python_sdk == main.python_sdk
                 && p.codex.artifacts.keys().eq(main.codex.artifacts.keys())
         }) {
-            crate::outln!("pin: matrix codex {version} is pinned already");
-            let text = std::fs::read(&kept.native_exs)
-                .with_context(|| format!("reading {}", kept.native_exs.display()))
-                .or_exit(Exit::Io)?;
-            files.push((version.clone(), text));
+            crate::outln!(
+                "pin: matrix codex {version} is pinned already ({})",
+                project.display(&kept.native_exs)
+            );
             continue;
         }
         let (codex, sources) =
