@@ -179,6 +179,8 @@ pub fn regenerate(
             );
             continue;
         }
+        // In path order, as provenance has always listed them.
+        recorded.sort();
         let all = recorded.is_empty();
         let outputs = s
             .all_outputs()
