@@ -203,6 +203,9 @@ fn a_committed_failure_cell_stays_the_same_failure() {
             "thread_fork",
             "--scenario",
             "thread_approval_accept",
+            // Failed in three lanes: the records' order is provenance's.
+            "--scenario",
+            "thread_error_retry_exhausted",
         ])
         .expect(0);
     assert!(
@@ -220,6 +223,7 @@ fn a_committed_failure_cell_stays_the_same_failure() {
     for recorded in [
         "python/thread_fork.failed",
         "exec/thread_approval_accept.failed",
+        "typescript/thread_error_retry_exhausted.failed",
     ] {
         assert!(
             p.path(&format!("integration/matrix/codex-0.144.4/{recorded}"))
