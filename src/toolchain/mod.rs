@@ -64,23 +64,23 @@ pub struct Toolchain {
 
 impl Toolchain {
     pub fn resolve(pins: &Pins, req: &Request, progress: &dyn Fn(&str)) -> Result<Toolchain> {
-        let (python, venv) = match &req.python {
+        let (python, venv, built_probe) = match &req.python {
             Some(p) if !p.exists() => {
                 return Err(hinted(
                     anyhow!("--python {} does not exist", p.display()),
                     "pass the path of a Python that has the SDK, or drop --python to use the pinned venv",
                 ));
             }
-            Some(p) => (p.clone(), None),
+            Some(p) => (p.clone(), None, None),
             None => {
                 let base = base_python()?;
                 let cache = cache_dir(req)?;
-                let python = venv::provision(pins, &base, &cache, progress)?;
+                let venv::Venv { python, probe } = venv::provision(pins, &base, &cache, progress)?;
                 let dir = python
                     .parent()
                     .and_then(Path::parent)
                     .map(Path::to_path_buf);
-                (python, dir)
+                (python, dir, probe)
             }
         };
         let checkout = req
@@ -89,7 +89,12 @@ impl Toolchain {
             .map(checkout::Checkout::open)
             .transpose()?;
         let sys_path: Vec<PathBuf> = checkout.iter().map(|c| c.import_root.clone()).collect();
-        let probe = probe::probe(&python, &sys_path)?;
+        // A checkout on sys.path is another SDK than the one the venv's
+        // build probed.
+        let probe = match built_probe.filter(|_| sys_path.is_empty()) {
+            Some(probe) => probe,
+            None => probe::probe(&python, &sys_path)?,
+        };
         let (Some(sdk_version), Some(sdk_file)) = (probe.sdk_version, probe.sdk_file) else {
             return Err(hinted(
                 anyhow!(

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result, anyhow, bail};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 const PROBE: &str = r#"
 import json, sys
@@ -24,7 +24,7 @@ except Exception as e:
 print(json.dumps(out))
 "#;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 pub struct Probe {
     pub python_version: String,
     pub prefix: PathBuf,

@@ -8,13 +8,26 @@ use std::process::Command;
 use anyhow::{Context, Result};
 
 use super::command::run;
+use super::probe::{Probe, probe};
 
 use super::cache_entry::Entry;
 use crate::digest;
 use crate::failure::hinted;
 use crate::pins::{self, Pins};
 
-/// Returns the venv's interpreter, building the venv first if needed.
+/// What the build asked the venv's interpreter ([`super::probe`]), kept in
+/// the venv and so under its seal: importing the SDK costs a second of CPU,
+/// which a sealed venv need not pay again on every run.
+const PROBE_FILE: &str = ".codex-harvest-probe.json";
+
+/// A provisioned venv: its interpreter, and what a probe found in it when
+/// it was built (none for a venv an older codex-harvest built).
+pub struct Venv {
+    pub python: PathBuf,
+    pub probe: Option<Probe>,
+}
+
+/// Returns the venv, building it first if needed.
 ///
 /// The SDK's codex runtime is installed only from this platform's artifact
 /// in `config/native.exs`, so pip refuses any other bytes.
@@ -23,7 +36,7 @@ pub fn provision(
     base_python: &Path,
     cache: &Path,
     progress: &dyn Fn(&str),
-) -> Result<PathBuf> {
+) -> Result<Venv> {
     let requirements = requirements(pins)?;
     check_minor(pins, base_python)?;
     let base = base_python
@@ -39,7 +52,10 @@ pub fn provision(
     let python = dir.join("bin/python");
     if entry.is_complete() {
         entry.verify()?;
-        return Ok(python);
+        let probe = std::fs::read(dir.join(PROBE_FILE))
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok());
+        return Ok(Venv { python, probe });
     }
     progress(&format!(
         "provisioning the pinned Python SDK and codex in {} (first use)",
@@ -85,8 +101,18 @@ pub fn provision(
             hint,
         )
     })?;
+    let probe = probe(&python, &[])?;
+    let probe_file = dir.join(PROBE_FILE);
+    std::fs::write(
+        &probe_file,
+        serde_json::to_vec(&probe).expect("a probe serialises"),
+    )
+    .with_context(|| format!("writing {}", probe_file.display()))?;
     entry.mark_complete()?;
-    Ok(python)
+    Ok(Venv {
+        python,
+        probe: Some(probe),
+    })
 }
 
 /// This platform's wheel of every locked package, as a requirements file
