@@ -52,9 +52,15 @@ EOF
   rm -f "$out"
 }
 
+settle=${CODEX_HARVEST_BENCH_SETTLE:-5}
 for _ in $(seq "$runs"); do
   for variant in "${variants[@]}"; do
     for tree in "${trees[@]}"; do
+      # ext4 scans past the inodes a run just deleted (thousands: every
+      # scenario's scratch and codex home) when the next one creates files;
+      # measured, a check started right after another spends up to half
+      # again its system time there. A pause keeps each run to itself.
+      sleep "$settle"
       time_one "$tree" "$variant"
     done
   done
@@ -73,4 +79,12 @@ for (tree, variant), samples in groups.items():
     cpu = statistics.median(s[1] for s in samples)
     ideal = max(cpu / cores, statistics.median(s[2] for s in samples))
     print(f"{tree:<24} {variant or 'all lanes':<20} {wall:>6.1f}s {cpu:>6.1f}s {ideal:>6.1f}s {wall / ideal:>10.2f}")
+trees = list(dict.fromkeys(t for t, _ in groups))
+if len(trees) == 2:
+    base, new = trees
+    print(f"\n{'check':<20} {'wall: ' + new + ' / ' + base:>30}")
+    for (tree, variant), samples in groups.items():
+        if tree == new:
+            ratio = statistics.median(s[0] for s in samples) / statistics.median(s[0] for s in groups[(base, variant)])
+            print(f"{variant or 'all lanes':<20} {ratio:>30.2f}")
 EOF

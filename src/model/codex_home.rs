@@ -41,6 +41,19 @@ stream_max_retries = 0
             provider.into(),
         )])),
     );
+    // Two of codex's own start-up jobs read the machine, not the scenario:
+    // the curated-plugin sync fetches a git repository over the network
+    // (and waits out the resolver where there is none), and the shell
+    // snapshot runs the machine's login shell to capture its environment.
+    // Neither shows in any lane's events (every cell was checked clean
+    // without them); together they were a quarter of a check's CPU.
+    doc.insert(
+        "features".into(),
+        toml::Value::Table(toml::Table::from_iter([
+            ("plugins".to_string(), false.into()),
+            ("shell_snapshot".to_string(), false.into()),
+        ])),
+    );
     let config = format!(
         "# Written by codex-harvest: codex talks to the scripted model only.\n{}",
         toml::to_string(&doc).context("rendering config.toml")?
@@ -67,6 +80,8 @@ mod tests {
         assert_eq!(provider["request_max_retries"].as_integer(), Some(2));
         assert_eq!(provider["stream_max_retries"].as_integer(), Some(0));
         assert_eq!(provider["env_key"].as_str(), Some(API_KEY_VAR));
+        assert_eq!(written["features"]["plugins"].as_bool(), Some(false));
+        assert_eq!(written["features"]["shell_snapshot"].as_bool(), Some(false));
     }
 
     #[test]
