@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 use std::time::Instant;
 
@@ -16,11 +15,12 @@ use crate::drift_text;
 use crate::failure::{self, hinted};
 use crate::inputs;
 use crate::job_slots::Slots;
-use crate::lanes::{Lane, Runner, lanes_of, run_lane};
+use crate::lanes::{Lane, Runner, lanes_of, needs_worker, run_lane};
 use crate::manifest::{ComponentRecord, Provenance, ScenarioRecord, Sha256Sums};
 use crate::model::Script;
 use crate::project::Project;
 use crate::run::Session;
+use crate::schedule::{Pending, Queue};
 use crate::tree::Tree;
 
 /// What a set of scenarios produced: normalised outputs and their records.
@@ -65,6 +65,7 @@ pub fn check_inputs(project: &Project, scenarios: &[&Scenario]) -> Result<()> {
 }
 
 /// One job of a run's schedule: a lane of a scenario, run `repeat` times.
+#[derive(Clone, Copy)]
 struct Job {
     scenario: usize,
     lane: Lane,
@@ -95,7 +96,7 @@ pub fn regenerate(
     failed: OnFailure,
 ) -> Result<Generated> {
     let mut durations = Durations::load(session.durations.as_deref());
-    let mut queue: Vec<Job> = scenarios
+    let jobs: Vec<Pending<Job>> = scenarios
         .iter()
         .enumerate()
         .flat_map(|(i, s)| {
@@ -103,9 +104,18 @@ pub fn regenerate(
                 .into_iter()
                 .map(move |lane| Job { scenario: i, lane })
         })
+        .map(|job| {
+            let s = scenarios[job.scenario];
+            Pending {
+                job,
+                expected: durations.expected(&s.name, job.lane),
+                needs_worker: needs_worker(session, s, job.lane),
+            }
+        })
         .collect();
-    let expected = |j: &Job| durations.expected(&scenarios[j.scenario].name, j.lane);
-    queue.sort_by(|a, b| expected(b).total_cmp(&expected(a)));
+    let job_count = jobs.len();
+    let queue = Mutex::new(Queue::new(jobs));
+    let worker_start = durations.expected_worker_start();
     let progress = Mutex::new(Progress {
         results: scenarios.iter().map(|_| Vec::new()).collect(),
         remaining: scenarios
@@ -116,20 +126,29 @@ pub fn regenerate(
         printed: 0,
     });
     let took: Mutex<Vec<(String, Lane, f64)>> = Mutex::new(Vec::new());
-    let next = AtomicUsize::new(0);
+    let worker_starts: Mutex<Vec<f64>> = Mutex::new(Vec::new());
     thread::scope(|scope| {
-        for _ in 0..slots.count().clamp(1, queue.len().max(1)) {
+        for _ in 0..slots.count().clamp(1, job_count.max(1)) {
             scope.spawn(|| {
                 let mut runner = Runner::new(session);
+                let mut warm = false;
                 // After a stop signal no job starts (`take` says so).
                 while let Some(_slot) = slots.take() {
-                    let Some(job) = queue.get(next.fetch_add(1, Ordering::SeqCst)) else {
+                    let next = queue.lock().expect("queue").next(&mut warm, worker_start);
+                    let Some(job) = next else {
                         break;
                     };
                     let s = scenarios[job.scenario];
                     let start = Instant::now();
                     let result = run_repeated(&mut runner, s, job.lane, repeat);
-                    let seconds = start.elapsed().as_secs_f64();
+                    let mut seconds = start.elapsed().as_secs_f64();
+                    if let Some(worker) = runner.take_worker_start() {
+                        seconds -= worker.as_secs_f64();
+                        worker_starts
+                            .lock()
+                            .expect("durations")
+                            .push(worker.as_secs_f64());
+                    }
                     // Against replay a job takes what replay takes, not codex.
                     if result.is_ok() && session.replay.is_none() {
                         took.lock().expect("durations").push((
@@ -150,6 +169,14 @@ pub fn regenerate(
     crate::interrupt::check()?;
     for (name, lane, seconds) in took.into_inner().expect("durations") {
         durations.remember(&name, lane, seconds);
+    }
+    if let Some(seconds) = worker_starts
+        .into_inner()
+        .expect("durations")
+        .into_iter()
+        .reduce(f64::max)
+    {
+        durations.remember_worker_start(seconds);
     }
     durations.save(session.durations.as_deref());
     let mut generated = Generated::default();
@@ -280,6 +307,9 @@ fn run_repeated(runner: &mut Runner, s: &Scenario, lane: Lane, repeat: usize) ->
     Ok(first)
 }
 
+/// The key of a warm worker's start among the jobs' durations.
+const WORKER_START: &str = "(warm worker start)";
+
 /// How long each (scenario, lane) job took when it last ran, kept in the
 /// cache: the order a schedule starts its jobs in. Missing or unreadable,
 /// it is empty; it is only ever a hint.
@@ -311,6 +341,16 @@ impl Durations {
 
     fn remember(&mut self, scenario: &str, lane: Lane, seconds: f64) {
         self.seconds.insert(Self::key(scenario, lane), seconds);
+    }
+
+    /// What starting a warm worker takes (importing the SDK); a second
+    /// until one was timed.
+    fn expected_worker_start(&self) -> f64 {
+        self.seconds.get(WORKER_START).copied().unwrap_or(1.0)
+    }
+
+    fn remember_worker_start(&mut self, seconds: f64) {
+        self.seconds.insert(WORKER_START.to_string(), seconds);
     }
 
     fn save(&self, path: Option<&std::path::Path>) {

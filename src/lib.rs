@@ -28,6 +28,7 @@ pub(crate) mod project;
 pub mod reaper;
 pub(crate) mod run;
 pub mod scenario;
+pub(crate) mod schedule;
 pub(crate) mod scratch;
 pub(crate) mod sdk_parity;
 pub(crate) mod secrets;

@@ -2,6 +2,7 @@
 //! SDK, in a warm worker or a fresh interpreter.
 
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 
@@ -57,11 +58,19 @@ pub(super) fn run_process(runner: &mut Runner, s: &Scenario, scratch: &Scratch) 
         .context("the wire lane (app-server JSON-RPC)")
 }
 
+/// Whether the lane `lane` of `s` runs in a warm worker (which its slot
+/// starts if it has none).
+pub(crate) fn needs_worker(session: &Session, s: &Scenario, lane: super::Lane) -> bool {
+    lane == super::Lane::Python && !session.cold && !s.cold
+}
+
 /// Runs one worker thread's scenarios: in its warm worker (started on first
 /// use, replaced if it breaks), or cold when the run or the scenario says so.
 pub(crate) struct Runner<'a> {
     pub(super) session: &'a Session<'a>,
     warm: Option<WarmWorker>,
+    /// How long the last worker took to start, until the schedule asks.
+    worker_start: Option<Duration>,
 }
 
 impl<'a> Runner<'a> {
@@ -69,7 +78,14 @@ impl<'a> Runner<'a> {
         Runner {
             session,
             warm: None,
+            worker_start: None,
         }
+    }
+
+    /// How long a warm worker took to start since the last call, if one did:
+    /// the time is the worker's, not the job's that happened to start it.
+    pub(crate) fn take_worker_start(&mut self) -> Option<Duration> {
+        self.worker_start.take()
     }
 
     fn run(&mut self, s: &Scenario, inv: &Invocation, log: &std::path::Path) -> Result<()> {
@@ -78,15 +94,18 @@ impl<'a> Runner<'a> {
         }
         let worker = match &mut self.warm {
             Some(w) => w,
-            None => self.warm.insert(
-                WarmWorker::start(
+            None => {
+                let start = Instant::now();
+                let worker = WarmWorker::start(
                     &inv.supervisor,
                     &inv.python,
                     &inv.sys_path,
                     &base_environment(self.session.toolchain),
                 )
-                .kind(Kind::Toolchain)?,
-            ),
+                .kind(Kind::Toolchain)?;
+                self.worker_start = Some(start.elapsed());
+                self.warm.insert(worker)
+            }
         };
         let result = worker.run(inv, log);
         if worker.broken {
