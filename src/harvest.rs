@@ -114,7 +114,8 @@ pub fn regenerate(
         })
         .collect();
     let job_count = jobs.len();
-    let queue = Mutex::new(Queue::new(jobs));
+    let threads = slots.count().clamp(1, job_count.max(1));
+    let queue = Mutex::new(Queue::new(jobs, threads));
     let worker_start = durations.expected_worker_start();
     let progress = Mutex::new(Progress {
         results: scenarios.iter().map(|_| Vec::new()).collect(),
@@ -128,7 +129,7 @@ pub fn regenerate(
     let took: Mutex<Vec<(String, Lane, f64)>> = Mutex::new(Vec::new());
     let worker_starts: Mutex<Vec<f64>> = Mutex::new(Vec::new());
     thread::scope(|scope| {
-        for _ in 0..slots.count().clamp(1, job_count.max(1)) {
+        for _ in 0..threads {
             scope.spawn(|| {
                 let mut runner = Runner::new(session);
                 let mut warm = false;
