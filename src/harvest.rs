@@ -114,8 +114,7 @@ pub fn regenerate(
         })
         .collect();
     let job_count = jobs.len();
-    let threads = slots.count().clamp(1, job_count.max(1));
-    let queue = Mutex::new(Queue::new(jobs, threads));
+    let queue = Mutex::new(Queue::new(jobs));
     let worker_start = durations.expected_worker_start();
     let progress = Mutex::new(Progress {
         results: scenarios.iter().map(|_| Vec::new()).collect(),
@@ -129,7 +128,7 @@ pub fn regenerate(
     let took: Mutex<Vec<(String, Lane, f64)>> = Mutex::new(Vec::new());
     let worker_starts: Mutex<Vec<f64>> = Mutex::new(Vec::new());
     thread::scope(|scope| {
-        for _ in 0..threads {
+        for _ in 0..slots.count().clamp(1, job_count.max(1)) {
             scope.spawn(|| {
                 let mut runner = Runner::new(session);
                 let mut warm = false;
