@@ -40,12 +40,12 @@ impl<J> Queue<J> {
     /// slots with a worker).
     pub fn next(&mut self, warm_here: &mut bool, worker_start: f64) -> Option<J> {
         let first_needing = self.jobs.iter().position(|p| p.needs_worker);
-        let index = match (*warm_here, first_needing) {
-            (_, None) => 0,
+        let index = match first_needing {
+            None => 0,
             // The first worker starts with the first job: the Python lane's
             // work is the most there is, and its slot is busy from the start.
-            (true, Some(i)) | (false, Some(i)) if *warm_here || self.warm == 0 => i,
-            (_, Some(i)) => match self.jobs.iter().position(|p| !p.needs_worker) {
+            Some(i) if *warm_here || self.warm == 0 => i,
+            Some(i) => match self.jobs.iter().position(|p| !p.needs_worker) {
                 Some(other) => other,
                 None => {
                     let left: f64 = self.jobs.iter().map(|p| p.expected).sum();
