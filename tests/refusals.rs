@@ -117,6 +117,27 @@ fn an_output_tree_a_harvest_may_not_replace_is_refused_before_anything_runs() {
     );
 }
 
+/// The venv keeps what its build's probe found (the SDK, codex), under its
+/// seal; a copy of the cache elsewhere is the same bytes at other paths, and
+/// what a run reports and normalises is where the copy is.
+#[test]
+fn a_copied_cache_is_probed_where_it_is_now() {
+    let p = TestProject::new();
+    let copy = tampered_cache(&p, &[]);
+    let out = p
+        .run_with_cache(&["doctor", "--format", "json"], copy.path())
+        .expect(0);
+    let report: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    for found in [&report["python_sdk"]["path"], &report["codex"]["path"]] {
+        let found = found.as_str().unwrap_or_else(|| panic!("{}", out.all()));
+        assert!(
+            found.starts_with(&*copy.path().to_string_lossy()),
+            "{found}"
+        );
+    }
+    assert_eq!(report["python_sdk"]["pinned"], true);
+}
+
 /// A hard-linked copy of the venv and TypeScript SDK `doctor` uses, with
 /// one file of each replaced (not edited: the links share the original).
 fn tampered_cache(p: &TestProject, replace: &[(&str, &str)]) -> tempfile::TempDir {

@@ -54,7 +54,10 @@ pub fn provision(
         entry.verify()?;
         let probe = std::fs::read(dir.join(PROBE_FILE))
             .ok()
-            .and_then(|bytes| serde_json::from_slice(&bytes).ok());
+            .and_then(|bytes| serde_json::from_slice::<Probe>(&bytes).ok())
+            // Its paths are where the venv was built: a cache moved or
+            // copied since (`cp -al`) is probed where it is now.
+            .filter(|p| p.prefix == *dir);
         return Ok(Venv { python, probe });
     }
     progress(&format!(
