@@ -6,11 +6,16 @@
 //! `thread/started`), and the server's own response racing the first
 //! notification of what it started (`turn/start`'s response vs
 //! `turn/started`). Codex also sends thread-level notifications from a
-//! global queue whose place against everything else varies.
+//! global queue whose place against everything else varies. Codex 0.144.4
+//! (measured: once in eight runs of its tree) sends `thread/started` even
+//! after its response to the next request, the `turn/start` that followed.
 //!
 //! So the canonical order is built from what does not vary:
 //! - each direction keeps its own order, except that a server message
-//!   naming an id comes after the response that introduced the id;
+//!   naming an id comes after the response that introduced the id, and
+//!   `thread/started` comes right after the response that introduced its
+//!   thread (the `thread/start`, `thread/fork` or `thread/resume` it
+//!   announces);
 //! - a client request comes just before its response; a client response (to
 //!   a server request) just before the first server message that arrived
 //!   after it; a client notification with the next client line;
@@ -68,7 +73,8 @@ pub fn canonical(logged: &[Line], unordered: &[String]) -> Vec<Line> {
     let server: Vec<usize> = (0..logged.len())
         .filter(|&i| logged[i].dir == Dir::S2c && !is_unordered(&logged[i]))
         .collect();
-    let server = after_introducing_responses(logged, &server);
+    let server =
+        announcements_after_their_responses(logged, after_introducing_responses(logged, &server));
     let at: HashMap<usize, usize> = server.iter().enumerate().map(|(k, &i)| (i, k)).collect();
 
     // Where in `server` each client line must come before (its anchor).
@@ -147,6 +153,33 @@ fn after_introducing_responses(logged: &[Line], server: &[usize]) -> Vec<usize> 
     }
     out.extend(waiting.into_iter().map(|(_, j)| j));
     out
+}
+
+/// `server` with each `thread/started` moved to just after the response
+/// that introduced its thread (after any announcement already there), if
+/// that response is in `server`.
+fn announcements_after_their_responses(logged: &[Line], mut server: Vec<usize>) -> Vec<usize> {
+    let announcements: Vec<usize> = server
+        .iter()
+        .copied()
+        .filter(|&i| logged[i].method() == Some("thread/started"))
+        .collect();
+    for i in announcements {
+        let thread = &logged[i].msg["params"]["thread"]["id"];
+        let introduced = server.iter().position(|&j| {
+            logged[j].is_response() && &logged[j].msg["result"]["thread"]["id"] == thread
+        });
+        let Some(mut at) = introduced.filter(|_| thread.is_string()) else {
+            continue;
+        };
+        server.retain(|&j| j != i);
+        at += 1;
+        while at < server.len() && logged[server[at]].method() == Some("thread/started") {
+            at += 1;
+        }
+        server.insert(at, i);
+    }
+    server
 }
 
 /// The UUIDs a message mentions, anywhere in it.
@@ -241,6 +274,14 @@ mod tests {
         raced.swap(8, 10);
         raced.swap(8, 9);
         assert_ne!(names(&first), names(&raced));
+        // Codex 0.144.4: thread/started after the response to turn/start.
+        let mut late = first.clone();
+        let started = late.remove(6);
+        late.insert(8, started);
+        assert_eq!(
+            names(&canonical(&first, &unordered)),
+            names(&canonical(&late, &unordered))
+        );
         assert_eq!(
             names(&canonical(&first, &unordered)),
             names(&canonical(&raced, &unordered))
