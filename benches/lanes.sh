@@ -48,7 +48,8 @@ print(max((v for k, v in durations.items()
            if k.split("/")[0] in names and lane in (None, k.split("/")[-1])), default=0))
 EOF
 )
-  awk -v t="$tree" -v v="$variant" -v l="$longest" '{printf "%s|%s|%.2f|%.2f|%.2f\n", t, v, $1, $2 + $3, l}' "$out" >>"$samples"
+  # time writes "Command exited with non-zero status N" first when it did.
+  tail -n 1 "$out" | awk -v t="$tree" -v v="$variant" -v l="$longest" '{printf "%s|%s|%.2f|%.2f|%.2f\n", t, v, $1, $2 + $3, l}' >>"$samples"
   rm -f "$out"
 }
 

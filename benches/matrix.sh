@@ -11,10 +11,11 @@ cargo build --release --locked -q
 bin=./target/release/codex-harvest
 $bin doctor >/dev/null
 timed() {
-  local out
+  local out rc=0
   out=$(mktemp)
-  /usr/bin/time -f "%e %U %S" -o "$out" "$@" >/dev/null 2>&1 || true
-  awk '{ printf "%6.1f s wall, %6.1f s CPU\n", $1, $2 + $3 }' "$out"
+  /usr/bin/time -f "%e %U %S" -o "$out" "$@" >/dev/null 2>&1 || rc=$?
+  # time writes "Command exited with non-zero status N" first when it did.
+  tail -n 1 "$out" | awk -v rc="$rc" '{ printf "%6.1f s wall, %6.1f s CPU%s\n", $1, $2 + $3, (rc ? "  (exit " rc ")" : "") }'
   rm -f "$out"
 }
 main=$(sed -n 's/^  version: "\(.*\)",$/\1/p' config/native.exs | head -1)
