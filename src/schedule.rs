@@ -39,6 +39,9 @@ impl<J> Queue<J> {
     /// nothing is left for this slot (what is left is better run by the
     /// slots with a worker).
     pub fn next(&mut self, warm_here: &mut bool, worker_start: f64) -> Option<J> {
+        if self.jobs.is_empty() {
+            return None;
+        }
         let first_needing = self.jobs.iter().position(|p| p.needs_worker);
         let index = match first_needing {
             None => 0,
@@ -49,16 +52,13 @@ impl<J> Queue<J> {
                 Some(other) => other,
                 None => {
                     let left: f64 = self.jobs.iter().map(|p| p.expected).sum();
-                    if self.warm > 0 && left <= self.warm as f64 * worker_start {
+                    if left <= self.warm as f64 * worker_start {
                         return None;
                     }
                     i
                 }
             },
         };
-        if index >= self.jobs.len() {
-            return None;
-        }
         let taken = self.jobs.remove(index);
         if taken.needs_worker && !*warm_here {
             *warm_here = true;
