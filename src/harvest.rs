@@ -15,7 +15,7 @@ use crate::drift_text;
 use crate::failure::{self, hinted};
 use crate::inputs;
 use crate::job_slots::Slots;
-use crate::lanes::{Lane, Runner, lanes_of, needs_worker, run_lane};
+use crate::lanes::{Lane, Runner, Workers, lanes_of, needs_worker, run_lane};
 use crate::manifest::{ComponentRecord, Provenance, ScenarioRecord, Sha256Sums};
 use crate::model::Script;
 use crate::project::Project;
@@ -115,7 +115,7 @@ pub fn regenerate(
         .collect();
     let job_count = jobs.len();
     let queue = Mutex::new(Queue::new(jobs));
-    let worker_start = durations.expected_worker_start();
+    let workers = Workers::default();
     let progress = Mutex::new(Progress {
         results: scenarios.iter().map(|_| Vec::new()).collect(),
         remaining: scenarios
@@ -126,15 +126,13 @@ pub fn regenerate(
         printed: 0,
     });
     let took: Mutex<Vec<(String, Lane, f64)>> = Mutex::new(Vec::new());
-    let worker_starts: Mutex<Vec<f64>> = Mutex::new(Vec::new());
     thread::scope(|scope| {
         for _ in 0..slots.count().clamp(1, job_count.max(1)) {
             scope.spawn(|| {
-                let mut runner = Runner::new(session);
-                let mut warm = false;
+                let mut runner = Runner::new(session, &workers);
                 // After a stop signal no job starts (`take` says so).
                 while let Some(_slot) = slots.take() {
-                    let next = queue.lock().expect("queue").next(&mut warm, worker_start);
+                    let next = queue.lock().expect("queue").next(workers.ready());
                     let Some(job) = next else {
                         break;
                     };
@@ -144,10 +142,6 @@ pub fn regenerate(
                     let mut seconds = start.elapsed().as_secs_f64();
                     if let Some(worker) = runner.take_worker_start() {
                         seconds -= worker.as_secs_f64();
-                        worker_starts
-                            .lock()
-                            .expect("durations")
-                            .push(worker.as_secs_f64());
                     }
                     // Against replay a job takes what replay takes, not codex.
                     if result.is_ok() && session.replay.is_none() {
@@ -166,17 +160,10 @@ pub fn regenerate(
             });
         }
     });
+    drop(workers);
     crate::interrupt::check()?;
     for (name, lane, seconds) in took.into_inner().expect("durations") {
         durations.remember(&name, lane, seconds);
-    }
-    if let Some(seconds) = worker_starts
-        .into_inner()
-        .expect("durations")
-        .into_iter()
-        .reduce(f64::max)
-    {
-        durations.remember_worker_start(seconds);
     }
     durations.save(session.durations.as_deref());
     let mut generated = Generated::default();
@@ -307,9 +294,6 @@ fn run_repeated(runner: &mut Runner, s: &Scenario, lane: Lane, repeat: usize) ->
     Ok(first)
 }
 
-/// The key of a warm worker's start among the jobs' durations.
-const WORKER_START: &str = "(warm worker start)";
-
 /// How long each (scenario, lane) job took when it last ran, kept in the
 /// cache: the order a schedule starts its jobs in. Missing or unreadable,
 /// it is empty; it is only ever a hint.
@@ -341,16 +325,6 @@ impl Durations {
 
     fn remember(&mut self, scenario: &str, lane: Lane, seconds: f64) {
         self.seconds.insert(Self::key(scenario, lane), seconds);
-    }
-
-    /// What starting a warm worker takes (importing the SDK); a second
-    /// until one was timed.
-    fn expected_worker_start(&self) -> f64 {
-        self.seconds.get(WORKER_START).copied().unwrap_or(1.0)
-    }
-
-    fn remember_worker_start(&mut self, seconds: f64) {
-        self.seconds.insert(WORKER_START.to_string(), seconds);
     }
 
     fn save(&self, path: Option<&std::path::Path>) {

@@ -14,6 +14,7 @@ pub(crate) mod exec_recipe;
 pub mod exec_tap;
 pub(crate) mod failure;
 pub(crate) mod fixture_path;
+pub(crate) mod fork_lock;
 pub(crate) mod harvest;
 pub(crate) mod inputs;
 pub mod interrupt;

@@ -11,12 +11,9 @@
 //!
 //! It exits with the program's exit code (128 + N when killed by signal N).
 //!
-//! A long-lived program (the warm worker, `warm.rs`, which forks one child
-//! per scenario) asks between jobs: on SIGUSR1 the supervisor kills every
-//! child of its own but the program (the orphans a finished scenario left)
-//! and then writes `{"reaped":true}` into the FIFO its `--ack PATH` names, a
-//! channel of its own (the program's stdout is the program's), so the
-//! driver knows the tree is clean before the next job.
+//! The warm worker (`warm.rs`) runs under it too, as one long-lived
+//! program: what each of its scenarios leaves is its keeper's to kill, and
+//! what is left when the worker ends, this supervisor's.
 
 use std::ffi::OsString;
 use std::os::unix::process::CommandExt;
@@ -26,10 +23,6 @@ use crate::signal_to::{self, Signal};
 
 /// The hidden first argument that runs the supervisor instead of the CLI.
 pub const ARG: &str = "__reap";
-
-/// `--ack PATH` after the driver's pid: the FIFO a SIGUSR1 clean-up is
-/// acknowledged in.
-pub const ACK: &str = "--ack";
 
 /// The arguments that start a supervisor of this process's, before the
 /// program to supervise: it must know its parent to notice its death.
@@ -41,22 +34,16 @@ pub fn main(args: &[OsString]) -> ! {
     let parent = args
         .first()
         .and_then(|a| a.to_str()?.parse::<libc::pid_t>().ok());
-    let (ack, program_args) = match args.get(1..) {
-        Some([flag, path, rest @ ..]) if flag == ACK => {
-            (Some(std::path::PathBuf::from(path)), rest)
-        }
-        Some(rest) => (None, rest),
-        None => (None, &[][..]),
-    };
+    let program_args = args.get(1..).unwrap_or_default();
     let (Some(parent), Some((program, rest))) = (parent, program_args.split_first()) else {
-        crate::errln!("codex-harvest {ARG}: usage: {ARG} DRIVER_PID [{ACK} FIFO] PROGRAM ARGS…");
+        crate::errln!("codex-harvest {ARG}: usage: {ARG} DRIVER_PID PROGRAM ARGS…");
         std::process::exit(2);
     };
     become_subreaper(parent);
-    // The stop signals, SIGUSR1 and SIGCHLD (a child ended: reap it now) are
-    // taken by `sigtimedwait` below.
+    // The stop signals and SIGCHLD (a child ended: reap it now) are taken by
+    // `sigtimedwait` below.
     let [int, term, hup] = crate::interrupt::SIGNALS;
-    let signals = crate::interrupt::block(&[int, term, hup, libc::SIGUSR1, libc::SIGCHLD]);
+    let signals = crate::interrupt::block(&[int, term, hup, libc::SIGCHLD]);
     // Its own process group, as a scenario forked by the warm worker has:
     // a scenario cannot tell how it was started.
     let mut command = Command::new(program);
@@ -70,7 +57,7 @@ pub fn main(args: &[OsString]) -> ! {
             std::process::exit(127);
         }
     };
-    let code = supervise(child, &signals, ack.as_deref());
+    let code = supervise(child, &signals);
     kill_descendants(child);
     std::process::exit(code);
 }
@@ -92,45 +79,6 @@ fn become_subreaper(parent: libc::pid_t) {
 
 #[cfg(not(target_os = "linux"))]
 fn become_subreaper(_parent: libc::pid_t) {}
-
-/// The acknowledgement of a SIGUSR1 clean-up, one line on stdout.
-pub const REAPED: &str = "{\"reaped\":true}";
-
-/// Kills every child but `keep` until none other is left, then says so in
-/// `ack`; returns `keep`'s exit code if it ended meanwhile.
-fn reap_all_but(keep: libc::pid_t, ack: Option<&std::path::Path>) -> Option<i32> {
-    let mut ended = None;
-    loop {
-        let others: Vec<libc::pid_t> = children().into_iter().filter(|&p| p != keep).collect();
-        for &pid in &others {
-            signal_to::process(pid, Signal::KILL);
-        }
-        while let Reaped::Child(pid, code) = reap_one() {
-            if pid == keep {
-                ended = Some(code);
-            }
-        }
-        if others.is_empty() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
-    if let Some(path) = ack {
-        acknowledge(path);
-    }
-    ended
-}
-
-/// Writes the acknowledgement into the FIFO at `path`, which the driver
-/// holds open for reading (so the open never blocks).
-fn acknowledge(path: &std::path::Path) {
-    use rustix::fs::{Mode, OFlags, open};
-    use std::io::Write;
-    let flags = OFlags::WRONLY | OFlags::NONBLOCK | OFlags::CLOEXEC;
-    if let Ok(fd) = open(path, flags, Mode::empty()) {
-        let _ = std::fs::File::from(fd).write_all(format!("{REAPED}\n").as_bytes());
-    }
-}
 
 /// A finished child's exit code as a shell reports it (128 + N when killed
 /// by signal N), as one byte: what a stand-in for a program exits with.
@@ -169,14 +117,9 @@ fn reap_one() -> Reaped {
 
 /// Waits for the program to exit, reaping orphans as they die; returns the
 /// exit code to pass on.
-fn supervise(child: libc::pid_t, signals: &libc::sigset_t, ack: Option<&std::path::Path>) -> i32 {
+fn supervise(child: libc::pid_t, signals: &libc::sigset_t) -> i32 {
     loop {
         match wait_signal(signals) {
-            Some(libc::SIGUSR1) => {
-                if let Some(code) = reap_all_but(child, ack) {
-                    return code;
-                }
-            }
             Some(libc::SIGCHLD) | None => {}
             Some(sig) => return 128 + sig,
         }
@@ -207,7 +150,7 @@ fn wait_signal(signals: &libc::sigset_t) -> Option<i32> {
     // SAFETY: valid sets; sigwait returns at once for a pending signal.
     unsafe {
         libc::sigpending(&mut pending);
-        for s in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP, libc::SIGUSR1] {
+        for s in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP] {
             if libc::sigismember(&pending, s) == 1 {
                 let mut sig = 0;
                 libc::sigwait(signals, &mut sig);

@@ -19,14 +19,23 @@ use crate::reaper;
 
 /// Reads the job (a JSON file: the arguments may be larger than one
 /// command-line argument may be), imports the module and calls `record`; a
-/// traceback goes to stderr. It loads the modules the warm worker
-/// (`warm.rs`) loads, so a scenario sees the same `sys.modules` either way.
+/// traceback goes to stderr, starting in the scenario (as the warm worker's
+/// does: a failure record is the same either way). It loads the modules the
+/// warm worker (`warm.rs`) loads, so a scenario sees the same `sys.modules`
+/// either way.
 const BOOTSTRAP: &str = r#"
 import gc, importlib, json, sys
 with open(sys.argv[1], encoding="utf-8") as f:
     job = json.load(f)
 sys.path[:0] = job["paths"]
-importlib.import_module(job["module"]).record(job["output"], **job["kwargs"])
+try:
+    importlib.import_module(job["module"]).record(job["output"], **job["kwargs"])
+except SystemExit:
+    raise
+except BaseException as e:
+    e = e.with_traceback(e.__traceback__.tb_next)
+    sys.excepthook(type(e), e, e.__traceback__)
+    sys.exit(1)
 "#;
 
 /// How much of a failed scenario's output to show.
@@ -128,8 +137,7 @@ pub fn run_program(p: &Program) -> Result<()> {
         .stdout(stdout)
         .stderr(Stdio::piped())
         .process_group(0);
-    let mut child = cmd
-        .spawn()
+    let mut child = crate::fork_lock::spawn(&mut cmd)
         .with_context(|| format!("starting {}", p.program.display()))?;
     let pid = child.id() as libc::pid_t;
     let group = crate::interrupt::stop_with_run(child.id());

@@ -1,24 +1,35 @@
-//! A warm worker: one Python that imported the SDK once and forks a child
+//! The warm worker: one Python that imported the SDK once and forks a child
 //! per scenario, so a scenario costs its own work and not the 0.8 s CPU of
-//! importing the SDK again.
+//! importing the SDK again. The slots of a schedule share it: it serves
+//! their scenarios at once, each job named by an id in its messages.
+//!
+//! Each job has a keeper, forked from the worker: a child subreaper
+//! (Linux) that forks the scenario's child, waits for it, and then kills
+//! whatever the scenario left (every process it adopted, until none is
+//! left; elsewhere the scenario's process group) before it reports the
+//! status. So a scenario's leftovers are its own keeper's, never another
+//! running scenario's, and are gone before its job ends.
 //!
 //! The child is set up as a cold run would be: its own process group, the
 //! scenario's cwd and complete environment (nothing of the worker's), its
 //! output to a log of its own, stdin from /dev/null, the same `sys.path`
-//! and the same modules loaded but what it imports itself. The worker runs
-//! under the supervisor (`reaper.rs`); after each scenario the supervisor
-//! kills whatever the scenario left behind (SIGUSR1), and the timeout kills
-//! the child's group, so every isolation of a cold run holds. A scenario
-//! whose config says `cold = true`, or every scenario with `--cold`, runs
-//! cold instead (`scenario::run`).
+//! and the same modules loaded but what it imports itself (it is forked
+//! before its keeper imports anything). The worker runs under the
+//! supervisor (`reaper.rs`), which ends it and everything below it when the
+//! run stops; the timeout kills the child's group. A scenario whose config
+//! says `cold = true`, or every scenario with `--cold`, runs cold instead
+//! (`scenario::run`).
 
+use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
@@ -28,10 +39,10 @@ use crate::reaper;
 use crate::scenario::{self, Invocation};
 use crate::scratch::PrivateDir;
 
-/// The worker: imports what every scenario imports, then serves one
-/// request (a JSON line) at a time. Only `gc`, `json`, `importlib`, `os`
-/// and `sys` are used here, which an interpreter or a cold run's bootstrap
-/// has loaded anyway.
+/// The worker: imports what every scenario imports, then forks a keeper per
+/// request (a JSON line). Only `gc`, `importlib`, `json`, `os` and `sys` are
+/// imported before a scenario's child is forked, which an interpreter or a
+/// cold run's bootstrap has loaded anyway; its keeper imports the rest after.
 const SERVER: &str = r#"
 import gc, importlib, json, os, sys
 paths, preload = json.loads(sys.argv[1]), json.loads(sys.argv[2])
@@ -42,42 +53,107 @@ for name in preload:
 # collections then never walk them, and their pages stay shared instead of
 # being copied on the first collection (the cost of a fork after a big import).
 gc.freeze()
-channel = os.fdopen(os.dup(1), "w")
+channel = os.dup(1)
 os.dup2(os.open(os.devnull, os.O_RDWR), 1)
+
 def say(message):
-    channel.write(json.dumps(message) + "\n")
-    channel.flush()
+    # One write of a line shorter than PIPE_BUF: the lines of keepers
+    # writing at once never interleave.
+    os.write(channel, (json.dumps(message) + "\n").encode())
+
+def scenario(job, go):
+    os.read(go, 1)
+    os.close(go)
+    log = os.open(job["log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    os.close(log)
+    os.close(channel)
+    os.chdir(job["cwd"])
+    os.environ.clear()
+    os.environ.update(job["env"])
+    if "tempfile" in sys.modules:
+        sys.modules["tempfile"].tempdir = None
+    code = 0
+    try:
+        importlib.import_module(job["module"]).record(job["output"], **job["kwargs"])
+    except SystemExit as e:
+        code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+    except BaseException as e:
+        # The traceback starts in the scenario, not in this worker.
+        e = e.with_traceback(e.__traceback__.tb_next)
+        sys.excepthook(type(e), e, e.__traceback__)
+        code = 1
+    sys.exit(code)
+
+def adopted():
+    me = str(os.getpid())
+    pids = []
+    for name in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{name}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        # The command name is in parentheses and may hold spaces.
+        if stat[stat.rindex(")") + 2:].split()[1] == me:
+            pids.append(int(name))
+    return pids
+
+def keep(job):
+    go, release = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(release)
+        scenario(job, go)
+    os.close(go)
+    os.setpgid(pid, pid)
+    import signal, time
+    linux = sys.platform == "linux"
+    if linux:
+        import ctypes
+        PR_SET_CHILD_SUBREAPER = 36
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    # The child starts once its keeper adopts what it leaves behind.
+    os.close(release)
+    say({"job": job["id"], "pid": pid})
+    _, status = os.waitpid(pid, 0)
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except OSError:
+        pass
+    while linux:
+        left = adopted()
+        for p in left:
+            try:
+                os.kill(p, signal.SIGKILL)
+            except OSError:
+                pass
+        try:
+            while os.waitpid(-1, os.WNOHANG)[0] > 0:
+                pass
+        except ChildProcessError:
+            pass
+        if not left:
+            break
+        time.sleep(0.005)
+    say({"job": job["id"], "status": os.waitstatus_to_exitcode(status)})
+    os._exit(0)
+
 say({"ready": True})
 for line in sys.stdin:
     job = json.loads(line)
     sys.stdout.flush()
     sys.stderr.flush()
-    pid = os.fork()
-    if pid == 0:
-        os.setpgid(0, 0)
-        log = os.open(job["log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
-        os.dup2(log, 1)
-        os.dup2(log, 2)
-        os.close(log)
-        channel.close()
-        os.chdir(job["cwd"])
-        os.environ.clear()
-        os.environ.update(job["env"])
-        if "tempfile" in sys.modules:
-            sys.modules["tempfile"].tempdir = None
-        code = 0
-        try:
-            importlib.import_module(job["module"]).record(job["output"], **job["kwargs"])
-        except SystemExit as e:
-            code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
-        except BaseException:
-            sys.excepthook(*sys.exc_info())
-            code = 1
-        sys.exit(code)
-    say({"pid": pid})
-    _, status = os.waitpid(pid, 0)
-    say({"status": os.waitstatus_to_exitcode(status)})
+    if os.fork() == 0:
+        keep(job)
+    # A keeper that ended has said what there is to say: reap it.
+    try:
+        while os.waitpid(-1, os.WNOHANG)[0] > 0:
+            pass
+    except ChildProcessError:
+        pass
 "#;
 
 /// What every scenario imports (through `_record`): loaded once per worker.
@@ -85,23 +161,34 @@ const PRELOAD: [&str; 1] = ["openai_codex"];
 
 /// How long the worker may take to start (importing the SDK).
 const START_TIMEOUT: Duration = Duration::from_secs(60);
-/// How long a killed child's status and the clean-up may take.
+/// How long a job's keeper may take to answer, and to clean up after a kill.
 const CLEANUP_GRACE: Duration = Duration::from_secs(10);
 
 pub struct WarmWorker {
-    /// Set when the worker stopped answering as it should: drop it.
-    pub broken: bool,
-    supervisor: Child,
-    /// Lets a stop signal end the worker and its scenario at once.
+    /// Set when the worker stopped answering as it should: start another.
+    broken: AtomicBool,
+    supervisor: Mutex<Child>,
+    supervisor_pid: libc::pid_t,
+    /// Lets a stop signal end the worker and its scenarios at once.
     _group: Group,
-    stdin: ChildStdin,
-    lines: Receiver<String>,
-    /// The supervisor's acknowledgements of a clean-up (its `--ack` FIFO).
-    acks: Receiver<String>,
-    /// The FIFO's write end, whose empty line ends the thread reading it.
-    ack_end: std::fs::File,
+    stdin: Mutex<ChildStdin>,
+    messages: Arc<Mutex<Messages>>,
+    next_job: AtomicU64,
     /// The worker's own scratch dir (HOME, TMPDIR, its log).
     dir: PrivateDir,
+}
+
+/// Where the worker's messages go: each job's to the job, by its id.
+#[derive(Default)]
+struct Messages {
+    jobs: HashMap<u64, Sender<Value>>,
+    /// The worker's "ready", until it comes.
+    start: Option<Sender<Value>>,
+    /// The worker's output ended, or said what it must not: every job
+    /// waiting, and every job from now on, hears nothing more.
+    ended: bool,
+    /// A line that was no message of the protocol.
+    stray: Option<String>,
 }
 
 impl WarmWorker {
@@ -118,11 +205,9 @@ impl WarmWorker {
         let paths: Vec<String> = sys_path.iter().map(|p| p.display().to_string()).collect();
         let log = std::fs::File::create(dir.path().join("worker.log"))
             .context("creating the warm worker's log")?;
-        let (ack, acks, ack_end) = ack_channel(dir.path())?;
-        let mut supervisor = Command::new(supervisor)
+        let mut command = Command::new(supervisor);
+        command
             .args(reaper::args())
-            .arg(reaper::ACK)
-            .arg(&ack)
             .arg(python)
             .arg("-c")
             .arg(SERVER)
@@ -136,43 +221,66 @@ impl WarmWorker {
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(log)
-            .process_group(0)
-            .spawn()
+            .process_group(0);
+        let mut supervisor = spawn_from_a_lasting_thread(command)
             .with_context(|| format!("starting a warm worker with {}", python.display()))?;
         let group = interrupt::stop_with_run(supervisor.id());
         let stdin = supervisor.stdin.take().expect("piped");
         let stdout = supervisor.stdout.take().expect("piped");
-        let lines = line_channel(stdout);
+        let (ready_tx, ready) = mpsc::channel();
+        let messages = Arc::new(Mutex::new(Messages {
+            start: Some(ready_tx),
+            ..Messages::default()
+        }));
+        route(stdout, Arc::clone(&messages));
         let worker = WarmWorker {
-            broken: false,
-            supervisor,
+            broken: AtomicBool::new(false),
+            supervisor_pid: supervisor.id() as libc::pid_t,
+            supervisor: Mutex::new(supervisor),
             _group: group,
-            stdin,
-            lines,
-            acks,
-            ack_end,
+            stdin: Mutex::new(stdin),
+            messages,
+            next_job: AtomicU64::new(0),
             dir,
         };
         worker
-            .expect_line(START_TIMEOUT, "ready")
+            .expect(&ready, START_TIMEOUT, "ready")
             .map_err(|e| e.context(worker.log_tail()))
             .context("the warm worker did not start (importing the SDK)")?;
         Ok(worker)
     }
 
-    /// Runs one scenario in a forked child; the same outcomes, messages and
-    /// timeout as a cold run. A worker that stops answering is `broken`.
-    pub fn run(&mut self, inv: &Invocation, log: &Path) -> Result<()> {
+    /// Whether the worker stopped answering as it should.
+    pub fn broken(&self) -> bool {
+        self.broken.load(Ordering::Relaxed)
+    }
+
+    /// Runs one scenario in a forked child, alongside any others running;
+    /// the same outcomes, messages and timeout as a cold run. A worker that
+    /// stops answering is `broken`.
+    pub fn run(&self, inv: &Invocation, log: &Path) -> Result<()> {
         let result = self.serve(inv, log);
         if result.as_ref().is_err_and(|e| e.is::<Unanswered>()) {
-            self.broken = true;
+            self.broken.store(true, Ordering::Relaxed);
         }
         result
     }
 
-    fn serve(&mut self, inv: &Invocation, log: &Path) -> Result<()> {
+    fn serve(&self, inv: &Invocation, log: &Path) -> Result<()> {
         interrupt::check()?;
+        let id = self.next_job.fetch_add(1, Ordering::Relaxed);
+        let (tx, answers) = mpsc::channel();
+        {
+            let mut messages = self.messages.lock().expect("messages");
+            // A worker that has ended hears nothing more: the sender is
+            // dropped, and the first wait below says why.
+            if !messages.ended {
+                messages.jobs.insert(id, tx);
+            }
+        }
+        let _route = Route(id, &self.messages);
         let job = json!({
+            "id": id,
             "module": inv.module,
             "output": inv.output,
             "kwargs": Value::Object(inv.kwargs.clone()),
@@ -184,10 +292,13 @@ impl WarmWorker {
                 .collect::<serde_json::Map<String, Value>>(),
             "log": log,
         });
-        writeln!(self.stdin, "{job}")
-            .and_then(|_| self.stdin.flush())
-            .context("sending a scenario to the warm worker")?;
-        let said = self.expect_line(CLEANUP_GRACE, "pid")?;
+        {
+            let mut stdin = self.stdin.lock().expect("stdin");
+            writeln!(stdin, "{job}")
+                .and_then(|_| stdin.flush())
+                .context("sending a scenario to the warm worker")?;
+        }
+        let said = self.expect(&answers, CLEANUP_GRACE, "pid")?;
         // Only a real child's pid: 0 or less would make the kill below
         // reach the driver's own group, or every process.
         let pid = said
@@ -195,15 +306,14 @@ impl WarmWorker {
             .and_then(|p| libc::pid_t::try_from(p).ok())
             .filter(|&p| p > 0)
             .ok_or_else(|| Unanswered(format!("the warm worker gave the pid {said}")))?;
-        let status = match self.expect_line(inv.timeout, "status") {
+        let status = match self.expect(&answers, inv.timeout, "status") {
             Ok(code) => Some(code.as_i64().unwrap_or(1)),
             Err(_) => {
                 crate::signal_to::group(pid, crate::signal_to::Signal::KILL);
-                self.expect_line(CLEANUP_GRACE, "status")?;
+                self.expect(&answers, CLEANUP_GRACE, "status")?;
                 None
             }
         };
-        self.clean_up()?;
         let output = std::fs::read(log).unwrap_or_default();
         let text = scenario::tail(&String::from_utf8_lossy(&output));
         match status {
@@ -216,41 +326,26 @@ impl WarmWorker {
         }
     }
 
-    /// Has the supervisor kill what the last scenario left, and waits for it.
-    fn clean_up(&mut self) -> Result<()> {
-        crate::signal_to::process(
-            self.supervisor.id() as libc::pid_t,
-            crate::signal_to::Signal::USR1,
-        );
-        let deadline = Instant::now() + CLEANUP_GRACE;
-        loop {
-            let line = self.next_line(&self.acks, deadline)?;
-            if line == reaper::REAPED {
-                return Ok(());
-            }
-        }
-    }
-
-    fn next_line(&self, from: &Receiver<String>, deadline: Instant) -> Result<String> {
-        match from.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-            Ok(line) => Ok(line),
+    /// Waits for the next of `from`'s messages, which must carry `key`.
+    fn expect(&self, from: &Receiver<Value>, timeout: Duration, key: &str) -> Result<Value> {
+        let message = match from.recv_timeout(timeout) {
+            Ok(message) => message,
             Err(RecvTimeoutError::Timeout) => {
-                Err(Unanswered("the warm worker did not answer in time".to_string()).into())
+                let said = "the warm worker did not answer in time";
+                return Err(Unanswered(said.to_string()).into());
             }
             Err(RecvTimeoutError::Disconnected) => {
-                Err(Unanswered(format!("the warm worker exited\n{}", self.log_tail())).into())
+                let stray = self.messages.lock().expect("messages").stray.clone();
+                return Err(Unanswered(match stray {
+                    Some(line) => format!("the warm worker said {line:?}"),
+                    None => format!("the warm worker exited\n{}", self.log_tail()),
+                })
+                .into());
             }
-        }
-    }
-
-    /// Waits for the worker's next message, which must carry `key`.
-    fn expect_line(&self, timeout: Duration, key: &str) -> Result<Value> {
-        let line = self.next_line(&self.lines, Instant::now() + timeout)?;
-        let message: Value = serde_json::from_str(&line)
-            .with_context(|| format!("the warm worker said {line:?}"))?;
+        };
         match message.get(key) {
             Some(v) => Ok(v.clone()),
-            None => bail!("the warm worker said {line:?}, not {key:?}"),
+            None => Err(Unanswered(format!("the warm worker said {message}, not {key:?}")).into()),
         }
     }
 
@@ -260,48 +355,75 @@ impl WarmWorker {
     }
 }
 
-/// Each line `source` gives, as it comes, on a thread of its own; the
-/// channel disconnects when `source` ends.
-fn line_channel(source: impl std::io::Read + Send + 'static) -> Receiver<String> {
-    let (tx, lines) = mpsc::channel();
+/// Spawns `command` from a thread that lives as long as the driver. The
+/// supervisor's parent-death signal comes when the *thread* that spawned
+/// it ends, not the process; the worker outlives the slot whose job
+/// started it, so its supervisor must not be that slot's thread's child.
+fn spawn_from_a_lasting_thread(command: Command) -> std::io::Result<Child> {
+    type Request = (Command, Sender<std::io::Result<Child>>);
+    static SPAWNER: std::sync::OnceLock<Mutex<Sender<Request>>> = std::sync::OnceLock::new();
+    let spawner = SPAWNER.get_or_init(|| {
+        let (tx, requests) = mpsc::channel::<Request>();
+        thread::spawn(move || {
+            for (mut command, answer) in requests {
+                let _ = answer.send(crate::fork_lock::spawn(&mut command));
+            }
+        });
+        Mutex::new(tx)
+    });
+    let (answer, spawned) = mpsc::channel();
+    spawner
+        .lock()
+        .expect("spawner")
+        .send((command, answer))
+        .map_err(|_| std::io::Error::other("the spawning thread has ended"))?;
+    spawned
+        .recv()
+        .map_err(|_| std::io::Error::other("the spawning thread has ended"))?
+}
+
+/// A job's place among the worker's messages, given up when the job ends.
+struct Route<'a>(u64, &'a Mutex<Messages>);
+
+impl Drop for Route<'_> {
+    fn drop(&mut self) {
+        self.1.lock().expect("messages").jobs.remove(&self.0);
+    }
+}
+
+/// Passes each line of the worker's output, as it comes, to the job it
+/// names, on a thread of its own. When the output ends, or a line is no
+/// message of the protocol, every job waiting hears that at once.
+fn route(source: impl std::io::Read + Send + 'static, messages: Arc<Mutex<Messages>>) {
     thread::spawn(move || {
         for line in BufReader::new(source).lines() {
             let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    lines
-}
-
-/// The FIFO the supervisor acknowledges clean-ups in, under `dir`, held
-/// open for reading and writing here (the supervisor's open never blocks):
-/// its path, its lines, and the write end whose empty line (the supervisor
-/// writes none) ends the thread reading it.
-fn ack_channel(dir: &Path) -> Result<(PathBuf, Receiver<String>, std::fs::File)> {
-    use rustix::fs::{CWD, Mode, mkfifoat};
-    let path = dir.join("reaped");
-    mkfifoat(CWD, &path, Mode::RUSR | Mode::WUSR)
-        .with_context(|| format!("creating the FIFO {}", path.display()))?;
-    let fifo = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open(&path)
-        .with_context(|| format!("opening the FIFO {}", path.display()))?;
-    let end = fifo.try_clone().context("opening the FIFO's write end")?;
-    let (tx, acks) = mpsc::channel();
-    thread::spawn(move || {
-        for line in BufReader::new(fifo).lines() {
-            let Ok(line) = line.map(|l| (!l.is_empty()).then_some(l)) else {
-                break;
+            let mut m = messages.lock().expect("messages");
+            let message = serde_json::from_str::<Value>(&line).ok();
+            let delivered = match message {
+                Some(message) => match message.get("job").map(Value::as_u64) {
+                    // A job that stopped waiting (a stop signal) is gone.
+                    Some(Some(id)) => {
+                        if let Some(to) = m.jobs.get(&id) {
+                            let _ = to.send(message);
+                        }
+                        true
+                    }
+                    Some(None) => false,
+                    None => m.start.take().is_some_and(|to| to.send(message).is_ok()),
+                },
+                None => false,
             };
-            if line.is_none_or(|l| tx.send(l).is_err()) {
+            if !delivered {
+                m.stray = Some(line);
                 break;
             }
         }
+        let mut m = messages.lock().expect("messages");
+        m.ended = true;
+        m.jobs.clear();
+        m.start = None;
     });
-    Ok((path, acks, end))
 }
 
 /// The worker did not answer as the protocol says.
@@ -319,11 +441,7 @@ impl std::error::Error for Unanswered {}
 impl Drop for WarmWorker {
     /// The supervisor kills the worker and anything left below it.
     fn drop(&mut self) {
-        crate::signal_to::process(
-            self.supervisor.id() as libc::pid_t,
-            crate::signal_to::Signal::TERM,
-        );
-        let _ = self.supervisor.wait();
-        let _ = self.ack_end.write_all(b"\n");
+        crate::signal_to::process(self.supervisor_pid, crate::signal_to::Signal::TERM);
+        let _ = self.supervisor.get_mut().map(|s| s.wait());
     }
 }

@@ -500,6 +500,31 @@ fn warm_and_cold_runs_are_indistinguishable() {
     }
 }
 
+/// A failing scenario's traceback starts in the scenario, warm or cold: a
+/// failure record (a matrix cell's `.failed`) does not say how it was run.
+#[test]
+fn a_failing_scenarios_traceback_is_the_same_warm_or_cold() {
+    let p = TestProject::new();
+    let module = "def record(output_path, **_):\n    raise RuntimeError('scenario broke')\n";
+    p.add_scenario("boom", module, r#"{"replies": []}"#, NO_CODEX);
+    let traceback = |mode: &[&str]| {
+        let mut args = vec!["check", "--scenario", "boom"];
+        args.extend(mode);
+        let out = p.run(&args).expect(4);
+        let from = out.stderr.find("Traceback").expect("a traceback");
+        let to = out.stderr.find("hint:").unwrap_or(out.stderr.len());
+        out.stderr[from..to].to_string()
+    };
+    let warm = traceback(&[]);
+    assert_eq!(warm, traceback(&["--cold"]));
+    assert!(
+        warm.starts_with("Traceback (most recent call last):\n      File \""),
+        "{warm}"
+    );
+    assert!(warm.contains("boom.py\", line 2, in record"), "{warm}");
+    assert!(!warm.contains("<string>"), "{warm}");
+}
+
 /// The exec lane is the pinned binary's own `codex exec --json` output for
 /// the same script: a changed reply shows up in every lane's fixtures, each
 /// in its own shape, and in the SDK parity report.

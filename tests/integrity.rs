@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use crate::util::{TestProject, as_root, change_reply, files, processes_under, run, signal};
+use crate::util::{
+    NO_CODEX, TestProject, as_root, change_reply, files, processes_under, run, signal,
+};
 
 /// A mount made by a test, undone when dropped (a failing assertion too):
 /// whatever is mounted below `under`, wherever a rename moved it.
@@ -520,6 +522,64 @@ fn a_warm_worker_leaves_no_escaped_child_and_survives_a_timeout() {
         out.stderr.contains("thread_basic                     ok"),
         "the worker served the next scenario: {}",
         out.all()
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(processes_under(&p.tmp()), Vec::<String>::new());
+    assert_eq!(p.leftovers(), Vec::<String>::new());
+}
+
+/// Scenarios run at once in the one warm worker (each waits for the other
+/// to have started): what a scenario leaves behind (an orphan in a session
+/// of its own) is killed when that scenario ends, and only then: another
+/// scenario's end leaves it running.
+#[test]
+fn a_scenarios_orphans_are_its_own_to_end_while_others_run() {
+    let p = TestProject::new();
+    let orphan = |pid_file: &Path| {
+        format!(
+            "    subprocess.run(['bash', '-c', 'setsid sleep 45 >/dev/null 2>&1 & echo $! > {0}.new && mv {0}.new {0}'], check=True)\n",
+            pid_file.display()
+        )
+    };
+    let quick_pid = p.root().join("quick.pid");
+    let slow_pid = p.root().join("slow.pid");
+    p.add_scenario(
+        "quick",
+        &format!(
+            "import json, os, subprocess, time\n\n\ndef record(output_path, **_):\n{}    deadline = time.time() + 30\n    while not os.path.exists({:?}) and time.time() < deadline:\n        time.sleep(0.05)\n    open(output_path, 'w').write(json.dumps({{'method': 'quick', 'params': {{}}}}) + '\\n')\n",
+            orphan(&quick_pid),
+            slow_pid.display().to_string(),
+        ),
+        r#"{"replies": []}"#,
+        NO_CODEX,
+    );
+    p.add_scenario(
+        "slow",
+        &format!(
+            "import json, os, subprocess, time\n\n\ndef alive(pid):\n    try:\n        os.kill(pid, 0)\n        return True\n    except ProcessLookupError:\n        return False\n\n\ndef record(output_path, **_):\n{}    mine = int(open({:?}).read())\n    deadline = time.time() + 30\n    while not os.path.exists({:?}) and time.time() < deadline:\n        time.sleep(0.05)\n    theirs = int(open({:?}).read())\n    while alive(theirs) and time.time() < deadline:\n        time.sleep(0.05)\n    seen = {{'theirs_gone': not alive(theirs), 'mine_alive': alive(mine)}}\n    open(output_path, 'w').write(json.dumps({{'method': 'slow', 'params': seen}}) + '\\n')\n",
+            orphan(&slow_pid),
+            slow_pid.display().to_string(),
+            quick_pid.display().to_string(),
+            quick_pid.display().to_string(),
+        ),
+        r#"{"replies": []}"#,
+        NO_CODEX,
+    );
+    p.run(&[
+        "harvest",
+        "--jobs",
+        "2",
+        "--scenario",
+        "slow",
+        "--scenario",
+        "quick",
+    ])
+    .expect(0);
+    let seen: serde_json::Value =
+        serde_json::from_str(p.read("integration/fixtures/python/slow.jsonl").trim()).unwrap();
+    assert_eq!(
+        seen["params"],
+        serde_json::json!({"theirs_gone": true, "mine_alive": true})
     );
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(processes_under(&p.tmp()), Vec::<String>::new());

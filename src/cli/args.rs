@@ -136,7 +136,7 @@ pub struct ToolchainArgs {
 /// How scenarios run.
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// Scenarios run at once [default: the number of CPUs, plus one]
+    /// Scenarios run at once [default: twice the number of CPUs]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=64))]
     pub jobs: Option<u32>,
     /// Keep each scenario's scratch dir (secrets redacted) and print where

@@ -23,7 +23,7 @@ use crate::secrets::Scanner;
 use crate::toolchain::Toolchain;
 use crate::tree::Tree;
 
-pub(crate) use python::{Runner, needs_worker};
+pub(crate) use python::{Runner, Workers, needs_worker};
 
 /// Which lanes a run records. The Python and wire lanes are one run (the
 /// wire lane taps the Python SDK's conversation), kept or dropped apart.

@@ -2,6 +2,8 @@
 //! SDK, in a warm worker or a fresh interpreter.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
@@ -58,32 +60,84 @@ pub(super) fn run_process(runner: &mut Runner, s: &Scenario, scratch: &Scratch) 
         .context("the wire lane (app-server JSON-RPC)")
 }
 
-/// Whether the lane `lane` of `s` runs in a warm worker (which its slot
-/// starts if it has none).
+/// Whether the lane `lane` of `s` runs in the warm worker (which its job
+/// starts if there is none).
 pub(crate) fn needs_worker(session: &Session, s: &Scenario, lane: super::Lane) -> bool {
     lane == super::Lane::Python && !session.cold && !s.cold
 }
 
-/// Runs one worker thread's scenarios: in its warm worker (started on first
-/// use, replaced if it breaks), or cold when the run or the scenario says so.
+/// The warm worker the slots of one schedule share: started by the first
+/// job that needs it (the others wait for it), replaced if it breaks.
+#[derive(Default)]
+pub(crate) struct Workers {
+    current: Mutex<Option<Arc<WarmWorker>>>,
+    ready: AtomicBool,
+}
+
+impl Workers {
+    /// Whether a worker is up: a job that needs one starts at once.
+    pub(crate) fn ready(&self) -> bool {
+        self.ready.load(Ordering::Relaxed)
+    }
+
+    /// The worker, started first if there is none, and how long that took.
+    fn get(
+        &self,
+        session: &Session,
+        inv: &Invocation,
+    ) -> Result<(Arc<WarmWorker>, Option<Duration>)> {
+        let mut current = self.current.lock().expect("workers");
+        if let Some(worker) = current.as_ref() {
+            return Ok((Arc::clone(worker), None));
+        }
+        let start = Instant::now();
+        let worker = Arc::new(
+            WarmWorker::start(
+                &inv.supervisor,
+                &inv.python,
+                &inv.sys_path,
+                &base_environment(session.toolchain),
+            )
+            .kind(Kind::Toolchain)?,
+        );
+        *current = Some(Arc::clone(&worker));
+        self.ready.store(true, Ordering::Relaxed);
+        Ok((worker, Some(start.elapsed())))
+    }
+
+    /// Drops `worker` if it is still the current one: the next job starts
+    /// another.
+    fn retire(&self, worker: &Arc<WarmWorker>) {
+        let mut current = self.current.lock().expect("workers");
+        if current.as_ref().is_some_and(|c| Arc::ptr_eq(c, worker)) {
+            *current = None;
+            self.ready.store(false, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Runs one slot's scenarios: in the schedule's warm worker, or cold when
+/// the run or the scenario says so.
 pub(crate) struct Runner<'a> {
     pub(super) session: &'a Session<'a>,
-    warm: Option<WarmWorker>,
-    /// How long the last worker took to start, until the schedule asks.
+    workers: &'a Workers,
+    /// How long the worker took to start, when this slot started it, until
+    /// the schedule asks.
     worker_start: Option<Duration>,
 }
 
 impl<'a> Runner<'a> {
-    pub(crate) fn new(session: &'a Session<'a>) -> Runner<'a> {
+    pub(crate) fn new(session: &'a Session<'a>, workers: &'a Workers) -> Runner<'a> {
         Runner {
             session,
-            warm: None,
+            workers,
             worker_start: None,
         }
     }
 
-    /// How long a warm worker took to start since the last call, if one did:
-    /// the time is the worker's, not the job's that happened to start it.
+    /// How long a warm worker took to start since the last call, if this
+    /// slot started one: the time is the worker's, not the job's that
+    /// happened to start it.
     pub(crate) fn take_worker_start(&mut self) -> Option<Duration> {
         self.worker_start.take()
     }
@@ -92,24 +146,13 @@ impl<'a> Runner<'a> {
         if self.session.cold || s.cold {
             return scenario::run(inv);
         }
-        let worker = match &mut self.warm {
-            Some(w) => w,
-            None => {
-                let start = Instant::now();
-                let worker = WarmWorker::start(
-                    &inv.supervisor,
-                    &inv.python,
-                    &inv.sys_path,
-                    &base_environment(self.session.toolchain),
-                )
-                .kind(Kind::Toolchain)?;
-                self.worker_start = Some(start.elapsed());
-                self.warm.insert(worker)
-            }
-        };
+        let (worker, started) = self.workers.get(self.session, inv)?;
+        if started.is_some() {
+            self.worker_start = started;
+        }
         let result = worker.run(inv, log);
-        if worker.broken {
-            self.warm = None;
+        if worker.broken() {
+            self.workers.retire(&worker);
         }
         result
     }

@@ -14,12 +14,12 @@ use crate::interrupt;
 /// signal ended fails with the signal, not with its own death.
 pub fn output(cmd: &mut Command) -> Result<Output> {
     interrupt::check()?;
-    let child = interrupt::unblocked(cmd)
+    interrupt::unblocked(cmd)
         .process_group(0)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
+        .stderr(Stdio::piped());
+    let child = crate::fork_lock::spawn(cmd)
         .with_context(|| format!("could not start {:?}", cmd.get_program()))?;
     let group = interrupt::stop_with_run(child.id());
     let out = child.wait_with_output();

@@ -7,7 +7,6 @@ pub mod identity;
 pub mod player;
 pub mod tap;
 
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -88,9 +87,8 @@ fn write_shim(dir: &Path, words: &[String]) -> Result<PathBuf> {
         quote(&exe),
         words.join(" ")
     );
-    std::fs::write(&path, script).with_context(|| format!("writing {}", path.display()))?;
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o700))
-        .with_context(|| format!("making {} executable", path.display()))?;
+    crate::fork_lock::write_executable(&path, script.as_bytes())
+        .with_context(|| format!("writing {}", path.display()))?;
     Ok(path)
 }
 
