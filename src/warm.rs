@@ -167,8 +167,7 @@ const CLEANUP_GRACE: Duration = Duration::from_secs(10);
 pub struct WarmWorker {
     /// Set when the worker stopped answering as it should: start another.
     broken: AtomicBool,
-    supervisor: Mutex<Child>,
-    supervisor_pid: libc::pid_t,
+    supervisor: Child,
     /// Lets a stop signal end the worker and its scenarios at once.
     _group: Group,
     stdin: Mutex<ChildStdin>,
@@ -235,8 +234,7 @@ impl WarmWorker {
         route(stdout, Arc::clone(&messages));
         let worker = WarmWorker {
             broken: AtomicBool::new(false),
-            supervisor_pid: supervisor.id() as libc::pid_t,
-            supervisor: Mutex::new(supervisor),
+            supervisor,
             _group: group,
             stdin: Mutex::new(stdin),
             messages,
@@ -296,7 +294,7 @@ impl WarmWorker {
             let mut stdin = self.stdin.lock().expect("stdin");
             writeln!(stdin, "{job}")
                 .and_then(|_| stdin.flush())
-                .context("sending a scenario to the warm worker")?;
+                .map_err(|e| Unanswered(format!("sending a scenario to the warm worker: {e}")))?;
         }
         let said = self.expect(&answers, CLEANUP_GRACE, "pid")?;
         // Only a real child's pid: 0 or less would make the kill below
@@ -441,7 +439,10 @@ impl std::error::Error for Unanswered {}
 impl Drop for WarmWorker {
     /// The supervisor kills the worker and anything left below it.
     fn drop(&mut self) {
-        crate::signal_to::process(self.supervisor_pid, crate::signal_to::Signal::TERM);
-        let _ = self.supervisor.get_mut().map(|s| s.wait());
+        crate::signal_to::process(
+            self.supervisor.id() as libc::pid_t,
+            crate::signal_to::Signal::TERM,
+        );
+        let _ = self.supervisor.wait();
     }
 }
