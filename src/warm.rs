@@ -147,7 +147,15 @@ for line in sys.stdin:
     sys.stdout.flush()
     sys.stderr.flush()
     if os.fork() == 0:
-        keep(job)
+        # A keeper ends here, whatever happens: it never goes on to serve.
+        # (A scenario's child leaves by its SystemExit, as a cold run does.)
+        try:
+            keep(job)
+        except SystemExit:
+            raise
+        except BaseException:
+            sys.excepthook(*sys.exc_info())
+        os._exit(1)
     # A keeper that ended has said what there is to say: reap it.
     try:
         while os.waitpid(-1, os.WNOHANG)[0] > 0:
