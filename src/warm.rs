@@ -87,6 +87,14 @@ def scenario(job, go):
         code = 1
     sys.exit(code)
 
+def reap():
+    # Whatever children have ended, without waiting for the others.
+    try:
+        while os.waitpid(-1, os.WNOHANG)[0] > 0:
+            pass
+    except ChildProcessError:
+        pass
+
 def adopted():
     me = str(os.getpid())
     pids = []
@@ -130,11 +138,7 @@ def keep(job):
                 os.kill(p, signal.SIGKILL)
             except OSError:
                 pass
-        try:
-            while os.waitpid(-1, os.WNOHANG)[0] > 0:
-                pass
-        except ChildProcessError:
-            pass
+        reap()
         if not left:
             break
         time.sleep(0.005)
@@ -156,12 +160,8 @@ for line in sys.stdin:
         except BaseException:
             sys.excepthook(*sys.exc_info())
         os._exit(1)
-    # A keeper that ended has said what there is to say: reap it.
-    try:
-        while os.waitpid(-1, os.WNOHANG)[0] > 0:
-            pass
-    except ChildProcessError:
-        pass
+    # A keeper that ended has said what there is to say.
+    reap()
 "#;
 
 /// What every scenario imports (through `_record`): loaded once per worker.
@@ -367,7 +367,7 @@ impl WarmWorker {
 /// started it, so its supervisor must not be that slot's thread's child.
 fn spawn_from_a_lasting_thread(command: Command) -> std::io::Result<Child> {
     type Request = (Command, Sender<std::io::Result<Child>>);
-    static SPAWNER: std::sync::OnceLock<Mutex<Sender<Request>>> = std::sync::OnceLock::new();
+    static SPAWNER: std::sync::OnceLock<Sender<Request>> = std::sync::OnceLock::new();
     let spawner = SPAWNER.get_or_init(|| {
         let (tx, requests) = mpsc::channel::<Request>();
         thread::spawn(move || {
@@ -375,12 +375,10 @@ fn spawn_from_a_lasting_thread(command: Command) -> std::io::Result<Child> {
                 let _ = answer.send(crate::fork_lock::spawn(&mut command));
             }
         });
-        Mutex::new(tx)
+        tx
     });
     let (answer, spawned) = mpsc::channel();
     spawner
-        .lock()
-        .expect("spawner")
         .send((command, answer))
         .map_err(|_| std::io::Error::other("the spawning thread has ended"))?;
     spawned
