@@ -2,7 +2,7 @@
 //! the selected scenarios, `--jobs` at a time and `--repeat` times each, and
 //! plan the fixtures tree with its manifest and provenance.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 use std::thread;
 use std::time::Instant;
@@ -18,6 +18,7 @@ use crate::job_slots::Slots;
 use crate::lanes::{Lane, Runner, Workers, lanes_of, needs_worker, run_lane};
 use crate::manifest::{ComponentRecord, Provenance, ScenarioRecord, Sha256Sums};
 use crate::model::Script;
+use crate::ownership::Ownership;
 use crate::project::Project;
 use crate::run::Session;
 use crate::schedule::{Pending, Queue};
@@ -28,6 +29,21 @@ use crate::tree::Tree;
 pub struct Generated {
     pub outputs: Tree,
     pub records: BTreeMap<String, ScenarioRecord>,
+    /// The scenarios run in some of their lanes only (`check --lane`,
+    /// against replay), each with the paths those lanes answer for; a
+    /// scenario not here answered for every file it produces.
+    pub partial: BTreeMap<String, BTreeSet<String>>,
+}
+
+impl Generated {
+    /// Whether the run of scenario `s` answers for `path`: its files there
+    /// are what this run made of them, and an old one it did not make again
+    /// is gone.
+    fn answers_for(&self, s: &Scenario, path: &str) -> bool {
+        self.records.contains_key(&s.name)
+            && s.produces(path)
+            && self.partial.get(&s.name).is_none_or(|p| p.contains(path))
+    }
 }
 
 /// Checks that each selected scenario has its module and model script, so a
@@ -174,15 +190,13 @@ pub fn regenerate(
         let mut errors = Vec::new();
         let mut files = Tree::new();
         // A cell's failed lane has its record in place of its outputs.
-        let mut recorded = Vec::new();
         for (lane, result) in lanes {
             match (result, failed) {
                 (Ok(tree), _) => files.extend(tree),
                 (Err(e), OnFailure::Fail) => errors.push(e),
                 (Err(e), OnFailure::Record) => {
                     let path = s.failure_output(lane.name());
-                    files.insert(path.clone(), failure_text(session, &e).into_bytes());
-                    recorded.push(path);
+                    files.insert(path, failure_text(session, &e).into_bytes());
                 }
             }
         }
@@ -193,27 +207,38 @@ pub fn regenerate(
             );
             continue;
         }
-        // In path order, as provenance has always listed them.
-        recorded.sort();
-        let all = recorded.is_empty();
-        let outputs = s
-            .all_outputs()
-            .map(|o| o.to_string())
-            .filter(|o| all || files.contains_key(o))
-            .chain(recorded)
-            .collect();
         let record = ScenarioRecord::new(
-            outputs,
+            listed_outputs(s, |p| files.contains_key(p)),
             inputs::digests(session.project, session.config, &session.pins.digest, s)?,
             toolchain_record(session, s),
         );
         generated.outputs.extend(files);
         generated.records.insert(s.name.clone(), record);
+        if let Some(paths) = crate::lanes::scope(s, session.lanes, session.replay.is_some()) {
+            generated.partial.insert(s.name.clone(), paths);
+        }
     }
     match failures.is_empty() {
         true => Ok(generated),
         false => Err(failure::several("scenarios failed", failures)),
     }
+}
+
+/// The outputs a scenario's record lists, of those `has`: its declared
+/// outputs in the catalogue's order, then its failure records in path
+/// order, as provenance has always listed them.
+fn listed_outputs(s: &Scenario, has: impl Fn(&str) -> bool) -> Vec<String> {
+    let mut failed: Vec<String> = crate::config::LANE_DIRS
+        .iter()
+        .map(|l| s.failure_output(l))
+        .filter(|p| has(p))
+        .collect();
+    failed.sort();
+    s.all_outputs()
+        .map(|o| o.to_string())
+        .filter(|o| has(o))
+        .chain(failed)
+        .collect()
 }
 
 /// What a failed lane does to the run.
@@ -412,80 +437,135 @@ pub enum Unreferenced {
 pub struct Planned {
     pub tree: Tree,
     pub unreferenced: Vec<String>,
+    /// Files of the catalogue's that the tree holds but cannot prove this
+    /// tool wrote (an `--output` dir with a user's `python/x.jsonl`): a
+    /// harvest would replace them, so it refuses.
+    pub foreign: Vec<String>,
 }
 
 /// The fixtures tree that `generated` makes of `committed`: the regenerated
-/// outputs, the outputs of the scenarios not run this time (`full` = every
-/// scenario ran), the unreferenced files as `policy` says, and provenance
-/// and `SHA256SUMS` recomputed.
+/// outputs (each regenerated scenario's old files in the lanes it ran are
+/// gone, so a lane that fails now leaves no stale fixture and one that runs
+/// again no stale failure record), the outputs of the scenarios and lanes
+/// not run this time (`full` = every scenario ran in every lane), the
+/// unreferenced files as `policy` says, and provenance and `SHA256SUMS`
+/// recomputed. `declared`: `committed` is one of the project's own trees
+/// ([`Ownership`]).
 pub fn plan(
     config: &HarvestConfig,
     committed: &Tree,
     generated: &Generated,
     full: bool,
     policy: Unreferenced,
+    declared: bool,
 ) -> Result<Planned> {
     let referenced = |path: &str| {
         path == MANIFEST_FILE
             || path == PROVENANCE_FILE
             || config.scenarios.iter().any(|s| s.produces(path))
     };
+    let owner = Ownership::of(committed, declared);
     let unreferenced: Vec<String> = committed
         .keys()
         .filter(|p| !referenced(p))
         .cloned()
         .collect();
     if policy == Unreferenced::Delete {
-        refuse_unaccounted(committed, &unreferenced)?;
+        refuse_unaccounted(&owner, committed, &unreferenced)?;
     }
+    let regenerated = |path: &str| {
+        config
+            .scenarios
+            .iter()
+            .any(|s| generated.answers_for(s, path))
+    };
     let base: Tree = committed
         .iter()
         .filter(|(p, _)| {
             if referenced(p) {
-                !full
+                !full && !regenerated(p)
             } else {
                 policy == Unreferenced::Warn
             }
         })
         .map(|(p, b)| (p.clone(), b.clone()))
         .collect();
+    let records = merged_records(config, committed, generated)?;
     Ok(Planned {
-        tree: assemble(&base, generated, full)?,
+        tree: assemble(&base, &generated.outputs, records, full)?,
         unreferenced,
+        foreign: owner
+            .foreign(committed, |p| referenced(p))
+            .into_iter()
+            .filter(|p| referenced(p))
+            .map(str::to_string)
+            .collect(),
     })
 }
 
-/// Refuses to drop a file the tree's own `SHA256SUMS` does not vouch for
-/// (listed, with these bytes): `--unreferenced=delete` removes fixtures an
-/// earlier harvest wrote, never a file it cannot account for (a user's
-/// notes, a repository pointed at by mistake).
-fn refuse_unaccounted(committed: &Tree, unreferenced: &[String]) -> Result<()> {
-    let sums = Sha256Sums::from_tree(committed).ok().flatten();
+/// The regenerated scenarios' provenance records; one run in some lanes
+/// only lists the other lanes' files as the committed record did.
+fn merged_records(
+    config: &HarvestConfig,
+    committed: &Tree,
+    generated: &Generated,
+) -> Result<BTreeMap<String, ScenarioRecord>> {
+    let old = match generated.partial.is_empty() {
+        true => None,
+        false => Provenance::from_tree(committed)?,
+    };
+    let mut records = generated.records.clone();
+    for (name, record) in records.iter_mut() {
+        let (Some(scope), Some(s)) = (
+            generated.partial.get(name),
+            config.scenarios.iter().find(|s| s.name == *name),
+        ) else {
+            continue;
+        };
+        let before: Vec<String> = old
+            .as_ref()
+            .and_then(|p| p.scenarios.get(name))
+            .map(|r| r.outputs.clone())
+            .unwrap_or_default();
+        let now = record.outputs.clone();
+        record.outputs = listed_outputs(s, |p| match scope.contains(p) {
+            true => now.iter().any(|o| o == p),
+            false => before.iter().any(|o| o == p),
+        });
+    }
+    Ok(records)
+}
+
+/// Refuses to drop a file that no earlier harvest can be shown to have
+/// written ([`Ownership::vouches_for`]): `--unreferenced=delete` removes
+/// fixtures an earlier harvest wrote, never a file it cannot account for (a
+/// user's notes, a directory with a `SHA256SUMS` of its own).
+fn refuse_unaccounted(owner: &Ownership, committed: &Tree, unreferenced: &[String]) -> Result<()> {
     let unaccounted: Vec<&str> = unreferenced
         .iter()
-        .filter(|p| {
-            !sums
-                .as_ref()
-                .is_some_and(|s| s.vouches_for(p, &committed[p.as_str()]))
-        })
+        .filter(|p| !owner.vouches_for(p, &committed[p.as_str()]))
         .map(String::as_str)
         .collect();
     if unaccounted.is_empty() {
         return Ok(());
     }
-    let shown: Vec<&str> = unaccounted.iter().take(10).copied().collect();
-    let more = match unaccounted.len() - shown.len() {
-        0 => String::new(),
-        n => format!(" and {n} more"),
-    };
     Err(hinted(
         anyhow!(
-            "{} file(s) that no scenario produces are not fixtures of an earlier harvest (the tree's SHA256SUMS does not list them as they are): {}{more}; --unreferenced=delete removes only such fixtures, so nothing was run or written",
+            "{} file(s) that no scenario produces are not fixtures of an earlier harvest (no SHA256SUMS of a tree this tool wrote lists them as they are): {}; --unreferenced=delete removes only such fixtures, so nothing was run or written",
             unaccounted.len(),
-            shown.join(", ")
+            some_of(&unaccounted)
         ),
         "check that --output is a fixtures tree; remove those files yourself, or pass --unreferenced=warn to keep them",
     ))
+}
+
+/// The first ten of `paths`, and how many more.
+pub fn some_of(paths: &[&str]) -> String {
+    let shown = paths[..paths.len().min(10)].join(", ");
+    match paths.len().saturating_sub(10) {
+        0 => shown,
+        n => format!("{shown} and {n} more"),
+    }
 }
 
 /// `tree` with each scenario's recorded toolchain taken from `committed`:
@@ -513,10 +593,15 @@ pub fn keep_recorded_toolchains(tree: &Tree, committed: &Tree) -> Result<Tree> {
     Ok(out)
 }
 
-/// Builds a whole fixtures tree: `base` with `generated` laid over it, the
-/// provenance updated and the manifest recomputed. With `replace_records`,
-/// provenance keeps only the generated scenarios' records.
-fn assemble(base: &Tree, generated: &Generated, replace_records: bool) -> Result<Tree> {
+/// Builds a whole fixtures tree: `base` with `outputs` laid over it, the
+/// provenance updated with `records` and the manifest recomputed. With
+/// `replace_records`, provenance keeps only `records`.
+fn assemble(
+    base: &Tree,
+    outputs: &Tree,
+    records: BTreeMap<String, ScenarioRecord>,
+    replace_records: bool,
+) -> Result<Tree> {
     let mut tree = base.clone();
     tree.remove(MANIFEST_FILE);
     let mut provenance = if replace_records {
@@ -524,18 +609,8 @@ fn assemble(base: &Tree, generated: &Generated, replace_records: bool) -> Result
     } else {
         Provenance::from_tree(base)?.unwrap_or_default()
     };
-    provenance.scenarios.extend(
-        generated
-            .records
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone())),
-    );
-    tree.extend(
-        generated
-            .outputs
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone())),
-    );
+    provenance.scenarios.extend(records);
+    tree.extend(outputs.iter().map(|(k, v)| (k.clone(), v.clone())));
     tree.insert(PROVENANCE_FILE.into(), provenance.render());
     tree.insert(
         MANIFEST_FILE.into(),
@@ -559,12 +634,16 @@ mod tests {
                     BTreeMap::new(),
                 ),
             )]),
+            partial: BTreeMap::new(),
         }
     }
 
     #[test]
     fn assemble_lays_outputs_over_the_base_and_rehashes() {
-        let first = assemble(&Tree::new(), &generated("a", "{}\n"), true).unwrap();
+        let assemble = |base: &Tree, g: Generated, replace| {
+            assemble(base, &g.outputs, g.records, replace).unwrap()
+        };
+        let first = assemble(&Tree::new(), generated("a", "{}\n"), true);
         assert!(
             Sha256Sums::from_tree(&first)
                 .unwrap()
@@ -572,11 +651,11 @@ mod tests {
                 .verify(&first)
                 .is_empty()
         );
-        let second = assemble(&first, &generated("b", "[]\n"), false).unwrap();
+        let second = assemble(&first, generated("b", "[]\n"), false);
         let p = Provenance::from_tree(&second).unwrap().unwrap();
         assert_eq!(p.scenarios.keys().collect::<Vec<_>>(), ["a", "b"]);
         assert!(second.contains_key("python/a.jsonl") && second.contains_key("python/b.jsonl"));
-        let replaced = assemble(&second, &generated("b", "[]\n"), true).unwrap();
+        let replaced = assemble(&second, generated("b", "[]\n"), true);
         let p = Provenance::from_tree(&replaced).unwrap().unwrap();
         assert_eq!(p.scenarios.keys().collect::<Vec<_>>(), ["b"]);
     }
@@ -593,6 +672,7 @@ mod tests {
             &generated("a", "{}\n"),
             false,
             Unreferenced::Reject,
+            false,
         )
         .unwrap()
         .tree;
@@ -602,6 +682,7 @@ mod tests {
             &generated("b", "{}\n"),
             false,
             Unreferenced::Reject,
+            false,
         )
         .unwrap()
         .tree;
@@ -618,8 +699,15 @@ mod tests {
             (Unreferenced::Delete, false),
             (Unreferenced::Warn, true),
         ] {
-            let planned =
-                plan(&config, &committed, &generated("a", "[]\n"), false, policy).unwrap();
+            let planned = plan(
+                &config,
+                &committed,
+                &generated("a", "[]\n"),
+                false,
+                policy,
+                false,
+            )
+            .unwrap();
             assert_eq!(planned.unreferenced, ["python/gone.jsonl"]);
             assert_eq!(
                 planned.tree.contains_key("python/gone.jsonl"),
@@ -648,6 +736,7 @@ mod tests {
             &generated("a", "[]\n"),
             false,
             Unreferenced::Delete,
+            false,
         )
         .unwrap_err()
         .to_string();
@@ -663,6 +752,7 @@ mod tests {
             &generated("a", "[]\n"),
             false,
             Unreferenced::Warn,
+            false,
         )
         .unwrap();
         assert_eq!(warned.tree["notes.txt"], b"mine");
@@ -672,11 +762,133 @@ mod tests {
             &generated("a", "[]\n"),
             true,
             Unreferenced::Warn,
+            false,
         )
         .unwrap();
         assert!(
             !full.tree.contains_key("python/b.jsonl"),
             "a full run keeps only what it made"
         );
+    }
+
+    fn two_lanes() -> HarvestConfig {
+        HarvestConfig::parse(
+            "model = \"m\"\ntimeout_secs = 5\n[[scenario]]\nname = \"a\"\nabout = \"\"\noutputs = [\"python/a.jsonl\"]\nexec = { steps = [{ prompt = \"p\", output = \"exec/a.jsonl\" }] }\n",
+        )
+        .unwrap()
+    }
+
+    fn run_of(files: &[(&str, &str)], partial: Option<&[&str]>) -> Generated {
+        let outputs: Tree = files
+            .iter()
+            .map(|(p, b)| (p.to_string(), b.as_bytes().to_vec()))
+            .collect();
+        let config = two_lanes();
+        let record = ScenarioRecord::new(
+            listed_outputs(&config.scenarios[0], |p| outputs.contains_key(p)),
+            BTreeMap::new(),
+            BTreeMap::new(),
+        );
+        Generated {
+            outputs,
+            records: BTreeMap::from([("a".to_string(), record)]),
+            partial: partial
+                .map(|paths| {
+                    BTreeMap::from([(
+                        "a".to_string(),
+                        paths.iter().map(|p| p.to_string()).collect(),
+                    )])
+                })
+                .unwrap_or_default(),
+        }
+    }
+
+    /// Issue 30, item 9: a scenario's harvest owns all its files: a lane
+    /// that fails now leaves no stale fixture, one that runs again no
+    /// stale failure record.
+    #[test]
+    fn a_scenarios_run_replaces_every_file_of_its_lanes() {
+        let config = two_lanes();
+        let plan = |committed: &Tree, g: &Generated| {
+            plan(&config, committed, g, false, Unreferenced::Reject, true)
+                .unwrap()
+                .tree
+        };
+        let fine = plan(
+            &Tree::new(),
+            &run_of(
+                &[
+                    ("python/a.jsonl", "{}\n"),
+                    ("exec/a.jsonl", "{}\n"),
+                    ("exec/a.command.json", "{}\n"),
+                ],
+                None,
+            ),
+        );
+        let failing = plan(
+            &fine,
+            &run_of(
+                &[
+                    ("python/a.failed", "boom\n"),
+                    ("exec/a.jsonl", "{}\n"),
+                    ("exec/a.command.json", "{}\n"),
+                ],
+                None,
+            ),
+        );
+        assert!(
+            !failing.contains_key("python/a.jsonl"),
+            "{:?}",
+            failing.keys()
+        );
+        assert!(failing.contains_key("python/a.failed"));
+        let fixed = plan(
+            &failing,
+            &run_of(
+                &[
+                    ("python/a.jsonl", "{}\n"),
+                    ("exec/a.jsonl", "{}\n"),
+                    ("exec/a.command.json", "{}\n"),
+                ],
+                None,
+            ),
+        );
+        assert_eq!(fixed, fine);
+    }
+
+    /// Issue 30, item 10: a run in some lanes keeps the other lanes' files
+    /// and their place in the record, so `check --lane` compares only what
+    /// it ran.
+    #[test]
+    fn a_run_in_some_lanes_keeps_the_others_as_committed() {
+        let config = two_lanes();
+        let committed = plan(
+            &config,
+            &Tree::new(),
+            &run_of(
+                &[("python/a.jsonl", "{}\n"), ("exec/a.failed", "no exec\n")],
+                None,
+            ),
+            false,
+            Unreferenced::Reject,
+            true,
+        )
+        .unwrap()
+        .tree;
+        let python_only = run_of(
+            &[("python/a.jsonl", "{}\n")],
+            Some(&["python/a.jsonl", "python/a.failed"]),
+        );
+        let planned = plan(
+            &config,
+            &committed,
+            &python_only,
+            false,
+            Unreferenced::Reject,
+            true,
+        )
+        .unwrap()
+        .tree;
+        assert_eq!(planned, committed);
     }
 }

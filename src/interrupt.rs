@@ -32,8 +32,8 @@ static PATHS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 /// it at once.
 static AT_ONCE: AtomicBool = AtomicBool::new(false);
 
-/// What the run had already written for good when it was stopped.
-static WRITTEN: Mutex<Option<String>> = Mutex::new(None);
+/// What the run had already written for good when it was stopped, in order.
+static WRITTEN: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
 /// Files a forced exit writes before it ends the process, each with what
 /// the run says it should hold if a signal ends it now (replay's verdict so
@@ -70,14 +70,15 @@ impl Interrupted {
 impl std::fmt::Display for Interrupted {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let name = self.name();
-        match lock(&WRITTEN).as_deref() {
-            Some(what) => write!(
-                f,
-                "interrupted by {name} after {what}; every process it started was stopped"
-            ),
-            None => write!(
+        match lock(&WRITTEN).as_slice() {
+            [] => write!(
                 f,
                 "interrupted by {name}: every process it started was stopped and nothing was written"
+            ),
+            written => write!(
+                f,
+                "interrupted by {name} after {}; every process it started was stopped",
+                written.join(", then ")
             ),
         }
     }
@@ -216,10 +217,10 @@ pub fn check() -> anyhow::Result<()> {
     }
 }
 
-/// Says what the run has written for good, so that a later signal's
-/// message does not claim nothing was.
+/// Adds to what the run has written for good, so that a later signal's
+/// message says all of it, not that nothing was.
 pub fn note_written(what: String) {
-    *lock(&WRITTEN) = Some(what);
+    lock(&WRITTEN).push(what);
 }
 
 /// A process group a stop signal ends (SIGTERM, then SIGKILL at a forced

@@ -24,6 +24,7 @@ pub(crate) mod manifest;
 pub(crate) mod model;
 pub(crate) mod model_provider;
 pub(crate) mod normalize;
+pub(crate) mod ownership;
 pub(crate) mod pins;
 pub(crate) mod project;
 pub mod reaper;

@@ -63,6 +63,11 @@ impl Sha256Sums {
 
     /// Whether `path` is listed with exactly `bytes`' hash: a file as the
     /// harvest that wrote this manifest left it.
+    /// Whether `path` is listed, whatever its bytes now.
+    pub fn lists(&self, path: &str) -> bool {
+        self.0.contains_key(path)
+    }
+
     pub fn vouches_for(&self, path: &str, bytes: &[u8]) -> bool {
         self.0.get(path) == Some(&digest::sha256_hex(bytes))
     }

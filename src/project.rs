@@ -8,6 +8,15 @@ use anyhow::{Context, Result, anyhow, bail};
 /// `dir` made absolute with every link and `..` of its existing part
 /// resolved, so that comparing it with the project's paths means what it
 /// says; the part that does not exist yet may not climb with `..`.
+/// `path`, or where it leads when it is a symlink to a directory (a
+/// dangling link stays as it is, and reading the tree names it).
+fn followed(path: PathBuf) -> PathBuf {
+    match std::fs::symlink_metadata(&path) {
+        Ok(m) if m.file_type().is_symlink() => path.canonicalize().unwrap_or(path),
+        _ => path,
+    }
+}
+
 fn resolve(dir: &Path) -> Result<PathBuf> {
     let absolute =
         std::path::absolute(dir).with_context(|| format!("resolving {}", dir.display()))?;
@@ -117,8 +126,10 @@ impl Project {
             .join(format!("{scenario}.json"))
     }
 
+    /// The main pin's fixtures tree; where a symlink there leads, so the
+    /// tree is replaced there and the link stays a link.
     pub fn fixtures_dir(&self) -> PathBuf {
-        self.integration_dir().join("fixtures")
+        followed(self.integration_dir().join("fixtures"))
     }
 
     /// The version matrix's pins, `codex-<version>.exs` each.
@@ -128,9 +139,11 @@ impl Project {
 
     /// The fixtures tree of matrix version `version`.
     pub fn matrix_tree(&self, version: &str) -> PathBuf {
-        self.integration_dir()
-            .join("matrix")
-            .join(format!("codex-{version}"))
+        followed(
+            self.integration_dir()
+                .join("matrix")
+                .join(format!("codex-{version}")),
+        )
     }
 
     /// The generated report of what each codex of the matrix emits.
@@ -150,19 +163,22 @@ impl Project {
         ]
     }
 
-    /// `dir` as a tree `harvest` may replace as a whole (the swap removes
-    /// everything in it that the new tree does not hold): an absolute path
-    /// that is not, and does not contain, the project root, one of its
-    /// inputs or a git work tree, nor lies inside an input.
-    pub fn output_tree(&self, dir: &Path) -> Result<PathBuf> {
+    /// `dir` as a tree a run may write (`flag` names it: `--output`,
+    /// `--into`): an absolute path that is not, and does not contain, the
+    /// project root, one of its inputs or a git work tree, nor lies inside
+    /// an input, and neither lies inside nor contains one of the project's
+    /// own fixtures trees (whose manifests would not list what it wrote).
+    pub fn output_tree(&self, dir: &Path, flag: &str) -> Result<PathBuf> {
         let dir = resolve(dir)?;
         let refuse = |why: String| {
             Err(hinted(
                 anyhow!(
-                    "--output {}: {why}; a harvest replaces the whole tree, so nothing was run or written",
+                    "{flag} {}: {why}; nothing was run or written",
                     dir.display()
                 ),
-                "point --output at a fixtures tree of its own (a dir a harvest wrote, or a new one)",
+                format!(
+                    "point {flag} at a directory of its own (a tree a harvest wrote, or a new one)"
+                ),
             ))
         };
         if self.root.starts_with(&dir) {
@@ -184,6 +200,28 @@ impl Project {
                     self.display(&input)
                 ));
             }
+        }
+        // The main tree, and the matrix's dir, whose children are trees.
+        let fixtures = self.fixtures_dir();
+        let matrix = followed(self.integration_dir().join("matrix"));
+        let within = |t: &Path| dir.starts_with(t) && dir != t;
+        let holds = |t: &Path| t.starts_with(&dir) && dir != t;
+        let clash = if within(&fixtures) {
+            Some(("lies inside", &fixtures))
+        } else if within(&matrix) && dir.parent() != Some(matrix.as_path()) {
+            Some(("lies inside", &matrix))
+        } else if holds(&fixtures) {
+            Some(("contains", &fixtures))
+        } else if dir == matrix || holds(&matrix) {
+            Some(("contains", &matrix))
+        } else {
+            None
+        };
+        if let Some((how, tree)) = clash {
+            return refuse(format!(
+                "it {how} {}, where the project's fixtures trees are",
+                self.display(tree)
+            ));
         }
         if dir.join(".git").exists() {
             return refuse("it is the root of a git work tree".to_string());

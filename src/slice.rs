@@ -96,6 +96,7 @@ fn read_one(dir: &Path) -> Result<Generated> {
     Ok(Generated {
         outputs: tree,
         records: provenance.scenarios,
+        partial: Default::default(),
     })
 }
 

@@ -14,6 +14,7 @@
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::failure::hinted;
@@ -87,7 +88,6 @@ fn describe(kind: &std::fs::FileType) -> &'static str {
 /// The new file gets the mode `create` gives (0666 less the umask), not a
 /// temp file's 0600.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    use std::os::unix::fs::PermissionsExt;
     let parent = path
         .parent()
         .with_context(|| format!("{} has no parent directory", path.display()))?;
@@ -232,28 +232,78 @@ pub fn commit(dir: &Path, tree: &Tree, replace_tree: bool, companions: &[Compani
 
 /// The tree part of [`commit`]: staged in full beside `dir`, then swapped.
 fn swap_in(dir: &Path, tree: &Tree) -> Result<()> {
+    let staged = stage(dir, tree)?;
+    crate::interrupt::check()?;
+    staged.swap()
+}
+
+/// A new tree written in full beside the tree it is to replace, removed
+/// unless swapped in.
+pub struct StagedTree {
+    dir: PathBuf,
+    staging: PathBuf,
+    guard: Staged,
+    _removal: crate::interrupt::Removal,
+}
+
+/// Writes `tree` in full beside `dir`, keeping what of the old tree it
+/// keeps as it is ([`carry_over`]); the caller holds `dir`'s exclusive lock.
+pub fn stage(dir: &Path, tree: &Tree) -> Result<StagedTree> {
     let parent = dir
         .parent()
         .with_context(|| format!("{} has no parent directory", dir.display()))?;
     std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
     let staging = staging_path(dir, "new");
     let guard = Staged(Some(staging.clone()));
-    let _removal = crate::interrupt::remove_on_forced_exit(&staging);
+    let removal = crate::interrupt::remove_on_forced_exit(&staging);
     std::fs::create_dir(&staging)
         .with_context(|| format!("creating the staging directory {}", staging.display()))?;
+    let modes = match dir.exists() {
+        true => carry_over(dir, &staging, "", tree)?,
+        false => Vec::new(),
+    };
     for (rel, bytes) in tree {
         let path = staging.join(rel);
+        if std::fs::symlink_metadata(&path).is_ok() {
+            continue;
+        }
         if let Some(p) = path.parent() {
             std::fs::create_dir_all(p).with_context(|| format!("creating {}", p.display()))?;
         }
         write_file(&path, bytes)?;
     }
+    // Deepest first, so a directory without write permission is filled
+    // before it gets its mode.
+    for (path, mode) in modes.iter().rev() {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(*mode))
+            .with_context(|| format!("setting the mode of {}", path.display()))?;
+    }
     sync_dir(&staging)?;
-    crate::interrupt::check()?;
+    Ok(StagedTree {
+        dir: dir.to_path_buf(),
+        staging,
+        guard,
+        _removal: removal,
+    })
+}
+
+impl StagedTree {
+    /// Swaps the staged tree in: after this, the new tree is in place.
+    pub fn swap(mut self) -> Result<()> {
+        let (dir, staging) = (self.dir.as_path(), self.staging.as_path());
+        let parent = dir.parent().expect("a staged tree has a parent");
+        swap_dirs(dir, staging)?;
+        self.guard.0 = None;
+        sync_dir(parent)
+    }
+}
+
+/// Puts `staging` where `dir` is and removes the old tree.
+fn swap_dirs(dir: &Path, staging: &Path) -> Result<()> {
     if dir.exists() {
-        let old = match exchange(&staging, dir) {
-            Ok(()) => staging.clone(),
-            Err(e) if cannot_exchange(&e) => replace_by_renames(&staging, dir)?,
+        let old = match exchange(staging, dir) {
+            Ok(()) => staging.to_path_buf(),
+            Err(e) if cannot_exchange(&e) => replace_by_renames(staging, dir)?,
             Err(e) => {
                 return Err(e)
                     .with_context(|| format!("swapping the new tree into {}", dir.display()));
@@ -267,11 +317,47 @@ fn swap_in(dir: &Path, tree: &Tree) -> Result<()> {
             );
         }
     } else {
-        std::fs::rename(&staging, dir)
+        std::fs::rename(staging, dir)
             .with_context(|| format!("moving the new tree to {}", dir.display()))?;
     }
-    std::mem::forget(guard);
-    sync_dir(parent)
+    Ok(())
+}
+
+/// Lays into `new` what of the old tree at `old` the new tree keeps as it
+/// is: every directory (an empty one too), and every file whose bytes stay
+/// the same, linked rather than rewritten so that its mode and identity are
+/// kept. Returns each directory made with the mode it is to get.
+fn carry_over(old: &Path, new: &Path, prefix: &str, tree: &Tree) -> Result<Vec<(PathBuf, u32)>> {
+    let mut modes = vec![(new.to_path_buf(), mode_of(old)?)];
+    for entry in std::fs::read_dir(old).with_context(|| format!("reading {}", old.display()))? {
+        let entry = entry.with_context(|| format!("reading {}", old.display()))?;
+        let name = entry.file_name();
+        let rel = format!("{prefix}{}", name.to_string_lossy());
+        let (from, to) = (entry.path(), new.join(&name));
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
+            std::fs::create_dir(&to).with_context(|| format!("creating {}", to.display()))?;
+            modes.extend(carry_over(&from, &to, &format!("{rel}/"), tree)?);
+        } else if kind.is_file()
+            && tree
+                .get(&rel)
+                .is_some_and(|bytes| std::fs::read(&from).is_ok_and(|now| now == *bytes))
+        {
+            if std::fs::hard_link(&from, &to).is_err() {
+                std::fs::copy(&from, &to)
+                    .with_context(|| format!("copying {} into the new tree", from.display()))?;
+            }
+        }
+    }
+    Ok(modes)
+}
+
+fn mode_of(path: &Path) -> Result<u32> {
+    Ok(std::fs::metadata(path)
+        .with_context(|| format!("reading the mode of {}", path.display()))?
+        .permissions()
+        .mode()
+        & 0o7777)
 }
 
 /// Whether the filesystem refused to swap (overlayfs, NFS, an old kernel)
@@ -418,7 +504,6 @@ fn sync_dir(dir: &Path) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::os::unix::fs::PermissionsExt;
 
     fn sample() -> Tree {
         Tree::from([

@@ -57,7 +57,7 @@ fn an_output_tree_a_harvest_may_not_replace_is_refused_before_anything_runs() {
         ),
         (
             "stray",
-            "1 file(s) that no scenario produces are not fixtures of an earlier harvest (the tree's SHA256SUMS does not list them as they are): sub/notes.txt",
+            "1 file(s) that no scenario produces are not fixtures of an earlier harvest (no SHA256SUMS of a tree this tool wrote lists them as they are): sub/notes.txt",
         ),
     ] {
         let out = p

@@ -157,7 +157,7 @@ fn a_stop_signal_at_any_moment_ends_the_run_at_once_and_leaves_nothing() {
                 stopped += 1;
                 assert!(after < Duration::from_secs(2), "{what}: took {after:?}");
                 let said = if is_harvest && now == new {
-                    "after the new tree and its generated docs were written under integration/fixtures; every process it started was stopped"
+                    "after the new tree under integration/fixtures and its generated docs were written; every process it started was stopped"
                 } else {
                     "every process it started was stopped and nothing was written"
                 };

@@ -10,6 +10,7 @@ mod integrity;
 mod matrix;
 mod nix;
 mod nix_builds;
+mod ownership;
 mod refusals;
 mod replay;
 mod scenario_runner;

@@ -22,6 +22,9 @@ pub struct Target {
     /// `--output`).
     pub docs: bool,
     pub failed: OnFailure,
+    /// One of the project's own trees, not an `--output` dir: what the
+    /// catalogue declares there is the tool's (`ownership`).
+    pub declared: bool,
 }
 
 /// One codex of the run: the project loaded with its pins, and its tree.
@@ -51,6 +54,7 @@ pub fn select(loaded: &Loaded, select: &SelectArgs, writes: bool) -> Result<Vec<
             dir,
             docs: select.output.is_none(),
             failed: OnFailure::Fail,
+            declared: select.output.is_none(),
         },
     };
     if select.output.is_some() {
@@ -62,6 +66,7 @@ pub fn select(loaded: &Loaded, select: &SelectArgs, writes: bool) -> Result<Vec<
             dir: project.matrix_tree(&pins.codex.version),
             docs: false,
             failed: OnFailure::Record,
+            declared: true,
         },
         loaded: Loaded {
             pins,

@@ -189,8 +189,15 @@ fn check_cell(cell: &Cell, args: &CheckArgs, labelled: bool) -> Result<CellRepor
     };
     let (committed, committed_docs) = session::read_locked_with(&dir, &doc_paths)?;
     let policy = Unreferenced::from(select.unreferenced);
-    let planned =
-        harvest::plan(&loaded.config, &committed, &generated, full, policy).or_exit(Exit::Usage)?;
+    let planned = harvest::plan(
+        &loaded.config,
+        &committed,
+        &generated,
+        full,
+        policy,
+        cell.target.declared,
+    )
+    .or_exit(Exit::Usage)?;
     // Another SDK or codex is compared on what it produces; that it is not
     // the pinned one is reported apart, not as drift of every record.
     let expected = if unpinned.is_empty() {

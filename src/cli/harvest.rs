@@ -44,16 +44,24 @@ pub fn write_cells(
         }
         write(&cell.loaded, &cell.target, select, run, toolchain, None)?;
     }
-    if select.output.is_none()
-        && let Some((path, compat)) = cells::compat(loaded)?
-    {
+    if select.output.is_none() {
+        write_compat(loaded)?;
+    }
+    Ok(Exit::Clean)
+}
+
+/// Rewrites `docs/codex-compat.md` from the committed trees, where it
+/// changed.
+pub fn write_compat(loaded: &Loaded) -> Result<(), Failure> {
+    if let Some((path, compat)) = cells::compat(loaded)? {
         let text = crate::codex_compat::render(&compat);
         if std::fs::read(&path).ok().as_deref() != Some(text.as_bytes()) {
             tree::write_atomic(&path, text.as_bytes()).or_exit(Exit::Io)?;
+            interrupt::note_written(format!("{} was written", loaded.project.display(&path)));
             crate::outln!("harvest: wrote {}", loaded.project.display(&path));
         }
     }
-    Ok(Exit::Clean)
+    Ok(())
 }
 
 /// What `pin` does with the drift of a new toolchain: it is shown (and
@@ -79,11 +87,9 @@ pub fn write(
     // What the tree's state refuses is refused before anything runs; the
     // tree is read again under the lock once the scenarios have run.
     let before = session::read_locked(&dir)?;
-    refuse_unreferenced(
-        &regenerated_nothing(loaded, &before, select, policy)?,
-        policy,
-        &shown,
-    )?;
+    let unchanged = regenerated_nothing(loaded, &before, select, policy, target.declared)?;
+    refuse_foreign(&unchanged, &shown)?;
+    refuse_unreferenced(&unchanged, policy, &shown)?;
     let regenerated = session::regenerate(
         loaded,
         &select.scenarios,
@@ -100,7 +106,8 @@ pub fn write(
         tree::settle_companions(&committed, &session::generated_doc_paths(loaded))
             .or_exit(Exit::Io)?;
     }
-    let planned = regenerated.plan(loaded, &committed, policy)?;
+    let planned = regenerated.plan(loaded, &committed, policy, target.declared)?;
+    refuse_foreign(&planned, &shown)?;
     refuse_unreferenced(&planned, policy, &shown)?;
     let new_tree = planned.tree;
     if let Some(hook) = hook {
@@ -151,9 +158,12 @@ pub fn write(
                 )
             })
             .or_exit(Exit::Io)?;
-        interrupt::note_written(match written.is_empty() {
-            false => format!("the new tree and its generated docs were written under {shown}"),
-            true => "the generated docs were written".to_string(),
+        interrupt::note_written(match (written.is_empty(), docs_written.is_empty()) {
+            (false, false) => {
+                format!("the new tree under {shown} and its generated docs were written")
+            }
+            (false, true) => format!("the new tree under {shown} was written"),
+            (true, _) => "the generated docs were written".to_string(),
         });
     }
     for (path, _) in &docs_written {
@@ -197,6 +207,7 @@ fn regenerated_nothing(
     committed: &tree::Tree,
     select: &SelectArgs,
     policy: Unreferenced,
+    declared: bool,
 ) -> Result<Planned, Failure> {
     harvest::plan(
         &loaded.config,
@@ -204,7 +215,27 @@ fn regenerated_nothing(
         &Generated::default(),
         select.scenarios.is_empty(),
         policy,
+        declared,
     )
+    .or_exit(Exit::Usage)
+}
+
+/// A tree holding files a harvest would replace that no earlier harvest
+/// can be shown to have written is refused, whatever the policy: they are
+/// someone else's.
+fn refuse_foreign(planned: &Planned, shown: &str) -> Result<(), Failure> {
+    if planned.foreign.is_empty() {
+        return Ok(());
+    }
+    let foreign: Vec<&str> = planned.foreign.iter().map(String::as_str).collect();
+    Err(hinted(
+        anyhow!(
+            "{shown} holds {} file(s) a harvest would replace that no earlier harvest wrote (the tree has no SHA256SUMS and provenance.json of this tool's listing them): {}; nothing was run or written",
+            foreign.len(),
+            harvest::some_of(&foreign)
+        ),
+        "point --output at a new or empty directory, or at a tree an earlier harvest wrote",
+    ))
     .or_exit(Exit::Usage)
 }
 

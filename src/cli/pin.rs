@@ -135,6 +135,7 @@ pub fn run(root: &Option<PathBuf>, args: &PinArgs) -> Result<Exit, Failure> {
         dir: project.fixtures_dir(),
         docs: true,
         failed: OnFailure::Fail,
+        declared: true,
     };
     super::harvest::write(
         &next,

@@ -17,8 +17,9 @@ use crate::tree::{self, Tree};
 
 pub fn run(root: &Option<std::path::PathBuf>, args: &RegenerateArgs) -> Result<Exit, Failure> {
     let loaded = session::load(root)?;
-    let into = std::path::absolute(&args.into)
-        .with_context(|| format!("resolving --into {}", args.into.display()))
+    let into = loaded
+        .project
+        .output_tree(&args.into, "--into")
         .or_exit(Exit::Usage)?;
     slice::refuse_occupied(&into).or_exit(Exit::Usage)?;
     let expected = match &args.expect {
@@ -36,7 +37,7 @@ pub fn run(root: &Option<std::path::PathBuf>, args: &RegenerateArgs) -> Result<E
         &args.toolchain,
         session::Mode::once(failed),
     )?;
-    let planned = regenerated.plan(&loaded, &Tree::new(), Unreferenced::Reject)?;
+    let planned = regenerated.plan(&loaded, &Tree::new(), Unreferenced::Reject, false)?;
     if let (Some(committed), Some(dir)) = (&expected, &args.expect) {
         let outputs: Tree = planned
             .tree

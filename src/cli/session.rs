@@ -95,6 +95,7 @@ impl Regenerated {
         loaded: &Loaded,
         committed: &Tree,
         policy: Unreferenced,
+        declared: bool,
     ) -> Result<Planned, Failure> {
         harvest::plan(
             &loaded.config,
@@ -102,6 +103,7 @@ impl Regenerated {
             &self.generated,
             self.full,
             policy,
+            declared,
         )
         .or_exit(Exit::Usage)
     }
@@ -268,7 +270,7 @@ pub fn fixtures_dir(project: &Project, output: &Option<PathBuf>) -> Result<PathB
 /// its own ([`Project::output_tree`]), or the project's.
 pub fn output_dir(project: &Project, output: &Option<PathBuf>) -> Result<PathBuf, Failure> {
     match output {
-        Some(dir) => project.output_tree(dir).or_exit(Exit::Usage),
+        Some(dir) => project.output_tree(dir, "--output").or_exit(Exit::Usage),
         None => Ok(project.fixtures_dir()),
     }
 }

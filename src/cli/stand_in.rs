@@ -34,9 +34,7 @@ pub fn run(root: &Option<PathBuf>, args: &StandInArgs) -> Result<Exit, Failure> 
     let throwaway;
     let home = match &args.codex_home {
         Some(dir) => {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("creating {}", dir.display()))
-                .or_exit(Exit::Io)?;
+            own_home(dir)?;
             dir.clone()
         }
         None => {
@@ -72,6 +70,46 @@ pub fn run(root: &Option<PathBuf>, args: &StandInArgs) -> Result<Exit, Failure> 
         );
     }
     Ok(Exit::Recorded(code))
+}
+
+/// Makes `dir` a home of stand-in's, or finds it one already: it writes
+/// `config.toml` there on every start, so a directory that holds anything
+/// stand-in did not make (a user's real `~/.codex`) is refused before
+/// anything runs. The marker is the file of replies taken, written first.
+fn own_home(dir: &Path) -> Result<(), Failure> {
+    let marker = dir.join(PLAYED);
+    if marker.is_file() {
+        return Ok(());
+    }
+    let held: Vec<String> = match std::fs::read_dir(dir) {
+        Ok(entries) => entries
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => {
+            return Err(e)
+                .with_context(|| format!("reading --codex-home {}", dir.display()))
+                .or_exit(Exit::Io);
+        }
+    };
+    if !held.is_empty() {
+        let mut held = held;
+        held.sort();
+        return Err(hinted(
+            anyhow!(
+                "--codex-home {} holds files stand-in did not make ({}); stand-in writes its own config.toml there, so nothing was run or written",
+                dir.display(),
+                held.join(", ")
+            ),
+            "give --codex-home a new or empty directory; stand-in keeps that one across starts",
+        ))
+        .or_exit(Exit::Usage);
+    }
+    std::fs::create_dir_all(dir)
+        .and_then(|_| std::fs::write(&marker, b"[]"))
+        .with_context(|| format!("making {} a stand-in's CODEX_HOME", dir.display()))
+        .or_exit(Exit::Io)
 }
 
 /// The pinned codex with the client's arguments and stdio, pointed at the

@@ -7,6 +7,7 @@ mod exec;
 mod python;
 mod typescript;
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow};
@@ -79,6 +80,48 @@ pub(crate) fn lanes_of(s: &Scenario, lanes: Lanes) -> Vec<Lane> {
         out.push(Lane::Typescript);
     }
     out
+}
+
+/// The paths a run of `s` in `lanes` answers for, where that is not every
+/// file `s` produces: the outputs of the lanes it runs and their failure
+/// records. Against replay, the recordings replay plays are its input.
+pub(crate) fn scope(s: &Scenario, lanes: Lanes, replay: bool) -> Option<BTreeSet<String>> {
+    if lanes == Lanes::ALL && !replay {
+        return None;
+    }
+    let mut paths: Vec<&FixturePath> = Vec::new();
+    let mut failed = Vec::new();
+    for lane in lanes_of(s, lanes) {
+        failed.push(s.failure_output(lane.name()));
+        match lane {
+            Lane::Python => {
+                if lanes.python {
+                    paths.extend(&s.outputs);
+                }
+                if lanes.wire && !replay {
+                    paths.extend(&s.wire);
+                }
+            }
+            Lane::Exec => paths.extend(
+                s.exec
+                    .iter()
+                    .flat_map(|e| e.steps.iter().flat_map(|st| [&st.output, &st.command])),
+            ),
+            Lane::Typescript => {
+                paths.extend(&s.typescript);
+                if !replay {
+                    paths.extend(s.typescript_codex.iter().flatten());
+                }
+            }
+        }
+    }
+    Some(
+        paths
+            .into_iter()
+            .map(|p| p.to_string())
+            .chain(failed)
+            .collect(),
+    )
 }
 
 /// Runs one lane of `s`, in its own scratch dir with its own scripted model

@@ -24,7 +24,12 @@ pub fn provision(
 ) -> Result<PathBuf> {
     let platform = pins::current_platform();
     let artifact = pins.artifact(&platform)?;
-    let entry = Entry::lock(cache, &format!("codex-{}", &artifact.binary_sha256[..16]))?;
+    // Named by the artifact's hash as well as the binary's: a pin whose
+    // artifact hash was changed names another entry, which is fetched and
+    // checked against it, so every pin file's hashes are checked alike.
+    let source = digest::sha256_hex(artifact.source.hash().as_bytes());
+    let name = format!("codex-{}-{}", &artifact.binary_sha256[..16], &source[..8]);
+    let entry = Entry::lock(cache, &name)?;
     let bin = entry.dir.join("codex");
     if entry.is_complete() {
         entry.verify()?;

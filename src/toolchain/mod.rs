@@ -145,6 +145,9 @@ impl Toolchain {
                 (codex, sha256)
             }
             None => {
+                // Without --codex-path the pinned codex runs, or nothing does:
+                // a pin without this platform is refused, not run unpinned.
+                pins.artifact(&pins::current_platform())?;
                 // The codex to run, and what to do if its bytes are not the pin's.
                 let (path, modified) = if pins.sdk_runtime_differs().is_some() {
                     // The SDK bundles another codex than the pinned one: the
@@ -167,10 +170,14 @@ impl Toolchain {
                             "pass --codex-path, or drop --python to use the pinned venv",
                         )
                     })?;
+                    // The venv's seal held when it was provisioned above, so
+                    // its codex is the lock's wheel's: the pin is what differs.
                     let hint = match &venv {
-                        Some(dir) => format!(
-                            "the provisioned venv was modified; delete {} and run again",
-                            dir.display()
+                        Some(_) => format!(
+                            "the venv holds the codex of the wheel {} locks, unchanged since it was installed; {}'s binary_sha256 is what differs: fix it, or re-pin with `codex-harvest pin --codex {}`",
+                            pins.lock.display(),
+                            pins.native_exs.display(),
+                            pins.codex.version
                         ),
                         None => "use the pinned toolchain, or pass --codex-path to run this binary as unpinned".to_string(),
                     };
