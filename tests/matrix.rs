@@ -272,3 +272,122 @@ fn a_matrix_version_the_main_pin_moved_to_is_the_main_pins() {
         ])
     );
 }
+
+/// Issue 30, item 10: `check --lane X` compares only what lane X made; a
+/// failure another lane recorded is kept as committed, not compared with a
+/// fixture of a lane that did not run.
+#[test]
+fn check_in_one_lane_compares_only_what_it_ran() {
+    let p = TestProject::with_matrix();
+    for lane in ["python", "wire", "exec", "typescript"] {
+        let out = p
+            .run(&[
+                "check",
+                "--codex-version",
+                "0.144.4",
+                "--lane",
+                lane,
+                "--scenario",
+                "thread_approval_accept",
+                "--scenario",
+                "thread_error_retry_exhausted",
+            ])
+            .expect(0);
+        assert!(
+            out.stdout
+                .contains("check: integration/matrix/codex-0.144.4 matches"),
+            "{lane}: {}",
+            out.all()
+        );
+    }
+}
+
+/// Issue 30, item 7: a matrix pin's artifact hash is checked like the main
+/// pin's: edited, the artifact it names is fetched again and refused.
+#[test]
+fn a_wrong_artifact_hash_in_a_matrix_pin_is_refused() {
+    let p = TestProject::with_matrix();
+    let cache = cache_without_codex(&p);
+    let pin = "config/matrix/codex-0.144.4.exs";
+    let text = p.read(pin);
+    let platform = format!("{}-linux", std::env::consts::ARCH);
+    let block = text.find(&format!("\"{platform}\" => %{{")).unwrap();
+    let at = block + text[block..].find("sha256: \"").unwrap() + "sha256: \"".len();
+    let wrong = format!("{}{}{}", &text[..at], "0".repeat(64), &text[at + 64..]);
+    p.write(pin, &wrong);
+    let tree = crate::util::files(&p.path("integration/matrix/codex-0.144.4"));
+    for command in ["harvest", "check"] {
+        let out = p
+            .run_with_cache(
+                &[
+                    command,
+                    "--codex-version",
+                    "0.144.4",
+                    "--scenario",
+                    "thread_basic",
+                ],
+                cache.path(),
+            )
+            .expect(3);
+        assert!(
+            out.all()
+                .contains("config/matrix/codex-0.144.4.exs pins it for")
+                && out.all().contains("--require-hashes failed"),
+            "{command}: {}",
+            out.all()
+        );
+    }
+    assert_eq!(
+        crate::util::files(&p.path("integration/matrix/codex-0.144.4")),
+        tree
+    );
+}
+
+/// Issue 30, item 6: `pin --matrix` changes the pins and the trees as one
+/// step; a stop before it leaves the old matrix and says nothing was
+/// written, a stop after it the new one and says so.
+#[test]
+fn a_stopped_matrix_change_is_all_or_nothing_and_says_what_it_wrote() {
+    use std::io::BufRead;
+    // Stopped at its first line (its signals are taken by then), and once
+    // it has dropped the version.
+    for wait_for_the_drop in [false, true] {
+        let p = TestProject::with_matrix();
+        let mut child = p
+            .command(&["pin", "--matrix", "0.144.4,0.155.1,0.160.1,0.169.0"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+        let awaited = match wait_for_the_drop {
+            true => "pin: dropped",
+            false => "pin: ",
+        };
+        let mut line = String::new();
+        while stdout.read_line(&mut line).unwrap() > 0 && !line.contains(awaited) {
+            line.clear();
+        }
+        crate::util::signal(&child, libc::SIGTERM);
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        let pinned = p.path("config/matrix/codex-0.171.0.exs").exists();
+        let tree = p.path("integration/matrix/codex-0.171.0").exists();
+        assert_eq!(
+            pinned, tree,
+            "a pin without its tree, or a tree without its pin: {stderr}"
+        );
+        match out.status.code() {
+            Some(143) if pinned => assert!(stderr.contains("nothing was written"), "{stderr}"),
+            Some(143) => assert!(
+                stderr.contains(
+                    "after the matrix change was written (codex 0.171.0 added or dropped"
+                ),
+                "{stderr}"
+            ),
+            Some(0) => assert!(!pinned, "{stderr}"),
+            other => panic!("exit {other:?}: {stderr}"),
+        }
+        assert!(!wait_for_the_drop || !pinned, "{stderr}");
+    }
+}

@@ -382,3 +382,29 @@ fn the_gates_commands_refuse_what_they_cannot_use() {
         out.stderr
     );
 }
+
+/// Issue 30, item 8: a `native.exs` without this machine's platform is
+/// refused, not harvested with whatever codex the venv has.
+#[test]
+fn a_pin_without_this_platform_is_refused_not_run_unpinned() {
+    let p = TestProject::new();
+    let text = p.read("config/native.exs");
+    let platform = format!("{}-linux", std::env::consts::ARCH);
+    let start = text.find(&format!("    \"{platform}\" => %{{")).unwrap();
+    // Its lines, through the one that closes it; the entry before the
+    // last has no comma after it.
+    let close = start + text[start..].find('}').unwrap();
+    let end = close + text[close..].find('\n').unwrap() + 1;
+    let without = format!("{}{}", &text[..start], &text[end..]).replace("},\n  }", "}\n  }");
+    p.write("config/native.exs", &without);
+    let before = p.fixtures();
+    let out = p.run(&["harvest", "--scenario", "thread_basic"]).expect(3);
+    assert!(
+        out.stderr.contains(&format!(
+            "pins no codex artifact for this platform ({platform})"
+        )),
+        "{}",
+        out.all()
+    );
+    assert_eq!(p.fixtures(), before);
+}

@@ -48,7 +48,14 @@ pub fn provision(
         &platform,
         python,
         work.path(),
-    )?;
+    )
+    .with_context(|| {
+        format!(
+            "fetching {} as {} pins it for {platform}",
+            artifact.source.describe(),
+            pins.native_exs.display()
+        )
+    })?;
     let fetched_hash = match &artifact.source {
         Source::Wheel { .. } => digest::sha256_file(&file)?,
         Source::Npm { .. } => digest::sha512_integrity_file(&file)?,
