@@ -342,11 +342,10 @@ fn carry_over(old: &Path, new: &Path, prefix: &str, tree: &Tree) -> Result<Vec<(
             && tree
                 .get(&rel)
                 .is_some_and(|bytes| std::fs::read(&from).is_ok_and(|now| now == *bytes))
+            && std::fs::hard_link(&from, &to).is_err()
         {
-            if std::fs::hard_link(&from, &to).is_err() {
-                std::fs::copy(&from, &to)
-                    .with_context(|| format!("copying {} into the new tree", from.display()))?;
-            }
+            std::fs::copy(&from, &to)
+                .with_context(|| format!("copying {} into the new tree", from.display()))?;
         }
     }
     Ok(modes)
