@@ -217,6 +217,19 @@ pub fn check() -> anyhow::Result<()> {
     }
 }
 
+/// Tries `attempt` until it gives a value, checking for a stop between
+/// tries: a run waiting on another's lock stops as soon as any other does,
+/// not when the grace after a signal runs out.
+pub fn until<T>(mut attempt: impl FnMut() -> anyhow::Result<Option<T>>) -> anyhow::Result<T> {
+    loop {
+        if let Some(value) = attempt()? {
+            return Ok(value);
+        }
+        check()?;
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// Adds to what the run has written for good, so that a later signal's
 /// message says all of it, not that nothing was.
 pub fn note_written(what: String) {

@@ -36,15 +36,9 @@ impl TreeLock {
 
     fn take(tree: &Path, parent: &Path, exclusive: bool, doing: &str) -> Result<TreeLock> {
         use rustix::fs::{FlockOperation, flock};
-        let (now, wait) = match exclusive {
-            true => (
-                FlockOperation::NonBlockingLockExclusive,
-                FlockOperation::LockExclusive,
-            ),
-            false => (
-                FlockOperation::NonBlockingLockShared,
-                FlockOperation::LockShared,
-            ),
+        let now = match exclusive {
+            true => FlockOperation::NonBlockingLockExclusive,
+            false => FlockOperation::NonBlockingLockShared,
         };
         let dir = File::open(parent).with_context(|| format!("opening {}", parent.display()))?;
         match flock(&dir, now) {
@@ -56,7 +50,11 @@ impl TreeLock {
             "waiting: another codex-harvest is writing {} (or reading it, for a harvest)",
             tree.display()
         );
-        flock(&dir, wait).with_context(|| format!("locking {} for {doing}", parent.display()))?;
+        crate::interrupt::until(|| match flock(&dir, now) {
+            Ok(()) => Ok(Some(())),
+            Err(e) if e == rustix::io::Errno::WOULDBLOCK => Ok(None),
+            Err(e) => bail!("locking {} for {doing}: {e}", parent.display()),
+        })?;
         Ok(TreeLock { _held: dir })
     }
 }

@@ -27,7 +27,7 @@ impl Mounted {
             .status()
             .is_ok_and(|s| s.success());
         if !ok {
-            eprintln!("skipped: `mount {}` is not allowed here", args.join(" "));
+            crate::util::skipped(&format!("`mount {}` is not allowed here", args.join(" ")));
             return None;
         }
         Some(Mounted {

@@ -13,7 +13,7 @@ pub fn nix_available() -> bool {
         panic!("CODEX_HARVEST_REQUIRE_NIX is set but `nix` is not on PATH");
     }
     if !found {
-        eprintln!("nix is not installed: the Nix tests are skipped");
+        crate::util::skipped("nix is not installed: the Nix tests are skipped");
     }
     found
 }

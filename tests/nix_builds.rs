@@ -79,9 +79,9 @@ impl<'a> Gate<'a> {
                 "CODEX_HARVEST_REQUIRE_NIX is set but nix-build cannot build in its sandbox:\n{why}"
             );
         }
-        eprintln!(
+        crate::util::skipped(&format!(
             "nix-build cannot build in its sandbox here: the sandbox builds are skipped\n{why}"
-        );
+        ));
         false
     }
 

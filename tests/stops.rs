@@ -410,3 +410,41 @@ fn the_dirs_of_a_killed_run_are_swept_by_the_next() {
         .expect(0);
     assert_eq!(p.leftovers(), Vec::<String>::new(), "left: {left:?}");
 }
+
+/// Issue 35, item 8: a run waiting for another's lock on the tree stops
+/// at a signal as any run does, not when the grace after it runs out.
+#[test]
+fn a_run_waiting_on_the_tree_lock_stops_at_once() {
+    use std::io::Read;
+    let p = TestProject::new();
+    let held = std::fs::File::open(p.path("integration")).unwrap();
+    held.lock().unwrap();
+    for args in [&["verify"][..], &["check", "--scenario", "thread_basic"]] {
+        let mut child = p
+            .command(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stderr = child.stderr.take().unwrap();
+        let mut said = Vec::new();
+        let mut byte = [0u8; 1];
+        while !String::from_utf8_lossy(&said).contains("waiting: another codex-harvest") {
+            assert_eq!(
+                stderr.read(&mut byte).unwrap(),
+                1,
+                "{args:?} ended without waiting"
+            );
+            said.push(byte[0]);
+        }
+        let sent = Instant::now();
+        signal(&child, libc::SIGINT);
+        let status = child.wait().unwrap();
+        let after = sent.elapsed();
+        stderr.read_to_end(&mut said).unwrap();
+        let said = String::from_utf8_lossy(&said);
+        assert_eq!(status.code(), Some(130), "{args:?}: {said}");
+        assert!(after < Duration::from_secs(2), "{args:?}: took {after:?}");
+        assert!(said.contains("nothing was written"), "{args:?}: {said}");
+    }
+}

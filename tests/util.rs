@@ -253,6 +253,13 @@ pub fn signal(child: &std::process::Child, sig: libc::c_int) {
     }
 }
 
+/// Says why a test skips where a new user sees it: on the process's own
+/// stderr, which the test harness does not capture (`eprintln!` it does).
+pub fn skipped(why: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "skipped: {why}");
+}
+
 /// Whether the test may do what needs root (mounts, namespaces); says why
 /// not when it skips, and fails instead where root is required
 /// (`CODEX_HARVEST_REQUIRE_ROOT=1`, as CI sets it).
@@ -265,7 +272,7 @@ pub fn as_root(what: &str) -> bool {
         std::env::var_os("CODEX_HARVEST_REQUIRE_ROOT").is_none(),
         "{what} needs root, and CODEX_HARVEST_REQUIRE_ROOT is set"
     );
-    eprintln!("skipped: {what} needs root (CI runs as root)");
+    skipped(&format!("{what} needs root (CI runs as root)"));
     false
 }
 

@@ -123,12 +123,13 @@ pub struct ToolchainArgs {
     /// codex binary that replaces the pinned one (unpinned unless its bytes are the pin's)
     #[arg(long, value_name = "PATH", env = "CODEX_HARVEST_CODEX")]
     pub codex_path: Option<PathBuf>,
-    /// Where the provisioned venv lives [default: ~/.cache/codex-harvest]
     /// A directory whose node_modules holds the pinned TypeScript SDK,
     /// installed by another tool from config/typescript/package-lock.json
     /// (the flake's), used instead of the cache's `npm ci`
     #[arg(long, env = "CODEX_HARVEST_TYPESCRIPT_SDK", value_name = "DIR")]
     pub typescript_sdk: Option<PathBuf>,
+    /// Where the provisioned toolchain lives (venvs, codex binaries, the
+    /// TypeScript SDK) [default: ~/.cache/codex-harvest]
     #[arg(long, env = "CODEX_HARVEST_CACHE", value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
 }
@@ -219,7 +220,8 @@ pub struct CheckArgs {
     pub lanes: Vec<LaneArg>,
     /// Drive the Python SDK against `codex-harvest replay` of the committed
     /// wire transcripts instead of codex, and compare its fixtures (the
-    /// proof that replay is faithful; the Python lane only)
+    /// proof that replay is faithful), and the TypeScript SDK against replay
+    /// of the typescript lane's codex runs: the python and typescript lanes)
     #[arg(long, conflicts_with = "lanes")]
     pub against_replay: bool,
     /// Run nothing: compare what `regenerate --into DIR` wrote (repeatable,
@@ -231,7 +233,7 @@ pub struct CheckArgs {
     pub format: FormatArgs,
 }
 
-/// A lane: one client of codex whose view is recorded.
+/// One scenario, every lane, into a directory of its own.
 #[derive(Debug, Args)]
 pub struct RegenerateArgs {
     /// The scenario to run

@@ -155,9 +155,16 @@ struct Lock {
 impl Lock {
     fn acquire(path: &Path) -> Result<Lock> {
         let file = File::create(path).with_context(|| format!("creating {}", path.display()))?;
-        // Released when the file closes.
-        rustix::fs::flock(&file, rustix::fs::FlockOperation::LockExclusive)
-            .with_context(|| format!("locking {}", path.display()))?;
+        // Released when the file closes; a stop while another run builds
+        // the entry ends the wait.
+        use rustix::fs::{FlockOperation, flock};
+        crate::interrupt::until(
+            || match flock(&file, FlockOperation::NonBlockingLockExclusive) {
+                Ok(()) => Ok(Some(())),
+                Err(e) if e == rustix::io::Errno::WOULDBLOCK => Ok(None),
+                Err(e) => Err(e).with_context(|| format!("locking {}", path.display())),
+            },
+        )?;
         Ok(Lock { _held: file })
     }
 }
