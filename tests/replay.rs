@@ -546,6 +546,40 @@ fn replay_ends_every_hostile_run_with_a_verdict() {
         String::from_utf8_lossy(&out.stderr).contains("the client kept stdin open for 2 s"),
         "{out:?}"
     );
+    // A damaged exec recording (its command record intact) is refused,
+    // never played: truncated, emptied, overwritten.
+    let whole = std::fs::read(&exec).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("exec/thread_basic.jsonl");
+    std::fs::create_dir_all(copy.parent().unwrap()).unwrap();
+    std::fs::copy(
+        exec.with_file_name("thread_basic.command.json"),
+        copy.with_file_name("thread_basic.command.json"),
+    )
+    .unwrap();
+    for damaged in [&whole[..120], &[][..], &b"not json at all\n"[..]] {
+        std::fs::write(&copy, damaged).unwrap();
+        let out = replay(
+            &copy,
+            &[
+                "exec",
+                "--json",
+                "--skip-git-repo-check",
+                "-m",
+                "gpt-5.5",
+                "Say hello.",
+            ],
+        )
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{out:?}");
+        assert!(out.stdout.is_empty(), "{out:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("is not a whole exec recording"),
+            "{out:?}"
+        );
+    }
 }
 
 /// Another client than the recorded one (the Elixir SDK's identity: its

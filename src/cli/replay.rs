@@ -8,7 +8,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::{Context, bail};
+use anyhow::{Context, anyhow, bail};
 use serde::Deserialize;
 
 use crate::config::HarvestConfig;
@@ -308,6 +308,10 @@ fn exec(recording: &Path, args: &ReplayArgs) -> Result<Verdict, Failure> {
     let stream = std::fs::read(recording)
         .with_context(|| format!("reading the recording {}", recording.display()))
         .or_exit(Exit::Io)?;
+    whole_stream(&stream)
+        .with_context(|| format!("{} is not a whole exec recording", recording.display()))
+        .map_err(|e| hinted(e, "restore it from the fixtures tree (`codex-harvest verify` names what changed), or harvest it again"))
+        .or_exit(Exit::Usage)?;
     let command_path = command_record(recording);
     let recorded: Recorded = std::fs::read(&command_path)
         .map_err(anyhow::Error::from)
@@ -355,6 +359,26 @@ fn exec(recording: &Path, args: &ReplayArgs) -> Result<Verdict, Failure> {
         .context("writing the recording to stdout")
         .or_exit(Exit::Io)?;
     Ok(Verdict::Played(Exit::Recorded(recorded.exit_code)))
+}
+
+/// What `codex exec --json` prints, as a fixture holds it: one JSON object a
+/// line, the last line ended, at least one (every run says
+/// `thread.started`). A truncated, emptied or overwritten recording is
+/// refused rather than played to a client whose test would pass on it.
+fn whole_stream(stream: &[u8]) -> anyhow::Result<()> {
+    let text = std::str::from_utf8(stream).map_err(|_| anyhow!("it is not UTF-8"))?;
+    if text.is_empty() {
+        bail!("it is empty");
+    }
+    if !text.ends_with('\n') {
+        bail!("its last line is cut short (no newline at its end)");
+    }
+    for (i, line) in text.lines().enumerate() {
+        if !serde_json::from_str::<serde_json::Value>(line).is_ok_and(|v| v.is_object()) {
+            bail!("line {} is not a JSON object", i + 1);
+        }
+    }
+    Ok(())
 }
 
 /// stdin to its end, unless it is a terminal (codex does not read one):
@@ -525,5 +549,22 @@ mod tests {
                 "config model:\n    recorded: \"gpt-5.5\"\n    received: \"gpt-5.4\"",
             ]
         );
+    }
+
+    /// Issue 35, item 1: a truncated, emptied or overwritten exec
+    /// recording is refused, a whole one played.
+    #[test]
+    fn only_a_whole_exec_recording_is_played() {
+        let whole = "{\"type\":\"thread.started\"}\n{\"type\":\"turn.started\"}\n";
+        assert!(whole_stream(whole.as_bytes()).is_ok());
+        for (broken, says) in [
+            (&whole[..whole.len() - 5], "cut short"),
+            ("", "empty"),
+            ("not json at all\n", "line 1 is not a JSON object"),
+            ("{}\n[1]\n", "line 2 is not a JSON object"),
+        ] {
+            let err = whole_stream(broken.as_bytes()).unwrap_err().to_string();
+            assert!(err.contains(says), "{broken:?}: {err}");
+        }
     }
 }
