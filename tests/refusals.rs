@@ -359,20 +359,19 @@ fn the_gates_commands_refuse_what_they_cannot_use() {
     );
     assert!(!p.path("tmp/out").exists());
 
-    let out = p
-        .run(&[
-            "regenerate",
-            "--scenario",
-            "thread_basic",
-            "--into",
+    p.write("tmp/full/notes.txt", "mine\n");
+    for (into, says) in [
+        (
             "integration",
-        ])
-        .expect(2);
-    assert!(
-        out.stderr.contains("is not empty; nothing was run"),
-        "{}",
-        out.stderr
-    );
+            "an input of the project; nothing was run or written",
+        ),
+        ("tmp/full", "is not empty; nothing was run"),
+    ] {
+        let out = p
+            .run(&["regenerate", "--scenario", "thread_basic", "--into", into])
+            .expect(2);
+        assert!(out.stderr.contains(says), "{into}: {}", out.stderr);
+    }
 
     let out = p.run(&["check", "--regenerated", "tmp/node"]).expect(2);
     assert!(out.stderr.contains("tmp/node"), "{}", out.stderr);
