@@ -169,10 +169,11 @@ fn harvest_new(loaded: &Loaded, pin: &NewPin, args: &PinArgs) -> Result<StagedTr
 fn refuse_unowned(project: &Project, version: &str) -> Result<(), Failure> {
     let place = project.matrix_tree(version);
     let tree = session::read_locked(&place)?;
+    let owner = Ownership::of(&tree, false);
     let foreign: Vec<&str> = tree
         .keys()
         .map(String::as_str)
-        .filter(|p| !Ownership::of(&tree, false).vouches_for(p, &tree[*p]))
+        .filter(|p| !owner.vouches_for(p, &tree[*p]))
         .filter(|p| *p != crate::config::MANIFEST_FILE)
         .collect();
     if foreign.is_empty() {
