@@ -541,11 +541,7 @@ fn merged_records(
 /// fixtures an earlier harvest wrote, never a file it cannot account for (a
 /// user's notes, a directory with a `SHA256SUMS` of its own).
 fn refuse_unaccounted(owner: &Ownership, committed: &Tree, unreferenced: &[String]) -> Result<()> {
-    let unaccounted: Vec<&str> = unreferenced
-        .iter()
-        .filter(|p| !owner.vouches_for(p, &committed[p.as_str()]))
-        .map(String::as_str)
-        .collect();
+    let unaccounted = owner.unvouched(committed, unreferenced.iter().map(String::as_str));
     if unaccounted.is_empty() {
         return Ok(());
     }

@@ -52,6 +52,12 @@ impl Ownership {
             .is_some_and(|sums| sums.vouches_for(path, bytes))
     }
 
+    /// Those of `paths` (files of `tree`) that are not, byte for byte, what
+    /// an earlier run wrote.
+    pub fn unvouched<'a>(&self, tree: &Tree, paths: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+        paths.filter(|p| !self.vouches_for(p, &tree[*p])).collect()
+    }
+
     /// The files of `tree` this run could not replace or remove: neither
     /// proven nor declared (`referenced` says what the catalogue declares).
     pub fn foreign<'a>(&self, tree: &'a Tree, referenced: impl Fn(&str) -> bool) -> Vec<&'a str> {

@@ -169,13 +169,12 @@ fn harvest_new(loaded: &Loaded, pin: &NewPin, args: &PinArgs) -> Result<StagedTr
 fn refuse_unowned(project: &Project, version: &str) -> Result<(), Failure> {
     let place = project.matrix_tree(version);
     let tree = session::read_locked(&place)?;
-    let owner = Ownership::of(&tree, false);
-    let foreign: Vec<&str> = tree
-        .keys()
-        .map(String::as_str)
-        .filter(|p| !owner.vouches_for(p, &tree[*p]))
-        .filter(|p| *p != crate::config::MANIFEST_FILE)
-        .collect();
+    let foreign = Ownership::of(&tree, false).unvouched(
+        &tree,
+        tree.keys()
+            .map(String::as_str)
+            .filter(|p| *p != crate::config::MANIFEST_FILE),
+    );
     if foreign.is_empty() {
         return Ok(());
     }
