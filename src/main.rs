@@ -2,7 +2,10 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use codex_harvest::cli::{self, Cli};
-use codex_harvest::{exec_tap, interrupt, reaper, wire};
+use codex_harvest::base::interrupt;
+use codex_harvest::codex::exec::tap as exec_tap;
+use codex_harvest::codex::wire;
+use codex_harvest::process::reaper;
 
 fn main() -> ExitCode {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();

@@ -415,7 +415,7 @@ fn the_real_typescript_sdk_against_replay_records_the_committed_fixtures() {
 /// form, whether it takes a value, and whether `resume` takes it.
 #[test]
 fn the_exec_grammar_is_the_pinned_codexs_help() {
-    use codex_harvest::exec_args::{OPTIONS, Scope};
+    use codex_harvest::codex::exec::args::{OPTIONS, Scope};
     use std::collections::BTreeMap;
     let p = crate::util::TestProject::new();
     let doctor = p.run(&["doctor", "--format", "json"]).expect(0);
@@ -745,7 +745,7 @@ fn the_real_sdks_through_the_stand_in_record_the_committed_fixtures() {
 /// prompt on stdin. A bump that breaks one fails here, naming it.
 #[test]
 fn every_equivalence_replay_accepts_holds_for_the_real_codex() {
-    use codex_harvest::exec_args::{EQUIVALENT, ExecCall};
+    use codex_harvest::codex::exec::args::{EQUIVALENT, ExecCall};
     use std::io::Write;
     use std::process::Stdio;
     let p = crate::util::TestProject::new();
@@ -951,7 +951,7 @@ fn the_elixir_sdks_exec_spelling_is_served_every_exec_fixture() {
 /// events happen to come out the same.
 #[test]
 fn the_typescript_lane_asks_what_the_exec_recipe_asks() {
-    use codex_harvest::exec_args::{ExecCall, Prompt};
+    use codex_harvest::codex::exec::args::{ExecCall, Prompt};
     let fixtures = repo().join("integration/fixtures");
     let read = |path: &Path| -> serde_json::Value {
         serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
@@ -1078,8 +1078,8 @@ fn approve_for_me_is_the_auto_reviewer_in_the_workspace_write_sandbox() {
 /// client's identity put back to the recorded client's (as replay does),
 /// normalised as the fixtures are.
 fn converse(scenario: &str, spell: &dyn Fn(&mut serde_json::Value)) -> Vec<String> {
-    use codex_harvest::wire::canonical::{Dir, Line, canonical};
-    use codex_harvest::wire::identity::{EXPERIMENTAL_ONLY, Identity};
+    use codex_harvest::codex::wire::canonical::{Dir, Line, canonical};
+    use codex_harvest::codex::wire::identity::{EXPERIMENTAL_ONLY, Identity};
     use serde_json::Value;
     use std::io::{BufRead, Write};
     let p = crate::util::TestProject::new();
@@ -1274,7 +1274,7 @@ type Spelling = dyn Fn(&mut serde_json::Value);
 /// with a diff. A bump that breaks one fails here, naming it.
 #[test]
 fn every_app_server_equivalence_holds_for_the_real_codex() {
-    use codex_harvest::wire::identity::EQUIVALENCES;
+    use codex_harvest::codex::wire::identity::EQUIVALENCES;
     let scenario = "thread_basic";
     let transcript = repo().join(format!("integration/fixtures/wire/{scenario}.jsonl"));
     let (client, _) = sides(&transcript);

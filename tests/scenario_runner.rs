@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use codex_harvest::scenario::{Invocation, run};
+use codex_harvest::process::scenario::{Invocation, run};
 
 fn invocation(dir: &Path, body: &str, timeout: Duration) -> Invocation {
     let pkg = dir.join("pkg");

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::harvest::Unreferenced;
-use crate::lanes::Lanes;
+use crate::harvest::jobs::Unreferenced;
+use crate::harvest::lanes::Lanes;
 
 const EXIT_CODES: &str = "\
 Exit codes:
@@ -431,7 +431,7 @@ mod tests {
     #[test]
     fn the_help_lists_exactly_the_exit_codes_there_are() {
         use super::super::exit::Exit;
-        use crate::interrupt::{Interrupted, SIGNALS};
+        use crate::base::interrupt::{Interrupted, SIGNALS};
         let documented: std::collections::BTreeSet<u8> = EXIT_CODES
             .lines()
             .filter_map(|l| l.strip_prefix("  "))

@@ -9,11 +9,11 @@ use anyhow::anyhow;
 use super::args::SelectArgs;
 use super::exit::{Exit, Failure, Phase};
 use super::session::{self, Loaded};
-use crate::codex_compat::{self, Compat};
-use crate::failure::hinted;
-use crate::harvest::OnFailure;
-use crate::pins::matrix;
-use crate::wire::events;
+use crate::harvest::reports::codex_compat::{self, Compat};
+use crate::base::failure::hinted;
+use crate::harvest::jobs::OnFailure;
+use crate::codex::pins::matrix;
+use crate::harvest::events;
 
 /// Where a cell's fixtures live and how its run treats them.
 pub struct Target {
@@ -109,7 +109,7 @@ pub fn one(loaded: &Loaded, version: &str) -> Result<(Loaded, OnFailure), Failur
 /// The matrix's pins, each checked against the project's lock; a version
 /// the main pin has moved to is the main pin's (its tree is
 /// `integration/fixtures`), said once.
-fn matrix_pins(loaded: &Loaded) -> Result<Vec<crate::pins::Pins>, Failure> {
+fn matrix_pins(loaded: &Loaded) -> Result<Vec<crate::codex::pins::Pins>, Failure> {
     let project = &loaded.project;
     let mut pins =
         matrix::load(&project.matrix_pins_dir(), &project.python_lock()).or_exit(Exit::Usage)?;

@@ -9,15 +9,15 @@ use super::cells::{self, Cell};
 use super::exit::{Exit, Failure, Phase};
 use super::report::{CheckReport, print_drift, print_json};
 use super::session;
-use crate::codex_compat;
-use crate::compare::{self, Drift};
-use crate::config::PROVENANCE_FILE;
-use crate::harvest::{self, Unreferenced};
-use crate::inputs;
-use crate::lanes::Lanes;
-use crate::manifest::Provenance;
-use crate::slice;
-use crate::tree::Tree;
+use crate::harvest::reports::codex_compat;
+use crate::engine::compare::{self, Drift};
+use crate::harvest::config::PROVENANCE_FILE;
+use crate::harvest::jobs::{self, Unreferenced};
+use crate::harvest::inputs;
+use crate::harvest::lanes::Lanes;
+use crate::engine::manifest::Provenance;
+use crate::harvest::slice;
+use crate::engine::tree::Tree;
 
 pub fn run(root: &Option<PathBuf>, args: &CheckArgs) -> Result<Exit, Failure> {
     let loaded = session::load(root)?;
@@ -110,7 +110,7 @@ fn compat_drift(loaded: &session::Loaded) -> Result<Option<Drift>, Failure> {
 fn doc_drift(rel: String, want: Vec<u8>, have: Option<Vec<u8>>) -> Drift {
     let ours = Tree::from([(rel.clone(), want)]);
     let theirs: Tree = have.map(|h| (rel, h)).into_iter().collect();
-    compare::compare(&ours, &theirs, crate::wire::events::key)
+    compare::compare(&ours, &theirs, crate::harvest::events::key)
 }
 
 /// Regenerates one cell and compares it with its committed tree.
@@ -189,7 +189,7 @@ fn check_cell(cell: &Cell, args: &CheckArgs, labelled: bool) -> Result<CellRepor
     };
     let (committed, committed_docs) = session::read_locked_with(&dir, &doc_paths)?;
     let policy = Unreferenced::from(select.unreferenced);
-    let planned = harvest::plan(
+    let planned = jobs::plan(
         &loaded.config,
         &committed,
         &generated,
@@ -203,9 +203,9 @@ fn check_cell(cell: &Cell, args: &CheckArgs, labelled: bool) -> Result<CellRepor
     let expected = if unpinned.is_empty() {
         planned.tree
     } else {
-        harvest::keep_recorded_toolchains(&planned.tree, &committed).or_exit(Exit::Usage)?
+        jobs::keep_recorded_toolchains(&planned.tree, &committed).or_exit(Exit::Usage)?
     };
-    let mut drift = compare::compare(&expected, &committed, crate::wire::events::key);
+    let mut drift = compare::compare(&expected, &committed, crate::harvest::events::key);
     let current = session::current_inputs(loaded)?;
     if cell.target.docs {
         let docs = session::generated_docs(loaded, &expected, &current)?;

@@ -3,9 +3,9 @@
 
 use std::process::ExitCode;
 
-use crate::failure::{self, Kind};
-use crate::interrupt::{self, Interrupted};
-use crate::secrets;
+use crate::base::failure::{self, Kind};
+use crate::base::interrupt::{self, Interrupted};
+use crate::engine::secrets;
 
 /// How a run ended; the exit code follows from it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,7 +145,7 @@ mod tests {
 
     #[test]
     fn a_kind_marked_where_the_error_arose_wins() {
-        use crate::failure::Classify;
+        use crate::base::failure::Classify;
         let marked: anyhow::Result<()> = Err(anyhow!("no space")).kind(Kind::Io);
         let f = marked.or_exit(Exit::Scenario).unwrap_err();
         assert_eq!(f.exit, Exit::Io);

@@ -8,13 +8,13 @@ use super::args::{HarvestArgs, RunArgs, SelectArgs, ToolchainArgs};
 use super::cells::{self, Target};
 use super::exit::{Exit, Failure, Phase};
 use super::session::{self, Loaded};
-use crate::compare;
-use crate::failure::hinted;
-use crate::harvest::{self, Generated, Planned, Unreferenced};
-use crate::inputs;
-use crate::interrupt;
-use crate::tree;
-use crate::tree_lock::TreeLock;
+use crate::engine::compare;
+use crate::base::failure::hinted;
+use crate::harvest::jobs::{self, Generated, Planned, Unreferenced};
+use crate::harvest::inputs;
+use crate::base::interrupt;
+use crate::engine::tree;
+use crate::engine::tree_lock::TreeLock;
 
 pub fn run(root: &Option<std::path::PathBuf>, args: &HarvestArgs) -> Result<Exit, Failure> {
     session::refuse_in_ci("harvest")?;
@@ -54,9 +54,9 @@ pub fn write_cells(
 /// changed.
 pub fn write_compat(loaded: &Loaded) -> Result<(), Failure> {
     if let Some((path, compat)) = cells::compat(loaded)? {
-        let text = crate::codex_compat::render(&compat);
+        let text = crate::harvest::reports::codex_compat::render(&compat);
         if std::fs::read(&path).ok().as_deref() != Some(text.as_bytes()) {
-            tree::write_atomic(&path, text.as_bytes()).or_exit(Exit::Io)?;
+            crate::base::fs::write_atomic(&path, text.as_bytes()).or_exit(Exit::Io)?;
             interrupt::note_written(format!("{} was written", loaded.project.display(&path)));
             crate::outln!("harvest: wrote {}", loaded.project.display(&path));
         }
@@ -111,7 +111,7 @@ pub fn write(
     refuse_unreferenced(&planned, policy, &shown)?;
     let new_tree = planned.tree;
     if let Some(hook) = hook {
-        let drift = compare::compare(&new_tree, &committed, crate::wire::events::key);
+        let drift = compare::compare(&new_tree, &committed, crate::harvest::events::key);
         let streams: Vec<&str> = drift
             .changed
             .iter()
@@ -209,7 +209,7 @@ fn regenerated_nothing(
     policy: Unreferenced,
     declared: bool,
 ) -> Result<Planned, Failure> {
-    harvest::plan(
+    jobs::plan(
         &loaded.config,
         committed,
         &Generated::default(),
@@ -232,7 +232,7 @@ fn refuse_foreign(planned: &Planned, shown: &str) -> Result<(), Failure> {
         anyhow!(
             "{shown} holds {} file(s) a harvest would replace that no earlier harvest wrote (the tree has no SHA256SUMS and provenance.json of this tool's listing them): {}; nothing was run or written",
             foreign.len(),
-            harvest::some_of(&foreign)
+            jobs::some_of(&foreign)
         ),
         "point --output at a new or empty directory, or at a tree an earlier harvest wrote",
     ))

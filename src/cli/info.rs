@@ -10,7 +10,8 @@ use super::report::{
     print_json, print_list, print_pins,
 };
 use super::session;
-use crate::{pins, sdk_parity, toolchain};
+use crate::codex::{pins, toolchain};
+use crate::harvest::reports::sdk_parity;
 
 pub fn list(root: &Option<PathBuf>, args: &ListArgs) -> Result<Exit, Failure> {
     let project = session::project(root)?;
@@ -102,7 +103,7 @@ pub fn parity(root: &Option<PathBuf>, args: &ParityArgs) -> Result<Exit, Failure
 pub fn compat(root: &Option<PathBuf>, args: &FormatArgs) -> Result<Exit, Failure> {
     let loaded = session::load(root)?;
     let Some((_, compat)) = super::cells::compat(&loaded)? else {
-        return Err(crate::failure::hinted(
+        return Err(crate::base::failure::hinted(
             anyhow::anyhow!(
                 "config/matrix/ pins no codex besides the main pin: there is nothing to compare"
             ),
@@ -112,7 +113,7 @@ pub fn compat(root: &Option<PathBuf>, args: &FormatArgs) -> Result<Exit, Failure
     };
     match args.format {
         Format::Json => print_json(&compat),
-        Format::Text => crate::out!("{}", crate::codex_compat::render(&compat)),
+        Format::Text => crate::out!("{}", crate::harvest::reports::codex_compat::render(&compat)),
     }
     Ok(Exit::Clean)
 }

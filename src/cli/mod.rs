@@ -34,7 +34,7 @@ pub fn run(cli: Cli) -> Result<Exit, Failure> {
         Command::Parity(args) => info::parity(root, args),
         Command::Compat(args) => info::compat(root, args),
         Command::Pin(args) => pin::run(root, args),
-        Command::Replay(_) if root.is_some() => Err(crate::failure::hinted(
+        Command::Replay(_) if root.is_some() => Err(crate::base::failure::hinted(
             anyhow::anyhow!(
                 "replay reads no project: its rules are those of the project above the recording, so --root would be ignored"
             ),

@@ -11,12 +11,11 @@ use super::exit::{Exit, Failure, Phase};
 use super::harvest::DriftHook;
 use super::report::drift_report;
 use super::session::{self, Loaded, progress};
-use crate::compare::Drift;
-use crate::drift_text::Style;
-use crate::harvest::OnFailure;
-use crate::pins::{self, Pins};
-use crate::toolchain;
-use crate::tree;
+use crate::engine::compare::Drift;
+use crate::engine::drift_text::Style;
+use crate::harvest::jobs::OnFailure;
+use crate::codex::pins::{self, Pins};
+use crate::codex::toolchain;
 
 /// The drift report `--drift-report` keeps: what moved, where it came
 /// from, and the drift itself (the JSON form of what `pin` prints).
@@ -77,7 +76,7 @@ pub fn run(root: &Option<PathBuf>, args: &PinArgs) -> Result<Exit, Failure> {
             (project.python_lock(), &bumped.lock),
             (project.native_exs(), &native_exs),
         ] {
-            tree::write_atomic(&path, text.as_bytes()).or_exit(Exit::Io)?;
+            crate::base::fs::write_atomic(&path, text.as_bytes()).or_exit(Exit::Io)?;
         }
         crate::outln!(
             "pin: codex {} -> {codex}, {} {} -> {sdk}; wrote config/native.exs and config/pylock.toml",
@@ -194,9 +193,9 @@ fn write_report(dir: &Path, record: &DriftRecord, text: &str) -> anyhow::Result<
         sdk_to = record.sdk_to,
         command = record.command,
     );
-    tree::write_atomic(&md, markdown.as_bytes())?;
+    crate::base::fs::write_atomic(&md, markdown.as_bytes())?;
     let json = serde_json::to_string_pretty(record).context("serialising the drift report")? + "\n";
-    tree::write_atomic(&json_path, json.as_bytes())?;
+    crate::base::fs::write_atomic(&json_path, json.as_bytes())?;
     crate::outln!(
         "pin: wrote the drift report {} and {}",
         md.display(),

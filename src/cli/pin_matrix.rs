@@ -10,15 +10,15 @@ use super::args::{PinArgs, SelectArgs, UnreferencedArg};
 use super::cells;
 use super::exit::{Exit, Failure, Phase};
 use super::session::{self, Loaded, progress};
-use crate::failure::hinted;
-use crate::harvest::{self, OnFailure, Unreferenced};
-use crate::interrupt;
-use crate::ownership::Ownership;
-use crate::pins::{Pins, matrix};
-use crate::project::Project;
-use crate::toolchain;
-use crate::tree::{self, StagedTree, Tree};
-use crate::tree_lock::TreeLock;
+use crate::base::failure::hinted;
+use crate::harvest::jobs::{self, OnFailure, Unreferenced};
+use crate::base::interrupt;
+use crate::harvest::ownership::Ownership;
+use crate::codex::pins::{Pins, matrix};
+use crate::base::project::Project;
+use crate::codex::toolchain;
+use crate::engine::tree::{self, StagedTree, Tree};
+use crate::engine::tree_lock::TreeLock;
 
 pub fn run(root: &Option<PathBuf>, args: &PinArgs) -> Result<Exit, Failure> {
     let loaded = session::load(root)?;
@@ -173,7 +173,7 @@ fn refuse_unowned(project: &Project, version: &str) -> Result<(), Failure> {
         &tree,
         tree.keys()
             .map(String::as_str)
-            .filter(|p| *p != crate::config::MANIFEST_FILE),
+            .filter(|p| *p != crate::harvest::config::MANIFEST_FILE),
     );
     if foreign.is_empty() {
         return Ok(());
@@ -183,7 +183,7 @@ fn refuse_unowned(project: &Project, version: &str) -> Result<(), Failure> {
             "{} holds {} file(s) no harvest wrote as they are: {}; pin --matrix would replace or remove that tree, so nothing was fetched or written",
             project.display(&place),
             foreign.len(),
-            harvest::some_of(&foreign)
+            jobs::some_of(&foreign)
         ),
         "move those files out of the tree (or `codex-harvest harvest --codex-version` it first), then run again",
     ))
@@ -218,7 +218,7 @@ impl Change<'_> {
         // Every matrix tree has one parent, whose lock holds them all.
         let _lock = TreeLock::exclusive(&project.matrix_tree(first)).or_exit(Exit::Io)?;
         for pin in self.added {
-            tree::write_atomic(&matrix::file(self.dir, &pin.version), &pin.text)
+            crate::base::fs::write_atomic(&matrix::file(self.dir, &pin.version), &pin.text)
                 .or_exit(Exit::Io)?;
         }
         for staged in trees {

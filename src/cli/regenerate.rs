@@ -9,11 +9,11 @@ use super::cells;
 use super::exit::{Exit, Failure, Phase};
 use super::report::CheckReport;
 use super::session;
-use crate::compare;
-use crate::config::{MANIFEST_FILE, PROVENANCE_FILE};
-use crate::harvest::{OnFailure, Unreferenced};
-use crate::slice;
-use crate::tree::{self, Tree};
+use crate::engine::compare;
+use crate::harvest::config::{MANIFEST_FILE, PROVENANCE_FILE};
+use crate::harvest::jobs::{OnFailure, Unreferenced};
+use crate::harvest::slice;
+use crate::engine::tree::{self, Tree};
 
 pub fn run(root: &Option<std::path::PathBuf>, args: &RegenerateArgs) -> Result<Exit, Failure> {
     let loaded = session::load(root)?;
@@ -48,7 +48,7 @@ pub fn run(root: &Option<std::path::PathBuf>, args: &RegenerateArgs) -> Result<E
         let drift = compare::compare(
             &outputs,
             &scenario_files(committed, &args.scenario, &outputs),
-            crate::wire::events::key,
+            crate::harvest::events::key,
         );
         if !drift.is_clean() {
             CheckReport {
@@ -79,7 +79,7 @@ pub fn run(root: &Option<std::path::PathBuf>, args: &RegenerateArgs) -> Result<E
 /// whole tree); nothing else, so `--expect` may name a whole fixtures tree or
 /// just the scenario's files.
 fn scenario_files(committed: &Tree, scenario: &str, outputs: &Tree) -> Tree {
-    let recorded: Vec<String> = crate::manifest::Provenance::from_tree(committed)
+    let recorded: Vec<String> = crate::engine::manifest::Provenance::from_tree(committed)
         .ok()
         .flatten()
         .and_then(|p| p.scenarios.get(scenario).map(|r| r.outputs.clone()))

@@ -11,11 +11,11 @@ use std::time::Duration;
 use anyhow::{Context, anyhow, bail};
 use serde::Deserialize;
 
-use crate::config::HarvestConfig;
-use crate::exec_args::{ExecCall, Prompt};
-use crate::failure::hinted;
-use crate::normalize::{Locations, Normalizer, Rule};
-use crate::wire::{self, canonical::Line, player::Outcome};
+use crate::harvest::config::HarvestConfig;
+use crate::codex::exec::args::{ExecCall, Prompt};
+use crate::base::failure::hinted;
+use crate::engine::normalize::{Locations, Normalizer, Rule};
+use crate::codex::wire::{self, canonical::Line, player::Outcome};
 
 use super::args::ReplayArgs;
 use super::exit::{Exit, Failure, Phase};
@@ -52,7 +52,7 @@ enum Verdict {
 pub fn run(args: &ReplayArgs) -> Result<Exit, Failure> {
     // Replay starts nothing and writes only to its client: a stop signal
     // ends it at once.
-    crate::interrupt::exit_at_once();
+    crate::base::interrupt::exit_at_once();
     let (start, recording) = match this_start(args).or_exit(Exit::Usage)? {
         Start::Only(recording) => (None, recording),
         Start::Next(n, recording) => (Some(n), recording),
@@ -73,7 +73,7 @@ pub fn run(args: &ReplayArgs) -> Result<Exit, Failure> {
         _ => None,
     };
     if let Some(path) = &verdict_path {
-        crate::interrupt::last_word(
+        crate::base::interrupt::last_word(
             path,
             format!(
                 "codex-harvest replay: the client ended codex with a stop signal before its request to {} was complete\n",
@@ -104,8 +104,8 @@ pub fn run(args: &ReplayArgs) -> Result<Exit, Failure> {
         }
     };
     if let Some(path) = &verdict_path {
-        crate::interrupt::last_word(path, kept.clone());
-        crate::tree::write_atomic(path, kept.as_bytes()).or_exit(Exit::Io)?;
+        crate::base::interrupt::last_word(path, kept.clone());
+        crate::base::fs::write_atomic(path, kept.as_bytes()).or_exit(Exit::Io)?;
     }
     Ok(exit)
 }
@@ -234,7 +234,7 @@ impl<R> Counted<R> {
                 serde_json::to_string_pretty(next).unwrap_or_default()
             ),
         };
-        crate::interrupt::last_word(path, word);
+        crate::base::interrupt::last_word(path, word);
     }
 }
 
@@ -289,7 +289,7 @@ fn received_normalizer(recording: &Path) -> anyhow::Result<Normalizer> {
     };
     let here = |v: Option<PathBuf>| v.map(|p| vec![p.display().to_string()]).unwrap_or_default();
     let mut locations = Locations::new();
-    for var in crate::config::LOCATIONS {
+    for var in crate::harvest::config::LOCATIONS {
         let spelling = match var {
             "workdir" => here(std::env::current_dir().ok()),
             "codex_home" => here(std::env::var_os("CODEX_HOME").map(PathBuf::from)),

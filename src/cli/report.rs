@@ -6,9 +6,9 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::compare::Drift;
-use crate::drift_text::{self, Style};
-use crate::manifest::Mismatch;
+use crate::engine::compare::Drift;
+use crate::engine::drift_text::{self, Style};
+use crate::engine::manifest::Mismatch;
 
 pub fn print_json(value: &impl Serialize) {
     crate::outln!(
@@ -23,7 +23,7 @@ pub struct CheckReport {
     pub clean: bool,
     /// Inputs every scenario shares that moved since the harvest (the rules,
     /// the pins): every scenario is stale for one reason, said once.
-    pub shared_inputs_changed: Vec<crate::inputs::SharedChange>,
+    pub shared_inputs_changed: Vec<crate::harvest::inputs::SharedChange>,
     pub drift: Drift,
     /// Components that were not the pinned ones: the result is not a pinned
     /// reproduction.
@@ -225,7 +225,7 @@ pub struct CodexReport {
     pub path: PathBuf,
     pub sha256: String,
     pub pinned: bool,
-    pub pinned_artifact: Option<crate::pins::Artifact>,
+    pub pinned_artifact: Option<crate::codex::pins::Artifact>,
     #[serde(skip)]
     pub pin: String,
 }
@@ -292,7 +292,7 @@ impl DoctorReport {
     }
 }
 
-pub fn print_pins(pins: &crate::pins::Pins) {
+pub fn print_pins(pins: &crate::codex::pins::Pins) {
     crate::outln!("codex {}", pins.codex.version);
     for (platform, a) in &pins.codex.artifacts {
         crate::outln!(

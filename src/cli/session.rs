@@ -8,21 +8,21 @@ use anyhow::{Context, anyhow};
 
 use super::args::{RunArgs, ToolchainArgs};
 use super::exit::{Exit, Failure, Phase};
-use crate::checklist;
-use crate::config::HarvestConfig;
-use crate::failure::hinted;
-use crate::harvest::{self, Generated, OnFailure, Planned, Unreferenced};
-use crate::inputs;
-use crate::job_slots;
-use crate::lanes::Lanes;
-use crate::manifest::Provenance;
-use crate::pins::Pins;
-use crate::project::Project;
-use crate::run::{self, Session};
-use crate::sdk_parity;
-use crate::toolchain::{self, Toolchain};
-use crate::tree::{self, Tree};
-use crate::tree_lock::TreeLock;
+use crate::harvest::reports::checklist;
+use crate::harvest::config::HarvestConfig;
+use crate::base::failure::hinted;
+use crate::harvest::jobs::{self, Generated, OnFailure, Planned, Unreferenced};
+use crate::harvest::inputs;
+use crate::process::job_slots;
+use crate::harvest::lanes::Lanes;
+use crate::engine::manifest::Provenance;
+use crate::codex::pins::Pins;
+use crate::base::project::Project;
+use crate::harvest::run::{self, Session};
+use crate::harvest::reports::sdk_parity;
+use crate::codex::toolchain::{self, Toolchain};
+use crate::engine::tree::{self, Tree};
+use crate::engine::tree_lock::TreeLock;
 
 pub fn progress(msg: &str) {
     crate::errln!("{msg}");
@@ -97,7 +97,7 @@ impl Regenerated {
         policy: Unreferenced,
         declared: bool,
     ) -> Result<Planned, Failure> {
-        harvest::plan(
+        jobs::plan(
             &loaded.config,
             committed,
             &self.generated,
@@ -155,8 +155,8 @@ pub fn regenerate(
         false => progress(msg),
     };
     let selected = loaded.config.select(names).or_exit(Exit::Usage)?;
-    harvest::check_inputs(&loaded.project, &selected).or_exit(Exit::Usage)?;
-    crate::scratch::sweep();
+    jobs::check_inputs(&loaded.project, &selected).or_exit(Exit::Usage)?;
+    crate::process::scratch::sweep();
     let args = toolchain;
     let request = args.request();
     let mut toolchain = args.resolve(&loaded.pins)?;
@@ -204,7 +204,7 @@ pub fn regenerate(
         toolchain.sdk.version
     ));
     let jobs = run.jobs.map_or_else(default_jobs, |j| j as usize);
-    let generated = harvest::regenerate(&session, &selected, repeat, job_slots::init(jobs), failed)
+    let generated = jobs::regenerate(&session, &selected, repeat, job_slots::init(jobs), failed)
         .or_exit(Exit::Scenario)?;
     Ok(Regenerated {
         generated,

@@ -16,10 +16,10 @@ use anyhow::{Context, anyhow};
 use super::args::{NormalizeArgs, StandInArgs};
 use super::exit::{Exit, Failure, Phase};
 use super::session;
-use crate::failure::hinted;
-use crate::interrupt;
-use crate::model::{Script, ScriptedModel, codex_home};
-use crate::normalize::{Locations, Normalizer, spellings};
+use crate::base::failure::hinted;
+use crate::base::interrupt;
+use crate::codex::model::{Script, ScriptedModel, codex_home};
+use crate::engine::normalize::{Locations, Normalizer, spellings};
 
 /// Which replies of the script earlier starts took, kept in the home.
 const PLAYED: &str = ".codex-harvest-stand-in.json";
@@ -126,7 +126,7 @@ fn run_codex(codex: &Path, home: &Path, args: &[String]) -> anyhow::Result<u8> {
     let _group = interrupt::stop_with_run(child.id());
     let status = child.wait().context("waiting for codex")?;
     interrupt::check()?;
-    Ok(crate::reaper::shell_code(status))
+    Ok(crate::process::reaper::shell_code(status))
 }
 
 /// `normalize FILE`: the file in the fixtures' form, by the project's rules,

@@ -7,8 +7,8 @@ use super::args::{Format, VerifyArgs};
 use super::exit::{Exit, Failure, Phase};
 use super::report::{VerifyReport, print_json};
 use super::session;
-use crate::failure::hinted;
-use crate::manifest::Sha256Sums;
+use crate::base::failure::hinted;
+use crate::engine::manifest::Sha256Sums;
 
 pub fn run(root: &Option<PathBuf>, args: &VerifyArgs) -> Result<Exit, Failure> {
     let project = session::project(root)?;

@@ -1,0 +1,12 @@
+//! The scripted model: a deterministic stand-in for the OpenAI Responses API,
+//! and the `CODEX_HOME` that points codex at it.
+
+pub mod codex_home;
+pub mod provider;
+mod http;
+mod responses;
+pub mod script;
+pub mod server;
+
+pub use script::Script;
+pub use server::{ScriptedModel, Transcript};

@@ -1,0 +1,66 @@
+//! A path inside the fixtures tree, checked to stay there: what every
+//! declared output is.
+
+use std::path::{Component, Path};
+
+use anyhow::{Result, bail};
+
+use crate::harvest::config::{MANIFEST_FILE, PROVENANCE_FILE};
+
+/// A path inside the fixtures tree, checked to stay there.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(transparent)]
+pub struct FixturePath(String);
+
+impl FixturePath {
+    pub fn parse(raw: &str) -> Result<FixturePath> {
+        let path = Path::new(raw);
+        if raw.chars().any(char::is_control) {
+            bail!(
+                "{raw:?} contains a control character (a newline would break SHA256SUMS); pick a plain name"
+            );
+        }
+        // Component parsing forgives `a//b` and `a/./b`; a fixture path is
+        // spelled one way only, as SHA256SUMS and the tree will spell it.
+        let inside = !raw.is_empty()
+            && !raw.contains('\\')
+            && raw
+                .split('/')
+                .all(|part| !part.is_empty() && part != "." && part != "..")
+            && path.components().all(|c| matches!(c, Component::Normal(_)));
+        if !inside {
+            bail!(
+                "{raw:?} is outside the fixtures tree: outputs are relative paths below integration/fixtures/ without `..`"
+            );
+        }
+        if raw == MANIFEST_FILE || raw == PROVENANCE_FILE {
+            bail!("{raw:?} is written by the driver itself; pick another name");
+        }
+        if !(raw.ends_with(".jsonl") || raw.ends_with(".json")) {
+            bail!("{raw:?} must end in .jsonl (an event stream) or .json (a document)");
+        }
+        Ok(FixturePath(raw.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether `other` lies below this path (which would be its directory).
+    pub fn is_dir_of(&self, other: &FixturePath) -> bool {
+        other
+            .0
+            .strip_prefix(&self.0)
+            .is_some_and(|rest| rest.starts_with('/'))
+    }
+
+    pub fn is_jsonl(&self) -> bool {
+        self.0.ends_with(".jsonl")
+    }
+}
+
+impl std::fmt::Display for FixturePath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}

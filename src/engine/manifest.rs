@@ -1,0 +1,276 @@
+//! The manifest of a fixtures tree: `SHA256SUMS` (GNU coreutils format, so
+//! `sha256sum -c --strict` verifies it) and the provenance file. Neither
+//! holds a timestamp: the same inputs give the same bytes.
+
+use std::collections::BTreeMap;
+
+use anyhow::{Context, Result, anyhow, bail};
+use serde::{Deserialize, Serialize};
+
+use crate::harvest::config::{MANIFEST_FILE, PROVENANCE_FILE};
+use crate::base::digest;
+use crate::engine::tree::Tree;
+
+/// Path → hex SHA-256, for every file of a tree but `SHA256SUMS` itself.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Sha256Sums(BTreeMap<String, String>);
+
+/// A file whose bytes do not match the manifest.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Mismatch {
+    /// Listed, but the bytes hash differently.
+    Changed { path: String },
+    /// Listed, but not there.
+    Missing { path: String },
+    /// There, but not listed.
+    Unlisted { path: String },
+}
+
+impl Sha256Sums {
+    pub fn of(tree: &Tree) -> Sha256Sums {
+        Sha256Sums(
+            tree.iter()
+                .filter(|(p, _)| p.as_str() != MANIFEST_FILE)
+                .map(|(p, b)| (p.clone(), digest::sha256_hex(b)))
+                .collect(),
+        )
+    }
+
+    pub fn parse(text: &str) -> Result<Sha256Sums> {
+        let mut sums = BTreeMap::new();
+        for (i, line) in text.lines().enumerate() {
+            let (hash, path) = line
+                .split_once("  ")
+                .filter(|(h, p)| {
+                    h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()) && !p.is_empty()
+                })
+                .ok_or_else(|| {
+                    anyhow!(
+                        "line {}: expected `<sha256>  <path>`, found {line:?}",
+                        i + 1
+                    )
+                })?;
+            if sums
+                .insert(path.to_string(), hash.to_ascii_lowercase())
+                .is_some()
+            {
+                bail!("line {}: {path} is listed twice", i + 1);
+            }
+        }
+        Ok(Sha256Sums(sums))
+    }
+
+    /// Whether `path` is listed with exactly `bytes`' hash: a file as the
+    /// harvest that wrote this manifest left it.
+    /// Whether `path` is listed, whatever its bytes now.
+    pub fn lists(&self, path: &str) -> bool {
+        self.0.contains_key(path)
+    }
+
+    pub fn vouches_for(&self, path: &str, bytes: &[u8]) -> bool {
+        self.0.get(path) == Some(&digest::sha256_hex(bytes))
+    }
+
+    /// The manifest as `tree` holds it.
+    pub fn from_tree(tree: &Tree) -> Result<Option<Sha256Sums>> {
+        tree.get(MANIFEST_FILE)
+            .map(|bytes| {
+                std::str::from_utf8(bytes)
+                    .map_err(|_| anyhow!("not UTF-8"))
+                    .and_then(Sha256Sums::parse)
+                    .with_context(|| format!("in {MANIFEST_FILE}"))
+            })
+            .transpose()
+    }
+
+    pub fn render(&self) -> String {
+        self.0.iter().map(|(p, h)| format!("{h}  {p}\n")).collect()
+    }
+
+    /// Checks `tree` against the manifest, path by path.
+    pub fn verify(&self, tree: &Tree) -> Vec<Mismatch> {
+        let mut out = Vec::new();
+        for (path, hash) in &self.0 {
+            match tree.get(path) {
+                None => out.push(Mismatch::Missing { path: path.clone() }),
+                Some(bytes) if &digest::sha256_hex(bytes) != hash => {
+                    out.push(Mismatch::Changed { path: path.clone() })
+                }
+                Some(_) => {}
+            }
+        }
+        for path in tree.keys() {
+            if path != MANIFEST_FILE && !self.0.contains_key(path) {
+                out.push(Mismatch::Unlisted { path: path.clone() });
+            }
+        }
+        out.sort_by(|a, b| a.path().cmp(b.path()));
+        out
+    }
+}
+
+impl Mismatch {
+    pub fn path(&self) -> &str {
+        match self {
+            Mismatch::Changed { path }
+            | Mismatch::Missing { path }
+            | Mismatch::Unlisted { path } => path,
+        }
+    }
+}
+
+/// Where every fixture came from.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Provenance {
+    pub scenarios: BTreeMap<String, ScenarioRecord>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioRecord {
+    pub outputs: Vec<String>,
+    /// Digest over every input below: equal digests, equal fixtures.
+    pub input_digest: String,
+    /// Per-input digests, to tell which input moved.
+    pub inputs: BTreeMap<String, String>,
+    /// The components that produced the outputs, by name.
+    pub toolchain: BTreeMap<String, ComponentRecord>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ComponentRecord {
+    pub version: String,
+    pub pinned: bool,
+    /// An SDK checkout's package digest: what exactly ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+    /// An SDK checkout's git commit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    /// The codex an SDK bundles, when that is not the codex that ran (the
+    /// SDK was pointed at the pinned binary).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bundles_codex: Option<String>,
+}
+
+impl ScenarioRecord {
+    pub fn new(
+        outputs: Vec<String>,
+        inputs: BTreeMap<String, String>,
+        toolchain: BTreeMap<String, ComponentRecord>,
+    ) -> ScenarioRecord {
+        let input_digest =
+            digest::sha256_parts(inputs.iter().map(|(k, v)| (k.as_str(), v.as_bytes())));
+        ScenarioRecord {
+            outputs,
+            input_digest,
+            inputs,
+            toolchain,
+        }
+    }
+}
+
+impl Provenance {
+    pub fn from_tree(tree: &Tree) -> Result<Option<Provenance>> {
+        tree.get(PROVENANCE_FILE)
+            .map(|bytes| {
+                serde_json::from_slice(bytes).with_context(|| format!("reading {PROVENANCE_FILE}"))
+            })
+            .transpose()
+    }
+
+    pub fn render(&self) -> Vec<u8> {
+        let mut out = serde_json::to_vec_pretty(self).expect("provenance serialises");
+        out.push(b'\n');
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tree() -> Tree {
+        Tree::from([
+            ("python/b.jsonl".to_string(), b"{}\n".to_vec()),
+            ("a.json".to_string(), b"[]\n".to_vec()),
+        ])
+    }
+
+    #[test]
+    fn renders_gnu_format_sorted_and_parses_back() {
+        let sums = Sha256Sums::of(&tree());
+        let text = sums.render();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2);
+        assert!(lines[0].ends_with("  a.json") && lines[1].ends_with("  python/b.jsonl"));
+        assert_eq!(lines[0].len(), 64 + 2 + "a.json".len());
+        assert_eq!(Sha256Sums::parse(&text).unwrap(), sums);
+    }
+
+    #[test]
+    fn the_manifest_does_not_list_itself() {
+        let mut t = tree();
+        t.insert(MANIFEST_FILE.into(), b"whatever".to_vec());
+        assert_eq!(Sha256Sums::of(&t), Sha256Sums::of(&tree()));
+        assert!(Sha256Sums::of(&tree()).verify(&t).is_empty());
+    }
+
+    #[test]
+    fn verify_finds_changed_missing_and_unlisted() {
+        let sums = Sha256Sums::of(&tree());
+        let mut t = tree();
+        t.insert("a.json".into(), b"[1]\n".to_vec());
+        t.remove("python/b.jsonl");
+        t.insert("new.jsonl".into(), b"{}\n".to_vec());
+        assert_eq!(
+            sums.verify(&t),
+            [
+                Mismatch::Changed {
+                    path: "a.json".into()
+                },
+                Mismatch::Unlisted {
+                    path: "new.jsonl".into()
+                },
+                Mismatch::Missing {
+                    path: "python/b.jsonl".into()
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn parse_names_the_bad_line() {
+        let err = Sha256Sums::parse("nothex  a\n").unwrap_err().to_string();
+        assert!(err.starts_with("line 1:"), "{err}");
+    }
+
+    #[test]
+    fn provenance_round_trips_without_timestamps() {
+        let mut p = Provenance::default();
+        p.scenarios.insert(
+            "s".into(),
+            ScenarioRecord::new(
+                vec!["python/s.jsonl".into()],
+                BTreeMap::from([("script".into(), "ab".into())]),
+                BTreeMap::from([(
+                    "codex".into(),
+                    ComponentRecord {
+                        version: "1".into(),
+                        pinned: true,
+                        digest: None,
+                        commit: None,
+                        bundles_codex: None,
+                    },
+                )]),
+            ),
+        );
+        let bytes = p.render();
+        let tree = Tree::from([(PROVENANCE_FILE.to_string(), bytes.clone())]);
+        assert_eq!(Provenance::from_tree(&tree).unwrap().unwrap(), p);
+        assert!(bytes.ends_with(b"}\n"));
+    }
+}

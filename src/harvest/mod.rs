@@ -1,0 +1,15 @@
+//! The harvest layer, where the engine, the process runner and the codex
+//! side meet: the catalogue (`config/harvest.toml`), the lanes that run a
+//! scenario through a client of codex, the jobs of a run, the plan of the
+//! tree it writes, replay, and the reports made from the fixtures.
+
+pub(crate) mod config;
+pub(crate) mod events;
+pub(crate) mod exec_recipe;
+pub(crate) mod inputs;
+pub(crate) mod jobs;
+pub(crate) mod lanes;
+pub(crate) mod ownership;
+pub(crate) mod reports;
+pub(crate) mod run;
+pub(crate) mod slice;

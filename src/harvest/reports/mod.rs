@@ -1,0 +1,6 @@
+//! Documents made from the fixtures and the pins: the checklist, the
+//! compatibility of the matrix, the parity of the SDKs.
+
+pub(crate) mod checklist;
+pub(crate) mod codex_compat;
+pub(crate) mod sdk_parity;
