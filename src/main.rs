@@ -1,8 +1,8 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use codex_harvest::cli::{self, Cli};
 use codex_harvest::base::interrupt;
+use codex_harvest::cli::{self, Cli};
 use codex_harvest::codex::exec::tap as exec_tap;
 use codex_harvest::codex::wire;
 use codex_harvest::process::reaper;

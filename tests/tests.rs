@@ -7,6 +7,7 @@ mod util;
 mod end_to_end;
 mod failures;
 mod integrity;
+mod layers;
 mod matrix;
 mod nix;
 mod nix_builds;

@@ -1,6 +1,7 @@
-//! Waiting for a child to end, woken the moment it does: its pidfd (Linux
-//! 5.3+) becomes readable then; elsewhere, or where the kernel has none,
-//! short sleeps between checks.
+//! Waiting for a child to end, woken the moment it does (its pidfd, Linux
+//! 5.3+, becomes readable then; elsewhere, or where the kernel has none,
+//! short sleeps between checks), and the code it ended with as a shell
+//! tells it.
 
 use std::process::{Child, ExitStatus};
 use std::time::{Duration, Instant};
@@ -23,6 +24,16 @@ pub fn wait(child: &mut Child, timeout: Option<Duration>) -> std::io::Result<Opt
         }
         watch.sleep(left);
     }
+}
+
+/// A finished child's exit code as a shell reports it (128 + N when killed
+/// by signal N), as one byte: what a stand-in for a program exits with.
+pub fn shell_code(status: std::process::ExitStatus) -> u8 {
+    use std::os::unix::process::ExitStatusExt;
+    let code = status
+        .code()
+        .unwrap_or_else(|| 128 + status.signal().unwrap_or(0));
+    u8::try_from(code).unwrap_or(u8::MAX)
 }
 
 /// What wakes a wait: the child's pidfd, if the kernel gives one.

@@ -9,11 +9,11 @@ use anyhow::anyhow;
 use super::args::SelectArgs;
 use super::exit::{Exit, Failure, Phase};
 use super::session::{self, Loaded};
-use crate::harvest::reports::codex_compat::{self, Compat};
 use crate::base::failure::hinted;
-use crate::harvest::jobs::OnFailure;
 use crate::codex::pins::matrix;
 use crate::harvest::events;
+use crate::harvest::jobs::OnFailure;
+use crate::harvest::reports::codex_compat::{self, Compat};
 
 /// Where a cell's fixtures live and how its run treats them.
 pub struct Target {

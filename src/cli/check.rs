@@ -9,15 +9,15 @@ use super::cells::{self, Cell};
 use super::exit::{Exit, Failure, Phase};
 use super::report::{CheckReport, print_drift, print_json};
 use super::session;
-use crate::harvest::reports::codex_compat;
 use crate::engine::compare::{self, Drift};
-use crate::harvest::config::PROVENANCE_FILE;
-use crate::harvest::jobs::{self, Unreferenced};
-use crate::harvest::inputs;
-use crate::harvest::lanes::Lanes;
+use crate::engine::fixture_path::PROVENANCE_FILE;
 use crate::engine::manifest::Provenance;
-use crate::harvest::slice;
 use crate::engine::tree::Tree;
+use crate::harvest::inputs;
+use crate::harvest::jobs::{self, Unreferenced};
+use crate::harvest::lanes::Lanes;
+use crate::harvest::reports::codex_compat;
+use crate::harvest::slice;
 
 pub fn run(root: &Option<PathBuf>, args: &CheckArgs) -> Result<Exit, Failure> {
     let loaded = session::load(root)?;

@@ -8,13 +8,13 @@ use super::args::{HarvestArgs, RunArgs, SelectArgs, ToolchainArgs};
 use super::cells::{self, Target};
 use super::exit::{Exit, Failure, Phase};
 use super::session::{self, Loaded};
-use crate::engine::compare;
 use crate::base::failure::hinted;
-use crate::harvest::jobs::{self, Generated, Planned, Unreferenced};
-use crate::harvest::inputs;
 use crate::base::interrupt;
+use crate::engine::compare;
 use crate::engine::tree;
 use crate::engine::tree_lock::TreeLock;
+use crate::harvest::inputs;
+use crate::harvest::jobs::{self, Generated, Planned, Unreferenced};
 
 pub fn run(root: &Option<std::path::PathBuf>, args: &HarvestArgs) -> Result<Exit, Failure> {
     session::refuse_in_ci("harvest")?;

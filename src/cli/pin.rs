@@ -11,11 +11,11 @@ use super::exit::{Exit, Failure, Phase};
 use super::harvest::DriftHook;
 use super::report::drift_report;
 use super::session::{self, Loaded, progress};
+use crate::codex::pins::{self, Pins};
+use crate::codex::toolchain;
 use crate::engine::compare::Drift;
 use crate::engine::drift_text::Style;
 use crate::harvest::jobs::OnFailure;
-use crate::codex::pins::{self, Pins};
-use crate::codex::toolchain;
 
 /// The drift report `--drift-report` keeps: what moved, where it came
 /// from, and the drift itself (the JSON form of what `pin` prints).

@@ -11,14 +11,14 @@ use super::cells;
 use super::exit::{Exit, Failure, Phase};
 use super::session::{self, Loaded, progress};
 use crate::base::failure::hinted;
-use crate::harvest::jobs::{self, OnFailure, Unreferenced};
 use crate::base::interrupt;
-use crate::harvest::ownership::Ownership;
-use crate::codex::pins::{Pins, matrix};
 use crate::base::project::Project;
+use crate::codex::pins::{Pins, matrix};
 use crate::codex::toolchain;
 use crate::engine::tree::{self, StagedTree, Tree};
 use crate::engine::tree_lock::TreeLock;
+use crate::harvest::jobs::{self, OnFailure, Unreferenced};
+use crate::harvest::ownership::Ownership;
 
 pub fn run(root: &Option<PathBuf>, args: &PinArgs) -> Result<Exit, Failure> {
     let loaded = session::load(root)?;
@@ -173,7 +173,7 @@ fn refuse_unowned(project: &Project, version: &str) -> Result<(), Failure> {
         &tree,
         tree.keys()
             .map(String::as_str)
-            .filter(|p| *p != crate::harvest::config::MANIFEST_FILE),
+            .filter(|p| *p != crate::engine::fixture_path::MANIFEST_FILE),
     );
     if foreign.is_empty() {
         return Ok(());

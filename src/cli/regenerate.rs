@@ -10,10 +10,10 @@ use super::exit::{Exit, Failure, Phase};
 use super::report::CheckReport;
 use super::session;
 use crate::engine::compare;
-use crate::harvest::config::{MANIFEST_FILE, PROVENANCE_FILE};
+use crate::engine::fixture_path::{MANIFEST_FILE, PROVENANCE_FILE};
+use crate::engine::tree::{self, Tree};
 use crate::harvest::jobs::{OnFailure, Unreferenced};
 use crate::harvest::slice;
-use crate::engine::tree::{self, Tree};
 
 pub fn run(root: &Option<std::path::PathBuf>, args: &RegenerateArgs) -> Result<Exit, Failure> {
     let loaded = session::load(root)?;

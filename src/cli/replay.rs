@@ -11,11 +11,12 @@ use std::time::Duration;
 use anyhow::{Context, anyhow, bail};
 use serde::Deserialize;
 
-use crate::harvest::config::HarvestConfig;
-use crate::codex::exec::args::{ExecCall, Prompt};
 use crate::base::failure::hinted;
-use crate::engine::normalize::{Locations, Normalizer, Rule};
+use crate::codex::exec::args::{ExecCall, Prompt};
+use crate::codex::runs;
 use crate::codex::wire::{self, canonical::Line, player::Outcome};
+use crate::engine::normalize::{Locations, Normalizer, Rule};
+use crate::harvest::config::HarvestConfig;
 
 use super::args::ReplayArgs;
 use super::exit::{Exit, Failure, Phase};
@@ -69,7 +70,7 @@ pub fn run(args: &ReplayArgs) -> Result<Exit, Failure> {
     // harness, a client's test suite): a client that swallows replay's
     // exit code, stops early or ends codex with a signal still learns it.
     let verdict_path = match (&args.sequence, start) {
-        (Some(dir), Some(n)) => Some(wire::verdict_path(dir, n)),
+        (Some(dir), Some(n)) => Some(runs::verdict_path(dir, n)),
         _ => None,
     };
     if let Some(path) = &verdict_path {
@@ -97,7 +98,7 @@ pub fn run(args: &ReplayArgs) -> Result<Exit, Failure> {
         app_server(&recording, lines, args, verdict_path.as_deref())?
     };
     let (exit, kept) = match &verdict {
-        Verdict::Played(exit) => (*exit, wire::PLAYED_VERDICT.to_string()),
+        Verdict::Played(exit) => (*exit, runs::PLAYED_VERDICT.to_string()),
         Verdict::Diverged(why) => {
             crate::err!("{why}");
             (Exit::Diverged, why.clone())
@@ -145,7 +146,7 @@ fn this_start(args: &ReplayArgs) -> anyhow::Result<Start> {
     };
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     for (n, recording) in args.recordings.iter().enumerate() {
-        let claim = wire::claim_path(dir, n + 1);
+        let claim = runs::claim_path(dir, n + 1);
         match std::fs::File::options()
             .write(true)
             .create_new(true)
@@ -225,7 +226,7 @@ impl<R> Counted<R> {
             return;
         };
         let word = match self.expected.get(self.count) {
-            None => wire::PLAYED_VERDICT.to_string(),
+            None => runs::PLAYED_VERDICT.to_string(),
             Some(next) => format!(
                 "codex-harvest replay: the client ended codex with a stop signal after {} of the {} messages {} expects of it; the next one:\n{}\n",
                 self.count,

@@ -8,21 +8,21 @@ use anyhow::{Context, anyhow};
 
 use super::args::{RunArgs, ToolchainArgs};
 use super::exit::{Exit, Failure, Phase};
-use crate::harvest::reports::checklist;
-use crate::harvest::config::HarvestConfig;
 use crate::base::failure::hinted;
-use crate::harvest::jobs::{self, Generated, OnFailure, Planned, Unreferenced};
-use crate::harvest::inputs;
-use crate::process::job_slots;
-use crate::harvest::lanes::Lanes;
-use crate::engine::manifest::Provenance;
-use crate::codex::pins::Pins;
 use crate::base::project::Project;
-use crate::harvest::run::{self, Session};
-use crate::harvest::reports::sdk_parity;
+use crate::codex::pins::Pins;
 use crate::codex::toolchain::{self, Toolchain};
+use crate::engine::manifest::Provenance;
 use crate::engine::tree::{self, Tree};
 use crate::engine::tree_lock::TreeLock;
+use crate::harvest::config::HarvestConfig;
+use crate::harvest::inputs;
+use crate::harvest::jobs::{self, Generated, OnFailure, Planned, Unreferenced};
+use crate::harvest::lanes::Lanes;
+use crate::harvest::reports::checklist;
+use crate::harvest::reports::sdk_parity;
+use crate::harvest::run::{self, Session};
+use crate::process::job_slots;
 
 pub fn progress(msg: &str) {
     crate::errln!("{msg}");

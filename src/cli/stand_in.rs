@@ -126,7 +126,7 @@ fn run_codex(codex: &Path, home: &Path, args: &[String]) -> anyhow::Result<u8> {
     let _group = interrupt::stop_with_run(child.id());
     let status = child.wait().context("waiting for codex")?;
     interrupt::check()?;
-    Ok(crate::process::reaper::shell_code(status))
+    Ok(crate::base::child_exit::shell_code(status))
 }
 
 /// `normalize FILE`: the file in the fixtures' form, by the project's rules,

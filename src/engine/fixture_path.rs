@@ -1,11 +1,13 @@
 //! A path inside the fixtures tree, checked to stay there: what every
-//! declared output is.
+//! declared output is; and the two files the driver keeps there itself.
 
 use std::path::{Component, Path};
 
 use anyhow::{Result, bail};
 
-use crate::harvest::config::{MANIFEST_FILE, PROVENANCE_FILE};
+/// Files the driver writes itself at the top of the fixtures tree.
+pub const MANIFEST_FILE: &str = "SHA256SUMS";
+pub const PROVENANCE_FILE: &str = "provenance.json";
 
 /// A path inside the fixtures tree, checked to stay there.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]

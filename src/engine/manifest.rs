@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use anyhow::{Context, Result, anyhow, bail};
 use serde::{Deserialize, Serialize};
 
-use crate::harvest::config::{MANIFEST_FILE, PROVENANCE_FILE};
 use crate::base::digest;
+use crate::engine::fixture_path::{MANIFEST_FILE, PROVENANCE_FILE};
 use crate::engine::tree::Tree;
 
 /// Path → hex SHA-256, for every file of a tree but `SHA256SUMS` itself.

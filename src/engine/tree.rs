@@ -15,8 +15,8 @@ use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use crate::base::fs::{sync_dir, write_file};
 use crate::base::failure::hinted;
+use crate::base::fs::{sync_dir, write_file};
 use anyhow::{Context, Result, anyhow, bail};
 
 /// Relative `/`-separated paths to contents, sorted.
@@ -85,7 +85,7 @@ pub type Companion = (PathBuf, Vec<u8>);
 /// The digest that names a companion staged for `tree`.
 fn tree_key(tree: &Tree) -> String {
     let manifest = tree
-        .get(crate::harvest::config::MANIFEST_FILE)
+        .get(crate::engine::fixture_path::MANIFEST_FILE)
         .map_or(&[][..], Vec::as_slice);
     crate::base::digest::sha256_hex(manifest)[..16].to_string()
 }
@@ -556,11 +556,17 @@ mod tests {
         let fixtures = dir.path().join("fixtures");
         let doc = dir.path().join("docs/report.md");
         let mut old = sample();
-        old.insert(crate::harvest::config::MANIFEST_FILE.into(), b"old sums\n".to_vec());
+        old.insert(
+            crate::engine::fixture_path::MANIFEST_FILE.into(),
+            b"old sums\n".to_vec(),
+        );
         commit(&fixtures, &old, true, &[(doc.clone(), b"old doc".to_vec())]).unwrap();
         assert_eq!(std::fs::read(&doc).unwrap(), b"old doc");
         let mut new = old.clone();
-        new.insert(crate::harvest::config::MANIFEST_FILE.into(), b"new sums\n".to_vec());
+        new.insert(
+            crate::engine::fixture_path::MANIFEST_FILE.into(),
+            b"new sums\n".to_vec(),
+        );
         // The killed commit: the new tree swapped in, its doc only staged.
         let staged = doc.with_file_name(format!(".report.md.codex-harvest-for-{}", tree_key(&new)));
         std::fs::write(&staged, b"new doc").unwrap();

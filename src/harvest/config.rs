@@ -8,16 +8,12 @@ use anyhow::{Context, Result, anyhow, bail};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::harvest::exec_recipe::{ExecRecipe, RawExec, exec_recipe};
 use crate::base::failure::hinted;
-use crate::engine::fixture_path::FixturePath;
 use crate::codex::model::provider::ProviderSettings;
+use crate::engine::fixture_path::FixturePath;
 use crate::engine::normalize::{self, Rule};
 use crate::engine::secrets::SecretPattern;
-
-/// Files the driver writes itself at the top of the fixtures tree.
-pub const MANIFEST_FILE: &str = "SHA256SUMS";
-pub const PROVENANCE_FILE: &str = "provenance.json";
+use crate::harvest::exec_recipe::{ExecRecipe, RawExec, exec_recipe};
 
 /// Keyword arguments the driver passes to every `record()`; config may not set them.
 const RESERVED_KWARGS: [&str; 3] = ["codex_path", "model", "outputs"];

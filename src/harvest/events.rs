@@ -45,3 +45,46 @@ fn name(v: &Value) -> Option<String> {
         .and_then(Value::as_str)
         .map(str::to_string)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::compare::Drift;
+    use crate::engine::compare::compare as compare_with;
+    use crate::engine::tree::Tree;
+
+    fn compare(regenerated: &Tree, committed: &Tree) -> Drift {
+        compare_with(regenerated, committed, key)
+    }
+
+    fn name_of(v: &Value) -> Option<String> {
+        key(v).name
+    }
+
+    fn tree(files: &[(&str, &str)]) -> Tree {
+        files
+            .iter()
+            .map(|(p, c)| (p.to_string(), c.as_bytes().to_vec()))
+            .collect()
+    }
+
+    /// A wire line is named by its direction and method, and a new field in
+    /// one is a changed field of that event.
+    #[test]
+    fn wire_lines_are_named_by_direction_and_method() {
+        let old = "{\"dir\":\"c2s\",\"msg\":{\"id\":1,\"method\":\"thread/start\"}}\n{\"dir\":\"s2c\",\"msg\":{\"id\":1,\"result\":{}}}\n{\"dir\":\"s2c\",\"msg\":{\"method\":\"item/started\",\"params\":{\"item\":{\"id\":\"i\",\"type\":\"agentMessage\"}}}}\n";
+        let new = old.replace(
+            "\"type\":\"agentMessage\"",
+            "\"type\":\"agentMessage\",\"startedAtMs\":0",
+        );
+        let drift = compare(&tree(&[("w.jsonl", &new)]), &tree(&[("w.jsonl", old)]));
+        let d = &drift.changed[0].differences;
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].event.as_deref(), Some("s2c item/started"));
+        assert_eq!(d[0].line, Some(3));
+        assert_eq!(
+            name_of(&serde_json::from_str(old.lines().nth(1).unwrap()).unwrap()).as_deref(),
+            Some("s2c response")
+        );
+    }
+}

@@ -9,9 +9,9 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use serde_json::Value;
 
-use crate::harvest::config::{HarvestConfig, Scenario};
 use crate::base::digest;
 use crate::base::project::Project;
+use crate::harvest::config::{HarvestConfig, Scenario};
 
 /// Per-input digests of a scenario, as recorded in the provenance: equal
 /// digests mean the scenario would produce the same fixtures.

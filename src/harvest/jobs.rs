@@ -9,20 +9,21 @@ use std::time::Instant;
 
 use anyhow::{Result, anyhow};
 
-use crate::engine::compare;
-use crate::harvest::config::{HarvestConfig, MANIFEST_FILE, PROVENANCE_FILE, Scenario};
-use crate::engine::drift_text;
 use crate::base::failure::{self, hinted};
-use crate::harvest::inputs;
-use crate::process::job_slots::Slots;
-use crate::harvest::lanes::{Lane, Runner, Workers, lanes_of, needs_worker, run_lane};
-use crate::engine::manifest::{ComponentRecord, Provenance, ScenarioRecord, Sha256Sums};
-use crate::codex::model::Script;
-use crate::harvest::ownership::Ownership;
 use crate::base::project::Project;
-use crate::harvest::run::Session;
-use crate::process::schedule::{Pending, Queue};
+use crate::codex::model::Script;
+use crate::engine::compare;
+use crate::engine::drift_text;
+use crate::engine::fixture_path::{MANIFEST_FILE, PROVENANCE_FILE};
+use crate::engine::manifest::{ComponentRecord, Provenance, ScenarioRecord, Sha256Sums};
 use crate::engine::tree::Tree;
+use crate::harvest::config::{HarvestConfig, Scenario};
+use crate::harvest::inputs;
+use crate::harvest::lanes::{Lane, Runner, Workers, lanes_of, needs_worker, run_lane};
+use crate::harvest::ownership::Ownership;
+use crate::harvest::run::Session;
+use crate::process::job_slots::Slots;
+use crate::process::schedule::{Pending, Queue};
 
 /// What a set of scenarios produced: normalised outputs and their records.
 #[derive(Debug, Default)]
@@ -214,7 +215,9 @@ pub fn regenerate(
         );
         generated.outputs.extend(files);
         generated.records.insert(s.name.clone(), record);
-        if let Some(paths) = crate::harvest::lanes::scope(s, session.lanes, session.replay.is_some()) {
+        if let Some(paths) =
+            crate::harvest::lanes::scope(s, session.lanes, session.replay.is_some())
+        {
             generated.partial.insert(s.name.clone(), paths);
         }
     }

@@ -8,6 +8,7 @@ pub(crate) mod events;
 pub(crate) mod exec_recipe;
 pub(crate) mod inputs;
 pub(crate) mod jobs;
+pub(crate) mod lane;
 pub(crate) mod lanes;
 pub(crate) mod ownership;
 pub(crate) mod reports;

@@ -10,7 +10,7 @@
 //! tool's by the project's layout as well: there a file the catalogue
 //! declares is the tool's, even where the manifest was broken by hand.
 
-use crate::harvest::config::{MANIFEST_FILE, PROVENANCE_FILE};
+use crate::engine::fixture_path::{MANIFEST_FILE, PROVENANCE_FILE};
 use crate::engine::manifest::{Provenance, Sha256Sums};
 use crate::engine::tree::Tree;
 

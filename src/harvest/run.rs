@@ -7,14 +7,14 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 
-use crate::harvest::config::HarvestConfig;
-use crate::harvest::lanes::Lanes;
+use crate::base::project::Project;
 use crate::codex::model::codex_home;
 use crate::codex::pins::Pins;
-use crate::base::project::Project;
-use crate::engine::secrets::Scanner;
 use crate::codex::toolchain::Toolchain;
 use crate::codex::toolchain::node::SdkPin;
+use crate::engine::secrets::Scanner;
+use crate::harvest::config::HarvestConfig;
+use crate::harvest::lane::Lanes;
 
 /// Everything a run needs, resolved once.
 pub struct Session<'a> {

@@ -7,11 +7,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
 
-use crate::harvest::config::{MANIFEST_FILE, PROVENANCE_FILE};
 use crate::base::failure::hinted;
-use crate::harvest::jobs::Generated;
+use crate::engine::fixture_path::{MANIFEST_FILE, PROVENANCE_FILE};
 use crate::engine::manifest::{Provenance, Sha256Sums};
 use crate::engine::tree::{self, Tree};
+use crate::harvest::jobs::Generated;
 
 /// Refuses a `dir` that holds anything: a slice is written whole or not at
 /// all, never over another one.

@@ -80,16 +80,6 @@ fn become_subreaper(parent: libc::pid_t) {
 #[cfg(not(target_os = "linux"))]
 fn become_subreaper(_parent: libc::pid_t) {}
 
-/// A finished child's exit code as a shell reports it (128 + N when killed
-/// by signal N), as one byte: what a stand-in for a program exits with.
-pub fn shell_code(status: std::process::ExitStatus) -> u8 {
-    use std::os::unix::process::ExitStatusExt;
-    let code = status
-        .code()
-        .unwrap_or_else(|| 128 + status.signal().unwrap_or(0));
-    u8::try_from(code).unwrap_or(u8::MAX)
-}
-
 /// What a non-blocking wait for any child found.
 enum Reaped {
     /// A child ended (its pid and exit code) and was reaped.

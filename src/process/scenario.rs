@@ -182,7 +182,10 @@ fn wait(child: &mut Child, timeout: Duration) -> Result<Option<std::process::Exi
 
 /// Asks the supervisor to kill its tree; kills it if it does not exit.
 fn stop(child: &mut Child) {
-    crate::base::signal_to::process(child.id() as libc::pid_t, crate::base::signal_to::Signal::TERM);
+    crate::base::signal_to::process(
+        child.id() as libc::pid_t,
+        crate::base::signal_to::Signal::TERM,
+    );
     if !matches!(
         crate::base::child_exit::wait(child, Some(STOP_GRACE)),
         Ok(Some(_))

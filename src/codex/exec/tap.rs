@@ -53,7 +53,7 @@ pub fn main(args: &[OsString]) -> ! {
 fn run(log_dir: &Path, codex: &Path, rest: &[OsString]) -> anyhow::Result<i32> {
     use anyhow::Context;
     let (n, _, mut copy) =
-        crate::codex::wire::claim_next(log_dir, "stdout").context("claiming a record number")?;
+        crate::codex::runs::claim_next(log_dir, "stdout").context("claiming a record number")?;
     let args: Vec<String> = rest
         .iter()
         .map(|a| a.to_string_lossy().into_owned())
@@ -101,7 +101,7 @@ fn run(log_dir: &Path, codex: &Path, rest: &[OsString]) -> anyhow::Result<i32> {
         let _ = out.write_all(&buf[..got]).and_then(|_| out.flush());
     }
     let status = child.wait().context("waiting for codex")?;
-    let code = crate::process::reaper::shell_code(status);
+    let code = crate::base::child_exit::shell_code(status);
     let record = Record {
         args,
         stdin: (!stdin.is_empty()).then(|| String::from_utf8_lossy(&stdin).into_owned()),

@@ -2,8 +2,8 @@
 //! and the `CODEX_HOME` that points codex at it.
 
 pub mod codex_home;
-pub mod provider;
 mod http;
+pub mod provider;
 mod responses;
 pub mod script;
 pub mod server;

@@ -158,13 +158,13 @@ impl Lock {
         // Released when the file closes; a stop while another run builds
         // the entry ends the wait.
         use rustix::fs::{FlockOperation, flock};
-        crate::base::interrupt::until(
-            || match flock(&file, FlockOperation::NonBlockingLockExclusive) {
+        crate::base::interrupt::until(|| {
+            match flock(&file, FlockOperation::NonBlockingLockExclusive) {
                 Ok(()) => Ok(Some(())),
                 Err(e) if e == rustix::io::Errno::WOULDBLOCK => Ok(None),
                 Err(e) => Err(e).with_context(|| format!("locking {}", path.display())),
-            },
-        )?;
+            }
+        })?;
         Ok(Lock { _held: file })
     }
 }

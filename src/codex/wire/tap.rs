@@ -101,7 +101,7 @@ fn relay(from: impl BufRead, mut to: impl Write, log: &Mutex<Log>, dir: &str) {
 
 /// This process's log in `dir`, numbered in start order.
 fn open_log(dir: &Path) -> std::io::Result<Log> {
-    let (_, path, file) = super::claim_next(dir, "log")?;
+    let (_, path, file) = crate::codex::runs::claim_next(dir, "log")?;
     Ok(Log { file, path })
 }
 

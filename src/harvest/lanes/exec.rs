@@ -5,9 +5,9 @@ use anyhow::{Context, Result, anyhow};
 use serde_json::Value;
 
 use super::{Session, environment};
+use crate::base::failure::hinted;
 use crate::harvest::config::Scenario;
 use crate::harvest::exec_recipe::ExecRecipe;
-use crate::base::failure::hinted;
 use crate::process::scenario::{self, Program};
 use crate::process::scratch::Scratch;
 

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 
 use super::{Session, base_environment, environment, output_paths, record_kwargs};
-use crate::harvest::config::Scenario;
 use crate::base::failure::{Classify, Kind};
+use crate::harvest::config::Scenario;
 use crate::process::scenario::{self, Invocation};
 use crate::process::scratch::Scratch;
 use crate::process::warm::WarmWorker;
@@ -26,9 +26,9 @@ pub(super) fn run_process(runner: &mut Runner, s: &Scenario, scratch: &Scratch) 
         .as_ref()
         .map(|tree| s.wire.iter().map(|w| tree.join(w.as_str())).collect());
     let shim = match &recorded {
-        None => crate::codex::wire::shim(&scratch.path("bin"), &t.codex.path, &wire_dir)?,
+        None => crate::codex::shim::shim(&scratch.path("bin"), &t.codex.path, &wire_dir)?,
         Some(transcripts) => {
-            crate::codex::wire::replay_shim(&scratch.path("bin"), transcripts, &wire_dir)?
+            crate::codex::shim::replay_shim(&scratch.path("bin"), transcripts, &wire_dir)?
         }
     };
     let kwargs = record_kwargs(session, s, "codex_path", &shim, &outputs);
@@ -48,7 +48,7 @@ pub(super) fn run_process(runner: &mut Runner, s: &Scenario, scratch: &Scratch) 
     };
     runner.run(s, &invocation, &scratch.path("output.log"))?;
     if let Some(transcripts) = &recorded {
-        return crate::codex::wire::sequence_played(&wire_dir, transcripts)
+        return crate::codex::runs::sequence_played(&wire_dir, transcripts)
             .context("the Python SDK against replay of the wire transcripts");
     }
     let transcripts: Vec<PathBuf> = s

@@ -8,9 +8,9 @@ use anyhow::{Context, Result, anyhow};
 use serde_json::Value;
 
 use super::{Session, environment, output_paths, record_kwargs};
-use crate::harvest::config::Scenario;
-use crate::codex::exec::tap;
 use crate::base::failure::hinted;
+use crate::codex::exec::tap;
+use crate::harvest::config::Scenario;
 use crate::process::scenario::{self, Program};
 use crate::process::scratch::Scratch;
 
@@ -31,8 +31,8 @@ pub(super) fn run_node(session: &Session, s: &Scenario, scratch: &Scratch) -> Re
             .collect()
     });
     let shim = match &recorded {
-        None => crate::codex::wire::exec_shim(&scratch.path("bin"), &t.codex.path, &runs)?,
-        Some(recorded) => crate::codex::wire::replay_shim(&scratch.path("bin"), recorded, &runs)?,
+        None => crate::codex::shim::exec_shim(&scratch.path("bin"), &t.codex.path, &runs)?,
+        Some(recorded) => crate::codex::shim::replay_shim(&scratch.path("bin"), recorded, &runs)?,
     };
     let kwargs = record_kwargs(session, s, "codexPath", &shim, &outputs);
     let scenarios = session.project.typescript_scenarios_dir();
@@ -56,7 +56,7 @@ pub(super) fn run_node(session: &Session, s: &Scenario, scratch: &Scratch) -> Re
     })?;
     match &recorded {
         None => keep_codex_runs(s, &runs, &scratch.path("out")),
-        Some(recorded) => crate::codex::wire::sequence_played(&runs, recorded)
+        Some(recorded) => crate::codex::runs::sequence_played(&runs, recorded)
             .context("the TypeScript SDK against replay of the codex runs"),
     }
 }

@@ -4,8 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::harvest::config::HarvestConfig;
 use crate::engine::manifest::Provenance;
+use crate::harvest::config::HarvestConfig;
 
 /// Renders the checklist; `current` holds each scenario's input digests now.
 pub fn render(

@@ -10,10 +10,11 @@ use std::fmt::Write;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::engine::compare::{self, EventReader};
-use crate::harvest::config::{HarvestConfig, LANE_DIRS, MANIFEST_FILE, PROVENANCE_FILE};
 use crate::codex::pins::matrix::compare_versions;
+use crate::engine::compare::{self, EventReader};
+use crate::engine::fixture_path::{MANIFEST_FILE, PROVENANCE_FILE};
 use crate::engine::tree::Tree;
+use crate::harvest::config::{HarvestConfig, LANE_DIRS};
 
 /// How many changed field paths a cell names.
 const MAX_FIELDS: usize = 6;
