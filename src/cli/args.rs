@@ -6,8 +6,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::harvest::jobs::Unreferenced;
 use crate::harvest::lanes::Lanes;
+use crate::harvest::plan::Unreferenced;
 
 const EXIT_CODES: &str = "\
 Exit codes:

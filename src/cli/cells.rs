@@ -8,7 +8,7 @@ use anyhow::anyhow;
 
 use super::args::SelectArgs;
 use super::exit::{Exit, Failure, Phase};
-use super::session::{self, Loaded};
+use super::setup::{self, Loaded};
 use crate::base::failure::hinted;
 use crate::codex::pins::matrix;
 use crate::harvest::events;
@@ -45,8 +45,8 @@ impl Cell {
 pub fn select(loaded: &Loaded, select: &SelectArgs, writes: bool) -> Result<Vec<Cell>, Failure> {
     let project = &loaded.project;
     let dir = match writes {
-        true => session::output_dir(project, &select.output)?,
-        false => session::fixtures_dir(project, &select.output)?,
+        true => setup::output_dir(project, &select.output)?,
+        false => setup::fixtures_dir(project, &select.output)?,
     };
     let main = Cell {
         loaded: loaded.clone(),
@@ -135,11 +135,11 @@ pub fn compat(loaded: &Loaded) -> Result<Option<(PathBuf, Compat)>, Failure> {
     let project = &loaded.project;
     let mut trees = vec![(
         loaded.pins.codex.version.clone(),
-        session::read_locked(&project.fixtures_dir())?,
+        setup::read_locked(&project.fixtures_dir())?,
     )];
     for pins in &matrix {
         let version = pins.codex.version.clone();
-        let tree = session::read_locked(&project.matrix_tree(&version))?;
+        let tree = setup::read_locked(&project.matrix_tree(&version))?;
         trees.push((version, tree));
     }
     let compat = codex_compat::compare(

@@ -8,19 +8,19 @@ use super::args::{CheckArgs, Format};
 use super::cells::{self, Cell};
 use super::exit::{Exit, Failure, Phase};
 use super::report::{CheckReport, print_drift, print_json};
-use super::session;
+use super::setup;
 use crate::engine::compare::{self, Drift};
 use crate::engine::fixture_path::PROVENANCE_FILE;
-use crate::engine::manifest::Provenance;
 use crate::engine::tree::Tree;
 use crate::harvest::inputs;
-use crate::harvest::jobs::{self, Unreferenced};
 use crate::harvest::lanes::Lanes;
+use crate::harvest::plan::{self, Unreferenced};
+use crate::harvest::provenance::Provenance;
 use crate::harvest::reports::codex_compat;
 use crate::harvest::slice;
 
 pub fn run(root: &Option<PathBuf>, args: &CheckArgs) -> Result<Exit, Failure> {
-    let loaded = session::load(root)?;
+    let loaded = setup::load(root)?;
     let mut cells = cells::select(&loaded, &args.select, false)?;
     // Replay and the Nix gate's slices are of the main pin's tree.
     if args.against_replay || !args.regenerated.is_empty() {
@@ -94,7 +94,7 @@ struct CellReport {
 }
 
 /// How `docs/codex-compat.md` differs from what the committed trees make.
-fn compat_drift(loaded: &session::Loaded) -> Result<Option<Drift>, Failure> {
+fn compat_drift(loaded: &setup::Loaded) -> Result<Option<Drift>, Failure> {
     let Some((path, compat)) = cells::compat(loaded)? else {
         return Ok(None);
     };
@@ -146,7 +146,7 @@ fn check_cell(cell: &Cell, args: &CheckArgs, labelled: bool) -> Result<CellRepor
     };
     // A tree whose provenance cannot be read was edited by hand: that is
     // drift, said before anything runs.
-    let before = session::read_locked(&dir)?;
+    let before = setup::read_locked(&dir)?;
     if Provenance::from_tree(&before).is_err() {
         let mut drift = compare::hand_edits(&before);
         if !drift.hand_edited.iter().any(|p| p == PROVENANCE_FILE) {
@@ -156,12 +156,12 @@ fn check_cell(cell: &Cell, args: &CheckArgs, labelled: bool) -> Result<CellRepor
     }
     let (generated, full, unpinned) = match args.regenerated.as_slice() {
         [] => {
-            let r = session::regenerate(
+            let r = setup::resolve_and_run(
                 loaded,
                 &select.scenarios,
                 &args.run,
                 &args.toolchain,
-                session::Mode {
+                setup::Mode {
                     repeat: args.repeat as usize,
                     lanes,
                     replay,
@@ -184,12 +184,12 @@ fn check_cell(cell: &Cell, args: &CheckArgs, labelled: bool) -> Result<CellRepor
         }
     };
     let doc_paths = match cell.target.docs {
-        true => session::generated_doc_paths(loaded).to_vec(),
+        true => setup::generated_doc_paths(loaded).to_vec(),
         false => Vec::new(),
     };
-    let (committed, committed_docs) = session::read_locked_with(&dir, &doc_paths)?;
+    let (committed, committed_docs) = setup::read_locked_with(&dir, &doc_paths)?;
     let policy = Unreferenced::from(select.unreferenced);
-    let planned = jobs::plan(
+    let planned = plan::plan(
         &loaded.config,
         &committed,
         &generated,
@@ -203,12 +203,12 @@ fn check_cell(cell: &Cell, args: &CheckArgs, labelled: bool) -> Result<CellRepor
     let expected = if unpinned.is_empty() {
         planned.tree
     } else {
-        jobs::keep_recorded_toolchains(&planned.tree, &committed).or_exit(Exit::Usage)?
+        plan::keep_recorded_toolchains(&planned.tree, &committed).or_exit(Exit::Usage)?
     };
     let mut drift = compare::compare(&expected, &committed, crate::harvest::events::key);
-    let current = session::current_inputs(loaded)?;
+    let current = setup::current_inputs(loaded)?;
     if cell.target.docs {
-        let docs = session::generated_docs(loaded, &expected, &current)?;
+        let docs = setup::generated_docs(loaded, &expected, &current)?;
         for ((path, want), have) in docs.into_iter().zip(committed_docs) {
             drift.merge(doc_drift(
                 loaded.project.display(&path),
@@ -218,7 +218,7 @@ fn check_cell(cell: &Cell, args: &CheckArgs, labelled: bool) -> Result<CellRepor
         }
     }
     let shared_inputs_changed =
-        inputs::shared_changes(&session::recorded_inputs(&committed, &[])?, &current);
+        inputs::shared_changes(&setup::recorded_inputs(&committed, &[])?, &current);
     let kept = match policy {
         Unreferenced::Warn => planned.unreferenced,
         _ => Vec::new(),

@@ -7,18 +7,19 @@ use anyhow::{Context, anyhow};
 use super::args::{HarvestArgs, RunArgs, SelectArgs, ToolchainArgs};
 use super::cells::{self, Target};
 use super::exit::{Exit, Failure, Phase};
-use super::session::{self, Loaded};
+use super::setup::{self, Loaded};
 use crate::base::failure::hinted;
 use crate::base::interrupt;
 use crate::engine::compare;
 use crate::engine::tree;
 use crate::engine::tree_lock::TreeLock;
 use crate::harvest::inputs;
-use crate::harvest::jobs::{self, Generated, Planned, Unreferenced};
+use crate::harvest::jobs::Generated;
+use crate::harvest::plan::{self, Planned, Unreferenced};
 
 pub fn run(root: &Option<std::path::PathBuf>, args: &HarvestArgs) -> Result<Exit, Failure> {
-    session::refuse_in_ci("harvest")?;
-    let loaded = session::load(root)?;
+    setup::refuse_in_ci("harvest")?;
+    let loaded = setup::load(root)?;
     write_cells(&loaded, &args.select, &args.run, &args.toolchain)
 }
 
@@ -86,16 +87,16 @@ pub fn write(
     let policy = Unreferenced::from(select.unreferenced);
     // What the tree's state refuses is refused before anything runs; the
     // tree is read again under the lock once the scenarios have run.
-    let before = session::read_locked(&dir)?;
+    let before = setup::read_locked(&dir)?;
     let unchanged = regenerated_nothing(loaded, &before, select, policy, target.declared)?;
     refuse_foreign(&unchanged, &shown)?;
     refuse_unreferenced(&unchanged, policy, &shown)?;
-    let regenerated = session::regenerate(
+    let regenerated = setup::resolve_and_run(
         loaded,
         &select.scenarios,
         run,
         toolchain,
-        session::Mode::once(target.failed),
+        setup::Mode::once(target.failed),
     )?;
     // The tree is read under the lock, after regenerating: a harvest that
     // committed meanwhile is the base this one builds on, not lost.
@@ -103,7 +104,7 @@ pub fn write(
     tree::remove_stale_staging(&dir).or_exit(Exit::Io)?;
     let committed = tree::read(&dir).or_exit(Exit::Io)?;
     if target.docs {
-        tree::settle_companions(&committed, &session::generated_doc_paths(loaded))
+        tree::settle_companions(&committed, &setup::generated_doc_paths(loaded))
             .or_exit(Exit::Io)?;
     }
     let planned = regenerated.plan(loaded, &committed, policy, target.declared)?;
@@ -139,9 +140,9 @@ pub fn write(
         .map(|(path, _)| path)
         .chain(committed.keys().filter(|p| !new_tree.contains_key(*p)))
         .collect();
-    let current = session::current_inputs(loaded)?;
+    let current = setup::current_inputs(loaded)?;
     let docs = match target.docs {
-        true => session::generated_docs(loaded, &new_tree, &current)?,
+        true => setup::generated_docs(loaded, &new_tree, &current)?,
         false => Vec::new(),
     };
     let docs_written: Vec<(PathBuf, Vec<u8>)> = docs
@@ -183,7 +184,7 @@ pub fn write(
         }
     }
     if !regenerated.full {
-        let others = session::recorded_inputs(&new_tree, &select.scenarios)?;
+        let others = setup::recorded_inputs(&new_tree, &select.scenarios)?;
         for c in inputs::shared_changes(&others, &current) {
             crate::outln!(
                 "note: {} changed: {} other scenario(s) are stale until `codex-harvest harvest` regenerates them all (check fails until then)",
@@ -209,7 +210,7 @@ fn regenerated_nothing(
     policy: Unreferenced,
     declared: bool,
 ) -> Result<Planned, Failure> {
-    jobs::plan(
+    plan::plan(
         &loaded.config,
         committed,
         &Generated::default(),
@@ -232,7 +233,7 @@ fn refuse_foreign(planned: &Planned, shown: &str) -> Result<(), Failure> {
         anyhow!(
             "{shown} holds {} file(s) a harvest would replace that no earlier harvest wrote (the tree has no SHA256SUMS and provenance.json of this tool's listing them): {}; nothing was run or written",
             foreign.len(),
-            jobs::some_of(&foreign)
+            plan::some_of(&foreign)
         ),
         "point --output at a new or empty directory, or at a tree an earlier harvest wrote",
     ))

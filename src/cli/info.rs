@@ -9,13 +9,13 @@ use super::report::{
     CodexReport, ComponentReport, DoctorReport, ListEntry, PythonReport, TypescriptReport,
     print_json, print_list, print_pins,
 };
-use super::session;
+use super::setup;
 use crate::codex::{pins, toolchain};
 use crate::harvest::reports::sdk_parity;
 
 pub fn list(root: &Option<PathBuf>, args: &ListArgs) -> Result<Exit, Failure> {
-    let project = session::project(root)?;
-    let config = session::config(&project)?;
+    let project = setup::project(root)?;
+    let config = setup::config(&project)?;
     let entries: Vec<ListEntry> = config
         .select(&args.scenarios)
         .or_exit(Exit::Usage)?
@@ -34,7 +34,7 @@ pub fn list(root: &Option<PathBuf>, args: &ListArgs) -> Result<Exit, Failure> {
 }
 
 pub fn doctor(root: &Option<PathBuf>, args: &DoctorArgs) -> Result<Exit, Failure> {
-    let loaded = session::load(root)?;
+    let loaded = setup::load(root)?;
     let t = args.toolchain.resolve(&loaded.pins)?;
     let platform = pins::current_platform();
     let typescript = toolchain::cache_dir(&args.toolchain.request())
@@ -86,10 +86,10 @@ pub fn doctor(root: &Option<PathBuf>, args: &DoctorArgs) -> Result<Exit, Failure
 
 /// `parity`: where the Python and TypeScript fixtures of the tree agree.
 pub fn parity(root: &Option<PathBuf>, args: &ParityArgs) -> Result<Exit, Failure> {
-    let project = session::project(root)?;
-    let config = session::config(&project)?;
-    let dir = session::fixtures_dir(&project, &args.output)?;
-    let fixtures = session::read_locked(&dir)?;
+    let project = setup::project(root)?;
+    let config = setup::config(&project)?;
+    let dir = setup::fixtures_dir(&project, &args.output)?;
+    let fixtures = setup::read_locked(&dir)?;
     let report = sdk_parity::compare(&config, &fixtures).or_exit(Exit::Usage)?;
     match args.format.format {
         Format::Json => print_json(&report),
@@ -101,7 +101,7 @@ pub fn parity(root: &Option<PathBuf>, args: &ParityArgs) -> Result<Exit, Failure
 /// `compat`: the compatibility report over the committed trees of the main
 /// pin and the version matrix, as `docs/codex-compat.md` or its data.
 pub fn compat(root: &Option<PathBuf>, args: &FormatArgs) -> Result<Exit, Failure> {
-    let loaded = session::load(root)?;
+    let loaded = setup::load(root)?;
     let Some((_, compat)) = super::cells::compat(&loaded)? else {
         return Err(crate::base::failure::hinted(
             anyhow::anyhow!(
@@ -128,7 +128,7 @@ struct PinsView<'a> {
 }
 
 pub fn pins(root: &Option<PathBuf>, args: &FormatArgs) -> Result<Exit, Failure> {
-    let loaded = session::load(root)?;
+    let loaded = setup::load(root)?;
     match args.format {
         Format::Json => print_json(&PinsView {
             pins: &loaded.pins,

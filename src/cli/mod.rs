@@ -13,7 +13,7 @@ mod pin_matrix;
 mod regenerate;
 mod replay;
 mod report;
-mod session;
+mod setup;
 mod stand_in;
 mod verify;
 

@@ -10,7 +10,7 @@ use super::cells::Target;
 use super::exit::{Exit, Failure, Phase};
 use super::harvest::DriftHook;
 use super::report::drift_report;
-use super::session::{self, Loaded, progress};
+use super::setup::{self, Loaded, progress};
 use crate::codex::pins::{self, Pins};
 use crate::codex::toolchain;
 use crate::engine::compare::Drift;
@@ -36,11 +36,11 @@ struct DriftRecord<'a> {
 }
 
 pub fn run(root: &Option<PathBuf>, args: &PinArgs) -> Result<Exit, Failure> {
-    session::refuse_in_ci("pin")?;
+    setup::refuse_in_ci("pin")?;
     let Some(codex) = args.codex.as_deref() else {
         return super::pin_matrix::run(root, args);
     };
-    let loaded = session::load(root)?;
+    let loaded = setup::load(root)?;
     let old = &loaded.pins;
     let bumped = toolchain::bump::fetch(old, codex, args.sdk.as_deref(), &progress)
         .or_exit(Exit::Toolchain)?;
@@ -84,7 +84,7 @@ pub fn run(root: &Option<PathBuf>, args: &PinArgs) -> Result<Exit, Failure> {
             pins::SDK_PACKAGE,
             old.sdk().version
         );
-        session::load(root)?
+        setup::load(root)?
     };
     if let Some(bundled) = next.pins.sdk_runtime_differs() {
         crate::outln!(

@@ -9,7 +9,7 @@ use anyhow::{Context, anyhow};
 use super::args::{PinArgs, SelectArgs, UnreferencedArg};
 use super::cells;
 use super::exit::{Exit, Failure, Phase};
-use super::session::{self, Loaded, progress};
+use super::setup::{self, Loaded, progress};
 use crate::base::failure::hinted;
 use crate::base::interrupt;
 use crate::base::project::Project;
@@ -17,11 +17,12 @@ use crate::codex::pins::{Pins, matrix};
 use crate::codex::toolchain;
 use crate::engine::tree::{self, StagedTree, Tree};
 use crate::engine::tree_lock::TreeLock;
-use crate::harvest::jobs::{self, OnFailure, Unreferenced};
+use crate::harvest::jobs::OnFailure;
 use crate::harvest::ownership::Ownership;
+use crate::harvest::plan::{self, Unreferenced};
 
 pub fn run(root: &Option<PathBuf>, args: &PinArgs) -> Result<Exit, Failure> {
-    let loaded = session::load(root)?;
+    let loaded = setup::load(root)?;
     let project = &loaded.project;
     let main = &loaded.pins;
     let wanted = versions(&args.matrix, &main.codex.version).or_exit(Exit::Usage)?;
@@ -83,7 +84,7 @@ pub fn run(root: &Option<PathBuf>, args: &PinArgs) -> Result<Exit, Failure> {
     }
     // The versions pinned already are harvested as `harvest` would, each
     // tree its own commit.
-    let loaded = session::load(root)?;
+    let loaded = setup::load(root)?;
     if !kept.is_empty() {
         let select = SelectArgs {
             scenarios: Vec::new(),
@@ -151,12 +152,12 @@ fn harvest_new(loaded: &Loaded, pin: &NewPin, args: &PinArgs) -> Result<StagedTr
         pins: pin.pins.clone(),
         ..loaded.clone()
     };
-    let regenerated = session::regenerate(
+    let regenerated = setup::resolve_and_run(
         &cell,
         &[],
         &args.run,
         &args.toolchain,
-        session::Mode::once(OnFailure::Record),
+        setup::Mode::once(OnFailure::Record),
     )?;
     let planned = regenerated.plan(&cell, &Tree::new(), Unreferenced::Reject, true)?;
     let _lock = TreeLock::exclusive(&place).or_exit(Exit::Io)?;
@@ -168,7 +169,7 @@ fn harvest_new(loaded: &Loaded, pin: &NewPin, args: &PinArgs) -> Result<StagedTr
 /// through and through: every file one its manifest vouches for.
 fn refuse_unowned(project: &Project, version: &str) -> Result<(), Failure> {
     let place = project.matrix_tree(version);
-    let tree = session::read_locked(&place)?;
+    let tree = setup::read_locked(&place)?;
     let foreign = Ownership::of(&tree, false).unvouched(
         &tree,
         tree.keys()
@@ -183,7 +184,7 @@ fn refuse_unowned(project: &Project, version: &str) -> Result<(), Failure> {
             "{} holds {} file(s) no harvest wrote as they are: {}; pin --matrix would replace or remove that tree, so nothing was fetched or written",
             project.display(&place),
             foreign.len(),
-            jobs::some_of(&foreign)
+            plan::some_of(&foreign)
         ),
         "move those files out of the tree (or `codex-harvest harvest --codex-version` it first), then run again",
     ))

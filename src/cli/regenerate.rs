@@ -8,15 +8,16 @@ use super::args::RegenerateArgs;
 use super::cells;
 use super::exit::{Exit, Failure, Phase};
 use super::report::CheckReport;
-use super::session;
+use super::setup;
 use crate::engine::compare;
 use crate::engine::fixture_path::{MANIFEST_FILE, PROVENANCE_FILE};
 use crate::engine::tree::{self, Tree};
-use crate::harvest::jobs::{OnFailure, Unreferenced};
+use crate::harvest::jobs::OnFailure;
+use crate::harvest::plan::Unreferenced;
 use crate::harvest::slice;
 
 pub fn run(root: &Option<std::path::PathBuf>, args: &RegenerateArgs) -> Result<Exit, Failure> {
-    let loaded = session::load(root)?;
+    let loaded = setup::load(root)?;
     let into = loaded
         .project
         .output_tree(&args.into, "--into")
@@ -30,12 +31,12 @@ pub fn run(root: &Option<std::path::PathBuf>, args: &RegenerateArgs) -> Result<E
         Some(v) => cells::one(&loaded, v)?,
         None => (loaded, OnFailure::Fail),
     };
-    let regenerated = session::regenerate(
+    let regenerated = setup::resolve_and_run(
         &loaded,
         std::slice::from_ref(&args.scenario),
         &args.run,
         &args.toolchain,
-        session::Mode::once(failed),
+        setup::Mode::once(failed),
     )?;
     let planned = regenerated.plan(&loaded, &Tree::new(), Unreferenced::Reject, false)?;
     if let (Some(committed), Some(dir)) = (&expected, &args.expect) {
@@ -79,7 +80,7 @@ pub fn run(root: &Option<std::path::PathBuf>, args: &RegenerateArgs) -> Result<E
 /// whole tree); nothing else, so `--expect` may name a whole fixtures tree or
 /// just the scenario's files.
 fn scenario_files(committed: &Tree, scenario: &str, outputs: &Tree) -> Tree {
-    let recorded: Vec<String> = crate::engine::manifest::Provenance::from_tree(committed)
+    let recorded: Vec<String> = crate::harvest::provenance::Provenance::from_tree(committed)
         .ok()
         .flatten()
         .and_then(|p| p.scenarios.get(scenario).map(|r| r.outputs.clone()))

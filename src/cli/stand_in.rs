@@ -15,7 +15,7 @@ use anyhow::{Context, anyhow};
 
 use super::args::{NormalizeArgs, StandInArgs};
 use super::exit::{Exit, Failure, Phase};
-use super::session;
+use super::setup;
 use crate::base::failure::hinted;
 use crate::base::interrupt;
 use crate::codex::model::{Script, ScriptedModel, codex_home};
@@ -25,7 +25,7 @@ use crate::engine::normalize::{Locations, Normalizer, spellings};
 const PLAYED: &str = ".codex-harvest-stand-in.json";
 
 pub fn run(root: &Option<PathBuf>, args: &StandInArgs) -> Result<Exit, Failure> {
-    let loaded = session::load(root)?;
+    let loaded = setup::load(root)?;
     let names = std::slice::from_ref(&args.scenario);
     let scenario = loaded.config.select(names).or_exit(Exit::Usage)?[0];
     let script_path = loaded.project.model_script(&scenario.name);
@@ -132,7 +132,7 @@ fn run_codex(codex: &Path, home: &Path, args: &[String]) -> anyhow::Result<u8> {
 /// `normalize FILE`: the file in the fixtures' form, by the project's rules,
 /// with the locations the run that wrote it used.
 pub fn normalize(root: &Option<PathBuf>, args: &NormalizeArgs) -> Result<Exit, Failure> {
-    let loaded = session::load(root)?;
+    let loaded = setup::load(root)?;
     let raw = std::fs::read(&args.file)
         .with_context(|| format!("reading {}", args.file.display()))
         .or_exit(Exit::Io)?;

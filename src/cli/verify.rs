@@ -6,15 +6,15 @@ use std::path::PathBuf;
 use super::args::{Format, VerifyArgs};
 use super::exit::{Exit, Failure, Phase};
 use super::report::{VerifyReport, print_json};
-use super::session;
+use super::setup;
 use crate::base::failure::hinted;
 use crate::engine::manifest::Sha256Sums;
 
 pub fn run(root: &Option<PathBuf>, args: &VerifyArgs) -> Result<Exit, Failure> {
-    let project = session::project(root)?;
-    let dir = session::fixtures_dir(&project, &args.output)?;
+    let project = setup::project(root)?;
+    let dir = setup::fixtures_dir(&project, &args.output)?;
     let shown = project.display(&dir);
-    let committed = session::read_locked(&dir)?;
+    let committed = setup::read_locked(&dir)?;
     let mismatches = match Sha256Sums::from_tree(&committed) {
         Ok(Some(sums)) => sums.verify(&committed),
         Ok(None) => {

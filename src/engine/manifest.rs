@@ -1,14 +1,14 @@
 //! The manifest of a fixtures tree: `SHA256SUMS` (GNU coreutils format, so
-//! `sha256sum -c --strict` verifies it) and the provenance file. Neither
-//! holds a timestamp: the same inputs give the same bytes.
+//! `sha256sum -c --strict` verifies it). It holds no timestamp: the same
+//! tree gives the same bytes.
 
 use std::collections::BTreeMap;
 
 use anyhow::{Context, Result, anyhow, bail};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::base::digest;
-use crate::engine::fixture_path::{MANIFEST_FILE, PROVENANCE_FILE};
+use crate::engine::fixture_path::MANIFEST_FILE;
 use crate::engine::tree::Tree;
 
 /// Path → hex SHA-256, for every file of a tree but `SHA256SUMS` itself.
@@ -120,75 +120,6 @@ impl Mismatch {
     }
 }
 
-/// Where every fixture came from.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Provenance {
-    pub scenarios: BTreeMap<String, ScenarioRecord>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ScenarioRecord {
-    pub outputs: Vec<String>,
-    /// Digest over every input below: equal digests, equal fixtures.
-    pub input_digest: String,
-    /// Per-input digests, to tell which input moved.
-    pub inputs: BTreeMap<String, String>,
-    /// The components that produced the outputs, by name.
-    pub toolchain: BTreeMap<String, ComponentRecord>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ComponentRecord {
-    pub version: String,
-    pub pinned: bool,
-    /// An SDK checkout's package digest: what exactly ran.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub digest: Option<String>,
-    /// An SDK checkout's git commit.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub commit: Option<String>,
-    /// The codex an SDK bundles, when that is not the codex that ran (the
-    /// SDK was pointed at the pinned binary).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bundles_codex: Option<String>,
-}
-
-impl ScenarioRecord {
-    pub fn new(
-        outputs: Vec<String>,
-        inputs: BTreeMap<String, String>,
-        toolchain: BTreeMap<String, ComponentRecord>,
-    ) -> ScenarioRecord {
-        let input_digest =
-            digest::sha256_parts(inputs.iter().map(|(k, v)| (k.as_str(), v.as_bytes())));
-        ScenarioRecord {
-            outputs,
-            input_digest,
-            inputs,
-            toolchain,
-        }
-    }
-}
-
-impl Provenance {
-    pub fn from_tree(tree: &Tree) -> Result<Option<Provenance>> {
-        tree.get(PROVENANCE_FILE)
-            .map(|bytes| {
-                serde_json::from_slice(bytes).with_context(|| format!("reading {PROVENANCE_FILE}"))
-            })
-            .transpose()
-    }
-
-    pub fn render(&self) -> Vec<u8> {
-        let mut out = serde_json::to_vec_pretty(self).expect("provenance serialises");
-        out.push(b'\n');
-        out
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -246,31 +177,5 @@ mod tests {
     fn parse_names_the_bad_line() {
         let err = Sha256Sums::parse("nothex  a\n").unwrap_err().to_string();
         assert!(err.starts_with("line 1:"), "{err}");
-    }
-
-    #[test]
-    fn provenance_round_trips_without_timestamps() {
-        let mut p = Provenance::default();
-        p.scenarios.insert(
-            "s".into(),
-            ScenarioRecord::new(
-                vec!["python/s.jsonl".into()],
-                BTreeMap::from([("script".into(), "ab".into())]),
-                BTreeMap::from([(
-                    "codex".into(),
-                    ComponentRecord {
-                        version: "1".into(),
-                        pinned: true,
-                        digest: None,
-                        commit: None,
-                        bundles_codex: None,
-                    },
-                )]),
-            ),
-        );
-        let bytes = p.render();
-        let tree = Tree::from([(PROVENANCE_FILE.to_string(), bytes.clone())]);
-        assert_eq!(Provenance::from_tree(&tree).unwrap().unwrap(), p);
-        assert!(bytes.ends_with(b"}\n"));
     }
 }

@@ -6,11 +6,13 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, anyhow};
 use serde_json::Value;
 
 use crate::base::digest;
+use crate::base::failure::hinted;
 use crate::base::project::Project;
+use crate::codex::model::Script;
 use crate::harvest::config::{HarvestConfig, Scenario};
 
 /// Per-input digests of a scenario, as recorded in the provenance: equal
@@ -151,6 +153,40 @@ pub fn shared_changes(
         })
         .filter(|c| c.stale > 0)
         .collect()
+}
+
+/// Checks that each selected scenario has its module and model script, so a
+/// typo is a config error before anything runs.
+pub fn check_inputs(project: &Project, scenarios: &[&Scenario]) -> Result<()> {
+    for s in scenarios {
+        let typescript = (!s.typescript.is_empty())
+            .then(|| (project.typescript_module(&s.name), "TypeScript module"));
+        for (path, what) in [
+            (project.scenario_module(&s.name), "module"),
+            (project.model_script(&s.name), "model script"),
+        ]
+        .into_iter()
+        .chain(typescript)
+        {
+            if !path.is_file() {
+                return Err(hinted(
+                    anyhow!(
+                        "scenario {:?} has no {what}: {} is missing",
+                        s.name,
+                        project.display(&path)
+                    ),
+                    "create it, or remove the scenario from config/harvest.toml",
+                ));
+            }
+        }
+        for note in Script::load(&project.model_script(&s.name))?.deprecations {
+            crate::errln!(
+                "warning: {}: {note}",
+                project.display(&project.model_script(&s.name))
+            );
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

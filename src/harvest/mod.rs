@@ -4,6 +4,7 @@
 //! tree it writes, replay, and the reports made from the fixtures.
 
 pub(crate) mod config;
+pub(crate) mod durations;
 pub(crate) mod events;
 pub(crate) mod exec_recipe;
 pub(crate) mod inputs;
@@ -11,6 +12,8 @@ pub(crate) mod jobs;
 pub(crate) mod lane;
 pub(crate) mod lanes;
 pub(crate) mod ownership;
+pub(crate) mod plan;
+pub(crate) mod provenance;
 pub(crate) mod reports;
 pub(crate) mod run;
 pub(crate) mod slice;

@@ -11,8 +11,9 @@
 //! declares is the tool's, even where the manifest was broken by hand.
 
 use crate::engine::fixture_path::{MANIFEST_FILE, PROVENANCE_FILE};
-use crate::engine::manifest::{Provenance, Sha256Sums};
+use crate::engine::manifest::Sha256Sums;
 use crate::engine::tree::Tree;
+use crate::harvest::provenance::Provenance;
 
 /// What a tree on disk proves about who wrote its files.
 pub struct Ownership {

@@ -9,9 +9,10 @@ use anyhow::{Context, Result, anyhow, bail};
 
 use crate::base::failure::hinted;
 use crate::engine::fixture_path::{MANIFEST_FILE, PROVENANCE_FILE};
-use crate::engine::manifest::{Provenance, Sha256Sums};
+use crate::engine::manifest::Sha256Sums;
 use crate::engine::tree::{self, Tree};
 use crate::harvest::jobs::Generated;
+use crate::harvest::provenance::Provenance;
 
 /// Refuses a `dir` that holds anything: a slice is written whole or not at
 /// all, never over another one.
@@ -118,7 +119,7 @@ pub fn unpinned(generated: &Generated) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::manifest::ScenarioRecord;
+    use crate::harvest::provenance::ScenarioRecord;
 
     fn slice(dir: &Path, name: &str, file: &str) {
         let mut tree = Tree::from([(file.to_string(), b"{}\n".to_vec())]);

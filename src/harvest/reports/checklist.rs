@@ -4,8 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::engine::manifest::Provenance;
 use crate::harvest::config::HarvestConfig;
+use crate::harvest::provenance::Provenance;
 
 /// Renders the checklist; `current` holds each scenario's input digests now.
 pub fn render(
@@ -75,7 +75,7 @@ pub fn render(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::manifest::{ComponentRecord, ScenarioRecord};
+    use crate::harvest::provenance::{ComponentRecord, ScenarioRecord};
 
     fn config() -> HarvestConfig {
         HarvestConfig::parse(

@@ -12,13 +12,14 @@ use crate::base::failure::hinted;
 use crate::base::project::Project;
 use crate::codex::pins::Pins;
 use crate::codex::toolchain::{self, Toolchain};
-use crate::engine::manifest::Provenance;
 use crate::engine::tree::{self, Tree};
 use crate::engine::tree_lock::TreeLock;
 use crate::harvest::config::HarvestConfig;
 use crate::harvest::inputs;
-use crate::harvest::jobs::{self, Generated, OnFailure, Planned, Unreferenced};
+use crate::harvest::jobs::{self, Generated, OnFailure};
 use crate::harvest::lanes::Lanes;
+use crate::harvest::plan::{self, Planned, Unreferenced};
+use crate::harvest::provenance::Provenance;
 use crate::harvest::reports::checklist;
 use crate::harvest::reports::sdk_parity;
 use crate::harvest::run::{self, Session};
@@ -97,7 +98,7 @@ impl Regenerated {
         policy: Unreferenced,
         declared: bool,
     ) -> Result<Planned, Failure> {
-        jobs::plan(
+        plan::plan(
             &loaded.config,
             committed,
             &self.generated,
@@ -135,7 +136,7 @@ impl Mode {
 }
 
 /// Regenerates `names` (all when empty) as `mode` says.
-pub fn regenerate(
+pub fn resolve_and_run(
     loaded: &Loaded,
     names: &[String],
     run: &RunArgs,
@@ -155,7 +156,7 @@ pub fn regenerate(
         false => progress(msg),
     };
     let selected = loaded.config.select(names).or_exit(Exit::Usage)?;
-    jobs::check_inputs(&loaded.project, &selected).or_exit(Exit::Usage)?;
+    inputs::check_inputs(&loaded.project, &selected).or_exit(Exit::Usage)?;
     crate::process::scratch::sweep();
     let args = toolchain;
     let request = args.request();
@@ -204,7 +205,7 @@ pub fn regenerate(
         toolchain.sdk.version
     ));
     let jobs = run.jobs.map_or_else(default_jobs, |j| j as usize);
-    let generated = jobs::regenerate(&session, &selected, repeat, job_slots::init(jobs), failed)
+    let generated = jobs::run_scenarios(&session, &selected, repeat, job_slots::init(jobs), failed)
         .or_exit(Exit::Scenario)?;
     Ok(Regenerated {
         generated,
