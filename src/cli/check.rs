@@ -13,6 +13,7 @@ use crate::engine::compare::{self, Drift};
 use crate::engine::fixture_path::PROVENANCE_FILE;
 use crate::engine::tree::Tree;
 use crate::harvest::inputs;
+use crate::harvest::jobs::Generated;
 use crate::harvest::lanes::Lanes;
 use crate::harvest::plan::{self, Unreferenced};
 use crate::harvest::provenance::Provenance;
@@ -118,21 +119,6 @@ fn check_cell(cell: &Cell, args: &CheckArgs, labelled: bool) -> Result<CellRepor
     let loaded = &cell.loaded;
     let select = &args.select;
     let dir = cell.target.dir.clone();
-    // Against replay, the recordings are the input, not an output: the
-    // wire transcripts for the Python SDK, the typescript lane's codex runs
-    // for the TypeScript SDK.
-    let (lanes, replay) = match args.against_replay {
-        true => (
-            Lanes {
-                python: true,
-                wire: false,
-                exec: false,
-                typescript: true,
-            },
-            Some(dir.clone()),
-        ),
-        false => (args.lanes(), None),
-    };
     let report = |drift: Drift, shared, unpinned, kept| CellReport {
         codex_version: cell.version().to_string(),
         tree: loaded.project.display(&dir),
@@ -154,35 +140,7 @@ fn check_cell(cell: &Cell, args: &CheckArgs, labelled: bool) -> Result<CellRepor
         }
         return Ok(report(drift, Vec::new(), Vec::new(), Vec::new()));
     }
-    let (generated, full, unpinned) = match args.regenerated.as_slice() {
-        [] => {
-            let r = setup::resolve_and_run(
-                loaded,
-                &select.scenarios,
-                &args.run,
-                &args.toolchain,
-                setup::Mode {
-                    repeat: args.repeat as usize,
-                    lanes,
-                    replay,
-                    failed: cell.target.failed,
-                    labelled,
-                },
-            )?;
-            let unpinned = r.toolchain.unpinned(&loaded.pins);
-            (r.generated, r.full, unpinned)
-        }
-        dirs => {
-            let generated = slice::read_all(dirs).or_exit(Exit::Usage)?;
-            let full = loaded
-                .config
-                .scenarios
-                .iter()
-                .all(|s| generated.records.contains_key(&s.name));
-            let unpinned = slice::unpinned(&generated);
-            (generated, full, unpinned)
-        }
-    };
+    let (generated, full, unpinned) = generate(cell, args, labelled)?;
     let doc_paths = match cell.target.docs {
         true => setup::generated_doc_paths(loaded).to_vec(),
         false => Vec::new(),
@@ -224,4 +182,54 @@ fn check_cell(cell: &Cell, args: &CheckArgs, labelled: bool) -> Result<CellRepor
         _ => Vec::new(),
     };
     Ok(report(drift, shared_inputs_changed, unpinned, kept))
+}
+
+/// What the cell's scenarios make now: run here, or read from the slices
+/// of `--regenerated`; whether every scenario ran, and what ran unpinned.
+fn generate(
+    cell: &Cell,
+    args: &CheckArgs,
+    labelled: bool,
+) -> Result<(Generated, bool, Vec<String>), Failure> {
+    let loaded = &cell.loaded;
+    if !args.regenerated.is_empty() {
+        let generated = slice::read_all(&args.regenerated).or_exit(Exit::Usage)?;
+        let full = loaded
+            .config
+            .scenarios
+            .iter()
+            .all(|s| generated.records.contains_key(&s.name));
+        let unpinned = slice::unpinned(&generated);
+        return Ok((generated, full, unpinned));
+    }
+    // Against replay, the recordings are the input, not an output: the
+    // wire transcripts for the Python SDK, the typescript lane's codex runs
+    // for the TypeScript SDK.
+    let (lanes, replay) = match args.against_replay {
+        true => (
+            Lanes {
+                python: true,
+                wire: false,
+                exec: false,
+                typescript: true,
+            },
+            Some(cell.target.dir.clone()),
+        ),
+        false => (args.lanes(), None),
+    };
+    let r = setup::resolve_and_run(
+        loaded,
+        &args.select.scenarios,
+        &args.run,
+        &args.toolchain,
+        setup::Mode {
+            repeat: args.repeat as usize,
+            lanes,
+            replay,
+            failed: cell.target.failed,
+            labelled,
+        },
+    )?;
+    let unpinned = r.toolchain.unpinned(&loaded.pins);
+    Ok((r.generated, r.full, unpinned))
 }

@@ -1,17 +1,15 @@
 //! `harvest`: regenerate and commit the tree; also the second half of `pin`.
 
-use std::path::PathBuf;
-
 use anyhow::{Context, anyhow};
 
 use super::args::{HarvestArgs, RunArgs, SelectArgs, ToolchainArgs};
 use super::cells::{self, Target};
 use super::exit::{Exit, Failure, Phase};
-use super::setup::{self, Loaded};
+use super::setup::{self, Inputs, Loaded};
 use crate::base::failure::hinted;
 use crate::base::interrupt;
 use crate::engine::compare;
-use crate::engine::tree;
+use crate::engine::tree::{self, Tree};
 use crate::engine::tree_lock::TreeLock;
 use crate::harvest::inputs;
 use crate::harvest::jobs::Generated;
@@ -111,62 +109,13 @@ pub fn write(
     refuse_foreign(&planned, &shown)?;
     refuse_unreferenced(&planned, policy, &shown)?;
     let new_tree = planned.tree;
-    if let Some(hook) = hook {
-        let drift = compare::compare(&new_tree, &committed, crate::harvest::events::key);
-        let streams: Vec<&str> = drift
-            .changed
-            .iter()
-            .map(|f| f.path.as_str())
-            .chain(drift.missing.iter().map(String::as_str))
-            .filter(|p| p.ends_with(".jsonl"))
-            .collect();
-        let summary = match streams.len() {
-            0 => "event streams: none changed (only the recorded versions and digests moved)"
-                .to_string(),
-            n => format!("event streams: {n} changed: {}", streams.join(", ")),
-        };
-        (hook.report)(&drift, &summary)?;
-        if !hook.commit {
-            return Ok(if drift.is_clean() {
-                Exit::Clean
-            } else {
-                Exit::Drift
-            });
-        }
+    if let Some(hook) = hook
+        && let Some(exit) = show_drift(&hook, &new_tree, &committed)?
+    {
+        return Ok(exit);
     }
-    let written: Vec<&String> = new_tree
-        .iter()
-        .filter(|(path, bytes)| committed.get(*path) != Some(*bytes))
-        .map(|(path, _)| path)
-        .chain(committed.keys().filter(|p| !new_tree.contains_key(*p)))
-        .collect();
     let current = setup::current_inputs(loaded)?;
-    let docs = match target.docs {
-        true => setup::generated_docs(loaded, &new_tree, &current)?,
-        false => Vec::new(),
-    };
-    let docs_written: Vec<(PathBuf, Vec<u8>)> = docs
-        .into_iter()
-        .filter(|(path, text)| std::fs::read(path).ok().as_deref() != Some(text.as_bytes()))
-        .map(|(path, text)| (path, text.into_bytes()))
-        .collect();
-    if !written.is_empty() || !docs_written.is_empty() {
-        tree::commit(&dir, &new_tree, !written.is_empty(), &docs_written)
-            .with_context(|| {
-                format!(
-                    "writing the fixtures under {}; the tree was left as it was",
-                    dir.display()
-                )
-            })
-            .or_exit(Exit::Io)?;
-        interrupt::note_written(match (written.is_empty(), docs_written.is_empty()) {
-            (false, false) => {
-                format!("the new tree under {shown} and its generated docs were written")
-            }
-            (false, true) => format!("the new tree under {shown} was written"),
-            (true, _) => "the generated docs were written".to_string(),
-        });
-    }
+    let (written, docs_written) = commit_new(loaded, target, &new_tree, &committed, &current)?;
     for (path, _) in &docs_written {
         crate::outln!("harvest: wrote {}", loaded.project.display(path));
     }
@@ -199,6 +148,83 @@ pub fn write(
         }
     }
     Ok(Exit::Clean)
+}
+
+/// The hook's report of how `new_tree` drifts from `committed`; the exit,
+/// when the hook commits nothing.
+fn show_drift(
+    hook: &DriftHook,
+    new_tree: &Tree,
+    committed: &Tree,
+) -> Result<Option<Exit>, Failure> {
+    let drift = compare::compare(new_tree, committed, crate::harvest::events::key);
+    let streams: Vec<&str> = drift
+        .changed
+        .iter()
+        .map(|f| f.path.as_str())
+        .chain(drift.missing.iter().map(String::as_str))
+        .filter(|p| p.ends_with(".jsonl"))
+        .collect();
+    let summary = match streams.len() {
+        0 => {
+            "event streams: none changed (only the recorded versions and digests moved)".to_string()
+        }
+        n => format!("event streams: {n} changed: {}", streams.join(", ")),
+    };
+    (hook.report)(&drift, &summary)?;
+    Ok((!hook.commit).then(|| {
+        if drift.is_clean() {
+            Exit::Clean
+        } else {
+            Exit::Drift
+        }
+    }))
+}
+
+/// Commits `new_tree` and its generated docs where they differ from what is
+/// there: the tree's paths that changed, and the docs written.
+fn commit_new<'t>(
+    loaded: &Loaded,
+    target: &Target,
+    new_tree: &'t Tree,
+    committed: &'t Tree,
+    current: &Inputs,
+) -> Result<(Vec<&'t String>, Vec<tree::Companion>), Failure> {
+    let dir = &target.dir;
+    let shown = loaded.project.display(dir);
+    let written: Vec<&String> = new_tree
+        .iter()
+        .filter(|(path, bytes)| committed.get(*path) != Some(*bytes))
+        .map(|(path, _)| path)
+        .chain(committed.keys().filter(|p| !new_tree.contains_key(*p)))
+        .collect();
+    let docs = match target.docs {
+        true => setup::generated_docs(loaded, new_tree, current)?,
+        false => Vec::new(),
+    };
+    let docs_written: Vec<tree::Companion> = docs
+        .into_iter()
+        .filter(|(path, text)| std::fs::read(path).ok().as_deref() != Some(text.as_bytes()))
+        .map(|(path, text)| (path, text.into_bytes()))
+        .collect();
+    if !written.is_empty() || !docs_written.is_empty() {
+        tree::commit(dir, new_tree, !written.is_empty(), &docs_written)
+            .with_context(|| {
+                format!(
+                    "writing the fixtures under {}; the tree was left as it was",
+                    dir.display()
+                )
+            })
+            .or_exit(Exit::Io)?;
+        interrupt::note_written(match (written.is_empty(), docs_written.is_empty()) {
+            (false, false) => {
+                format!("the new tree under {shown} and its generated docs were written")
+            }
+            (false, true) => format!("the new tree under {shown} was written"),
+            (true, _) => "the generated docs were written".to_string(),
+        });
+    }
+    Ok((written, docs_written))
 }
 
 /// The plan of a run that regenerated nothing: what the tree as it is

@@ -45,47 +45,13 @@ pub fn run(root: &Option<PathBuf>, args: &PinArgs) -> Result<Exit, Failure> {
     let bumped = toolchain::bump::fetch(old, codex, args.sdk.as_deref(), &progress)
         .or_exit(Exit::Toolchain)?;
     let native_exs = pins::render_native_exs(&bumped.codex, &bumped.python_sdk);
-    // Check the new pins as a pair before either file is replaced.
-    let staged = tempfile::tempdir()
-        .context("staging the pins")
-        .or_exit(Exit::Io)?;
-    let (staged_exs, staged_lock) = (
-        staged.path().join("native.exs"),
-        staged.path().join("pylock.toml"),
-    );
-    std::fs::write(&staged_exs, &native_exs)
-        .and_then(|_| std::fs::write(&staged_lock, &bumped.lock))
-        .context("staging the pins")
-        .or_exit(Exit::Io)?;
-    let new = Pins::load(&staged_exs, &staged_lock)
-        .context("the fetched pins do not agree; nothing was written")
-        .or_exit(Exit::Toolchain)?;
+    let new = staged_pins(&native_exs, &bumped.lock)?;
     let sdk = new.python_sdk.version.clone();
     for s in &bumped.sources {
         crate::outln!("pin: codex {codex} for {s}");
     }
     let project = &loaded.project;
-    let next = if args.dry_run {
-        Loaded {
-            project: project.clone(),
-            config: loaded.config.clone(),
-            pins: new,
-        }
-    } else {
-        for (path, text) in [
-            (project.python_lock(), &bumped.lock),
-            (project.native_exs(), &native_exs),
-        ] {
-            crate::base::fs::write_atomic(&path, text.as_bytes()).or_exit(Exit::Io)?;
-        }
-        crate::outln!(
-            "pin: codex {} -> {codex}, {} {} -> {sdk}; wrote config/native.exs and config/pylock.toml",
-            old.codex.version,
-            pins::SDK_PACKAGE,
-            old.sdk().version
-        );
-        setup::load(root)?
-    };
+    let next = apply(root, &loaded, new, &native_exs, &bumped.lock, args.dry_run)?;
     if let Some(bundled) = next.pins.sdk_runtime_differs() {
         crate::outln!(
             "pin: the SDK {sdk} bundles codex {bundled}; every lane runs the pinned codex {codex} instead"
@@ -147,6 +113,60 @@ pub fn run(root: &Option<PathBuf>, args: &PinArgs) -> Result<Exit, Failure> {
             commit: !args.dry_run,
         }),
     )
+}
+
+/// The new pins, read as a pair from a staging dir before either file is
+/// replaced.
+fn staged_pins(native_exs: &str, lock: &str) -> Result<Pins, Failure> {
+    let staged = tempfile::tempdir()
+        .context("staging the pins")
+        .or_exit(Exit::Io)?;
+    let (staged_exs, staged_lock) = (
+        staged.path().join("native.exs"),
+        staged.path().join("pylock.toml"),
+    );
+    std::fs::write(&staged_exs, native_exs)
+        .and_then(|_| std::fs::write(&staged_lock, lock))
+        .context("staging the pins")
+        .or_exit(Exit::Io)?;
+    Pins::load(&staged_exs, &staged_lock)
+        .context("the fetched pins do not agree; nothing was written")
+        .or_exit(Exit::Toolchain)
+}
+
+/// What the harvest runs with: the new pins in memory for a dry run, or
+/// written and loaded again.
+fn apply(
+    root: &Option<PathBuf>,
+    loaded: &Loaded,
+    new: Pins,
+    native_exs: &str,
+    lock: &str,
+    dry_run: bool,
+) -> Result<Loaded, Failure> {
+    let project = &loaded.project;
+    if dry_run {
+        return Ok(Loaded {
+            project: project.clone(),
+            config: loaded.config.clone(),
+            pins: new,
+        });
+    }
+    let (old, sdk) = (&loaded.pins, &new.python_sdk.version);
+    for (path, text) in [
+        (project.python_lock(), lock),
+        (project.native_exs(), native_exs),
+    ] {
+        crate::base::fs::write_atomic(&path, text.as_bytes()).or_exit(Exit::Io)?;
+    }
+    crate::outln!(
+        "pin: codex {} -> {}, {} {} -> {sdk}; wrote config/native.exs and config/pylock.toml",
+        old.codex.version,
+        new.codex.version,
+        pins::SDK_PACKAGE,
+        old.sdk().version
+    );
+    setup::load(root)
 }
 
 /// The `pin` invocation, as a report records it.

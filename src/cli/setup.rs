@@ -298,10 +298,11 @@ fn is_ci(value: &str) -> bool {
     )
 }
 
+/// Each scenario's input digests, by scenario.
+pub type Inputs = BTreeMap<String, BTreeMap<String, String>>;
+
 /// Every scenario's input digests today.
-pub fn current_inputs(
-    loaded: &Loaded,
-) -> Result<BTreeMap<String, BTreeMap<String, String>>, Failure> {
+pub fn current_inputs(loaded: &Loaded) -> Result<Inputs, Failure> {
     let mut current = BTreeMap::new();
     for s in &loaded.config.scenarios {
         let digests = inputs::digests(&loaded.project, &loaded.config, &loaded.pins.digest, s)

@@ -119,110 +119,11 @@ impl HarvestConfig {
         normalize::validate(&raw.rule, &LOCATIONS)?;
         let mut scenarios: Vec<Scenario> = Vec::new();
         for s in raw.scenario {
-            let name = s.name;
-            let valid_name = name.chars().next().is_some_and(|c| c.is_ascii_lowercase())
-                && name
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-            if !valid_name {
-                bail!("scenario {name:?}: names are lowercase Python identifiers (a-z, 0-9, _)");
+            if scenarios.iter().any(|o| o.name == s.name) {
+                bail!("scenario {:?} is declared twice", s.name);
             }
-            if scenarios.iter().any(|o| o.name == name) {
-                bail!("scenario {name:?} is declared twice");
-            }
-            if s.outputs.is_empty() {
-                bail!("scenario {name:?} declares no outputs");
-            }
-            let outputs = s
-                .outputs
-                .iter()
-                .map(|raw| FixturePath::parse(raw))
-                .collect::<Result<Vec<_>>>()
-                .with_context(|| format!("scenario {name:?}: output"))?;
-            if let Some(path) = s.kwargs.iter().find_map(|(k, v)| datetime_at(k, v)) {
-                return Err(hinted(
-                    anyhow!(
-                        "scenario {name:?}: kwarg {path} is a TOML datetime, which has no JSON form for record()"
-                    ),
-                    "write it as a string",
-                ));
-            }
-            let kwargs = match serde_json::to_value(&s.kwargs)? {
-                Value::Object(map) => map,
-                _ => unreachable!("a TOML table serialises to an object"),
-            };
-            if let Some(k) = RESERVED_KWARGS.iter().find(|k| kwargs.contains_key(**k)) {
-                bail!(
-                    "scenario {name:?}: kwarg {k:?} is set by the driver and cannot be configured"
-                );
-            }
-            let timeout = s.timeout_secs.unwrap_or(raw.timeout_secs);
-            if !(1..=MAX_TIMEOUT_SECS).contains(&timeout) {
-                bail!(
-                    "scenario {name:?}: timeout_secs must be between 1 and {MAX_TIMEOUT_SECS} (a day), not {timeout}"
-                );
-            }
-            let exec = s
-                .exec
-                .map(|raw| exec_recipe(raw, &outputs))
-                .transpose()
-                .with_context(|| format!("scenario {name:?}: exec"))?;
-            let wire = s.wire.unwrap_or_else(|| vec![format!("wire/{name}.jsonl")]);
-            let wire = event_streams(&wire).with_context(|| format!("scenario {name:?}: wire"))?;
-            let typescript = event_streams(&s.typescript)
-                .with_context(|| format!("scenario {name:?}: typescript"))?;
-            let typescript_codex = typescript
-                .iter()
-                .map(|t| {
-                    let stem = t.as_str().trim_end_matches(".jsonl");
-                    Ok([
-                        FixturePath::parse(&format!("{stem}.codex.jsonl"))?,
-                        FixturePath::parse(&format!("{stem}.codex.command.json"))?,
-                    ])
-                })
-                .collect::<Result<Vec<_>>>()?;
-            let model_provider = ProviderSettings::from_table(s.model_provider)
-                .with_context(|| format!("scenario {name}: model_provider"))?;
-            scenarios.push(Scenario {
-                typescript_codex,
-                name,
-                about: s.about,
-                outputs,
-                kwargs,
-                timeout: Duration::from_secs(timeout),
-                model_provider,
-                cold: s.cold,
-                exec,
-                wire,
-                typescript,
-            });
-            let new = scenarios.last().expect("just pushed");
-            let (others, _) = scenarios.split_at(scenarios.len() - 1);
-            let mut seen: Vec<&FixturePath> = Vec::new();
-            for out in new.all_outputs() {
-                if let Some((other, clash)) = scenarios.iter().find_map(|o| {
-                    o.all_outputs()
-                        .find(|p| p.is_dir_of(out) || out.is_dir_of(p))
-                        .map(|p| (o, p))
-                }) {
-                    bail!(
-                        "scenario {:?}: output {out} and {clash} (scenario {:?}) cannot both exist: one would be a file and a directory at once",
-                        new.name,
-                        other.name
-                    );
-                }
-                if let Some(other) = others.iter().find(|o| o.all_outputs().any(|p| p == out)) {
-                    bail!(
-                        "scenario {:?}: output {out} is already declared by scenario {:?}",
-                        new.name,
-                        other.name
-                    );
-                }
-                if seen.contains(&out) {
-                    bail!("scenario {:?}: output {out} is declared twice", new.name);
-                }
-                seen.push(out);
-            }
+            scenarios.push(scenario(s, raw.timeout_secs)?);
+            refuse_clashes(&scenarios)?;
         }
         Ok(HarvestConfig {
             model: raw.model,
@@ -250,6 +151,115 @@ impl HarvestConfig {
             .filter(|s| names.is_empty() || names.contains(&s.name))
             .collect())
     }
+}
+
+/// One scenario of the catalogue, checked on its own.
+fn scenario(s: RawScenario, default_timeout: u64) -> Result<Scenario> {
+    let name = s.name;
+    let valid_name = name.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if !valid_name {
+        bail!("scenario {name:?}: names are lowercase Python identifiers (a-z, 0-9, _)");
+    }
+    if s.outputs.is_empty() {
+        bail!("scenario {name:?} declares no outputs");
+    }
+    let outputs = s
+        .outputs
+        .iter()
+        .map(|raw| FixturePath::parse(raw))
+        .collect::<Result<Vec<_>>>()
+        .with_context(|| format!("scenario {name:?}: output"))?;
+    if let Some(path) = s.kwargs.iter().find_map(|(k, v)| datetime_at(k, v)) {
+        return Err(hinted(
+            anyhow!(
+                "scenario {name:?}: kwarg {path} is a TOML datetime, which has no JSON form for record()"
+            ),
+            "write it as a string",
+        ));
+    }
+    let kwargs = match serde_json::to_value(&s.kwargs)? {
+        Value::Object(map) => map,
+        _ => unreachable!("a TOML table serialises to an object"),
+    };
+    if let Some(k) = RESERVED_KWARGS.iter().find(|k| kwargs.contains_key(**k)) {
+        bail!("scenario {name:?}: kwarg {k:?} is set by the driver and cannot be configured");
+    }
+    let timeout = s.timeout_secs.unwrap_or(default_timeout);
+    if !(1..=MAX_TIMEOUT_SECS).contains(&timeout) {
+        bail!(
+            "scenario {name:?}: timeout_secs must be between 1 and {MAX_TIMEOUT_SECS} (a day), not {timeout}"
+        );
+    }
+    let exec = s
+        .exec
+        .map(|raw| exec_recipe(raw, &outputs))
+        .transpose()
+        .with_context(|| format!("scenario {name:?}: exec"))?;
+    let wire = s.wire.unwrap_or_else(|| vec![format!("wire/{name}.jsonl")]);
+    let wire = event_streams(&wire).with_context(|| format!("scenario {name:?}: wire"))?;
+    let typescript =
+        event_streams(&s.typescript).with_context(|| format!("scenario {name:?}: typescript"))?;
+    let typescript_codex = typescript
+        .iter()
+        .map(|t| {
+            let stem = t.as_str().trim_end_matches(".jsonl");
+            Ok([
+                FixturePath::parse(&format!("{stem}.codex.jsonl"))?,
+                FixturePath::parse(&format!("{stem}.codex.command.json"))?,
+            ])
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let model_provider = ProviderSettings::from_table(s.model_provider)
+        .with_context(|| format!("scenario {name}: model_provider"))?;
+    Ok(Scenario {
+        typescript_codex,
+        name,
+        about: s.about,
+        outputs,
+        kwargs,
+        timeout: Duration::from_secs(timeout),
+        model_provider,
+        cold: s.cold,
+        exec,
+        wire,
+        typescript,
+    })
+}
+
+/// Refuses the last of `scenarios` if one of its outputs is another's, is
+/// declared twice, or would be a directory of another's.
+fn refuse_clashes(scenarios: &[Scenario]) -> Result<()> {
+    let new = scenarios.last().expect("a scenario was just added");
+    let (others, _) = scenarios.split_at(scenarios.len() - 1);
+    let mut seen: Vec<&FixturePath> = Vec::new();
+    for out in new.all_outputs() {
+        if let Some((other, clash)) = scenarios.iter().find_map(|o| {
+            o.all_outputs()
+                .find(|p| p.is_dir_of(out) || out.is_dir_of(p))
+                .map(|p| (o, p))
+        }) {
+            bail!(
+                "scenario {:?}: output {out} and {clash} (scenario {:?}) cannot both exist: one would be a file and a directory at once",
+                new.name,
+                other.name
+            );
+        }
+        if let Some(other) = others.iter().find(|o| o.all_outputs().any(|p| p == out)) {
+            bail!(
+                "scenario {:?}: output {out} is already declared by scenario {:?}",
+                new.name,
+                other.name
+            );
+        }
+        if seen.contains(&out) {
+            bail!("scenario {:?}: output {out} is declared twice", new.name);
+        }
+        seen.push(out);
+    }
+    Ok(())
 }
 
 /// Outputs that must be event streams (`.jsonl`).

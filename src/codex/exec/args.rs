@@ -170,6 +170,35 @@ pub struct ExecCall {
     pub prompt_arg: Option<String>,
 }
 
+/// The option `token` names (`--name`, `--name=value`, `-x`, `-xvalue`,
+/// `-x=value`), and the value attached to it.
+fn option(token: &str) -> Result<(&'static Spec, Option<String>)> {
+    match token.strip_prefix("--") {
+        Some(long) => {
+            let (name, value) = match long.split_once('=') {
+                Some((n, v)) => (n, Some(v.to_string())),
+                None => (long, None),
+            };
+            let spec = OPTIONS
+                .iter()
+                .find(|s| s.long == name || s.aliases.contains(&name))
+                .ok_or_else(|| anyhow::anyhow!("unknown option --{name}"))?;
+            Ok((spec, value))
+        }
+        None => {
+            let mut chars = token[1..].chars();
+            let c = chars.next().expect("a dash and a letter");
+            let spec = OPTIONS
+                .iter()
+                .find(|s| s.short == Some(c))
+                .ok_or_else(|| anyhow::anyhow!("unknown option -{c}"))?;
+            let attached: String = chars.collect();
+            let attached = attached.strip_prefix('=').unwrap_or(&attached).to_string();
+            Ok((spec, (!attached.is_empty()).then_some(attached)))
+        }
+    }
+}
+
 impl ExecCall {
     /// Parses `args` (`exec …`, as codex receives them after its name).
     pub fn parse(args: &[String]) -> Result<ExecCall> {
@@ -209,30 +238,7 @@ impl ExecCall {
                 only_positional = true;
                 continue;
             }
-            let (spec, inline) = match token.strip_prefix("--") {
-                Some(long) => {
-                    let (name, value) = match long.split_once('=') {
-                        Some((n, v)) => (n, Some(v.to_string())),
-                        None => (long, None),
-                    };
-                    let spec = OPTIONS
-                        .iter()
-                        .find(|s| s.long == name || s.aliases.contains(&name))
-                        .ok_or_else(|| anyhow::anyhow!("unknown option --{name}"))?;
-                    (spec, value)
-                }
-                None => {
-                    let mut chars = token[1..].chars();
-                    let c = chars.next().expect("a dash and a letter");
-                    let spec = OPTIONS
-                        .iter()
-                        .find(|s| s.short == Some(c))
-                        .ok_or_else(|| anyhow::anyhow!("unknown option -{c}"))?;
-                    let attached: String = chars.collect();
-                    let attached = attached.strip_prefix('=').unwrap_or(&attached).to_string();
-                    (spec, (!attached.is_empty()).then_some(attached))
-                }
-            };
+            let (spec, inline) = option(token)?;
             match (spec.scope, call.resume.is_some()) {
                 (Scope::Parent, true) => bail!("--{} is not accepted after `resume`", spec.long),
                 (Scope::Resume, false) => bail!("--{} is accepted only after `resume`", spec.long),

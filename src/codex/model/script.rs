@@ -205,7 +205,17 @@ fn reply(entry: &Value) -> Result<Reply> {
             .as_u64()
             .ok_or_else(|| anyhow!("\"delay_ms\" must be a whole number of milliseconds"))?,
     });
-    let action = match kind {
+    let action = action(kind, obj)?;
+    Ok(Reply {
+        bound,
+        delay,
+        action,
+    })
+}
+
+/// What a reply of `kind` does, read from its fields.
+fn action(kind: &str, obj: &Map<String, Value>) -> Result<Action> {
+    Ok(match kind {
         "message" | "function_call" | "reasoning" => {
             allow(obj, &[item_keys(kind), &["usage"]].concat())?;
             Action::Stream {
@@ -220,19 +230,7 @@ fn reply(entry: &Value) -> Result<Reply> {
                 end: completed(obj)?,
             }
         }
-        "failed" => {
-            allow(obj, &["items", "error"])?;
-            let error = obj.get("error").cloned().unwrap_or_else(
-                || json!({"code": "server_error", "message": "scripted response.failed"}),
-            );
-            if !error.is_object() {
-                bail!("\"error\" must be an object such as {{\"code\": …, \"message\": …}}");
-            }
-            Action::Stream {
-                items: opt_items(obj)?,
-                end: StreamEnd::Failed { error },
-            }
-        }
+        "failed" => failed(obj)?,
         "cut" => {
             allow(obj, &["items"])?;
             Action::Stream {
@@ -240,55 +238,72 @@ fn reply(entry: &Value) -> Result<Reply> {
                 end: StreamEnd::Cut,
             }
         }
-        "http_error" => {
-            allow(obj, &["status", "body", "headers"])?;
-            let status = obj
-                .get("status")
-                .and_then(Value::as_u64)
-                .filter(|s| (400..600).contains(s))
-                .ok_or_else(|| anyhow!("http_error needs \"status\" between 400 and 599"))?;
-            let headers = match obj.get("headers") {
-                None => Vec::new(),
-                Some(Value::Object(h)) => h
-                    .iter()
-                    .map(|(k, v)| {
-                        v.as_str()
-                            .map(|v| (k.clone(), v.to_string()))
-                            .ok_or_else(|| anyhow!("header {k:?} must be a string"))
-                    })
-                    .collect::<Result<_>>()?,
-                Some(_) => bail!("\"headers\" must be an object of strings"),
-            };
-            Action::Http {
-                status: status as u16,
-                body: obj.get("body").cloned().unwrap_or_else(
-                    || json!({"error": {"message": "scripted error", "type": "server_error"}}),
-                ),
-                headers,
-            }
-        }
-        "raw" => {
-            allow(obj, &["events"])?;
-            let Some(Value::Array(events)) = obj.get("events") else {
-                bail!("raw needs \"events\": a list of SSE event objects");
-            };
-            for (i, e) in events.iter().enumerate() {
-                if e.get("type").and_then(Value::as_str).is_none() {
-                    bail!("events[{i}] needs a string \"type\"");
-                }
-            }
-            Action::Raw {
-                events: events.clone(),
-            }
-        }
+        "http_error" => http_error(obj)?,
+        "raw" => raw(obj)?,
         other => bail!(
             "unknown kind {other:?}; expected message, function_call, reasoning, items, failed, cut, http_error or raw"
         ),
+    })
+}
+
+/// A `failed` reply: its items, then `response.failed` with its error.
+fn failed(obj: &Map<String, Value>) -> Result<Action> {
+    allow(obj, &["items", "error"])?;
+    let error = obj
+        .get("error")
+        .cloned()
+        .unwrap_or_else(|| json!({"code": "server_error", "message": "scripted response.failed"}));
+    if !error.is_object() {
+        bail!("\"error\" must be an object such as {{\"code\": …, \"message\": …}}");
+    }
+    Ok(Action::Stream {
+        items: opt_items(obj)?,
+        end: StreamEnd::Failed { error },
+    })
+}
+
+/// An `http_error` reply: a status, a body and headers instead of a stream.
+fn http_error(obj: &Map<String, Value>) -> Result<Action> {
+    allow(obj, &["status", "body", "headers"])?;
+    let status = obj
+        .get("status")
+        .and_then(Value::as_u64)
+        .filter(|s| (400..600).contains(s))
+        .ok_or_else(|| anyhow!("http_error needs \"status\" between 400 and 599"))?;
+    let headers = match obj.get("headers") {
+        None => Vec::new(),
+        Some(Value::Object(h)) => h
+            .iter()
+            .map(|(k, v)| {
+                v.as_str()
+                    .map(|v| (k.clone(), v.to_string()))
+                    .ok_or_else(|| anyhow!("header {k:?} must be a string"))
+            })
+            .collect::<Result<_>>()?,
+        Some(_) => bail!("\"headers\" must be an object of strings"),
     };
-    Ok(Reply {
-        bound,
-        delay,
-        action,
+    Ok(Action::Http {
+        status: status as u16,
+        body: obj.get("body").cloned().unwrap_or_else(
+            || json!({"error": {"message": "scripted error", "type": "server_error"}}),
+        ),
+        headers,
+    })
+}
+
+/// A `raw` reply: SSE events sent as they are written.
+fn raw(obj: &Map<String, Value>) -> Result<Action> {
+    allow(obj, &["events"])?;
+    let Some(Value::Array(events)) = obj.get("events") else {
+        bail!("raw needs \"events\": a list of SSE event objects");
+    };
+    for (i, e) in events.iter().enumerate() {
+        if e.get("type").and_then(Value::as_str).is_none() {
+            bail!("events[{i}] needs a string \"type\"");
+        }
+    }
+    Ok(Action::Raw {
+        events: events.clone(),
     })
 }
 

@@ -234,6 +234,94 @@ struct Metadata {
     requires_dist: Vec<String>,
 }
 
+/// Each package pip resolved: its version, dependencies and wheels.
+type Resolved = BTreeMap<String, (String, BTreeSet<String>, BTreeSet<Wheel>)>;
+
+/// pip's report of what `openai-codex==sdk` installs on `platform`.
+fn pip_report(
+    python: &Path,
+    sdk: &str,
+    platform: &str,
+    minor: &str,
+    work: &Path,
+) -> Result<Report> {
+    let report_path = work.join(format!("report-{platform}.json"));
+    let mut cmd = Command::new(python);
+    cmd.args([
+        "-m",
+        "pip",
+        "install",
+        "--dry-run",
+        "--ignore-installed",
+        "--quiet",
+        "--disable-pip-version-check",
+        "--only-binary=:all:",
+        "--implementation",
+        "cp",
+        "--python-version",
+        minor,
+        "--abi",
+        &format!("cp{}", minor.replace('.', "")),
+        "--report",
+    ])
+    .arg(&report_path)
+    .arg("--target")
+    .arg(work.join("target"));
+    for tag in codex::platform_tags(platform)? {
+        cmd.args(["--platform", &tag]);
+    }
+    run(
+        cmd.arg(format!("{}=={sdk}", pins::SDK_PACKAGE)),
+        &format!(
+            "pip install --dry-run {}=={sdk} for {platform}",
+            pins::SDK_PACKAGE
+        ),
+    )?;
+    serde_json::from_slice(&std::fs::read(&report_path)?)
+        .with_context(|| format!("reading pip's report {}", report_path.display()))
+}
+
+/// Adds one package pip installs on `platform` to `packages`; `names`: every
+/// package of that resolution.
+fn merge(
+    packages: &mut Resolved,
+    i: Install,
+    names: &BTreeSet<String>,
+    platform: &str,
+) -> Result<()> {
+    let name = pylock::normalize_name(&i.metadata.name);
+    let wheel = Wheel {
+        name: i
+            .download_info
+            .url
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_string(),
+        sha256: i
+            .download_info
+            .archive_info
+            .hashes
+            .get("sha256")
+            .cloned()
+            .ok_or_else(|| anyhow!("pip reported no sha256 for {name}"))?,
+    };
+    let deps = dependencies(&i.metadata.requires_dist, names);
+    let entry = packages
+        .entry(name.clone())
+        .or_insert_with(|| (i.metadata.version.clone(), BTreeSet::new(), BTreeSet::new()));
+    if entry.0 != i.metadata.version {
+        bail!(
+            "pip resolved {name} {} for {platform} but {} elsewhere; one version per package is locked",
+            i.metadata.version,
+            entry.0
+        );
+    }
+    entry.1.extend(deps);
+    entry.2.insert(wheel);
+    Ok(())
+}
+
 /// Resolves `openai-codex==sdk` with pip for each platform (this
 /// interpreter's minor, wheels only) and merges the results into one lock.
 fn resolve_lock(
@@ -244,83 +332,20 @@ fn resolve_lock(
     progress: &dyn Fn(&str),
 ) -> Result<Pylock> {
     let minor = super::probe::python_minor(python)?;
-    let mut packages: BTreeMap<String, (String, BTreeSet<String>, BTreeSet<Wheel>)> =
-        BTreeMap::new();
+    let mut packages: Resolved = BTreeMap::new();
     for platform in platforms {
         progress(&format!(
             "resolving {}=={sdk} for {platform}, Python {minor} (pip)",
             pins::SDK_PACKAGE
         ));
-        let report_path = work.join(format!("report-{platform}.json"));
-        let mut cmd = Command::new(python);
-        cmd.args([
-            "-m",
-            "pip",
-            "install",
-            "--dry-run",
-            "--ignore-installed",
-            "--quiet",
-            "--disable-pip-version-check",
-            "--only-binary=:all:",
-            "--implementation",
-            "cp",
-            "--python-version",
-            &minor,
-            "--abi",
-            &format!("cp{}", minor.replace('.', "")),
-            "--report",
-        ])
-        .arg(&report_path)
-        .arg("--target")
-        .arg(work.join("target"));
-        for tag in codex::platform_tags(platform)? {
-            cmd.args(["--platform", &tag]);
-        }
-        run(
-            cmd.arg(format!("{}=={sdk}", pins::SDK_PACKAGE)),
-            &format!(
-                "pip install --dry-run {}=={sdk} for {platform}",
-                pins::SDK_PACKAGE
-            ),
-        )?;
-        let report: Report = serde_json::from_slice(&std::fs::read(&report_path)?)
-            .with_context(|| format!("reading pip's report {}", report_path.display()))?;
+        let report = pip_report(python, sdk, platform, &minor, work)?;
         let names: BTreeSet<String> = report
             .install
             .iter()
             .map(|i| pylock::normalize_name(&i.metadata.name))
             .collect();
         for i in report.install {
-            let name = pylock::normalize_name(&i.metadata.name);
-            let wheel = Wheel {
-                name: i
-                    .download_info
-                    .url
-                    .rsplit('/')
-                    .next()
-                    .unwrap_or_default()
-                    .to_string(),
-                sha256: i
-                    .download_info
-                    .archive_info
-                    .hashes
-                    .get("sha256")
-                    .cloned()
-                    .ok_or_else(|| anyhow!("pip reported no sha256 for {name}"))?,
-            };
-            let deps = dependencies(&i.metadata.requires_dist, &names);
-            let entry = packages
-                .entry(name.clone())
-                .or_insert_with(|| (i.metadata.version.clone(), BTreeSet::new(), BTreeSet::new()));
-            if entry.0 != i.metadata.version {
-                bail!(
-                    "pip resolved {name} {} for {platform} but {} elsewhere; one version per package is locked",
-                    i.metadata.version,
-                    entry.0
-                );
-            }
-            entry.1.extend(deps);
-            entry.2.insert(wheel);
+            merge(&mut packages, i, &names, platform)?;
         }
     }
     let mut environments: Vec<String> = platforms

@@ -64,25 +64,7 @@ pub struct Toolchain {
 
 impl Toolchain {
     pub fn resolve(pins: &Pins, req: &Request, progress: &dyn Fn(&str)) -> Result<Toolchain> {
-        let (python, venv, built_probe) = match &req.python {
-            Some(p) if !p.exists() => {
-                return Err(hinted(
-                    anyhow!("--python {} does not exist", p.display()),
-                    "pass the path of a Python that has the SDK, or drop --python to use the pinned venv",
-                ));
-            }
-            Some(p) => (p.clone(), None, None),
-            None => {
-                let base = base_python()?;
-                let cache = cache_dir(req)?;
-                let venv::Venv { python, probe } = venv::provision(pins, &base, &cache, progress)?;
-                let dir = python
-                    .parent()
-                    .and_then(Path::parent)
-                    .map(Path::to_path_buf);
-                (python, dir, probe)
-            }
-        };
+        let (python, venv, built_probe) = python_of(pins, req, progress)?;
         let checkout = req
             .python_sdk
             .as_deref()
@@ -95,134 +77,17 @@ impl Toolchain {
             Some(probe) => probe,
             None => probe::probe(&python, &sys_path)?,
         };
-        let (Some(sdk_version), Some(sdk_file)) = (probe.sdk_version, probe.sdk_file) else {
-            return Err(hinted(
-                anyhow!(
-                    "the Python SDK (openai_codex) is not importable by {}: {}",
-                    python.display(),
-                    probe.sdk_error.unwrap_or_default()
-                ),
-                format!(
-                    "drop --python to use the pinned venv, or install the lock into it: pip install --require-hashes -r {}",
-                    pins.lock.display()
-                ),
-            ));
-        };
-        let sdk = Component {
-            pinned: checkout.is_none() && sdk_version == pins.sdk().version,
-            // A checkout's own version: what the venv has installed is
-            // another SDK.
-            version: match &checkout {
-                Some(c) => c
-                    .version
-                    .clone()
-                    .unwrap_or_else(|| "unknown (a checkout without pyproject.toml)".into()),
-                None => sdk_version,
-            },
-            path: sdk_file.parent().map(Path::to_path_buf).unwrap_or(sdk_file),
-            digest: checkout.as_ref().map(|c| c.digest.clone()),
-            commit: checkout.and_then(|c| c.commit),
-        };
-        let pinned_sha256 = pins
-            .artifact(&pins::current_platform())
-            .ok()
-            .map(|a| a.binary_sha256.clone());
+        let sdk = sdk_of(pins, &python, &probe, checkout)?;
         let cache = cache_dir(req).ok();
         let (codex, codex_sha256) = match &req.codex_path {
-            Some(path) => {
-                let path = path
-                    .canonicalize()
-                    .with_context(|| format!("--codex-path {} does not exist", path.display()))?;
-                let version = probe::codex_version(&path)?;
-                let sha256 = fingerprint::sha256(&path, cache.as_deref())?;
-                let codex = Component {
-                    pinned: pinned_sha256.as_deref() == Some(sha256.as_str()),
-                    version,
-                    path,
-                    digest: None,
-                    commit: None,
-                };
-                (codex, sha256)
-            }
+            Some(path) => given_codex(pins, path, cache.as_deref())?,
             None => {
-                // Without --codex-path the pinned codex runs, or nothing does:
-                // a pin without this platform is refused, not run unpinned.
-                pins.artifact(&pins::current_platform())?;
-                // The codex to run, and what to do if its bytes are not the pin's.
-                let (path, modified) = if pins.sdk_runtime_differs().is_some() {
-                    // The SDK bundles another codex than the pinned one: the
-                    // pinned binary comes from its own artifact, and the SDK
-                    // is pointed at it like every lane.
-                    let path = codex::provision(pins, &python, &cache_dir(req)?, progress)?;
-                    let hint = format!(
-                        "the cached copy was modified; delete {} and run again",
-                        path.parent().unwrap_or(&path).display()
-                    );
-                    (path, hint)
-                } else {
-                    let path = probe.codex_bin.ok_or_else(|| {
-                        hinted(
-                            anyhow!(
-                                "{} has no bundled codex (openai-codex-cli-bin): {}",
-                                python.display(),
-                                probe.codex_error.unwrap_or_default()
-                            ),
-                            "pass --codex-path, or drop --python to use the pinned venv",
-                        )
-                    })?;
-                    // The venv's seal held when it was provisioned above, so
-                    // its codex is the lock's wheel's: the pin is what differs.
-                    let hint = match &venv {
-                        Some(_) => format!(
-                            "the venv holds the codex of the wheel {} locks, unchanged since it was installed; {}'s binary_sha256 is what differs: fix it, or re-pin with `codex-harvest pin --codex {}`",
-                            pins.lock.display(),
-                            pins.native_exs.display(),
-                            pins.codex.version
-                        ),
-                        None => "use the pinned toolchain, or pass --codex-path to run this binary as unpinned".to_string(),
-                    };
-                    (path, hint)
+                let found = Found {
+                    python: &python,
+                    venv: venv.as_deref(),
+                    probe: &probe,
                 };
-                let sha256 = fingerprint::sha256(&path, cache.as_deref())?;
-                if let Some(want) = &pinned_sha256
-                    && *want != sha256
-                {
-                    return Err(hinted(
-                        anyhow!(
-                            "the codex at {} is not the pinned binary: its sha256 is {sha256}, {} pins {want} for {}",
-                            path.display(),
-                            pins.native_exs.display(),
-                            pins::current_platform()
-                        ),
-                        modified,
-                    ));
-                }
-                let version = probe::codex_version(&path)?;
-                if venv.is_some() && version != pins.codex.version {
-                    return Err(hinted(
-                        anyhow!(
-                            "the provisioned codex at {} is {version}, but {} pins {}",
-                            path.display(),
-                            pins.native_exs.display(),
-                            pins.codex.version
-                        ),
-                        format!(
-                            "delete the cache dir {} and run again",
-                            venv.as_deref()
-                                .map(Path::display)
-                                .map(|d| d.to_string())
-                                .unwrap_or_default()
-                        ),
-                    ));
-                }
-                let codex = Component {
-                    pinned: pinned_sha256.is_some() && version == pins.codex.version,
-                    version,
-                    path,
-                    digest: None,
-                    commit: None,
-                };
-                (codex, sha256)
+                pinned_codex(pins, req, &found, progress)?
             }
         };
         Ok(Toolchain {
@@ -278,6 +143,193 @@ impl Toolchain {
         }
         out
     }
+}
+
+/// The interpreter a run uses, the venv the driver built for it, and the
+/// probe the build made of it (`None`: given with `--python`).
+fn python_of(
+    pins: &Pins,
+    req: &Request,
+    progress: &dyn Fn(&str),
+) -> Result<(PathBuf, Option<PathBuf>, Option<probe::Probe>)> {
+    match &req.python {
+        Some(p) if !p.exists() => Err(hinted(
+            anyhow!("--python {} does not exist", p.display()),
+            "pass the path of a Python that has the SDK, or drop --python to use the pinned venv",
+        )),
+        Some(p) => Ok((p.clone(), None, None)),
+        None => {
+            let base = base_python()?;
+            let cache = cache_dir(req)?;
+            let venv::Venv { python, probe } = venv::provision(pins, &base, &cache, progress)?;
+            let dir = python
+                .parent()
+                .and_then(Path::parent)
+                .map(Path::to_path_buf);
+            Ok((python, dir, probe))
+        }
+    }
+}
+
+/// The Python SDK `probe` found, or a checkout on `sys.path`.
+fn sdk_of(
+    pins: &Pins,
+    python: &Path,
+    probe: &probe::Probe,
+    checkout: Option<checkout::Checkout>,
+) -> Result<Component> {
+    let (Some(sdk_version), Some(sdk_file)) = (&probe.sdk_version, &probe.sdk_file) else {
+        return Err(hinted(
+            anyhow!(
+                "the Python SDK (openai_codex) is not importable by {}: {}",
+                python.display(),
+                probe.sdk_error.clone().unwrap_or_default()
+            ),
+            format!(
+                "drop --python to use the pinned venv, or install the lock into it: pip install --require-hashes -r {}",
+                pins.lock.display()
+            ),
+        ));
+    };
+    Ok(Component {
+        pinned: checkout.is_none() && *sdk_version == pins.sdk().version,
+        // A checkout's own version: what the venv has installed is
+        // another SDK.
+        version: match &checkout {
+            Some(c) => c
+                .version
+                .clone()
+                .unwrap_or_else(|| "unknown (a checkout without pyproject.toml)".into()),
+            None => sdk_version.clone(),
+        },
+        path: sdk_file
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| sdk_file.clone()),
+        digest: checkout.as_ref().map(|c| c.digest.clone()),
+        commit: checkout.and_then(|c| c.commit),
+    })
+}
+
+/// The binary sha256 the pins name for this platform, if they have one.
+fn pinned_sha256(pins: &Pins) -> Option<String> {
+    pins.artifact(&pins::current_platform())
+        .ok()
+        .map(|a| a.binary_sha256.clone())
+}
+
+/// `--codex-path`: pinned when its bytes are the pinned binary's.
+fn given_codex(pins: &Pins, path: &Path, cache: Option<&Path>) -> Result<(Component, String)> {
+    let path = path
+        .canonicalize()
+        .with_context(|| format!("--codex-path {} does not exist", path.display()))?;
+    let version = probe::codex_version(&path)?;
+    let sha256 = fingerprint::sha256(&path, cache)?;
+    let codex = Component {
+        pinned: pinned_sha256(pins).as_deref() == Some(sha256.as_str()),
+        version,
+        path,
+        digest: None,
+        commit: None,
+    };
+    Ok((codex, sha256))
+}
+
+/// What the interpreter of a run was found to hold.
+struct Found<'a> {
+    python: &'a Path,
+    venv: Option<&'a Path>,
+    probe: &'a probe::Probe,
+}
+
+/// The pinned codex, or nothing: a pin without this platform is refused,
+/// not run unpinned, and a binary whose bytes are not the pin's is refused.
+fn pinned_codex(
+    pins: &Pins,
+    req: &Request,
+    found: &Found,
+    progress: &dyn Fn(&str),
+) -> Result<(Component, String)> {
+    pins.artifact(&pins::current_platform())?;
+    let (path, modified) = match pins.sdk_runtime_differs() {
+        // The SDK bundles another codex than the pinned one: the pinned
+        // binary comes from its own artifact, and the SDK is pointed at it
+        // like every lane.
+        Some(_) => {
+            let path = codex::provision(pins, found.python, &cache_dir(req)?, progress)?;
+            let hint = format!(
+                "the cached copy was modified; delete {} and run again",
+                path.parent().unwrap_or(&path).display()
+            );
+            (path, hint)
+        }
+        None => bundled_codex(pins, found)?,
+    };
+    let sha256 = fingerprint::sha256(&path, cache_dir(req).ok().as_deref())?;
+    let pinned = pinned_sha256(pins);
+    if let Some(want) = &pinned
+        && *want != sha256
+    {
+        return Err(hinted(
+            anyhow!(
+                "the codex at {} is not the pinned binary: its sha256 is {sha256}, {} pins {want} for {}",
+                path.display(),
+                pins.native_exs.display(),
+                pins::current_platform()
+            ),
+            modified,
+        ));
+    }
+    let version = probe::codex_version(&path)?;
+    if let Some(venv) = found.venv
+        && version != pins.codex.version
+    {
+        return Err(hinted(
+            anyhow!(
+                "the provisioned codex at {} is {version}, but {} pins {}",
+                path.display(),
+                pins.native_exs.display(),
+                pins.codex.version
+            ),
+            format!("delete the cache dir {} and run again", venv.display()),
+        ));
+    }
+    let codex = Component {
+        pinned: pinned.is_some() && version == pins.codex.version,
+        version,
+        path,
+        digest: None,
+        commit: None,
+    };
+    Ok((codex, sha256))
+}
+
+/// The codex the SDK's wheel bundles, and what to say if its bytes are not
+/// the pin's.
+fn bundled_codex(pins: &Pins, found: &Found) -> Result<(PathBuf, String)> {
+    let path = found.probe.codex_bin.clone().ok_or_else(|| {
+        hinted(
+            anyhow!(
+                "{} has no bundled codex (openai-codex-cli-bin): {}",
+                found.python.display(),
+                found.probe.codex_error.clone().unwrap_or_default()
+            ),
+            "pass --codex-path, or drop --python to use the pinned venv",
+        )
+    })?;
+    // The venv's seal held when it was provisioned, so its codex is the
+    // lock's wheel's: the pin is what differs.
+    let hint = match found.venv {
+        Some(_) => format!(
+            "the venv holds the codex of the wheel {} locks, unchanged since it was installed; {}'s binary_sha256 is what differs: fix it, or re-pin with `codex-harvest pin --codex {}`",
+            pins.lock.display(),
+            pins.native_exs.display(),
+            pins.codex.version
+        ),
+        None => "use the pinned toolchain, or pass --codex-path to run this binary as unpinned"
+            .to_string(),
+    };
+    Ok((path, hint))
 }
 
 /// The interpreter venvs are built from.

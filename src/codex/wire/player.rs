@@ -48,123 +48,174 @@ pub fn play(
     patience: Duration,
     originator: Option<String>,
 ) -> Result<Outcome> {
-    let rx = reader(input);
-    let mut writer = Writer::start(output);
-    let mut listening = true;
-    // The recorded client and this one, once this one has introduced itself.
-    let mut clients: Option<(Identity, Identity)> = None;
-    let mut ids: HashMap<String, Value> = HashMap::new();
-    let mut uuids = Correspondence::default();
+    let mut play = Play {
+        recording,
+        rx: reader(input),
+        writer: Writer::start(output),
+        listening: true,
+        clients: None,
+        ids: HashMap::new(),
+        uuids: Correspondence::default(),
+        normalise,
+        patience,
+        originator,
+    };
     for (n, line) in lines.iter().enumerate() {
         let at = n + 1;
-        match line.dir {
-            Dir::S2c => {
-                let mut msg = line.msg.clone();
-                if line.is_response() {
-                    let recorded = msg["id"].to_string();
-                    let live = ids
-                        .get(&recorded)
-                        .with_context(|| format!("line {at}: a response to request {recorded}, which the recording never asked"))?;
-                    msg["id"] = live.clone();
-                }
-                uuids.give(&line.msg);
-                if let Some((recorded, live)) = &clients {
-                    let method = line.msg.get("method").and_then(Value::as_str);
-                    if recorded.experimental
-                        && !live.experimental
-                        && method.is_some_and(|m| EXPERIMENTAL_ONLY.contains(&m))
-                    {
-                        continue;
-                    }
-                    live.rewrite(recorded, &mut msg);
-                }
-                if !listening {
-                    continue;
-                }
-                match writer.send(format!("{msg}\n"), patience) {
-                    Sent::Yes => {}
-                    // A client that stopped reading may still send what the
-                    // recording expects of it: the play goes on without
-                    // writing, and ends in a divergence only if it does not.
-                    Sent::Closed => listening = false,
-                    Sent::Stuck => {
-                        return Ok(Outcome::Diverged(format!(
-                            "line {at}: the client read nothing for {} s (its input pipe is full); the recording was sending:\n{}",
-                            patience.as_secs(),
-                            shown(msg.to_string().as_bytes())
-                        )));
-                    }
-                }
-            }
-            Dir::C2s => {
-                let raw = match rx.recv_timeout(patience) {
-                    Ok(Ok(raw)) => raw,
-                    Ok(Err(why)) => return Ok(Outcome::Diverged(format!("line {at}: {why}"))),
-                    Err(RecvTimeoutError::Timeout) => {
-                        return Ok(Outcome::Diverged(format!(
-                            "line {at}: the client sent nothing for {} s; the recording expects:\n{}",
-                            patience.as_secs(),
-                            pretty(&line.msg)
-                        )));
-                    }
-                    Err(RecvTimeoutError::Disconnected) => {
-                        return Ok(Outcome::Diverged(format!(
-                            "line {at}: the client closed its input; the recording expects:\n{}",
-                            pretty(&line.msg)
-                        )));
-                    }
-                };
-                let received: Value = match serde_json::from_slice(&raw) {
-                    Ok(v) => normalise(v)?,
-                    Err(e) => {
-                        return Ok(Outcome::Diverged(format!(
-                            "line {at}: the client sent a line that is not JSON ({e}): {}",
-                            shown(&raw)
-                        )));
-                    }
-                };
-                if line.msg.get("method").and_then(Value::as_str) == Some("initialize") {
-                    let recorded = Identity::of(&line.msg, None);
-                    let live = Identity::of(&received, originator.clone());
-                    if live.experimental && !recorded.experimental {
-                        return Ok(Outcome::Diverged(format!(
-                            "line {at}: the client asks for capabilities.experimentalApi, which the recorded client did not: codex would send it notifications the recording does not have"
-                        )));
-                    }
-                    clients = Some((recorded, live));
-                }
-                let (want, got) = (comparable(&line.msg), comparable(&received));
-                if let Some(diff) = difference(&want, &got, &mut uuids) {
-                    let why = format!("line {at}: {diff}");
-                    // A request is answered with the divergence itself, so
-                    // the client's own error names it.
-                    if received.get("method").is_some()
-                        && let Some(id) = received.get("id")
-                    {
-                        let message = format!(
-                            "codex-harvest replay: the client diverged from {recording}\n{why}"
-                        );
-                        let error = serde_json::json!({
-                            "id": id,
-                            "error": {"code": -32600, "message": message},
-                        });
-                        let _ = writer.send(format!("{error}\n"), patience);
-                    }
-                    return Ok(Outcome::Diverged(why));
-                }
-                if line.is_request() {
-                    ids.insert(line.msg["id"].to_string(), received["id"].clone());
-                }
-            }
+        let ended = match line.dir {
+            Dir::S2c => play.send(at, line)?,
+            Dir::C2s => play.receive(at, line)?,
+        };
+        if let Some(outcome) = ended {
+            return Ok(outcome);
         }
     }
-    match rx.recv_timeout(patience) {
+    match play.rx.recv_timeout(patience) {
         Ok(Ok(raw)) => Ok(Outcome::Diverged(format!(
             "after the last line: the client sent more than the recording has:\n{}",
             shown(&raw)
         ))),
         Ok(Err(why)) => Ok(Outcome::Diverged(format!("after the last line: {why}"))),
         Err(_) => Ok(Outcome::Played),
+    }
+}
+
+/// A play under way: the client's two pipes, and what has been learnt of
+/// it so far.
+struct Play<'a> {
+    recording: &'a str,
+    rx: mpsc::Receiver<Result<Vec<u8>, String>>,
+    writer: Writer,
+    /// The client still reads: a client that stopped reading may still
+    /// send what the recording expects of it.
+    listening: bool,
+    /// The recorded client and this one, once this one has introduced itself.
+    clients: Option<(Identity, Identity)>,
+    /// A recorded request's id to the id the client gave it.
+    ids: HashMap<String, Value>,
+    uuids: Correspondence,
+    normalise: &'a dyn Fn(Value) -> Result<Value>,
+    patience: Duration,
+    originator: Option<String>,
+}
+
+impl Play<'_> {
+    /// Sends recorded server line `at`; the outcome, if the play ends here.
+    fn send(&mut self, at: usize, line: &Line) -> Result<Option<Outcome>> {
+        let mut msg = line.msg.clone();
+        if line.is_response() {
+            let recorded = msg["id"].to_string();
+            let live = self.ids.get(&recorded).with_context(|| {
+                format!(
+                    "line {at}: a response to request {recorded}, which the recording never asked"
+                )
+            })?;
+            msg["id"] = live.clone();
+        }
+        self.uuids.give(&line.msg);
+        if let Some((recorded, live)) = &self.clients {
+            let method = line.msg.get("method").and_then(Value::as_str);
+            if recorded.experimental
+                && !live.experimental
+                && method.is_some_and(|m| EXPERIMENTAL_ONLY.contains(&m))
+            {
+                return Ok(None);
+            }
+            live.rewrite(recorded, &mut msg);
+        }
+        if !self.listening {
+            return Ok(None);
+        }
+        Ok(match self.writer.send(format!("{msg}\n"), self.patience) {
+            Sent::Yes => None,
+            // The play goes on without writing, and ends in a divergence
+            // only if the client does not send what the recording expects.
+            Sent::Closed => {
+                self.listening = false;
+                None
+            }
+            Sent::Stuck => Some(Outcome::Diverged(format!(
+                "line {at}: the client read nothing for {} s (its input pipe is full); the recording was sending:\n{}",
+                self.patience.as_secs(),
+                shown(msg.to_string().as_bytes())
+            ))),
+        })
+    }
+
+    /// Awaits recorded client line `at` and compares what the client sends
+    /// with it; the outcome, if the play ends here.
+    fn receive(&mut self, at: usize, line: &Line) -> Result<Option<Outcome>> {
+        let received = match self.next_message(at, line)? {
+            Ok(received) => received,
+            Err(why) => return Ok(Some(Outcome::Diverged(why))),
+        };
+        if line.msg.get("method").and_then(Value::as_str) == Some("initialize") {
+            let recorded = Identity::of(&line.msg, None);
+            let live = Identity::of(&received, self.originator.clone());
+            if live.experimental && !recorded.experimental {
+                return Ok(Some(Outcome::Diverged(format!(
+                    "line {at}: the client asks for capabilities.experimentalApi, which the recorded client did not: codex would send it notifications the recording does not have"
+                ))));
+            }
+            self.clients = Some((recorded, live));
+        }
+        let (want, got) = (comparable(&line.msg), comparable(&received));
+        if let Some(diff) = difference(&want, &got, &mut self.uuids) {
+            let why = format!("line {at}: {diff}");
+            self.answer_with(&received, &why);
+            return Ok(Some(Outcome::Diverged(why)));
+        }
+        if line.is_request() {
+            self.ids
+                .insert(line.msg["id"].to_string(), received["id"].clone());
+        }
+        Ok(None)
+    }
+
+    /// The client's next message, normalised; or why there is none.
+    fn next_message(&mut self, at: usize, line: &Line) -> Result<Result<Value, String>> {
+        let raw = match self.rx.recv_timeout(self.patience) {
+            Ok(Ok(raw)) => raw,
+            Ok(Err(why)) => return Ok(Err(format!("line {at}: {why}"))),
+            Err(RecvTimeoutError::Timeout) => {
+                return Ok(Err(format!(
+                    "line {at}: the client sent nothing for {} s; the recording expects:\n{}",
+                    self.patience.as_secs(),
+                    pretty(&line.msg)
+                )));
+            }
+            Err(RecvTimeoutError::Disconnected) => {
+                return Ok(Err(format!(
+                    "line {at}: the client closed its input; the recording expects:\n{}",
+                    pretty(&line.msg)
+                )));
+            }
+        };
+        match serde_json::from_slice(&raw) {
+            Ok(v) => Ok(Ok((self.normalise)(v)?)),
+            Err(e) => Ok(Err(format!(
+                "line {at}: the client sent a line that is not JSON ({e}): {}",
+                shown(&raw)
+            ))),
+        }
+    }
+
+    /// Answers a diverging request with the divergence itself, so that the
+    /// client's own error names it.
+    fn answer_with(&mut self, received: &Value, why: &str) {
+        if received.get("method").is_some()
+            && let Some(id) = received.get("id")
+        {
+            let message = format!(
+                "codex-harvest replay: the client diverged from {}\n{why}",
+                self.recording
+            );
+            let error = serde_json::json!({
+                "id": id,
+                "error": {"code": -32600, "message": message},
+            });
+            let _ = self.writer.send(format!("{error}\n"), self.patience);
+        }
     }
 }
 

@@ -353,6 +353,16 @@ pub fn render(compat: &Compat) -> String {
          Versions, oldest first: {}.\n",
         versions.iter().map(label).collect::<Vec<_>>().join(", ")
     );
+    scenarios_by_version(&mut out, compat, &label);
+    what_changed(&mut out, compat);
+    failures(&mut out, compat);
+    uneven_fields(&mut out, compat);
+    out
+}
+
+/// The table of scenarios by version.
+fn scenarios_by_version(out: &mut String, compat: &Compat, label: &dyn Fn(&String) -> String) {
+    let versions = &compat.versions;
     let _ = writeln!(
         out,
         "## Scenarios by version\n\n\
@@ -387,6 +397,10 @@ pub fn render(compat: &Compat) -> String {
             .collect();
         let _ = writeln!(out, "| {} | {} |", row.scenario, cells.join(" | "));
     }
+}
+
+/// What changed, scenario by scenario and version by version.
+fn what_changed(out: &mut String, compat: &Compat) {
     let _ = writeln!(out, "\n## What changed\n");
     let mut any = false;
     for row in &compat.scenarios {
@@ -416,6 +430,10 @@ pub fn render(compat: &Compat) -> String {
     if !any {
         let _ = writeln!(out, "Nothing: every scenario is the same in every version.");
     }
+}
+
+/// Each failing lane, in codex's own words.
+fn failures(out: &mut String, compat: &Compat) {
     let _ = writeln!(out, "\n## Failures\n");
     let failures: Vec<String> = compat
         .scenarios
@@ -445,6 +463,10 @@ pub fn render(compat: &Compat) -> String {
             );
         }
     }
+}
+
+/// The fields that some version emits and another does not.
+fn uneven_fields(out: &mut String, compat: &Compat) {
     let _ = writeln!(
         out,
         "\n## Fields not every codex emits\n\n\
@@ -475,7 +497,6 @@ pub fn render(compat: &Compat) -> String {
             }
         }
     }
-    out
 }
 
 #[cfg(test)]
