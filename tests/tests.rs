@@ -11,6 +11,7 @@ mod layers;
 mod matrix;
 mod nix;
 mod nix_builds;
+mod python_sources;
 mod ownership;
 mod refusals;
 mod replay;

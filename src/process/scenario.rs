@@ -23,20 +23,7 @@ use crate::process::reaper;
 /// does: a failure record is the same either way). It loads the modules the
 /// warm worker (`warm.rs`) loads, so a scenario sees the same `sys.modules`
 /// either way.
-const BOOTSTRAP: &str = r#"
-import gc, importlib, json, sys
-with open(sys.argv[1], encoding="utf-8") as f:
-    job = json.load(f)
-sys.path[:0] = job["paths"]
-try:
-    importlib.import_module(job["module"]).record(job["output"], **job["kwargs"])
-except SystemExit:
-    raise
-except BaseException as e:
-    e = e.with_traceback(e.__traceback__.tb_next)
-    sys.excepthook(type(e), e, e.__traceback__)
-    sys.exit(1)
-"#;
+const BOOTSTRAP: &str = include_str!("bootstrap.py");
 
 /// How much of a failed scenario's output to show.
 const OUTPUT_TAIL_LINES: usize = 40;

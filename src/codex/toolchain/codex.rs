@@ -226,15 +226,7 @@ fn only_file(dir: &Path) -> Result<PathBuf> {
 pub fn extract_binary(artifact: &Path, python: &Path, dest: &Path) -> Result<()> {
     let name = artifact.display().to_string();
     if name.ends_with(".whl") {
-        const EXTRACT: &str = r#"
-import shutil, sys, zipfile
-z = zipfile.ZipFile(sys.argv[1])
-names = [n for n in z.namelist() if n.endswith("/bin/codex")]
-if len(names) != 1:
-    sys.exit(f"expected one */bin/codex in the wheel, found {names}")
-with z.open(names[0]) as src, open(sys.argv[2], "wb") as out:
-    shutil.copyfileobj(src, out, 1 << 20)
-"#;
+        const EXTRACT: &str = include_str!("extract_wheel.py");
         run(
             Command::new(python)
                 .args(["-c", EXTRACT])
