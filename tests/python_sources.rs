@@ -20,7 +20,10 @@ fn python_sources(dir: &Path, out: &mut Vec<PathBuf>) {
 #[test]
 fn the_drivers_python_compiles() {
     let mut files = Vec::new();
-    python_sources(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut files);
+    python_sources(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut files,
+    );
     assert!(files.len() >= 4, "found only {files:?}");
     // compile() writes no __pycache__ into the source tree.
     let check = "import sys\nfor p in sys.argv[1:]:\n    compile(open(p, encoding='utf-8').read(), p, 'exec')\n";

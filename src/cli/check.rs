@@ -5,13 +5,14 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use super::args::{CheckArgs, Format};
-use super::cells::{self, Cell};
+use super::cells;
 use super::exit::{Exit, Failure, Phase};
 use super::report::{CheckReport, print_drift, print_json};
 use super::setup;
 use crate::engine::compare::{self, Drift};
 use crate::engine::fixture_path::PROVENANCE_FILE;
 use crate::engine::tree::Tree;
+use crate::harvest::cells::Cell;
 use crate::harvest::inputs;
 use crate::harvest::jobs::Generated;
 use crate::harvest::lanes::Lanes;
@@ -95,8 +96,8 @@ struct CellReport {
 }
 
 /// How `docs/codex-compat.md` differs from what the committed trees make.
-fn compat_drift(loaded: &setup::Loaded) -> Result<Option<Drift>, Failure> {
-    let Some((path, compat)) = cells::compat(loaded)? else {
+fn compat_drift(loaded: &crate::harvest::cells::Loaded) -> Result<Option<Drift>, Failure> {
+    let Some((path, compat)) = crate::harvest::cells::compat(loaded).or_exit(Exit::Usage)? else {
         return Ok(None);
     };
     Ok(Some(doc_drift(

@@ -3,14 +3,16 @@
 use anyhow::{Context, anyhow};
 
 use super::args::{HarvestArgs, RunArgs, SelectArgs, ToolchainArgs};
-use super::cells::{self, Target};
+use super::cells;
 use super::exit::{Exit, Failure, Phase};
-use super::setup::{self, Inputs, Loaded};
+use super::setup::{self, Inputs};
 use crate::base::failure::hinted;
 use crate::base::interrupt;
 use crate::engine::compare;
 use crate::engine::tree::{self, Tree};
 use crate::engine::tree_lock::TreeLock;
+use crate::harvest::cells::Loaded;
+use crate::harvest::cells::Target;
 use crate::harvest::inputs;
 use crate::harvest::jobs::Generated;
 use crate::harvest::plan::{self, Planned, Unreferenced};
@@ -52,7 +54,7 @@ pub fn write_cells(
 /// Rewrites `docs/codex-compat.md` from the committed trees, where it
 /// changed.
 pub fn write_compat(loaded: &Loaded) -> Result<(), Failure> {
-    if let Some((path, compat)) = cells::compat(loaded)? {
+    if let Some((path, compat)) = crate::harvest::cells::compat(loaded).or_exit(Exit::Usage)? {
         let text = crate::harvest::reports::codex_compat::render(&compat);
         if std::fs::read(&path).ok().as_deref() != Some(text.as_bytes()) {
             crate::base::fs::write_atomic(&path, text.as_bytes()).or_exit(Exit::Io)?;

@@ -102,7 +102,7 @@ pub fn parity(root: &Option<PathBuf>, args: &ParityArgs) -> Result<Exit, Failure
 /// pin and the version matrix, as `docs/codex-compat.md` or its data.
 pub fn compat(root: &Option<PathBuf>, args: &FormatArgs) -> Result<Exit, Failure> {
     let loaded = setup::load(root)?;
-    let Some((_, compat)) = super::cells::compat(&loaded)? else {
+    let Some((_, compat)) = crate::harvest::cells::compat(&loaded).or_exit(Exit::Usage)? else {
         return Err(crate::base::failure::hinted(
             anyhow::anyhow!(
                 "config/matrix/ pins no codex besides the main pin: there is nothing to compare"

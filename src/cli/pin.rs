@@ -6,15 +6,16 @@ use anyhow::Context;
 use serde::Serialize;
 
 use super::args::{PinArgs, SelectArgs, UnreferencedArg};
-use super::cells::Target;
 use super::exit::{Exit, Failure, Phase};
 use super::harvest::DriftHook;
 use super::report::drift_report;
-use super::setup::{self, Loaded, progress};
+use super::setup::{self, progress};
 use crate::codex::pins::{self, Pins};
 use crate::codex::toolchain;
 use crate::engine::compare::Drift;
 use crate::engine::drift_text::Style;
+use crate::harvest::cells::Loaded;
+use crate::harvest::cells::Target;
 use crate::harvest::jobs::OnFailure;
 
 /// The drift report `--drift-report` keeps: what moved, where it came

@@ -13,7 +13,7 @@ use crate::base::project::Project;
 use crate::codex::pins::Pins;
 use crate::codex::toolchain::{self, Toolchain};
 use crate::engine::tree::{self, Tree};
-use crate::engine::tree_lock::TreeLock;
+use crate::harvest::cells::Loaded;
 use crate::harvest::config::HarvestConfig;
 use crate::harvest::inputs;
 use crate::harvest::jobs::{self, Generated, OnFailure};
@@ -27,14 +27,6 @@ use crate::process::job_slots;
 
 pub fn progress(msg: &str) {
     crate::errln!("{msg}");
-}
-
-/// A project with its config and pins read and checked.
-#[derive(Clone)]
-pub struct Loaded {
-    pub project: Project,
-    pub config: HarvestConfig,
-    pub pins: Pins,
 }
 
 pub fn project(root: &Option<PathBuf>) -> Result<Project, Failure> {
@@ -243,17 +235,9 @@ pub fn read_locked(dir: &Path) -> Result<Tree, Failure> {
 /// A file's bytes, `None` where there is no such file.
 pub type Contents = Option<Vec<u8>>;
 
-/// The tree at `dir` and the companions `docs` as its commit left them
-/// (`tree::companion`), read together while no harvest is replacing them.
+/// [`tree::read_locked`], its failure an I/O one.
 pub fn read_locked_with(dir: &Path, docs: &[PathBuf]) -> Result<(Tree, Vec<Contents>), Failure> {
-    let _lock = TreeLock::shared(dir).or_exit(Exit::Io)?;
-    let tree = tree::read(dir).or_exit(Exit::Io)?;
-    let docs = docs
-        .iter()
-        .map(|d| tree::companion(d, &tree))
-        .collect::<anyhow::Result<_>>()
-        .or_exit(Exit::Io)?;
-    Ok((tree, docs))
+    tree::read_locked(dir, docs).or_exit(Exit::Io)
 }
 
 /// The fixtures tree a command reads: `--output`, made absolute, or the

@@ -79,6 +79,18 @@ fn describe(kind: &std::fs::FileType) -> &'static str {
     }
 }
 
+/// The tree at `dir` and the companions `docs` as its commit left them
+/// ([`companion`]), read together while no harvest is replacing them.
+pub fn read_locked(dir: &Path, docs: &[PathBuf]) -> Result<(Tree, Vec<Option<Vec<u8>>>)> {
+    let _lock = crate::engine::tree_lock::TreeLock::shared(dir)?;
+    let tree = read(dir)?;
+    let docs = docs
+        .iter()
+        .map(|d| companion(d, &tree))
+        .collect::<Result<_>>()?;
+    Ok((tree, docs))
+}
+
 /// A file generated from the tree, committed with it.
 pub type Companion = (PathBuf, Vec<u8>);
 

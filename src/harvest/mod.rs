@@ -3,6 +3,7 @@
 //! scenario through a client of codex, the jobs of a run, the plan of the
 //! tree it writes, replay, and the reports made from the fixtures.
 
+pub(crate) mod cells;
 pub(crate) mod config;
 pub(crate) mod durations;
 pub(crate) mod events;
@@ -14,6 +15,7 @@ pub(crate) mod lanes;
 pub(crate) mod ownership;
 pub(crate) mod plan;
 pub(crate) mod provenance;
+pub(crate) mod replay;
 pub(crate) mod reports;
 pub(crate) mod run;
 pub(crate) mod slice;

@@ -1,0 +1,148 @@
+//! The cells of a run: the main pin's tree and, unless an output tree of
+//! its own is given, one tree per codex of the version matrix
+//! (`config/matrix/`), each with the pins it is harvested with.
+
+use std::path::PathBuf;
+
+use anyhow::{Result, anyhow};
+
+use crate::base::failure::{Classify, Kind, hinted};
+use crate::base::project::Project;
+use crate::codex::pins::{Pins, matrix};
+use crate::engine::tree;
+use crate::harvest::config::HarvestConfig;
+use crate::harvest::events;
+use crate::harvest::jobs::OnFailure;
+use crate::harvest::reports::codex_compat::{self, Compat};
+
+/// A project with its config and pins read and checked.
+#[derive(Clone)]
+pub struct Loaded {
+    pub project: Project,
+    pub config: HarvestConfig,
+    pub pins: Pins,
+}
+
+/// Where a cell's fixtures live and how its run treats them.
+pub struct Target {
+    pub dir: PathBuf,
+    /// The generated docs that go with the tree (the main pin's, without
+    /// `--output`).
+    pub docs: bool,
+    pub failed: OnFailure,
+    /// One of the project's own trees, not an `--output` dir: what the
+    /// catalogue declares there is the tool's (`ownership`).
+    pub declared: bool,
+}
+
+/// One codex of the run: the project loaded with its pins, and its tree.
+pub struct Cell {
+    pub loaded: Loaded,
+    pub target: Target,
+}
+
+impl Cell {
+    pub fn version(&self) -> &str {
+        &self.loaded.pins.codex.version
+    }
+}
+
+/// The cells of a run, the main pin first, then the matrix oldest first,
+/// only those of `codex_versions` when it names any. `output`: the main
+/// pin's tree is this `--output` dir, and there is no other cell.
+pub fn select(
+    loaded: &Loaded,
+    main_dir: PathBuf,
+    output: bool,
+    codex_versions: &[String],
+) -> Result<Vec<Cell>> {
+    let main = Cell {
+        loaded: loaded.clone(),
+        target: Target {
+            dir: main_dir,
+            docs: !output,
+            failed: OnFailure::Fail,
+            declared: !output,
+        },
+    };
+    if output {
+        return Ok(vec![main]);
+    }
+    let mut cells = vec![main];
+    cells.extend(matrix_pins(loaded)?.into_iter().map(|pins| Cell {
+        target: Target {
+            dir: loaded.project.matrix_tree(&pins.codex.version),
+            docs: false,
+            failed: OnFailure::Record,
+            declared: true,
+        },
+        loaded: Loaded {
+            pins,
+            ..loaded.clone()
+        },
+    }));
+    if codex_versions.is_empty() {
+        return Ok(cells);
+    }
+    for want in codex_versions {
+        if !cells.iter().any(|c| c.version() == want) {
+            let known: Vec<&str> = cells.iter().map(Cell::version).collect();
+            return Err(hinted(
+                anyhow!(
+                    "--codex-version {want}: neither config/native.exs nor config/matrix/ pins it (the run's codex versions: {})",
+                    known.join(", ")
+                ),
+                format!("add it with `codex-harvest pin --matrix …,{want}`, or pick one of those"),
+            ))
+            .kind(Kind::Config);
+        }
+    }
+    cells.retain(|c| codex_versions.iter().any(|v| v == c.version()));
+    Ok(cells)
+}
+
+/// The matrix's pins, each checked against the project's lock; a version
+/// the main pin has moved to is the main pin's (its tree is
+/// `integration/fixtures`), said once.
+fn matrix_pins(loaded: &Loaded) -> Result<Vec<Pins>> {
+    let project = &loaded.project;
+    let mut pins =
+        matrix::load(&project.matrix_pins_dir(), &project.python_lock()).kind(Kind::Config)?;
+    let main = &loaded.pins.codex.version;
+    if let Some(same) = pins.iter().find(|p| p.codex.version == *main) {
+        crate::errln!(
+            "warning: {} pins the main pin's codex {main}, which is harvested into integration/fixtures; drop it with `codex-harvest pin --matrix` (the other versions)",
+            project.display(&same.native_exs)
+        );
+    }
+    pins.retain(|p| p.codex.version != *main);
+    Ok(pins)
+}
+
+/// The compatibility report over every committed tree (the main pin's and
+/// the matrix's, read under their locks), with where it goes; `None`
+/// without a matrix.
+pub fn compat(loaded: &Loaded) -> Result<Option<(PathBuf, Compat)>> {
+    let matrix = matrix_pins(loaded)?;
+    if matrix.is_empty() {
+        return Ok(None);
+    }
+    let project = &loaded.project;
+    let read = |dir: PathBuf| tree::read_locked(&dir, &[]).map(|(t, _)| t).kind(Kind::Io);
+    let mut trees = vec![(
+        loaded.pins.codex.version.clone(),
+        read(project.fixtures_dir())?,
+    )];
+    for pins in &matrix {
+        let version = pins.codex.version.clone();
+        let tree = read(project.matrix_tree(&version))?;
+        trees.push((version, tree));
+    }
+    let compat = codex_compat::compare(
+        &loaded.config,
+        trees,
+        &loaded.pins.codex.version,
+        events::key,
+    );
+    Ok(Some((project.codex_compat(), compat)))
+}
