@@ -85,7 +85,7 @@ let
 
   # --- the one form both readers accept ---------------------------------------
   # Above `import Config`, comments; from it on, exactly what `codex-harvest pin`
-  # renders from the values read (as src/pins/mod.rs checks), so a repeated key,
+  # renders from the values read (as src/codex/pins/mod.rs checks), so a repeated key,
   # a repeated platform or a map on one line is refused here as by the driver.
   exsAll = lines (root + "/${file}");
   importAt =
@@ -133,7 +133,7 @@ let
     };
 
   # The Nix systems a wheel installs on, from its platform tag(s): the rule
-  # of src/pins/pylock.rs.
+  # of src/codex/pins/pylock.rs.
   allSystems = [ "x86_64-darwin" "aarch64-darwin" "x86_64-linux" "aarch64-linux" ];
   tagSystems = tag:
     if tag == "any" then allSystems

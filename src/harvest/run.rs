@@ -1,7 +1,7 @@
 //! A run: everything it needs, resolved once ([`Session`]), and the secrets
-//! it guards every output against ([`scanner`]). The orchestration
-//! (`harvest.rs`) and the lanes (`lanes/`) both read it, so neither imports
-//! the other for it.
+//! it guards every output against ([`scanner`]). The jobs (`jobs.rs`) and
+//! the lanes (`lanes/`) both read it; the jobs call the lanes, and the
+//! lanes never call back.
 
 use std::path::PathBuf;
 
