@@ -19,7 +19,7 @@ use super::setup;
 use crate::base::failure::hinted;
 use crate::base::interrupt;
 use crate::codex::model::{Script, ScriptedModel, codex_home};
-use crate::engine::normalize::{Locations, Normalizer, spellings};
+use crate::engine::normalize::{Locations, Normalizer, host_spellings, spellings};
 
 /// Which replies of the script earlier starts took, kept in the home.
 const PLAYED: &str = ".codex-harvest-stand-in.json";
@@ -143,6 +143,7 @@ pub fn normalize(root: &Option<PathBuf>, args: &NormalizeArgs) -> Result<Exit, F
         ("home".to_string(), spell(&args.home)),
         ("scratch".to_string(), Vec::new()),
         ("python_prefix".to_string(), Vec::new()),
+        ("host".to_string(), host_spellings()),
     ]);
     let normalizer = Normalizer::new(&loaded.config.rules, &locations).or_exit(Exit::Usage)?;
     let mut pass = normalizer.pass();

@@ -35,6 +35,10 @@ pub enum Rule {
     /// A location only known at run time (see [`Locations`]), wherever it
     /// appears in a string, becomes a fixed path.
     Path { var: String, placeholder: String },
+    /// A string that is exactly a value only known at run time (the
+    /// machine's name) becomes `placeholder`; the value inside a longer
+    /// string is left alone, so a short name never eats part of a word.
+    Value { var: String, placeholder: String },
     /// A regular expression over every string, replaced (`$1` expands).
     Regex {
         pattern: String,
@@ -61,6 +65,19 @@ pub fn spellings(path: &std::path::Path) -> Vec<String> {
     v
 }
 
+/// The spellings of this machine's name, as codex reads it (`gethostname`):
+/// the `host` value of a run.
+pub fn host_spellings() -> Vec<String> {
+    let mut buf = [0u8; 256];
+    // SAFETY: the buffer is valid for its length, which is passed with it.
+    let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
+    let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+    match rc {
+        0 => vec![String::from_utf8_lossy(&buf[..end]).into_owned()],
+        _ => Vec::new(),
+    }
+}
+
 #[derive(Clone)]
 enum Compiled {
     Uuid(Regex),
@@ -70,6 +87,10 @@ enum Compiled {
         string: String,
     },
     Literal {
+        from: Vec<String>,
+        to: String,
+    },
+    Whole {
         from: Vec<String>,
         to: String,
     },
@@ -94,7 +115,9 @@ pub fn validate(rules: &[Rule], known_vars: &[&str]) -> Result<()> {
             Rule::Regex { pattern, .. } => {
                 Regex::new(pattern).with_context(|| format!("rule {}: bad pattern", i + 1))?;
             }
-            Rule::Path { var, .. } if !known_vars.contains(&var.as_str()) => {
+            Rule::Path { var, .. } | Rule::Value { var, .. }
+                if !known_vars.contains(&var.as_str()) =>
+            {
                 bail!(
                     "rule {}: unknown location {var:?}; known: {}",
                     i + 1,
@@ -139,6 +162,16 @@ impl Normalizer {
                         to: placeholder.clone(),
                     }
                 }
+                Rule::Value { var, placeholder } => Compiled::Whole {
+                    from: locations
+                        .get(var)
+                        .cloned()
+                        .ok_or_else(|| anyhow!("rule {}: unknown location {var:?}", i + 1))?
+                        .into_iter()
+                        .filter(|s| !s.is_empty())
+                        .collect(),
+                    to: placeholder.clone(),
+                },
                 Rule::Regex {
                     pattern,
                     replacement,
@@ -300,6 +333,11 @@ impl Pass<'_> {
                         if s.contains(f.as_str()) {
                             s = s.replace(f.as_str(), to);
                         }
+                    }
+                }
+                Compiled::Whole { from, to } => {
+                    if from.contains(&s) {
+                        s = to.clone();
                     }
                 }
                 Compiled::Regex { re, replacement } => {
@@ -508,5 +546,23 @@ mod tests {
         }];
         let err = validate(&unknown, &["workdir"]).unwrap_err().to_string();
         assert!(err.contains("unknown location \"nowhere\""), "{err}");
+    }
+
+    #[test]
+    fn a_value_rule_replaces_a_whole_string_only() {
+        let rules = [Rule::Value {
+            var: "host".into(),
+            placeholder: "harvest-host".into(),
+        }];
+        let locations = BTreeMap::from([("host".to_string(), vec!["vm".to_string()])]);
+        let n = Normalizer::new(&rules, &locations).unwrap();
+        let out = n
+            .pass()
+            .jsonl(br#"{"serverName":"vm","name":"fixture","text":"a vm here"}"#)
+            .unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "{\"name\":\"fixture\",\"serverName\":\"harvest-host\",\"text\":\"a vm here\"}\n"
+        );
     }
 }

@@ -21,8 +21,15 @@ const RESERVED_KWARGS: [&str; 3] = ["codex_path", "model", "outputs"];
 /// The longest timeout a scenario may ask for.
 const MAX_TIMEOUT_SECS: u64 = 24 * 60 * 60;
 
-/// The run-time locations that `path` rules may name.
-pub const LOCATIONS: [&str; 5] = ["workdir", "codex_home", "home", "scratch", "python_prefix"];
+/// The run-time locations that `path` rules (and `value` rules) may name.
+pub const LOCATIONS: [&str; 6] = [
+    "workdir",
+    "codex_home",
+    "home",
+    "scratch",
+    "python_prefix",
+    "host",
+];
 
 /// One scenario of the catalogue.
 #[derive(Debug, Clone)]

@@ -12,61 +12,7 @@ pub(super) fn stream_events(items: &[StreamItem], end: &StreamEnd) -> Vec<Value>
     let id = "resp_1";
     let mut events = vec![json!({"type": "response.created", "response": {"id": id}})];
     for (n, StreamItem { item, chunks }) in items.iter().enumerate() {
-        let item_id = &item["id"];
-        let mut empty = item.clone();
-        match item["type"].as_str() {
-            Some("message") => {
-                empty["content"] = json!([]);
-                empty["status"] = json!("in_progress");
-                events.push(
-                    json!({"type": "response.output_item.added", "output_index": n, "item": empty}),
-                );
-                let at = json!({"item_id": item_id, "output_index": n, "content_index": 0});
-                stream_text(
-                    &mut events,
-                    &at,
-                    ["response.content_part", "response.output_text"],
-                    |text| json!({"type": "output_text", "text": text, "annotations": []}),
-                    chunks,
-                );
-            }
-            Some("reasoning") => {
-                empty["summary"] = json!([]);
-                events.push(
-                    json!({"type": "response.output_item.added", "output_index": n, "item": empty}),
-                );
-                let at = json!({"item_id": item_id, "output_index": n, "summary_index": 0});
-                stream_text(
-                    &mut events,
-                    &at,
-                    [
-                        "response.reasoning_summary_part",
-                        "response.reasoning_summary_text",
-                    ],
-                    |text| json!({"type": "summary_text", "text": text}),
-                    chunks,
-                );
-            }
-            _ => {
-                empty["arguments"] = json!("");
-                empty["status"] = json!("in_progress");
-                events.push(
-                    json!({"type": "response.output_item.added", "output_index": n, "item": empty}),
-                );
-                let at = json!({"item_id": item_id, "output_index": n});
-                let text = chunks.concat();
-                for delta in chunks {
-                    events.push(merged(
-                        &at,
-                        json!({"type": "response.function_call_arguments.delta", "delta": delta}),
-                    ));
-                }
-                events.push(merged(
-                    &at,
-                    json!({"type": "response.function_call_arguments.done", "arguments": text}),
-                ));
-            }
-        }
+        item_events(&mut events, n, item, chunks);
         events.push(json!({"type": "response.output_item.done", "output_index": n, "item": item}));
     }
     match end {
@@ -78,6 +24,83 @@ pub(super) fn stream_events(items: &[StreamItem], end: &StreamEnd) -> Vec<Value>
         StreamEnd::Cut => {}
     }
     events
+}
+
+/// Output item `n` announced empty and its text (arguments, input) streamed.
+fn item_events(events: &mut Vec<Value>, n: usize, item: &Value, chunks: &[String]) {
+    let item_id = &item["id"];
+    let mut empty = item.clone();
+    match item["type"].as_str() {
+        Some("message") => {
+            empty["content"] = json!([]);
+            empty["status"] = json!("in_progress");
+            events.push(
+                json!({"type": "response.output_item.added", "output_index": n, "item": empty}),
+            );
+            let at = json!({"item_id": item_id, "output_index": n, "content_index": 0});
+            stream_text(
+                events,
+                &at,
+                ["response.content_part", "response.output_text"],
+                |text| json!({"type": "output_text", "text": text, "annotations": []}),
+                chunks,
+            );
+        }
+        Some("reasoning") => {
+            empty["summary"] = json!([]);
+            events.push(
+                json!({"type": "response.output_item.added", "output_index": n, "item": empty}),
+            );
+            let at = json!({"item_id": item_id, "output_index": n, "summary_index": 0});
+            stream_text(
+                events,
+                &at,
+                [
+                    "response.reasoning_summary_part",
+                    "response.reasoning_summary_text",
+                ],
+                |text| json!({"type": "summary_text", "text": text}),
+                chunks,
+            );
+        }
+        // A search codex runs itself: announced, then done, no deltas.
+        Some("tool_search_call") => {
+            empty["status"] = json!("in_progress");
+            events.push(
+                json!({"type": "response.output_item.added", "output_index": n, "item": empty}),
+            );
+        }
+        Some("custom_tool_call") => {
+            empty["input"] = json!("");
+            empty["status"] = json!("in_progress");
+            events.push(
+                json!({"type": "response.output_item.added", "output_index": n, "item": empty}),
+            );
+            let at = json!({"item_id": item_id, "output_index": n});
+            stream_call(
+                events,
+                &at,
+                "response.custom_tool_call_input",
+                "input",
+                chunks,
+            );
+        }
+        _ => {
+            empty["arguments"] = json!("");
+            empty["status"] = json!("in_progress");
+            events.push(
+                json!({"type": "response.output_item.added", "output_index": n, "item": empty}),
+            );
+            let at = json!({"item_id": item_id, "output_index": n});
+            stream_call(
+                events,
+                &at,
+                "response.function_call_arguments",
+                "arguments",
+                chunks,
+            );
+        }
+    }
 }
 
 /// One text part streamed: `<part>.added` (empty), a `<text>.delta` per
@@ -109,6 +132,21 @@ fn stream_text(
         at,
         json!({"type": format!("{part_events}.done"), "part": part(&text)}),
     ));
+}
+
+/// A call's arguments (or a custom tool's input) streamed: a
+/// `<events>.delta` per chunk, then `<events>.done` with the whole as
+/// `field`.
+fn stream_call(events: &mut Vec<Value>, at: &Value, kind: &str, field: &str, chunks: &[String]) {
+    for delta in chunks {
+        events.push(merged(
+            at,
+            json!({"type": format!("{kind}.delta"), "delta": delta}),
+        ));
+    }
+    let mut done = json!({"type": format!("{kind}.done")});
+    done[field] = json!(chunks.concat());
+    events.push(merged(at, done));
 }
 
 /// `event` with the fields of `at` (where in the response it belongs).
@@ -167,5 +205,30 @@ mod tests {
                 .unwrap(),
             "response.failed"
         );
+    }
+
+    #[test]
+    fn a_custom_tool_call_streams_its_input() {
+        let items = [StreamItem {
+            item: json!({"type": "custom_tool_call", "id": "c", "call_id": "call", "name": "apply_patch", "input": "ab", "status": "completed"}),
+            chunks: vec!["a".into(), "b".into()],
+        }];
+        let events = stream_events(&items, &StreamEnd::Cut);
+        let kinds: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
+        assert_eq!(
+            kinds,
+            [
+                "response.created",
+                "response.output_item.added",
+                "response.custom_tool_call_input.delta",
+                "response.custom_tool_call_input.delta",
+                "response.custom_tool_call_input.done",
+                "response.output_item.done"
+            ]
+        );
+        assert_eq!(events[1]["item"]["input"], "", "the item starts empty");
+        assert_eq!(events[2]["item_id"], "c");
+        assert_eq!(events[4]["input"], "ab");
+        assert_eq!(events[5]["item"]["input"], "ab");
     }
 }

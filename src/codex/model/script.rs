@@ -216,7 +216,7 @@ fn reply(entry: &Value) -> Result<Reply> {
 /// What a reply of `kind` does, read from its fields.
 fn action(kind: &str, obj: &Map<String, Value>) -> Result<Action> {
     Ok(match kind {
-        "message" | "function_call" | "reasoning" => {
+        "message" | "function_call" | "custom_tool_call" | "tool_search_call" | "reasoning" => {
             allow(obj, &[item_keys(kind), &["usage"]].concat())?;
             Action::Stream {
                 items: vec![stream_item(obj)?],
@@ -241,7 +241,7 @@ fn action(kind: &str, obj: &Map<String, Value>) -> Result<Action> {
         "http_error" => http_error(obj)?,
         "raw" => raw(obj)?,
         other => bail!(
-            "unknown kind {other:?}; expected message, function_call, reasoning, items, failed, cut, http_error or raw"
+            "unknown kind {other:?}; expected message, function_call, custom_tool_call, tool_search_call, reasoning, items, failed, cut, http_error or raw"
         ),
     })
 }
@@ -312,6 +312,7 @@ fn item_keys(kind: &str) -> &'static [&'static str] {
         "message" => &["text", "id", "chunks", "chunk_size", "split_graphemes"],
         "function_call" => &[
             "name",
+            "namespace",
             "arguments",
             "call_id",
             "id",
@@ -319,6 +320,16 @@ fn item_keys(kind: &str) -> &'static [&'static str] {
             "chunk_size",
             "split_graphemes",
         ],
+        "custom_tool_call" => &[
+            "name",
+            "input",
+            "call_id",
+            "id",
+            "chunks",
+            "chunk_size",
+            "split_graphemes",
+        ],
+        "tool_search_call" => &["arguments", "call_id", "id"],
         _ => &["summary", "id", "chunks", "chunk_size", "split_graphemes"],
     }
 }
@@ -329,6 +340,8 @@ fn stream_item(obj: &Map<String, Value>) -> Result<StreamItem> {
     let text = match item["type"].as_str() {
         Some("message") => &item["content"][0]["text"],
         Some("reasoning") => &item["summary"][0]["text"],
+        Some("custom_tool_call") => &item["input"],
+        Some("tool_search_call") => &Value::Null,
         _ => &item["arguments"],
     }
     .as_str()
@@ -400,21 +413,49 @@ fn item(obj: &Map<String, Value>) -> Result<Value> {
                 Some(v @ Value::Object(_)) => v.to_string(),
                 Some(_) => bail!("\"arguments\" must be an object or a JSON string"),
             };
-            json!({
+            let mut call = json!({
                 "type": "function_call",
                 "id": opt_str(obj, "id")?.unwrap_or_else(|| "fc_1".into()),
                 "call_id": opt_str(obj, "call_id")?.unwrap_or_else(|| "call_1".into()),
                 "name": str_field(obj, "name")?,
                 "arguments": arguments,
                 "status": "completed"
+            });
+            // A tool that a tool search loaded is called in its namespace.
+            if let Some(namespace) = opt_str(obj, "namespace")? {
+                call["namespace"] = json!(namespace);
+            }
+            call
+        }
+        "tool_search_call" => {
+            let Some(arguments @ Value::Object(_)) = obj.get("arguments") else {
+                bail!("tool_search_call needs \"arguments\": an object such as {{\"query\": …}}");
+            };
+            json!({
+                "type": "tool_search_call",
+                "id": opt_str(obj, "id")?.unwrap_or_else(|| "ts_1".into()),
+                "call_id": opt_str(obj, "call_id")?.unwrap_or_else(|| "call_1".into()),
+                "execution": "client",
+                "arguments": arguments,
+                "status": "completed"
             })
         }
+        "custom_tool_call" => json!({
+            "type": "custom_tool_call",
+            "id": opt_str(obj, "id")?.unwrap_or_else(|| "ctc_1".into()),
+            "call_id": opt_str(obj, "call_id")?.unwrap_or_else(|| "call_1".into()),
+            "name": str_field(obj, "name")?,
+            "input": str_field(obj, "input")?,
+            "status": "completed"
+        }),
         "reasoning" => json!({
             "type": "reasoning",
             "id": opt_str(obj, "id")?.unwrap_or_else(|| "rs_1".into()),
             "summary": [{"type": "summary_text", "text": str_field(obj, "summary")?}]
         }),
-        other => bail!("item kind {other:?} is not message, function_call or reasoning"),
+        other => bail!(
+            "item kind {other:?} is not message, function_call, custom_tool_call, tool_search_call or reasoning"
+        ),
     })
 }
 

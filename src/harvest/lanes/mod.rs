@@ -16,7 +16,7 @@ use crate::base::failure::hinted;
 use crate::codex::model::{Script, ScriptedModel, Transcript, codex_home};
 use crate::codex::toolchain::Toolchain;
 use crate::engine::fixture_path::FixturePath;
-use crate::engine::normalize::{Locations, Normalizer, spellings};
+use crate::engine::normalize::{Locations, Normalizer, host_spellings, spellings};
 use crate::engine::secrets::Scanner;
 use crate::engine::tree::Tree;
 use crate::harvest::config::Scenario;
@@ -319,6 +319,7 @@ fn locations(t: &Toolchain, scratch: &Scratch) -> Locations {
         ("home".into(), spellings(&scratch.path("home"))),
         ("scratch".into(), spellings(scratch.root())),
         ("python_prefix".into(), spellings(&t.python_prefix)),
+        ("host".into(), host_spellings()),
     ])
 }
 

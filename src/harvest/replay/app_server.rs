@@ -8,7 +8,7 @@ use super::{Request, Verdict};
 use crate::base::failure::{Classify, Kind};
 use crate::codex::runs;
 use crate::codex::wire::{self, canonical::Line, player::Outcome};
-use crate::engine::normalize::{Locations, Normalizer, Rule};
+use crate::engine::normalize::{Locations, Normalizer, Rule, host_spellings};
 use crate::harvest::config::HarvestConfig;
 
 /// `codex app-server --listen stdio://` from a wire transcript.
@@ -146,6 +146,7 @@ fn received_normalizer(recording: &Path) -> Result<Normalizer> {
             "workdir" => here(std::env::current_dir().ok()),
             "codex_home" => here(std::env::var_os("CODEX_HOME").map(PathBuf::from)),
             "home" => here(std::env::var_os("HOME").map(PathBuf::from)),
+            "host" => host_spellings(),
             _ => Vec::new(),
         };
         locations.insert(var.to_string(), spelling);

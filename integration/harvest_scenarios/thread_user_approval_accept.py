@@ -1,0 +1,3 @@
+"""A command approval the client answers itself, accepting it: see _client_answers.py."""
+
+from ._client_answers import record  # noqa: F401
