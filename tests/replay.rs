@@ -124,7 +124,7 @@ fn another_output_schema_is_another_request() {
 }
 
 /// The client's lines of a wire transcript, and the server's.
-fn sides(transcript: &Path) -> (String, String) {
+pub(crate) fn sides(transcript: &Path) -> (String, String) {
     let (mut client, mut server) = (String::new(), String::new());
     for line in std::fs::read_to_string(transcript).unwrap().lines() {
         let v: serde_json::Value = serde_json::from_str(line).unwrap();
@@ -141,7 +141,11 @@ fn sides(transcript: &Path) -> (String, String) {
 
 /// Runs `replay` on `recordings` as a client would start codex, the client's
 /// lines given on stdin at once.
-fn replay_app_server(recordings: &[PathBuf], extra: &[&str], stdin: &str) -> std::process::Output {
+pub(crate) fn replay_app_server(
+    recordings: &[PathBuf],
+    extra: &[&str],
+    stdin: &str,
+) -> std::process::Output {
     use std::io::Write;
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_codex-harvest"));
     cmd.arg("replay")
@@ -727,6 +731,15 @@ fn the_real_sdks_through_the_stand_in_record_the_committed_fixtures() {
         &["typescript/thread_basic.jsonl"],
         serde_json::json!({"prompt": "Say hello."}),
     );
+    // A client that answers otherwise than the scenario's recording: the
+    // stand-in serves it, and normalize makes of it the fixture of the
+    // scenario that answers so.
+    run(
+        "thread_user_approval_accept",
+        "python",
+        &["python/thread_user_approval_decline.jsonl"],
+        serde_json::json!({"prompt": "Run the fixture command outside the sandbox.", "answers": [{"decision": "decline"}]}),
+    );
     run(
         "thread_auto_run",
         "typescript",
@@ -1077,7 +1090,7 @@ fn approve_for_me_is_the_auto_reviewer_in_the_workspace_write_sandbox() {
 /// unordered` says come in no fixed order, with codex's echoes of the
 /// client's identity put back to the recorded client's (as replay does),
 /// normalised as the fixtures are.
-fn converse(scenario: &str, spell: &dyn Fn(&mut serde_json::Value)) -> Vec<String> {
+pub(crate) fn converse(scenario: &str, spell: &dyn Fn(&mut serde_json::Value)) -> Vec<String> {
     use codex_harvest::codex::wire::canonical::{Dir, Line, canonical};
     use codex_harvest::codex::wire::identity::{EXPERIMENTAL_ONLY, Identity};
     use serde_json::Value;
@@ -1149,12 +1162,27 @@ fn converse(scenario: &str, spell: &dyn Fn(&mut serde_json::Value)) -> Vec<Strin
         if msg["method"] == "initialize" {
             identity = Some(Identity::of(&msg, None));
         }
+        // An answer to a request of codex's is sent once codex has asked it
+        // (its ids are its own count, the same live as recorded), and
+        // nothing answers it in turn.
+        let answer = msg.get("method").is_none();
+        let asked = |heard: &[Line]| {
+            heard.iter().any(|l| {
+                l.dir == Dir::S2c && l.msg.get("method").is_some() && l.msg["id"] == msg["id"]
+            })
+        };
+        while answer && !asked(&heard) {
+            heard.push(Line {
+                dir: Dir::S2c,
+                msg: next(),
+            });
+        }
         writeln!(stdin, "{msg}").unwrap();
         heard.push(Line {
             dir: Dir::C2s,
             msg: msg.clone(),
         });
-        let Some(id) = msg.get("id").cloned() else {
+        let Some(id) = msg.get("id").cloned().filter(|_| !answer) else {
             continue;
         };
         let recorded_answer = transcript[i..]
