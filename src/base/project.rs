@@ -151,6 +151,15 @@ impl Project {
         self.root.join("docs/codex-compat.md")
     }
 
+    /// Why a type of message cannot be shown offline (`docs/coverage.md`).
+    pub fn coverage_config(&self) -> PathBuf {
+        self.root.join("config/coverage.toml")
+    }
+
+    pub fn coverage_doc(&self) -> PathBuf {
+        self.root.join("docs/coverage.md")
+    }
+
     /// What the driver reads and never writes: each is refused as (or
     /// around, or inside) an output tree.
     fn inputs(&self) -> [PathBuf; 5] {

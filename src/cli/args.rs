@@ -74,6 +74,11 @@ pub enum Command {
         long_about = "Reads the committed fixtures of the main pin (integration/fixtures) and of each codex of the version matrix (config/matrix/, integration/matrix/codex-<version>/) and prints, per scenario and version, whether its fixtures are the same as the previous version's or what changed, which lanes fail with what error, and per event field the first (and last) version that emits it: docs/codex-compat.md as harvest writes it, or the same data with --format json."
     )]
     Compat(FormatArgs),
+    /// List every kind of message a client can be sent, and the fixtures that show it
+    #[command(
+        long_about = "Asks each codex of the run (the main pin and the version matrix) for its app-server schema (codex app-server generate-json-schema) and reads the pinned TypeScript SDK's item and event types, then lists every item type, server notification, server request and client request, and every exec item and event type, with the scenarios and lanes of the committed fixtures that show it, or why none can (config/coverage.toml), or that none does yet: docs/coverage.md as harvest writes it, or the same data with --format json."
+    )]
+    Coverage(CoverageArgs),
     /// Stand in for `codex`: play a recorded conversation or exec run back
     #[command(
         long_about = "Stands in for the codex executable. Given a wire transcript (integration/fixtures/wire/<name>.jsonl) it serves `codex app-server --listen stdio://`: each request the client sends is compared with the recorded one (method and params, after the fixtures' normalisation; ids are the client's) and answered with the recorded response, and the recorded notifications and server requests are sent in recorded order. Given an exec fixture (integration/fixtures/exec/<name>.jsonl) it serves `codex exec --json …`: when the client's arguments are exactly the recorded ones (<name>.command.json beside it) it prints the recorded lines and exits with the recorded exit code. Anything the recording does not have exits 6 with a diff on stderr. A client's tests point their codex path at a one-line shim: exec codex-harvest replay /path/to/<recording> -- \"$@\" (docs/replay.md)."
@@ -292,6 +297,14 @@ pub struct VerifyArgs {
     pub output: Option<PathBuf>,
     #[command(flatten)]
     pub format: FormatArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CoverageArgs {
+    #[command(flatten)]
+    pub format: FormatArgs,
+    #[command(flatten)]
+    pub toolchain: ToolchainArgs,
 }
 
 #[derive(Debug, Args)]

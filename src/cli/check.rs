@@ -42,18 +42,25 @@ pub fn run(root: &Option<PathBuf>, args: &CheckArgs) -> Result<Exit, Failure> {
     })?;
     // The compatibility report is read from the committed trees: with every
     // tree clean, that is what the regenerated ones make of it.
-    let compat = match args.select.output.is_none() && cells.len() > 1 {
+    let whole = args.select.output.is_none() && cells.len() > 1;
+    let compat = match whole {
         true => compat_drift(&loaded)?,
         false => None,
     };
-    let clean =
-        reports.iter().all(|r| r.report.clean) && compat.as_ref().is_none_or(Drift::is_clean);
+    let coverage = match whole {
+        true => Some(coverage_drift(&loaded, args)?),
+        false => None,
+    };
+    let clean = reports.iter().all(|r| r.report.clean)
+        && compat.as_ref().is_none_or(Drift::is_clean)
+        && coverage.as_ref().is_none_or(Drift::is_clean);
     match (args.format.format, reports.len(), &compat) {
         (Format::Json, 1, None) => print_json(&reports[0].report),
         (Format::Json, _, _) => print_json(&MatrixReport {
             clean,
             cells: &reports,
             codex_compat: compat.as_ref(),
+            coverage: coverage.as_ref(),
         }),
         (Format::Text, n, _) => {
             for r in &reports {
@@ -67,6 +74,13 @@ pub fn run(root: &Option<PathBuf>, args: &CheckArgs) -> Result<Exit, Failure> {
                     drift,
                     "docs/codex-compat.md",
                     "hint: run `codex-harvest harvest` to rewrite it from the committed trees",
+                );
+            }
+            if let Some(drift) = &coverage {
+                print_drift(
+                    drift,
+                    "docs/coverage.md",
+                    "hint: run `codex-harvest harvest` to rewrite it from the committed trees and each codex's schema",
                 );
             }
         }
@@ -84,6 +98,7 @@ struct MatrixReport<'a> {
     clean: bool,
     cells: &'a [CellReport],
     codex_compat: Option<&'a Drift>,
+    coverage: Option<&'a Drift>,
 }
 
 /// One cell's check.
@@ -105,6 +120,20 @@ fn compat_drift(loaded: &crate::harvest::cells::Loaded) -> Result<Option<Drift>,
         codex_compat::render(&compat).into_bytes(),
         std::fs::read(&path).ok(),
     )))
+}
+
+/// How `docs/coverage.md` differs from what the committed trees and each
+/// codex's schema make.
+fn coverage_drift(
+    loaded: &crate::harvest::cells::Loaded,
+    args: &CheckArgs,
+) -> Result<Drift, Failure> {
+    let (path, coverage) = args.toolchain.coverage(loaded)?;
+    Ok(doc_drift(
+        loaded.project.display(&path),
+        crate::harvest::reports::coverage::render(&coverage).into_bytes(),
+        std::fs::read(&path).ok(),
+    ))
 }
 
 /// How a generated doc (`rel`, as the project shows it) differs from what

@@ -47,8 +47,22 @@ pub fn write_cells(
     }
     if select.output.is_none() {
         write_compat(loaded)?;
+        write_coverage(loaded, toolchain)?;
     }
     Ok(Exit::Clean)
+}
+
+/// Rewrites `docs/coverage.md` from the committed trees and each codex's
+/// schema, where it changed.
+fn write_coverage(loaded: &Loaded, toolchain: &ToolchainArgs) -> Result<(), Failure> {
+    let (path, coverage) = toolchain.coverage(loaded)?;
+    let text = crate::harvest::reports::coverage::render(&coverage);
+    if std::fs::read(&path).ok().as_deref() != Some(text.as_bytes()) {
+        crate::base::fs::write_atomic(&path, text.as_bytes()).or_exit(Exit::Io)?;
+        interrupt::note_written(format!("{} was written", loaded.project.display(&path)));
+        crate::outln!("harvest: wrote {}", loaded.project.display(&path));
+    }
+    Ok(())
 }
 
 /// Rewrites `docs/codex-compat.md` from the committed trees, where it

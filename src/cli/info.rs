@@ -1,9 +1,9 @@
-//! `list`, `doctor`, `pins`, `parity` and `compat`: what the project, the
+//! `list`, `doctor`, `pins`, `parity`, `compat` and `coverage`: what the project, the
 //! toolchain and the fixtures are.
 
 use std::path::PathBuf;
 
-use super::args::{DoctorArgs, Format, FormatArgs, ListArgs, ParityArgs};
+use super::args::{CoverageArgs, DoctorArgs, Format, FormatArgs, ListArgs, ParityArgs};
 use super::exit::{Exit, Failure, Phase};
 use super::report::{
     CodexReport, ComponentReport, DoctorReport, ListEntry, PythonReport, TypescriptReport,
@@ -114,6 +114,18 @@ pub fn compat(root: &Option<PathBuf>, args: &FormatArgs) -> Result<Exit, Failure
     match args.format {
         Format::Json => print_json(&compat),
         Format::Text => crate::out!("{}", crate::harvest::reports::codex_compat::render(&compat)),
+    }
+    Ok(Exit::Clean)
+}
+
+/// `coverage`: every kind of message a client can be sent and the fixtures
+/// that show it, as `docs/coverage.md` or its data.
+pub fn coverage(root: &Option<PathBuf>, args: &CoverageArgs) -> Result<Exit, Failure> {
+    let loaded = setup::load(root)?;
+    let (_, coverage) = args.toolchain.coverage(&loaded)?;
+    match args.format.format {
+        Format::Json => print_json(&coverage),
+        Format::Text => crate::out!("{}", crate::harvest::reports::coverage::render(&coverage)),
     }
     Ok(Exit::Clean)
 }

@@ -33,6 +33,7 @@ pub fn run(cli: Cli) -> Result<Exit, Failure> {
         Command::Pins(args) => info::pins(root, args),
         Command::Parity(args) => info::parity(root, args),
         Command::Compat(args) => info::compat(root, args),
+        Command::Coverage(args) => info::coverage(root, args),
         Command::Pin(args) => pin::run(root, args),
         Command::Replay(_) if root.is_some() => Err(crate::base::failure::hinted(
             anyhow::anyhow!(

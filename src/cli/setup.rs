@@ -11,6 +11,7 @@ use super::exit::{Exit, Failure, Phase};
 use crate::base::failure::hinted;
 use crate::base::project::Project;
 use crate::codex::pins::Pins;
+use crate::codex::protocol::ExecTypes;
 use crate::codex::toolchain::{self, Toolchain};
 use crate::engine::tree::{self, Tree};
 use crate::harvest::cells::Loaded;
@@ -21,6 +22,7 @@ use crate::harvest::lanes::Lanes;
 use crate::harvest::plan::{self, Planned, Unreferenced};
 use crate::harvest::provenance::Provenance;
 use crate::harvest::reports::checklist;
+use crate::harvest::reports::coverage::Coverage;
 use crate::harvest::reports::sdk_parity;
 use crate::harvest::run::{self, Session};
 use crate::process::job_slots;
@@ -60,6 +62,41 @@ impl ToolchainArgs {
             codex_path: self.codex_path.clone(),
             cache_dir: self.cache_dir.clone(),
         }
+    }
+
+    /// The TypeScript SDK as `config/typescript/` pins it: `--typescript-sdk`,
+    /// or provisioned into the cache.
+    pub fn typescript_sdk(
+        &self,
+        loaded: &Loaded,
+        progress: &dyn Fn(&str),
+    ) -> Result<toolchain::node::NodeSdk, Failure> {
+        let pin_dir = loaded.project.typescript_pin_dir();
+        match &self.typescript_sdk {
+            Some(dir) => toolchain::node::installed(&pin_dir, dir),
+            None => toolchain::cache_dir(&self.request())
+                .and_then(|cache| toolchain::node::provision(&pin_dir, &cache, progress)),
+        }
+        .or_exit(Exit::Toolchain)
+    }
+
+    /// The coverage report over the committed trees (`harvest::cells::coverage`),
+    /// each codex resolved as its pins say, the exec types from the pinned
+    /// TypeScript SDK's declarations.
+    pub fn coverage(&self, loaded: &Loaded) -> Result<(PathBuf, Coverage), Failure> {
+        let sdk = self.typescript_sdk(loaded, &progress)?;
+        let declarations = sdk
+            .dir
+            .join("node_modules/@openai/codex-sdk/dist/index.d.ts");
+        let exec = std::fs::read_to_string(&declarations)
+            .map_err(anyhow::Error::from)
+            .and_then(|text| ExecTypes::of_declarations(&text))
+            .with_context(|| format!("reading {}", declarations.display()))
+            .or_exit(Exit::Toolchain)?;
+        let request = self.request();
+        let codex_of =
+            |pins: &Pins| Toolchain::resolve(pins, &request, &|_| {}).map(|t| t.codex.path);
+        crate::harvest::cells::coverage(loaded, &codex_of, &exec).or_exit(Exit::Toolchain)
     }
 
     /// The toolchain; every component that is not the pinned one is named
@@ -159,12 +196,7 @@ pub fn resolve_and_run(
         false => None,
     };
     if lanes.typescript && typescript_pin.is_some() {
-        let sdk = match &args.typescript_sdk {
-            Some(dir) => toolchain::node::installed(&pin_dir, dir),
-            None => toolchain::cache_dir(&request)
-                .and_then(|cache| toolchain::node::provision(&pin_dir, &cache, &progress)),
-        };
-        toolchain.typescript = Some(sdk.or_exit(Exit::Toolchain)?);
+        toolchain.typescript = Some(args.typescript_sdk(loaded, &progress)?);
     }
     let session = Session {
         project: &loaded.project,

@@ -7,6 +7,7 @@
 pub mod exec;
 pub(crate) mod model;
 pub(crate) mod pins;
+pub(crate) mod protocol;
 pub(crate) mod runs;
 pub(crate) mod shim;
 pub(crate) mod toolchain;

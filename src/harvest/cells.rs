@@ -4,16 +4,18 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Result, anyhow};
+use anyhow::{Context, Result, anyhow};
 
 use crate::base::failure::{Classify, Kind, hinted};
 use crate::base::project::Project;
 use crate::codex::pins::{Pins, matrix};
+use crate::codex::protocol::{ExecTypes, ProtocolTypes};
 use crate::engine::tree;
 use crate::harvest::config::HarvestConfig;
 use crate::harvest::events;
 use crate::harvest::jobs::OnFailure;
 use crate::harvest::reports::codex_compat::{self, Compat};
+use crate::harvest::reports::coverage::{self, Coverage};
 
 /// A project with its config and pins read and checked.
 #[derive(Clone)]
@@ -145,4 +147,39 @@ pub fn compat(loaded: &Loaded) -> Result<Option<(PathBuf, Compat)>> {
         events::key,
     );
     Ok(Some((project.codex_compat(), compat)))
+}
+
+/// The coverage report over the committed trees of the main pin and the
+/// matrix, with where it goes: each version's types as its codex
+/// (`codex_of` its pins) generates them, the exec types as `exec` lists them.
+pub fn coverage(
+    loaded: &Loaded,
+    codex_of: &dyn Fn(&Pins) -> Result<PathBuf>,
+    exec: &ExecTypes,
+) -> Result<(PathBuf, Coverage)> {
+    let project = &loaded.project;
+    let mut cells = vec![(loaded.pins.clone(), project.fixtures_dir())];
+    for pins in matrix_pins(loaded)? {
+        let dir = project.matrix_tree(&pins.codex.version);
+        cells.push((pins, dir));
+    }
+    let mut trees = Vec::new();
+    for (pins, dir) in &cells {
+        let tree = tree::read_locked(dir, &[]).map(|(t, _)| t).kind(Kind::Io)?;
+        let types = ProtocolTypes::of(&codex_of(pins)?)
+            .with_context(|| format!("codex {}'s schema", pins.codex.version))
+            .kind(Kind::Toolchain)?;
+        trees.push((pins.codex.version.clone(), types, tree));
+    }
+    let versions: Vec<coverage::Version> = trees
+        .iter()
+        .map(|(version, types, tree)| coverage::Version {
+            version: version.clone(),
+            types: types.clone(),
+            tree,
+        })
+        .collect();
+    let why = coverage::why_not(&project.coverage_config()).kind(Kind::Config)?;
+    let report = coverage::compare(&loaded.config, &versions, exec, &why).kind(Kind::Config)?;
+    Ok((project.coverage_doc(), report))
 }

@@ -7,7 +7,7 @@ pub mod bump;
 mod cache_entry;
 mod checkout;
 pub mod codex;
-mod command;
+pub(crate) mod command;
 mod fingerprint;
 pub mod node;
 mod probe;

@@ -1,6 +1,8 @@
 //! Documents made from the fixtures and the pins: the checklist, the
-//! compatibility of the matrix, the parity of the SDKs.
+//! compatibility of the matrix, the coverage of codex's protocol, the
+//! parity of the SDKs.
 
 pub(crate) mod checklist;
 pub(crate) mod codex_compat;
+pub(crate) mod coverage;
 pub(crate) mod sdk_parity;
