@@ -312,9 +312,11 @@ fn the_real_python_sdk_against_replay_records_the_committed_fixtures() {
     let run = p
         .run(&["check", "--against-replay", "--jobs", "1"])
         .expect(0);
+    let scenarios = crate::end_to_end::catalogue_size(&p);
     assert!(
-        run.all()
-            .contains("running 15 scenario(s) with codex-harvest replay"),
+        run.all().contains(&format!(
+            "running {scenarios} scenario(s) with codex-harvest replay"
+        )),
         "{}",
         run.all()
     );

@@ -47,6 +47,9 @@ pub fn write_cells(
     }
     if select.output.is_none() {
         write_compat(loaded)?;
+    }
+    // Like `check`, over the main pin and the whole version matrix only.
+    if select.output.is_none() && many {
         write_coverage(loaded, toolchain)?;
     }
     Ok(Exit::Clean)

@@ -63,8 +63,9 @@ fn item_events(events: &mut Vec<Value>, n: usize, item: &Value, chunks: &[String
                 chunks,
             );
         }
-        // A search codex runs itself: announced, then done, no deltas.
-        Some("tool_search_call") => {
+        // A search codex runs itself, or one the model ran: announced, then
+        // done, no deltas.
+        Some("tool_search_call" | "web_search_call") => {
             empty["status"] = json!("in_progress");
             events.push(
                 json!({"type": "response.output_item.added", "output_index": n, "item": empty}),

@@ -216,7 +216,8 @@ fn reply(entry: &Value) -> Result<Reply> {
 /// What a reply of `kind` does, read from its fields.
 fn action(kind: &str, obj: &Map<String, Value>) -> Result<Action> {
     Ok(match kind {
-        "message" | "function_call" | "custom_tool_call" | "tool_search_call" | "reasoning" => {
+        "message" | "function_call" | "custom_tool_call" | "tool_search_call"
+        | "web_search_call" | "reasoning" => {
             allow(obj, &[item_keys(kind), &["usage"]].concat())?;
             Action::Stream {
                 items: vec![stream_item(obj)?],
@@ -241,7 +242,7 @@ fn action(kind: &str, obj: &Map<String, Value>) -> Result<Action> {
         "http_error" => http_error(obj)?,
         "raw" => raw(obj)?,
         other => bail!(
-            "unknown kind {other:?}; expected message, function_call, custom_tool_call, tool_search_call, reasoning, items, failed, cut, http_error or raw"
+            "unknown kind {other:?}; expected message, function_call, custom_tool_call, tool_search_call, web_search_call, reasoning, items, failed, cut, http_error or raw"
         ),
     })
 }
@@ -330,6 +331,7 @@ fn item_keys(kind: &str) -> &'static [&'static str] {
             "split_graphemes",
         ],
         "tool_search_call" => &["arguments", "call_id", "id"],
+        "web_search_call" => &["query", "id"],
         _ => &["summary", "id", "chunks", "chunk_size", "split_graphemes"],
     }
 }
@@ -341,7 +343,7 @@ fn stream_item(obj: &Map<String, Value>) -> Result<StreamItem> {
         Some("message") => &item["content"][0]["text"],
         Some("reasoning") => &item["summary"][0]["text"],
         Some("custom_tool_call") => &item["input"],
-        Some("tool_search_call") => &Value::Null,
+        Some("tool_search_call" | "web_search_call") => &Value::Null,
         _ => &item["arguments"],
     }
     .as_str()
@@ -427,6 +429,12 @@ fn item(obj: &Map<String, Value>) -> Result<Value> {
             }
             call
         }
+        "web_search_call" => json!({
+            "type": "web_search_call",
+            "id": opt_str(obj, "id")?.unwrap_or_else(|| "ws_1".into()),
+            "status": "completed",
+            "action": {"type": "search", "query": str_field(obj, "query")?}
+        }),
         "tool_search_call" => {
             let Some(arguments @ Value::Object(_)) = obj.get("arguments") else {
                 bail!("tool_search_call needs \"arguments\": an object such as {{\"query\": …}}");
@@ -454,7 +462,7 @@ fn item(obj: &Map<String, Value>) -> Result<Value> {
             "summary": [{"type": "summary_text", "text": str_field(obj, "summary")?}]
         }),
         other => bail!(
-            "item kind {other:?} is not message, function_call, custom_tool_call, tool_search_call or reasoning"
+            "item kind {other:?} is not message, function_call, custom_tool_call, tool_search_call, web_search_call or reasoning"
         ),
     })
 }

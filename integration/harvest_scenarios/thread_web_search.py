@@ -1,0 +1,10 @@
+"""A web search the model runs (web_search_call): a webSearch item."""
+
+from ._record import open_codex, stream, write_jsonl
+
+
+def record(output_path, *, codex_path, model, prompt, **_):
+    with open_codex(codex_path) as codex:
+        thread = codex.thread_start(model=model, ephemeral=True)
+        events = stream(thread.turn(prompt))
+    write_jsonl(output_path, events)
