@@ -1,0 +1,4 @@
+// A web search the model ran, on a new thread: see _one_turn.mjs.
+import { oneTurn } from "./_one_turn.mjs";
+
+export const record = oneTurn();
