@@ -262,6 +262,7 @@ for path in sorted(pathlib.Path(sys.argv[1]).glob("python/*.jsonl")):
             call = event["approval_handler"]
             if not (isinstance(call["method"], str) and isinstance(call["params"], dict)):
                 sys.exit(f"{path}:{n}: a handler call without a method and params")
+            checked += 1
             continue
         if "request" in event:
             RESPONSES[event["request"]].model_validate(event["response"])

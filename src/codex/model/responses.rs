@@ -71,35 +71,20 @@ fn item_events(events: &mut Vec<Value>, n: usize, item: &Value, chunks: &[String
                 json!({"type": "response.output_item.added", "output_index": n, "item": empty}),
             );
         }
-        Some("custom_tool_call") => {
-            empty["input"] = json!("");
+        call => {
+            // A call's arguments, or a custom tool's input: the field that
+            // streams, and its events.
+            let (field, kind) = match call {
+                Some("custom_tool_call") => ("input", "response.custom_tool_call_input"),
+                _ => ("arguments", "response.function_call_arguments"),
+            };
+            empty[field] = json!("");
             empty["status"] = json!("in_progress");
             events.push(
                 json!({"type": "response.output_item.added", "output_index": n, "item": empty}),
             );
             let at = json!({"item_id": item_id, "output_index": n});
-            stream_call(
-                events,
-                &at,
-                "response.custom_tool_call_input",
-                "input",
-                chunks,
-            );
-        }
-        _ => {
-            empty["arguments"] = json!("");
-            empty["status"] = json!("in_progress");
-            events.push(
-                json!({"type": "response.output_item.added", "output_index": n, "item": empty}),
-            );
-            let at = json!({"item_id": item_id, "output_index": n});
-            stream_call(
-                events,
-                &at,
-                "response.function_call_arguments",
-                "arguments",
-                chunks,
-            );
+            stream_call(events, &at, kind, field, chunks);
         }
     }
 }

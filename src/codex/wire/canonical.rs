@@ -125,7 +125,10 @@ pub fn canonical(logged: &[Line], unordered: &[String]) -> Vec<Line> {
 
 /// `server` (arrival indices) with every message that names an id moved
 /// after the response that introduced the id, if that response arrived
-/// later; otherwise in arrival order.
+/// later and the message after its request (what the request may have
+/// caused: a message that came before the request was sent, which the
+/// response names again, as `thread/read` does a turn's items, stays);
+/// otherwise in arrival order.
 fn after_introducing_responses(logged: &[Line], server: &[usize]) -> Vec<usize> {
     let mut introduced_by: HashMap<String, usize> = HashMap::new();
     for &i in server.iter().filter(|&&i| logged[i].is_response()) {
@@ -133,6 +136,14 @@ fn after_introducing_responses(logged: &[Line], server: &[usize]) -> Vec<usize> 
             introduced_by.entry(id).or_insert(i);
         }
     }
+    let asked_at = |r: usize| {
+        logged[..r]
+            .iter()
+            .rposition(|l| {
+                l.is_request() && l.dir == Dir::C2s && l.msg["id"] == logged[r].msg["id"]
+            })
+            .unwrap_or(0)
+    };
     let mut out: Vec<usize> = Vec::with_capacity(server.len());
     let mut waiting: Vec<(usize, usize)> = Vec::new();
     for &i in server {
@@ -140,7 +151,7 @@ fn after_introducing_responses(logged: &[Line], server: &[usize]) -> Vec<usize> 
             .iter()
             .filter_map(|id| introduced_by.get(id))
             .copied()
-            .filter(|&r| r > i)
+            .filter(|&r| r > i && asked_at(r) < i)
             .max();
         match needs {
             Some(r) => waiting.push((r, i)),
@@ -315,5 +326,21 @@ mod tests {
         for l in &logged {
             assert_eq!(out.iter().filter(|o| *o == l).count(), 1, "{l:?}");
         }
+    }
+
+    /// A response that names again what codex sent before it was asked
+    /// (`thread/read` with the turn's items) draws nothing after it: only
+    /// what arrived after its request can have been caused by it.
+    #[test]
+    fn a_response_naming_earlier_messages_again_leaves_them_in_place() {
+        let item = "00000000-0000-7000-8000-00000000000a";
+        let logged = vec![
+            c(json!({"id": 3, "method": "turn/start"})),
+            s(json!({"id": 3, "result": {"turn": {"id": "t"}}})),
+            s(json!({"method": "item/started", "params": {"item": {"id": item}}})),
+            c(json!({"id": 4, "method": "thread/read"})),
+            s(json!({"id": 4, "result": {"turns": [{"items": [{"id": item}]}]}})),
+        ];
+        assert_eq!(names(&canonical(&logged, &[])), names(&logged));
     }
 }
