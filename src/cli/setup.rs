@@ -85,13 +85,10 @@ impl ToolchainArgs {
     /// TypeScript SDK's declarations.
     pub fn coverage(&self, loaded: &Loaded) -> Result<(PathBuf, Coverage), Failure> {
         let sdk = self.typescript_sdk(loaded, &progress)?;
-        let declarations = sdk
-            .dir
-            .join("node_modules/@openai/codex-sdk/dist/index.d.ts");
-        let exec = std::fs::read_to_string(&declarations)
-            .map_err(anyhow::Error::from)
+        let exec = sdk
+            .declarations()
             .and_then(|text| ExecTypes::of_declarations(&text))
-            .with_context(|| format!("reading {}", declarations.display()))
+            .context("the pinned TypeScript SDK's types")
             .or_exit(Exit::Toolchain)?;
         let request = self.request();
         let codex_of =

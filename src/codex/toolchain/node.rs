@@ -45,6 +45,21 @@ impl NodeSdk {
             .ok_or_else(|| anyhow!("{} names no ESM entry point", manifest.display()))?;
         Ok(package.join(entry))
     }
+
+    /// The SDK's type declarations (`types` of its package.json): its
+    /// `ThreadItem` and `ThreadEvent` unions.
+    pub fn declarations(&self) -> Result<String> {
+        let package = self.dir.join("node_modules").join(SDK_PACKAGE);
+        let manifest = package.join("package.json");
+        let json: Value = serde_json::from_slice(
+            &std::fs::read(&manifest).with_context(|| format!("reading {}", manifest.display()))?,
+        )?;
+        let types = json["types"]
+            .as_str()
+            .ok_or_else(|| anyhow!("{} names no type declarations", manifest.display()))?;
+        let path = package.join(types);
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))
+    }
 }
 
 /// The SDK as the lock pins it.
