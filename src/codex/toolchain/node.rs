@@ -35,30 +35,29 @@ pub struct NodeSdk {
 impl NodeSdk {
     /// The SDK's ESM entry point (`exports["."].import` of its package.json).
     pub fn entry(&self) -> Result<PathBuf> {
-        let package = self.dir.join("node_modules").join(SDK_PACKAGE);
-        let manifest = package.join("package.json");
-        let json: Value = serde_json::from_slice(
-            &std::fs::read(&manifest).with_context(|| format!("reading {}", manifest.display()))?,
-        )?;
-        let entry = json["exports"]["."]["import"]
-            .as_str()
-            .ok_or_else(|| anyhow!("{} names no ESM entry point", manifest.display()))?;
-        Ok(package.join(entry))
+        self.file_named(&["exports", ".", "import"], "ESM entry point")
     }
 
     /// The SDK's type declarations (`types` of its package.json): its
     /// `ThreadItem` and `ThreadEvent` unions.
     pub fn declarations(&self) -> Result<String> {
+        let path = self.file_named(&["types"], "type declarations")?;
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))
+    }
+
+    /// The file of the SDK's package that its package.json names at `key`.
+    fn file_named(&self, key: &[&str], what: &str) -> Result<PathBuf> {
         let package = self.dir.join("node_modules").join(SDK_PACKAGE);
         let manifest = package.join("package.json");
         let json: Value = serde_json::from_slice(
             &std::fs::read(&manifest).with_context(|| format!("reading {}", manifest.display()))?,
         )?;
-        let types = json["types"]
+        let named = key
+            .iter()
+            .fold(&json, |v, k| &v[*k])
             .as_str()
-            .ok_or_else(|| anyhow!("{} names no type declarations", manifest.display()))?;
-        let path = package.join(types);
-        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))
+            .ok_or_else(|| anyhow!("{} names no {what}", manifest.display()))?;
+        Ok(package.join(named))
     }
 }
 
