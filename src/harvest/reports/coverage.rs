@@ -108,23 +108,13 @@ pub fn compare(
     why: &WhyNot,
 ) -> Result<Coverage> {
     let seen: Vec<Seen> = versions.iter().map(|v| seen_in(config, v.tree)).collect();
-    let listed = |v: &Version, key: &str| -> Vec<String> {
-        match key {
-            "items" => v.types.items.clone(),
-            "notifications" => v.types.notifications.clone(),
-            "server_requests" => v.types.server_requests.clone(),
-            "client_requests" => v.types.client_requests.clone(),
-            "exec_items" => exec.items.clone(),
-            _ => exec.events.clone(),
-        }
-    };
     let mut sections = Vec::new();
     for (key, title) in SECTIONS {
         let mut names: Vec<String> = Vec::new();
         for v in versions {
-            for n in listed(v, key) {
-                if !names.contains(&n) {
-                    names.push(n);
+            for n in listed(v, exec, key) {
+                if !names.contains(n) {
+                    names.push(n.clone());
                 }
             }
         }
@@ -143,7 +133,7 @@ pub fn compare(
                 let by_version = versions
                     .iter()
                     .zip(&seen)
-                    .map(|(v, s)| match (listed(v, key).contains(&name), s.contains_key(&(key, name.clone()))) {
+                    .map(|(v, s)| match (listed(v, exec, key).contains(&name), s.contains_key(&(key, name.clone()))) {
                         (_, true) => "shown",
                         (true, false) => "not shown",
                         (false, false) => "absent",
@@ -164,18 +154,31 @@ pub fn compare(
     })
 }
 
+/// The types of section `key` that version `v`'s schema (or, for the exec
+/// sections, the TypeScript SDK) lists.
+fn listed<'a>(v: &'a Version, exec: &'a ExecTypes, key: &str) -> &'a [String] {
+    match key {
+        "items" => &v.types.items,
+        "notifications" => &v.types.notifications,
+        "server_requests" => &v.types.server_requests,
+        "client_requests" => &v.types.client_requests,
+        "exec_items" => &exec.items,
+        _ => &exec.events,
+    }
+}
+
 /// Every type a tree's fixtures show, by the scenario that produced each
 /// file and the file's lane.
 fn seen_in(config: &HarvestConfig, tree: &Tree) -> Seen {
     let mut seen = Seen::new();
     for (path, bytes) in tree {
+        if !path.ends_with(".jsonl") {
+            continue;
+        }
         let Some(scenario) = config.scenarios.iter().find(|s| s.produces(path)) else {
             continue;
         };
         let lane = path.split('/').next().unwrap_or_default();
-        if !path.ends_with(".jsonl") {
-            continue;
-        }
         let text = String::from_utf8_lossy(bytes);
         for line in text.lines() {
             let Ok(v) = serde_json::from_str::<Value>(line) else {
