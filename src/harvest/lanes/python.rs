@@ -46,11 +46,18 @@ pub(super) fn run_process(runner: &mut Runner, s: &Scenario, scratch: &Scratch) 
         env: environment(t, scratch),
         timeout: s.timeout,
     };
-    runner.run(s, &invocation, &scratch.path("output.log"))?;
+    let ran = runner.run(s, &invocation, &scratch.path("output.log"));
     if let Some(transcripts) = &recorded {
-        return crate::codex::runs::sequence_played(&wire_dir, transcripts)
+        let played = crate::codex::runs::sequence_played(&wire_dir, transcripts)
             .context("the Python SDK against replay of the wire transcripts");
+        // Replay's verdict names a divergence even where the SDK's own error
+        // lost it (its stderr tail read before replay's words arrived).
+        return match (ran, played) {
+            (Err(failed), Err(account)) => Err(failed.context(format!("{account:#}"))),
+            (ran, played) => ran.and(played),
+        };
     }
+    ran?;
     let transcripts: Vec<PathBuf> = s
         .wire
         .iter()
