@@ -132,8 +132,9 @@ fn replay_compares_the_clients_answer_with_the_recorded_one() {
 }
 
 /// The real Python SDK, its approval handler declining what the recording
-/// accepted, against replay: replay exits 6, and the SDK's own error names
-/// the decision.
+/// accepted, against replay: replay exits 6 naming the decision, and the
+/// SDK fails with codex gone. (The SDK's own error carries replay's words
+/// only when its stderr reader got them first, so replay's are read here.)
 #[test]
 fn the_real_python_sdk_declining_a_recorded_acceptance_is_told_so() {
     let p = TestProject::new();
@@ -142,14 +143,16 @@ fn the_real_python_sdk_declining_a_recorded_acceptance_is_told_so() {
     let python = report["python"]["path"].as_str().unwrap().to_string();
     let dir = tempfile::tempdir().unwrap();
     let exit = dir.path().join("replay-exit");
+    let replay_said = dir.path().join("replay-stderr");
     let shim = dir.path().join("codex");
     std::fs::write(
         &shim,
         format!(
-            "#!/bin/sh\n{} replay {} -- \"$@\"\ncode=$?\necho $code > {}\nexit $code\n",
+            "#!/bin/sh\n{} replay {} -- \"$@\" 2> {}\ncode=$?\necho $code > {}\nexit $code\n",
             env!("CARGO_BIN_EXE_codex-harvest"),
             p.path("integration/fixtures/wire/thread_user_approval_accept.jsonl")
                 .display(),
+            replay_said.display(),
             exit.display()
         ),
     )
@@ -177,9 +180,11 @@ fn the_real_python_sdk_declining_a_recorded_acceptance_is_told_so() {
         "6",
         "{said}"
     );
+    assert!(said.contains("TransportClosedError"), "{said}");
+    let replay = std::fs::read_to_string(&replay_said).unwrap();
     assert!(
-        said.contains("\"decision\": \"decline\"") && said.contains("the client diverged"),
-        "{said}"
+        replay.contains("+    \"decision\": \"decline\"") && replay.contains("the client diverged"),
+        "{replay}"
     );
 }
 
