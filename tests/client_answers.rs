@@ -223,7 +223,7 @@ fn check_against_replay_fails_a_scenario_that_answers_otherwise() {
 fn an_answer_is_equivalent_only_where_the_real_codex_treats_it_alike() {
     use codex_harvest::codex::wire::identity::EQUIVALENCES;
     let scenario = "thread_user_approval_accept";
-    let reference = converse(scenario, &|_| {});
+    let reference = converse(scenario, &|_, _| {});
     assert!(
         reference
             .iter()
@@ -237,7 +237,8 @@ fn an_answer_is_equivalent_only_where_the_real_codex_treats_it_alike() {
             "the real codex answers otherwise to {}",
             e.name
         );
-        let (transcript, spelled) = client_edited(scenario, &e.spell);
+        let here = std::env::current_dir().unwrap();
+        let (transcript, spelled) = client_edited(scenario, &|m| (e.spell)(m, &here));
         let out = replay_app_server(std::slice::from_ref(&transcript), &[], &spelled);
         assert_eq!(
             out.status.code(),
@@ -252,7 +253,7 @@ fn an_answer_is_equivalent_only_where_the_real_codex_treats_it_alike() {
         }
     };
     assert_ne!(
-        converse(scenario, &approved),
+        converse(scenario, &|m, _| approved(m)),
         reference,
         "`approved` is accepted by the real codex: replay could accept it"
     );

@@ -481,6 +481,48 @@ fn a_full_tmpdir_is_named() {
     assert_eq!(two.stderr.matches(hint).count(), 1, "{}", two.all());
 }
 
+/// A TMPDIR that fills up while a scenario runs (the scenario's own
+/// failure says nothing of it, as codex's does not) is an I/O error, exit
+/// 5, naming the cause, not a scenario failure (issue 35, item 11).
+#[test]
+fn a_tmpdir_that_fills_during_a_scenario_is_named() {
+    let p = TestProject::new();
+    p.add_scenario(
+        "fills_tmp",
+        "import os, sys\n\n\ndef record(output_path, **_):\n    try:\n        with open(os.path.join(os.environ['TMPDIR'], 'fill'), 'wb') as f:\n            while True:\n                f.write(bytes(1 << 20))\n    except OSError:\n        pass\n    sys.exit(1)\n",
+        r#"{"replies": []}"#,
+        crate::util::NO_CODEX,
+    );
+    let Some(full) = Mounted::new(
+        &[
+            "-t",
+            "tmpfs",
+            "-o",
+            "size=80m",
+            "tmpfs",
+            p.tmp().to_str().unwrap(),
+        ],
+        &p.tmp(),
+    ) else {
+        return;
+    };
+    let out = p.run(&["check", "--scenario", "fills_tmp", "--cold"]);
+    drop(full);
+    let out = out.expect(5);
+    assert!(
+        out.stderr
+            .contains("(TMPDIR) ran out of space while it ran"),
+        "{}",
+        out.all()
+    );
+    assert!(
+        out.stderr
+            .contains("hint: free some space, or point TMPDIR at another file system"),
+        "{}",
+        out.all()
+    );
+}
+
 /// In the warm worker too, a scenario's escaped child (its own session) is
 /// gone when the scenario ends, and a hung one is cut at its timeout while
 /// the worker goes on serving the next scenario.

@@ -123,6 +123,107 @@ fn another_output_schema_is_another_request() {
     assert!(out.stdout.is_empty());
 }
 
+/// The recorded schema with every object's keys reversed: what a client
+/// that writes its caller's key order (the TypeScript SDK) may send.
+fn reversed_keys(v: &serde_json::Value) -> serde_json::Value {
+    match v {
+        serde_json::Value::Object(map) => serde_json::Value::Object(
+            map.iter()
+                .rev()
+                .map(|(k, v)| (k.clone(), reversed_keys(v)))
+                .collect(),
+        ),
+        serde_json::Value::Array(items) => {
+            serde_json::Value::Array(items.iter().map(reversed_keys).collect())
+        }
+        other => other.clone(),
+    }
+}
+
+/// Issue 35, item 6: the recorded schema with its keys in another order
+/// is the recorded request. The real codex prints the same events for both
+/// and hands the model the same schema, as a JSON value (in the file's
+/// order: the scripted model's answer is the same for any), so replay
+/// plays it.
+#[test]
+fn a_schema_with_its_keys_in_another_order_is_the_recorded_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let (recording, args, code) = recordings(dir.path())
+        .into_iter()
+        .find(|(r, ..)| r.ends_with("thread_structured.jsonl"))
+        .unwrap();
+    let at = args.iter().position(|a| a == "--output-schema").unwrap() + 1;
+    let recorded: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&args[at]).unwrap()).unwrap();
+    let reordered = reversed_keys(&recorded);
+    assert_ne!(recorded.to_string(), reordered.to_string());
+    let real = |schema: &serde_json::Value, name: &str| {
+        let p = crate::util::TestProject::new();
+        let work = dir.path().join(name);
+        std::fs::create_dir(&work).unwrap();
+        let file = work.join("schema.json");
+        std::fs::write(&file, schema.to_string()).unwrap();
+        let requests = work.join("requests.jsonl");
+        let mut real_args = args.clone();
+        real_args[at] = file.display().to_string();
+        let mut cmd = p.command(&[
+            "--root",
+            p.root().to_str().unwrap(),
+            "stand-in",
+            "--scenario",
+            "thread_structured",
+            "--model-requests",
+            requests.to_str().unwrap(),
+            "--",
+        ]);
+        let out = crate::util::run({
+            cmd.args(&real_args).current_dir(&work);
+            cmd
+        })
+        .expect(code);
+        let events: Vec<serde_json::Value> = out
+            .stdout
+            .lines()
+            .map(|l| {
+                let mut e: serde_json::Value = serde_json::from_str(l).unwrap();
+                e.as_object_mut().unwrap().remove("thread_id");
+                e
+            })
+            .collect();
+        let sent: serde_json::Value = serde_json::from_str(
+            std::fs::read_to_string(&requests)
+                .unwrap()
+                .lines()
+                .next()
+                .unwrap(),
+        )
+        .unwrap();
+        (events, sent["body"]["text"]["format"]["schema"].clone())
+    };
+    let (as_recorded, as_reordered) = (real(&recorded, "recorded"), real(&reordered, "reordered"));
+    assert_eq!(as_recorded.0, as_reordered.0, "codex prints otherwise");
+    assert_eq!(
+        as_recorded.1, recorded,
+        "the model is handed the file's schema"
+    );
+    assert_eq!(
+        as_reordered.1, reordered,
+        "the model is handed the file's schema"
+    );
+    std::fs::write(&args[at], reordered.to_string()).unwrap();
+    let out = Command::new(shim(dir.path(), &recording))
+        .args(&args)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.stdout, std::fs::read(&recording).unwrap());
+}
+
 /// The client's lines of a wire transcript, and the server's.
 pub(crate) fn sides(transcript: &Path) -> (String, String) {
     let (mut client, mut server) = (String::new(), String::new());
@@ -1092,7 +1193,10 @@ fn approve_for_me_is_the_auto_reviewer_in_the_workspace_write_sandbox() {
 /// unordered` says come in no fixed order, with codex's echoes of the
 /// client's identity put back to the recorded client's (as replay does),
 /// normalised as the fixtures are.
-pub(crate) fn converse(scenario: &str, spell: &dyn Fn(&mut serde_json::Value)) -> Vec<String> {
+pub(crate) fn converse(
+    scenario: &str,
+    spell: &dyn Fn(&mut serde_json::Value, &Path),
+) -> Vec<String> {
     use codex_harvest::codex::wire::canonical::{Dir, Line, canonical};
     use codex_harvest::codex::wire::identity::{EXPERIMENTAL_ONLY, Identity};
     use serde_json::Value;
@@ -1160,7 +1264,7 @@ pub(crate) fn converse(scenario: &str, spell: &dyn Fn(&mut serde_json::Value)) -
         if msg["method"] == "initialize" {
             recorded_identity = Some(Identity::of(&msg, None));
         }
-        spell(&mut msg);
+        spell(&mut msg, &workdir);
         if msg["method"] == "initialize" {
             identity = Some(Identity::of(&msg, None));
         }
@@ -1318,7 +1422,7 @@ fn every_app_server_equivalence_holds_for_the_real_codex() {
             })
             .collect()
     };
-    let reference = converse(scenario, &|_| {});
+    let reference = converse(scenario, &|_, _| {});
     assert!(
         reference.iter().any(|l| l.contains("turn/completed")),
         "{reference:?}"
@@ -1330,7 +1434,13 @@ fn every_app_server_equivalence_holds_for_the_real_codex() {
             "the real codex answers otherwise to {}",
             e.name
         );
-        let out = replay_app_server(std::slice::from_ref(&transcript), &[], &respelled(&e.spell));
+        // Replay runs where the test does: its cwd is codex's default there.
+        let here = std::env::current_dir().unwrap();
+        let out = replay_app_server(
+            std::slice::from_ref(&transcript),
+            &[],
+            &respelled(&|m| (e.spell)(m, &here)),
+        );
         assert_eq!(
             out.status.code(),
             Some(0),
@@ -1371,7 +1481,7 @@ fn every_app_server_equivalence_holds_for_the_real_codex() {
     ];
     for (name, diff, spell) in not_equivalent {
         assert_ne!(
-            converse(scenario, spell),
+            converse(scenario, &|m, _| spell(m)),
             reference,
             "{name} is equivalent for the real codex: replay could accept it"
         );
@@ -1590,7 +1700,7 @@ fn the_elixir_sdks_app_server_requests_are_served_by_the_stand_in_not_replay() {
     assert_eq!(out.status.code(), Some(6), "{stderr}");
     assert!(stderr.contains("model_reasoning_effort"), "{stderr}");
 
-    let heard = converse("thread_basic", &elixir);
+    let heard = converse("thread_basic", &|m, _| elixir(m));
     let started = heard
         .iter()
         .find(|l| l.contains("\"activePermissionProfile\""))

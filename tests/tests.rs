@@ -16,6 +16,7 @@ mod ownership;
 mod python_sources;
 mod refusals;
 mod replay;
+mod replay_verdicts;
 mod scenario_runner;
 mod stops;
 mod toolchain;

@@ -76,8 +76,13 @@ pub trait Classify<T> {
 
 impl<T, E: Into<anyhow::Error>> Classify<T> for Result<T, E> {
     fn kind(self, kind: Kind) -> anyhow::Result<T> {
-        self.map_err(|e| mark(e.into(), |m| m.kind = Some(kind)))
+        self.map_err(|e| of_kind(e, kind))
     }
+}
+
+/// `error` marked as `kind`, as [`Classify::kind`] marks a result's.
+pub fn of_kind(error: impl Into<anyhow::Error>, kind: Kind) -> anyhow::Error {
+    mark(error.into(), |m| m.kind = Some(kind))
 }
 
 /// `error`, with `hint` telling the user what to do about it.

@@ -180,7 +180,10 @@ fn forced_exit(i: Interrupted) -> ! {
     for path in lock(&PATHS).iter() {
         let _ = std::fs::remove_dir_all(path);
     }
-    for (path, text) in lock(&LAST_WORDS).iter() {
+    // Held to the exit: a `settle_word` under way finishes first (its temp
+    // file renamed), and none starts after.
+    let words = lock(&LAST_WORDS);
+    for (path, text) in words.iter() {
         let _ = crate::base::fs::write_atomic(path, text.as_bytes());
     }
     use std::io::Write;
@@ -269,6 +272,16 @@ pub fn last_word(path: &Path, text: String) {
     let mut words = lock(&LAST_WORDS);
     words.retain(|(p, _)| p != path);
     words.push((path.to_path_buf(), text));
+}
+
+/// Writes `text` to `path` for good, as its last word: a stop signal from
+/// now on leaves it as written. The write and a forced exit's take one
+/// lock, so a signal never ends the process while the write's temp file
+/// is still beside `path`.
+pub fn settle_word(path: &Path, text: String) -> anyhow::Result<()> {
+    let mut words = lock(&LAST_WORDS);
+    words.retain(|(p, _)| p != path);
+    crate::base::fs::write_atomic(path, text.as_bytes())
 }
 
 /// A dir a forced exit removes while this guard lives.

@@ -8,5 +8,7 @@ pub(crate) mod failure;
 pub(crate) mod fork_lock;
 pub(crate) mod fs;
 pub mod interrupt;
+pub(crate) mod json;
+pub(crate) mod patient_write;
 pub(crate) mod project;
 pub(crate) mod signal_to;

@@ -341,6 +341,10 @@ pub struct StandInArgs {
     /// CODEX_HOME to use and keep (with the replies taken) across starts
     #[arg(long, value_name = "DIR")]
     pub codex_home: Option<PathBuf>,
+    /// Write every request codex made to the scripted model to FILE, as
+    /// JSON Lines (a new file: an existing one is refused)
+    #[arg(long, value_name = "FILE")]
+    pub model_requests: Option<PathBuf>,
     #[command(flatten)]
     pub toolchain: ToolchainArgs,
     /// The arguments the client gave codex (after `--`)

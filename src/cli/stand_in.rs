@@ -30,6 +30,7 @@ pub fn run(root: &Option<PathBuf>, args: &StandInArgs) -> Result<Exit, Failure> 
     let scenario = loaded.config.select(names).or_exit(Exit::Usage)?[0];
     let script_path = loaded.project.model_script(&scenario.name);
     let script = Script::load(&script_path).or_exit(Exit::Usage)?;
+    let requests_file = args.model_requests.as_deref().map(new_file).transpose()?;
     let toolchain = args.toolchain.resolve(&loaded.pins)?;
     let throwaway;
     let home = match &args.codex_home {
@@ -62,6 +63,17 @@ pub fn run(root: &Option<PathBuf>, args: &StandInArgs) -> Result<Exit, Failure> 
     )
     .with_context(|| format!("writing {}", home.join(PLAYED).display()))
     .or_exit(Exit::Io)?;
+    if let Some(mut file) = requests_file {
+        use std::io::Write;
+        file.write_all(transcript.to_jsonl().as_bytes())
+            .with_context(|| {
+                format!(
+                    "writing {}",
+                    args.model_requests.as_ref().expect("given").display()
+                )
+            })
+            .or_exit(Exit::Io)?;
+    }
     if transcript.overruns > 0 {
         crate::errln!(
             "codex-harvest stand-in: codex made {} model request(s) more than {} has replies for; the client asked more of it than the scenario does",
@@ -110,6 +122,18 @@ fn own_home(dir: &Path) -> Result<(), Failure> {
         .and_then(|_| std::fs::write(&marker, b"[]"))
         .with_context(|| format!("making {} a stand-in's CODEX_HOME", dir.display()))
         .or_exit(Exit::Io)
+}
+
+/// `--model-requests FILE`, created before codex runs: a file that is
+/// there already is not stand-in's to replace.
+fn new_file(path: &Path) -> Result<std::fs::File, Failure> {
+    std::fs::File::options()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .with_context(|| format!("creating --model-requests {}", path.display()))
+        .map_err(|e| hinted(e, "give --model-requests a path where no file is yet"))
+        .or_exit(Exit::Usage)
 }
 
 /// The pinned codex with the client's arguments and stdio, pointed at the

@@ -6,9 +6,13 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Result, anyhow, bail};
 
-/// `<n>.played` in a `replay --sequence` dir: the n-th recording started.
+/// The extension of a start's claim in a `replay --sequence` dir.
+pub(crate) const CLAIM: &str = "played";
+
+/// `<n>.played` in a `replay --sequence` dir: the n-th start, of the
+/// n-th recording or, beyond the last, of none.
 pub(crate) fn claim_path(dir: &Path, n: usize) -> PathBuf {
-    dir.join(format!("{n}.played"))
+    dir.join(format!("{n}.{CLAIM}"))
 }
 
 /// `<n>.verdict` in a `replay --sequence` dir: how the n-th start ended,
@@ -44,6 +48,15 @@ pub(crate) fn sequence_played(state: &Path, recordings: &[PathBuf]) -> Result<()
             bail!("{}", verdict.trim_end());
         }
     }
+    let beyond = recordings.len() + 1;
+    if claim_path(state, beyond).exists() {
+        let verdict = std::fs::read_to_string(verdict_path(state, beyond)).unwrap_or_default();
+        bail!(
+            "the client started codex more often than the {} recording(s) hold: {}",
+            recordings.len(),
+            verdict.trim_end()
+        );
+    }
     Ok(())
 }
 
@@ -67,4 +80,35 @@ pub(crate) fn claim_next(
         }
     }
     unreachable!("some number is free")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 35, item 4: a start past the last recording fails the
+    /// sequence with its verdict, even when every recording played.
+    #[test]
+    fn a_start_past_the_last_recording_fails_the_sequence() {
+        let dir = tempfile::tempdir().unwrap();
+        let recordings = [PathBuf::from("one.jsonl")];
+        std::fs::write(claim_path(dir.path(), 1), "").unwrap();
+        std::fs::write(verdict_path(dir.path(), 1), PLAYED_VERDICT).unwrap();
+        sequence_played(dir.path(), &recordings).unwrap();
+        std::fs::write(claim_path(dir.path(), 2), "").unwrap();
+        std::fs::write(
+            verdict_path(dir.path(), 2),
+            "once more than the 1 recordings\n",
+        )
+        .unwrap();
+        let err = sequence_played(dir.path(), &recordings)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(
+                "more often than the 1 recording(s) hold: once more than the 1 recordings"
+            ),
+            "{err}"
+        );
+    }
 }

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow};
 
-use crate::base::failure::{Classify, Kind, hinted};
+use crate::base::failure::{Classify, Kind, hinted, of_kind};
 use crate::base::interrupt::{self, Removal};
 
 /// What every private dir's name starts with.
@@ -23,6 +23,10 @@ const KEPT: &str = "codex-harvest-kept-";
 /// writes its state database there, and a full disk would surface as a
 /// traceback about sqlite.
 const MIN_SCRATCH_SPACE: u64 = 64 << 20;
+
+/// The free space below which a run that failed is taken to have failed
+/// for want of room.
+const FULL_BELOW: u64 = 1 << 20;
 
 /// The directories of one run, all inside one scratch dir (mode 0700), which
 /// is removed on every path unless `--keep-scratch` asks to keep it.
@@ -133,6 +137,30 @@ impl Scratch {
 
     pub(crate) fn root(&self) -> &Path {
         self.dir.path()
+    }
+
+    /// `error`, the failure of the run in this dir, marked as I/O and said
+    /// so when the file system ran out of room meanwhile: whatever failed
+    /// for it (codex's state database, a tool's write) usually says
+    /// nothing of the cause.
+    pub(crate) fn or_out_of_space(&self, error: anyhow::Error) -> anyhow::Error {
+        let free = free_space(self.root()).unwrap_or(u64::MAX);
+        if free >= FULL_BELOW {
+            return error;
+        }
+        let tmp = self.root().parent().unwrap_or(self.root());
+        let error = error.context(format!(
+            "{} (TMPDIR) ran out of space while it ran: {} KiB free",
+            tmp.display(),
+            free >> 10
+        ));
+        of_kind(
+            hinted(
+                error,
+                "free some space, or point TMPDIR at another file system",
+            ),
+            Kind::Io,
+        )
     }
 
     pub(crate) fn path(&self, sub: &str) -> PathBuf {

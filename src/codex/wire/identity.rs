@@ -5,6 +5,8 @@
 //! codex 0.163.0 was measured to follow (`../shared/DESIGN.md`, "What each
 //! client sends"); anything else a client does differently is a divergence.
 
+use std::path::Path;
+
 use serde_json::{Map, Value};
 
 /// Sent only to a client whose `initialize` asked for
@@ -23,8 +25,9 @@ pub const NULL_IS_A_VALUE: [&str; 1] = ["serviceTier"];
 /// not here is a divergence.
 pub struct Equivalence {
     pub name: &'static str,
-    /// Respells one client message.
-    pub spell: fn(&mut Value),
+    /// Respells one client message, sent to a codex started in the
+    /// directory given.
+    pub spell: fn(&mut Value, &Path),
 }
 
 pub const EQUIVALENCES: &[Equivalence] = &[
@@ -48,19 +51,71 @@ pub const EQUIVALENCES: &[Equivalence] = &[
         name: "empty params on a message that has none",
         spell: empty_params,
     },
+    Equivalence {
+        name: "cwd \".\" on thread/start and turn/start (the directory codex was started in)",
+        spell: cwd_here_relative,
+    },
+    Equivalence {
+        name: "cwd on thread/start and turn/start spelled as the absolute directory codex was started in",
+        spell: cwd_here_absolute,
+    },
 ];
+
+/// The requests whose `cwd` param, absent, is the directory codex was
+/// started in.
+const CWD_DEFAULTS_TO_START: [&str; 2] = ["thread/start", "turn/start"];
+
+fn with_cwd(msg: &mut Value, cwd: String) {
+    if CWD_DEFAULTS_TO_START.contains(&msg["method"].as_str().unwrap_or_default())
+        && let Some(params) = msg["params"].as_object_mut()
+    {
+        params.insert("cwd".into(), cwd.into());
+    }
+}
+
+fn cwd_here_relative(msg: &mut Value, _: &Path) {
+    with_cwd(msg, ".".into());
+}
+
+fn cwd_here_absolute(msg: &mut Value, started_in: &Path) {
+    with_cwd(msg, started_in.display().to_string());
+}
+
+/// A received message as codex reads it: a `cwd` that names the directory
+/// codex was started in (relative to it or absolute) is codex's default,
+/// the same as none.
+pub fn without_default_cwd(msg: &mut Value, started_in: &Path) {
+    if !CWD_DEFAULTS_TO_START.contains(&msg["method"].as_str().unwrap_or_default()) {
+        return;
+    }
+    let Some(params) = msg["params"].as_object_mut() else {
+        return;
+    };
+    let here = params
+        .get("cwd")
+        .and_then(Value::as_str)
+        .is_some_and(|cwd| {
+            started_in
+                .join(cwd)
+                .components()
+                .eq(started_in.components())
+        });
+    if here {
+        params.remove("cwd");
+    }
+}
 
 fn is_initialize(msg: &Value) -> bool {
     msg["method"] == "initialize"
 }
 
-fn another_identity(msg: &mut Value) {
+fn another_identity(msg: &mut Value, _: &Path) {
     if is_initialize(msg) {
         msg["params"]["clientInfo"] = serde_json::json!({"name": "codex_sdk", "version": "0.9.0"});
     }
 }
 
-fn no_experimental_api(msg: &mut Value) {
+fn no_experimental_api(msg: &mut Value, _: &Path) {
     if is_initialize(msg)
         && let Some(params) = msg["params"].as_object_mut()
     {
@@ -68,7 +123,7 @@ fn no_experimental_api(msg: &mut Value) {
     }
 }
 
-fn with_jsonrpc(msg: &mut Value) {
+fn with_jsonrpc(msg: &mut Value, _: &Path) {
     if let Some(map) = msg.as_object_mut() {
         map.insert("jsonrpc".into(), "2.0".into());
     }
@@ -84,7 +139,7 @@ const OPTIONAL_PARAMS: [(&str, &[&str]); 2] = [
     ("turn/start", &["cwd", "effort", "summary", "outputSchema"]),
 ];
 
-fn nulls_for_absent_params(msg: &mut Value) {
+fn nulls_for_absent_params(msg: &mut Value, _: &Path) {
     let method = msg["method"].as_str().unwrap_or_default().to_string();
     for (m, keys) in OPTIONAL_PARAMS {
         if method == m
@@ -97,7 +152,7 @@ fn nulls_for_absent_params(msg: &mut Value) {
     }
 }
 
-fn empty_params(msg: &mut Value) {
+fn empty_params(msg: &mut Value, _: &Path) {
     if let Some(map) = msg.as_object_mut()
         && map.contains_key("method")
         && !map.contains_key("params")
@@ -251,10 +306,12 @@ mod tests {
         ];
         for e in EQUIVALENCES {
             let mut changed = false;
+            let here = Path::new("/home/user/project");
             for msg in &conversation {
                 let mut spelled = msg.clone();
-                (e.spell)(&mut spelled);
+                (e.spell)(&mut spelled, here);
                 changed |= &spelled != msg;
+                without_default_cwd(&mut spelled, here);
                 assert_eq!(comparable(&spelled), comparable(msg), "{}: {msg}", e.name);
             }
             assert!(changed, "{} respells nothing", e.name);
@@ -270,5 +327,26 @@ mod tests {
         assert_ne!(comparable(&tier), comparable(&b));
         let other = json!({"method": "thread/start", "params": {"model": "n"}});
         assert_ne!(comparable(&other), comparable(&b));
+    }
+
+    #[test]
+    fn only_the_directory_codex_started_in_is_the_default_cwd() {
+        let here = Path::new("/home/user/project");
+        for (cwd, default) in [
+            (".", true),
+            ("./", true),
+            ("/home/user/project", true),
+            ("/home/user/project/", true),
+            ("src", false),
+            ("..", false),
+            ("/home/user", false),
+        ] {
+            let mut msg = json!({"method": "thread/start", "params": {"cwd": cwd}});
+            without_default_cwd(&mut msg, here);
+            assert_eq!(msg["params"].get("cwd").is_none(), default, "{cwd}");
+        }
+        let mut other = json!({"method": "command/exec", "params": {"cwd": "."}});
+        without_default_cwd(&mut other, here);
+        assert_eq!(other["params"]["cwd"], ".");
     }
 }

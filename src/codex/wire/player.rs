@@ -12,6 +12,9 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
 
+use crate::base::json::sorted;
+use crate::base::patient_write::{PatientWriter, Sent};
+
 use super::canonical::{Dir, Line, ids, is_uuid};
 use super::identity::{EXPERIMENTAL_ONLY, Identity, comparable};
 
@@ -51,7 +54,7 @@ pub fn play(
     let mut play = Play {
         recording,
         rx: reader(input),
-        writer: Writer::start(output),
+        writer: PatientWriter::start(output),
         listening: true,
         clients: None,
         ids: HashMap::new(),
@@ -85,7 +88,7 @@ pub fn play(
 struct Play<'a> {
     recording: &'a str,
     rx: mpsc::Receiver<Result<Vec<u8>, String>>,
-    writer: Writer,
+    writer: PatientWriter,
     /// The client still reads: a client that stopped reading may still
     /// send what the recording expects of it.
     listening: bool,
@@ -252,52 +255,6 @@ fn reader(mut input: impl BufRead + Send + 'static) -> mpsc::Receiver<Result<Vec
     rx
 }
 
-/// The end of a write to the client.
-enum Sent {
-    Yes,
-    /// The client closed its end.
-    Closed,
-    /// The client did not read within the patience.
-    Stuck,
-}
-
-/// Writes to the client on a thread of its own, so a client that never
-/// reads stalls the write, not the play.
-struct Writer {
-    lines: mpsc::Sender<String>,
-    done: mpsc::Receiver<bool>,
-}
-
-impl Writer {
-    fn start(mut output: impl Write + Send + 'static) -> Writer {
-        let (lines, todo) = mpsc::channel::<String>();
-        let (report, done) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in todo {
-                let ok = output
-                    .write_all(line.as_bytes())
-                    .and_then(|_| output.flush())
-                    .is_ok();
-                if report.send(ok).is_err() || !ok {
-                    break;
-                }
-            }
-        });
-        Writer { lines, done }
-    }
-
-    fn send(&mut self, line: String, patience: Duration) -> Sent {
-        if self.lines.send(line).is_err() {
-            return Sent::Closed;
-        }
-        match self.done.recv_timeout(patience) {
-            Ok(true) => Sent::Yes,
-            Ok(false) | Err(RecvTimeoutError::Disconnected) => Sent::Closed,
-            Err(RecvTimeoutError::Timeout) => Sent::Stuck,
-        }
-    }
-}
-
 /// A client's bytes as a message may show them: control characters
 /// escaped (nothing a client sends reaches the terminal raw), at most
 /// [`SHOWN`] characters.
@@ -407,8 +364,10 @@ fn cut(diff: &str) -> String {
 
 const MAX_DIFF_LINES: usize = 200;
 
+/// `v` pretty, its keys sorted: two messages that differ only in the
+/// order of their keys read alike, so a diff shows only what differs.
 fn pretty(v: &Value) -> String {
-    let mut s = serde_json::to_string_pretty(v).expect("a Value always serialises");
+    let mut s = serde_json::to_string_pretty(&sorted(v)).expect("a Value always serialises");
     s.push('\n');
     s
 }
@@ -643,5 +602,25 @@ mod tests {
         assert!(uuids.pair(THREAD, LIVE));
         assert!(!uuids.pair(THREAD, "019a0000-0000-7000-8000-000000000009"));
         assert!(!uuids.pair("00000000-0000-7000-8000-000000000002", LIVE));
+    }
+
+    /// Issue 35, item 7: keys in another order are no difference, and
+    /// where a message does differ the diff shows only what does.
+    #[test]
+    fn a_diff_shows_what_differs_not_the_order_of_keys() {
+        let client = "{\"params\":{},\"method\":\"thread/start\",\"id\":7}\n{\"params\":{\"threadId\":\"00000000-0000-7000-8000-000000000001\",\"input\":1},\"id\":8,\"method\":\"turn/start\"}\n";
+        let (outcome, _) = play_with(client);
+        let Outcome::Diverged(diff) = outcome else {
+            panic!("an extra param was accepted")
+        };
+        let changed: Vec<&str> = diff
+            .lines()
+            .filter(|l| {
+                (l.starts_with('+') || l.starts_with('-'))
+                    && !l.starts_with("+++")
+                    && !l.starts_with("---")
+            })
+            .collect();
+        assert_eq!(changed, ["+    \"input\": 1,"], "{diff}");
     }
 }

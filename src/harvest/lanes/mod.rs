@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, anyhow};
 use serde_json::{Map, Value};
 
-use crate::base::failure::hinted;
+use crate::base::failure::{Kind, hinted, kind_of};
 use crate::codex::model::{Script, ScriptedModel, Transcript, codex_home};
 use crate::codex::toolchain::Toolchain;
 use crate::engine::fixture_path::FixturePath;
@@ -107,7 +107,8 @@ fn lane(
             Some(_) => Ok(()),
             None => check_transcript(&transcript, &session.project.display(&script_path)),
         })
-        .and_then(|_| collect(session, s, outputs, &scratch, &scanner, &script.texts()));
+        .and_then(|_| collect(session, s, outputs, &scratch, &scanner, &script.texts()))
+        .map_err(|e| scratch.or_out_of_space(e));
     if crate::base::interrupt::received().is_some() {
         return result;
     }
@@ -122,6 +123,8 @@ fn lane(
             ));
             Ok(tree)
         }
+        // A want of room has its own hint; a kept scratch dir would not help.
+        (Err(e), false) if kind_of(&e) == Some(Kind::Io) => Err(e),
         (Err(e), false) => Err(hinted(
             e,
             "rerun with --keep-scratch to keep its scratch dir (requests.jsonl holds every model request)",

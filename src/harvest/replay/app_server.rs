@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use super::{Request, Verdict};
 use crate::base::failure::{Classify, Kind};
 use crate::codex::runs;
-use crate::codex::wire::{self, canonical::Line, player::Outcome};
+use crate::codex::wire::{self, canonical::Line, identity, player::Outcome};
 use crate::engine::normalize::{Locations, Normalizer, Rule, host_spellings};
 use crate::harvest::config::HarvestConfig;
 
@@ -26,7 +26,13 @@ pub(super) fn play(
         )));
     }
     let normalizer = received_normalizer(recording).kind(Kind::Config)?;
-    let normalise = |v: serde_json::Value| normalizer.pass().canonical_value(v);
+    let started_in = std::env::current_dir()
+        .context("reading the directory replay was started in")
+        .kind(Kind::Io)?;
+    let normalise = |mut v: serde_json::Value| {
+        identity::without_default_cwd(&mut v, &started_in);
+        normalizer.pass().canonical_value(v)
+    };
     let input = Counted {
         inner: std::io::BufReader::new(std::io::stdin()),
         count: 0,

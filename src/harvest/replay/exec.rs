@@ -1,7 +1,6 @@
 //! Replay of `codex exec --json`: a recorded run's stream played to a
 //! client whose request is the recorded one, whatever its spelling.
 
-use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
 
@@ -10,7 +9,10 @@ use serde::Deserialize;
 
 use super::{Request, Verdict};
 use crate::base::failure::{Classify, Kind, hinted};
+use crate::base::json::sorted;
+use crate::base::patient_write::{PatientWriter, Sent};
 use crate::codex::exec::args::{ExecCall, Prompt};
+use crate::codex::runs;
 use crate::codex::wire;
 
 /// `<name>.command.json`: how the recorded run was started and how it ended.
@@ -38,7 +40,11 @@ const MAX_STDIN: u64 = 16 << 20;
 /// `codex exec --json …` from an exec fixture and its command record:
 /// played when the client's request is the recorded one, whatever its
 /// spelling (`exec_args`), its prompt read from stdin as codex reads it.
-pub(super) fn play(recording: &Path, req: &Request) -> Result<Verdict> {
+pub(super) fn play(
+    recording: &Path,
+    req: &Request,
+    verdict_path: Option<&Path>,
+) -> Result<Verdict> {
     let stream = std::fs::read(recording)
         .with_context(|| format!("reading the recording {}", recording.display()))
         .kind(Kind::Io)?;
@@ -84,15 +90,28 @@ pub(super) fn play(recording: &Path, req: &Request) -> Result<Verdict> {
             )));
         }
     };
+    // The client has said all it had to: from here a stop signal ends a
+    // run that played, as app-server replay's does once the client sent
+    // every message it owed.
+    if let Some(path) = verdict_path {
+        crate::base::interrupt::last_word(path, runs::PLAYED_VERDICT.to_string());
+    }
     if let Some(path) = &got.last_message {
         write_last_message(&stream, Path::new(path)).kind(Kind::Io)?;
     }
-    let mut out = std::io::stdout().lock();
-    out.write_all(&stream)
-        .and_then(|_| out.flush())
-        .context("writing the recording to stdout")
-        .kind(Kind::Io)?;
-    Ok(Verdict::Played(Some(recorded.exit_code)))
+    let (bytes, shown) = (stream.len(), recording.display());
+    Ok(
+        match PatientWriter::start(std::io::stdout()).send(stream, req.patience) {
+            Sent::Yes => Verdict::Played(Some(recorded.exit_code)),
+            Sent::Closed => Verdict::Diverged(format!(
+                "codex-harvest replay: the client closed codex's stdout before it had read the {bytes} bytes {shown} holds\n"
+            )),
+            Sent::Stuck => Verdict::Diverged(format!(
+                "codex-harvest replay: the client did not read the {bytes} bytes {shown} holds within {} s (--patience): it left codex's stdout unread\n",
+                req.patience.as_secs()
+            )),
+        },
+    )
 }
 
 /// What `codex exec --json` prints, as a fixture holds it: one JSON object a
@@ -191,15 +210,17 @@ fn compare_calls(
             .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
             .map_or_else(
                 || format!("{path} (not a readable JSON file)"),
-                |v| v.to_string(),
+                |v| sorted(&v).to_string(),
             )
     });
+    // Compared as JSON values: codex passes the file's keys to the model in
+    // their order, and prints the same for any order (tests/replay.rs).
     field(
-        "--output-schema (its JSON)".into(),
+        "--output-schema (its JSON, keys sorted)".into(),
         recorded
             .output_schema
             .as_ref()
-            .map_or("(absent)".into(), |v| v.to_string()),
+            .map_or("(absent)".into(), |v| sorted(v).to_string()),
         schema.unwrap_or("(absent)".into()),
     );
     out

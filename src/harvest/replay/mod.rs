@@ -45,20 +45,19 @@ pub enum Verdict {
 /// a client's test suite): a client that swallows replay's exit code, stops
 /// early or ends codex with a signal still learns it.
 pub fn run(req: &Request) -> Result<Verdict> {
-    let (start, recording) = match this_start(req).kind(Kind::Config)? {
-        Start::Only(recording) => (None, recording),
-        Start::Next(n, recording) => (Some(n), recording),
-        Start::Exhausted(dir) => {
-            return Ok(Verdict::Diverged(format!(
+    let (recording, verdict_path) = match this_start(req).kind(Kind::Config)? {
+        Start::Only(recording) => (recording, None),
+        Start::Next(n, recording) => (recording, req.sequence.map(|d| runs::verdict_path(d, n))),
+        Start::Beyond(n, dir) => {
+            let why = format!(
                 "codex-harvest replay: the client started codex once more than the {} recordings it is given hold: a request no recording has (remove {} to start over)\n",
                 req.recordings.len(),
                 dir.display()
-            )));
+            );
+            crate::base::interrupt::settle_word(&runs::verdict_path(&dir, n), why.clone())
+                .kind(Kind::Io)?;
+            return Ok(Verdict::Diverged(why));
         }
-    };
-    let verdict_path = match (req.sequence, start) {
-        (Some(dir), Some(n)) => Some(runs::verdict_path(dir, n)),
-        _ => None,
     };
     if let Some(path) = &verdict_path {
         crate::base::interrupt::last_word(
@@ -72,7 +71,7 @@ pub fn run(req: &Request) -> Result<Verdict> {
     // An exec fixture has its command record beside it; anything else must
     // be a whole wire transcript, and says why not.
     let verdict = if command_record(&recording).is_file() {
-        exec::play(&recording, req)?
+        exec::play(&recording, req, verdict_path.as_deref())?
     } else {
         let lines = wire::player::read(&recording)
             .map_err(|e| {
@@ -89,8 +88,7 @@ pub fn run(req: &Request) -> Result<Verdict> {
             Verdict::Played(_) => runs::PLAYED_VERDICT.to_string(),
             Verdict::Diverged(why) => why.clone(),
         };
-        crate::base::interrupt::last_word(path, kept.clone());
-        crate::base::fs::write_atomic(path, kept.as_bytes()).kind(Kind::Io)?;
+        crate::base::interrupt::settle_word(path, kept).kind(Kind::Io)?;
     }
     Ok(verdict)
 }
@@ -114,8 +112,10 @@ enum Start {
     /// With `--sequence DIR`, the n-th, the first not yet played (claimed
     /// by creating `<n>.played` in DIR).
     Next(usize, PathBuf),
-    /// With `--sequence DIR`, none: every one was played.
-    Exhausted(PathBuf),
+    /// With `--sequence DIR`, none: every one was played; this start is
+    /// the n-th, beyond the last (its claim and verdict kept, so a suite
+    /// reading the verdicts learns of it).
+    Beyond(usize, PathBuf),
 }
 
 fn this_start(req: &Request) -> Result<Start> {
@@ -129,17 +129,10 @@ fn this_start(req: &Request) -> Result<Start> {
         return Ok(Start::Only(only.clone()));
     };
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    for (n, recording) in req.recordings.iter().enumerate() {
-        let claim = runs::claim_path(dir, n + 1);
-        match std::fs::File::options()
-            .write(true)
-            .create_new(true)
-            .open(&claim)
-        {
-            Ok(_) => return Ok(Start::Next(n + 1, recording.clone())),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(e).with_context(|| format!("creating {}", claim.display())),
-        }
-    }
-    Ok(Start::Exhausted(dir.to_path_buf()))
+    let (n, _, _) = runs::claim_next(dir, runs::CLAIM)
+        .with_context(|| format!("claiming the next start in {}", dir.display()))?;
+    Ok(match req.recordings.get(n - 1) {
+        Some(recording) => Start::Next(n, recording.clone()),
+        None => Start::Beyond(n, dir.to_path_buf()),
+    })
 }
