@@ -292,7 +292,8 @@ fn after_saying(child: &mut std::process::Child, line: &str) -> std::thread::Joi
 
 /// A stop while pip or npm installs the pins ends them too (no orphan
 /// writing into the cache after the lock is released), nothing runs after
-/// it, and the next run builds the entry afresh.
+/// it, nothing of theirs is left in TMPDIR, and the next run builds the
+/// entry afresh.
 #[test]
 fn an_interrupted_provisioning_leaves_no_process_and_is_rebuilt() {
     let p = TestProject::new();
@@ -335,6 +336,9 @@ fn an_interrupted_provisioning_leaves_no_process_and_is_rebuilt() {
             "{args:?}: {stderr}"
         );
         no_process_left(&p.tmp(), awaited);
+        // What pip and npm keep while they work (pip-unpack-*, a
+        // cacert.pem) is theirs to remove: a stop leaves none of it.
+        assert_eq!(p.leftovers(), Vec::<String>::new(), "{args:?}");
     }
     let doctor = p
         .run_with_cache(&["doctor", "--format", "json"], cache.path())
@@ -482,4 +486,46 @@ fn a_run_waiting_on_the_tree_lock_stops_at_once() {
         assert!(after < Duration::from_secs(2), "{args:?}: took {after:?}");
         assert!(said.contains("nothing was written"), "{args:?}: {said}");
     }
+}
+
+/// A stand-in stopped while codex runs a sandboxed command leaves nothing
+/// in TMPDIR: codex's bubblewrap mount targets are in a dir of the run's
+/// (issue 35, item 10).
+#[test]
+fn a_stopped_stand_in_leaves_nothing_in_tmpdir() {
+    use std::io::BufRead;
+    let p = TestProject::new();
+    let work = tempfile::tempdir().unwrap();
+    let mut child = p
+        .command(&[
+            "--root",
+            p.root().to_str().unwrap(),
+            "stand-in",
+            "--scenario",
+            "thread_interrupt",
+            "--",
+            "exec",
+            "--json",
+            "--skip-git-repo-check",
+            "-m",
+            "gpt-5.5",
+            "Run the long command.",
+        ])
+        .current_dir(work.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let started = stdout
+        .lines()
+        .map(Result::unwrap)
+        .find(|l| l.contains("\"item.started\"") && l.contains("command_execution"));
+    assert!(started.is_some(), "codex never started the command");
+    signal(&child, libc::SIGTERM);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(143), "{out:?}");
+    no_process_left(&p.tmp(), "stand-in");
+    assert_eq!(p.leftovers(), Vec::<String>::new());
 }

@@ -10,5 +10,6 @@ pub(crate) mod fs;
 pub mod interrupt;
 pub(crate) mod json;
 pub(crate) mod patient_write;
+pub(crate) mod private_dir;
 pub(crate) mod project;
 pub(crate) mod signal_to;

@@ -183,7 +183,7 @@ pub fn resolve_and_run(
     };
     let selected = loaded.config.select(names).or_exit(Exit::Usage)?;
     inputs::check_inputs(&loaded.project, &selected).or_exit(Exit::Usage)?;
-    crate::process::scratch::sweep();
+    crate::base::private_dir::sweep();
     let args = toolchain;
     let request = args.request();
     let mut toolchain = args.resolve(&loaded.pins)?;

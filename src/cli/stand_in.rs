@@ -18,6 +18,7 @@ use super::exit::{Exit, Failure, Phase};
 use super::setup;
 use crate::base::failure::hinted;
 use crate::base::interrupt;
+use crate::base::private_dir::PrivateDir;
 use crate::codex::model::{Script, ScriptedModel, codex_home};
 use crate::engine::normalize::{Locations, Normalizer, host_spellings, spellings};
 
@@ -137,12 +138,17 @@ fn new_file(path: &Path) -> Result<std::fs::File, Failure> {
 }
 
 /// The pinned codex with the client's arguments and stdio, pointed at the
-/// scripted model through `home`; its exit code.
+/// scripted model through `home`; its exit code. Its TMPDIR is a private
+/// dir of this run's, as a lane's codex has one: what codex keeps there
+/// while a sandboxed command runs (bubblewrap's mount targets) is removed
+/// with it, even when a stop signal ends codex first.
 fn run_codex(codex: &Path, home: &Path, args: &[String]) -> anyhow::Result<u8> {
     interrupt::check()?;
+    let tmp = PrivateDir::new("stand-in").context("creating codex's TMPDIR")?;
     let mut command = Command::new(codex);
     let mut child = interrupt::unblocked(command.args(args))
         .env("CODEX_HOME", home)
+        .env("TMPDIR", tmp.path())
         .env(codex_home::API_KEY_VAR, codex_home::API_KEY)
         .process_group(0)
         .spawn()

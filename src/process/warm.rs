@@ -35,9 +35,9 @@ use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
 
 use crate::base::interrupt::{self, Group};
+use crate::base::private_dir::PrivateDir;
 use crate::process::reaper;
 use crate::process::scenario::{self, Invocation};
-use crate::process::scratch::PrivateDir;
 
 /// The worker: imports what every scenario imports, then forks a keeper per
 /// request (a JSON line). Only `gc`, `importlib`, `json`, `os` and `sys` are

@@ -9,13 +9,18 @@ use std::process::{Command, Output, Stdio};
 use anyhow::{Context, Result, bail};
 
 use crate::base::interrupt;
+use crate::base::private_dir::PrivateDir;
 
 /// Runs `cmd` to its end and returns what it printed. A tool that a stop
-/// signal ended fails with the signal, not with its own death.
+/// signal ended fails with the signal, not with its own death. Its TMPDIR
+/// is a dir of its own, removed when it ends, however it ends: a tool a
+/// signal stops (pip) leaves its temp files there, not in the user's.
 pub fn output(cmd: &mut Command) -> Result<Output> {
     interrupt::check()?;
+    let tmp = PrivateDir::new("tool").context("creating a TMPDIR for a tool")?;
     interrupt::unblocked(cmd)
         .process_group(0)
+        .env("TMPDIR", tmp.path())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
