@@ -317,6 +317,11 @@ fn help_documents_commands_and_exit_codes() {
     ] {
         assert!(help.stdout.contains(needle), "{needle}: {}", help.stdout);
     }
+    // Every command's help offers only what it takes: replay reads the
+    // project above its recording and refuses --root (issue 35, item 15).
+    assert!(p.run(&["check", "--help"]).expect(0).stdout.contains("--root <DIR>"));
+    let replay = p.run(&["replay", "--help"]).expect(0);
+    assert!(!replay.stdout.contains("--root"), "{}", replay.stdout);
     let usage = p.run(&["check", "--no-such-flag"]).expect(2);
     assert!(usage.stderr.contains("--no-such-flag"), "{}", usage.all());
 }

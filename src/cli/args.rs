@@ -380,6 +380,10 @@ pub struct ReplayArgs {
     /// Seconds to wait for each message the recording expects from the client
     #[arg(long, value_name = "SECS", default_value_t = 30)]
     pub patience: u64,
+    /// The global --root in replay's place, out of its help: replay reads
+    /// the project above its recording and refuses one
+    #[arg(long, hide = true, value_name = "DIR")]
+    pub root: Option<PathBuf>,
     /// The arguments the client gave codex (after `--`)
     #[arg(last = true, value_name = "CODEX ARGS", allow_hyphen_values = true)]
     pub args: Vec<String>,

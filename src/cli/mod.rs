@@ -35,7 +35,7 @@ pub fn run(cli: Cli) -> Result<Exit, Failure> {
         Command::Compat(args) => info::compat(root, args),
         Command::Coverage(args) => info::coverage(root, args),
         Command::Pin(args) => pin::run(root, args),
-        Command::Replay(_) if root.is_some() => Err(crate::base::failure::hinted(
+        Command::Replay(args) if root.is_some() || args.root.is_some() => Err(crate::base::failure::hinted(
             anyhow::anyhow!(
                 "replay reads no project: its rules are those of the project above the recording, so --root would be ignored"
             ),
