@@ -319,7 +319,12 @@ fn help_documents_commands_and_exit_codes() {
     }
     // Every command's help offers only what it takes: replay reads the
     // project above its recording and refuses --root (issue 35, item 15).
-    assert!(p.run(&["check", "--help"]).expect(0).stdout.contains("--root <DIR>"));
+    assert!(
+        p.run(&["check", "--help"])
+            .expect(0)
+            .stdout
+            .contains("--root <DIR>")
+    );
     let replay = p.run(&["replay", "--help"]).expect(0);
     assert!(!replay.stdout.contains("--root"), "{}", replay.stdout);
     let usage = p.run(&["check", "--no-such-flag"]).expect(2);
@@ -790,4 +795,23 @@ fn a_scenario_regenerated_alone_is_compared_with_its_committed_files() {
 pub(crate) fn catalogue_size(p: &TestProject) -> usize {
     let config: toml::Value = toml::from_str(&p.read("config/harvest.toml")).unwrap();
     config["scenario"].as_array().unwrap().len()
+}
+
+/// `normalize` reads a client's JSON Lines whatever the file is called
+/// (issue 35, item 16): only a `.json` file is one document.
+#[test]
+fn normalize_reads_json_lines_whatever_their_name() {
+    let p = TestProject::new();
+    let fixture = p.read("integration/fixtures/exec/thread_basic.jsonl");
+    let mut outs = Vec::new();
+    for name in ["out.jsonl", "out.log", "events"] {
+        p.write(&format!("tmp/{name}"), &fixture);
+        let out = p.run(&["normalize", &format!("tmp/{name}")]).expect(0);
+        outs.push(out.stdout);
+    }
+    assert_eq!(outs[0], fixture);
+    assert!(outs.iter().all(|o| o == &fixture), "{outs:?}");
+    p.write("tmp/doc.json", "{\"b\": 1, \"a\": [2]}");
+    let out = p.run(&["normalize", "tmp/doc.json"]).expect(0);
+    assert_eq!(out.stdout, "{\n  \"a\": [\n    2\n  ],\n  \"b\": 1\n}\n");
 }

@@ -17,7 +17,7 @@ fn cache_without_codex(p: &TestProject) -> tempfile::TempDir {
     let cache = tempfile::tempdir().unwrap();
     for entry in [
         report["python"]["venv"].as_str().unwrap(),
-        report["typescript"]["Ok"]["install"].as_str().unwrap(),
+        report["typescript"]["install"].as_str().unwrap(),
     ] {
         let linked = Command::new("cp")
             .arg("-al")
@@ -390,4 +390,35 @@ fn a_stopped_matrix_change_is_all_or_nothing_and_says_what_it_wrote() {
         }
         assert!(!wait_for_the_drop || !pinned, "{stderr}");
     }
+}
+
+/// `compat` over a matrix tree that is missing, or whose provenance does
+/// not read, is drift that names the tree and what to do, not a report
+/// with a dash where the tree should be (issue 35, item 16).
+#[test]
+fn compat_refuses_a_missing_or_unreadable_matrix_tree() {
+    let p = TestProject::with_matrix();
+    p.run(&["compat"]).expect(0);
+    let tree = "integration/matrix/codex-0.155.1";
+    std::fs::rename(p.path(tree), p.path("tmp/moved")).unwrap();
+    let out = p.run(&["compat"]).expect(1);
+    assert!(
+        out.stderr.contains(&format!(
+            "{tree} holds no fixtures, but codex 0.155.1 is pinned"
+        )) && out
+            .stderr
+            .contains("hint: harvest it with `codex-harvest harvest --codex-version 0.155.1`"),
+        "{}",
+        out.stderr
+    );
+    std::fs::rename(p.path("tmp/moved"), p.path(tree)).unwrap();
+    p.write(&format!("{tree}/provenance.json"), "not json");
+    let out = p.run(&["compat", "--format", "json"]).expect(1);
+    assert!(out.stdout.is_empty(), "{}", out.stdout);
+    assert!(
+        out.stderr
+            .contains(&format!("{tree} is not a tree a harvest wrote")),
+        "{}",
+        out.stderr
+    );
 }

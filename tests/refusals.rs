@@ -146,7 +146,7 @@ fn tampered_cache(p: &TestProject, replace: &[(&str, &str)]) -> tempfile::TempDi
     let copy = tempfile::tempdir().unwrap();
     for entry in [
         report["python"]["venv"].as_str().unwrap(),
-        report["typescript"]["Ok"]["install"].as_str().unwrap(),
+        report["typescript"]["install"].as_str().unwrap(),
     ] {
         assert!(
             Command::new("cp")
@@ -380,6 +380,23 @@ fn the_gates_commands_refuse_what_they_cannot_use() {
         "{}",
         out.stderr
     );
+
+    // A slice whose manifest names a path outside it: the line, in words,
+    // not a Rust value (issue 35, item 16).
+    let zeros = "0".repeat(64);
+    p.write(
+        "tmp/outside/SHA256SUMS",
+        &format!("{zeros}  ../../../etc/passwd\n"),
+    );
+    p.write("tmp/outside/provenance.json", "{}");
+    let out = p.run(&["check", "--regenerated", "tmp/outside"]).expect(2);
+    assert!(
+        out.stderr
+            .contains("line 1: \"../../../etc/passwd\" is not a path below"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("Missing {"), "{}", out.stderr);
 }
 
 /// Issue 30, item 8: a `native.exs` without this machine's platform is

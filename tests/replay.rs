@@ -751,7 +751,7 @@ fn the_real_sdks_through_the_stand_in_record_the_committed_fixtures() {
     let doctor = p.run(&["doctor", "--format", "json"]).expect(0);
     let report: serde_json::Value = serde_json::from_str(&doctor.stdout).unwrap();
     let python = report["python"]["path"].as_str().unwrap().to_string();
-    let sdk = PathBuf::from(report["typescript"]["Ok"]["install"].as_str().unwrap())
+    let sdk = PathBuf::from(report["typescript"]["install"].as_str().unwrap())
         .join("node_modules/@openai/codex-sdk/dist/index.js");
     let bin = env!("CARGO_BIN_EXE_codex-harvest");
     let run = |scenario: &str, lane: &str, outputs: &[&str], kwargs: serde_json::Value| {

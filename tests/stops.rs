@@ -346,7 +346,7 @@ fn an_interrupted_provisioning_leaves_no_process_and_is_rebuilt() {
     let report: serde_json::Value = serde_json::from_str(&doctor.stdout).unwrap();
     assert_eq!(report["python_sdk"]["pinned"], true, "{}", doctor.all());
     assert_eq!(
-        report["typescript"]["Ok"]["sdk_version"],
+        report["typescript"]["sdk_version"],
         "0.163.0",
         "{}",
         doctor.all()

@@ -15,6 +15,15 @@ fn doctor_reports_the_pinned_toolchain() {
     );
     assert!(out.stdout.contains("codex       0.163.0"), "{}", out.all());
     assert_eq!(out.stdout.matches("[pinned]").count(), 3, "{}", out.all());
+    // The JSON form names its states, not the Rust types behind them.
+    let json = p.run(&["doctor", "--format", "json"]).expect(0);
+    let report: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(
+        report["typescript"]["status"], "available",
+        "{}",
+        json.stdout
+    );
+    assert!(!json.stdout.contains("\"Ok\""), "{}", json.stdout);
 }
 
 /// The venv holds exactly the wheels the lock names for this platform (what

@@ -112,7 +112,8 @@ struct CellReport {
 
 /// How `docs/codex-compat.md` differs from what the committed trees make.
 fn compat_drift(loaded: &crate::harvest::cells::Loaded) -> Result<Option<Drift>, Failure> {
-    let Some((path, compat)) = crate::harvest::cells::compat(loaded).or_exit(Exit::Usage)? else {
+    // A committed tree that is missing or unreadable is drift.
+    let Some((path, compat)) = crate::harvest::cells::compat(loaded).or_exit(Exit::Drift)? else {
         return Ok(None);
     };
     Ok(Some(doc_drift(

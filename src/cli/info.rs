@@ -50,7 +50,8 @@ pub fn doctor(root: &Option<PathBuf>, args: &DoctorArgs) -> Result<Exit, Failure
             sdk_integrity: ts.pin.integrity,
             install: ts.dir,
         })
-        .map_err(|e| format!("{e:#}"));
+        .map_err(|e| format!("{e:#}"))
+        .into();
     let report = DoctorReport {
         python: PythonReport {
             path: t.python.clone(),
@@ -102,7 +103,8 @@ pub fn parity(root: &Option<PathBuf>, args: &ParityArgs) -> Result<Exit, Failure
 /// pin and the version matrix, as `docs/codex-compat.md` or its data.
 pub fn compat(root: &Option<PathBuf>, args: &FormatArgs) -> Result<Exit, Failure> {
     let loaded = setup::load(root)?;
-    let Some((_, compat)) = crate::harvest::cells::compat(&loaded).or_exit(Exit::Usage)? else {
+    // A committed tree that is missing or unreadable is drift.
+    let Some((_, compat)) = crate::harvest::cells::compat(&loaded).or_exit(Exit::Drift)? else {
         return Err(crate::base::failure::hinted(
             anyhow::anyhow!(
                 "config/matrix/ pins no codex besides the main pin: there is nothing to compare"

@@ -146,12 +146,7 @@ impl VerifyReport {
             self.mismatches.len()
         );
         for m in &self.mismatches {
-            let what = match m {
-                Mismatch::Changed { .. } => "changed: its bytes no longer match its manifest entry",
-                Mismatch::Missing { .. } => "missing: listed in the manifest but not there",
-                Mismatch::Unlisted { .. } => "unlisted: there but not in the manifest",
-            };
-            crate::outln!("  {}  {what}", m.path());
+            crate::outln!("  {}  {}", m.path(), m.describe());
         }
         crate::outln!(
             "hint: fixtures change only through `codex-harvest harvest`; restore them with `git checkout -- {shown}` or regenerate"
@@ -187,7 +182,25 @@ pub struct DoctorReport {
     pub sdk_bundled_codex: Option<String>,
     pub codex: CodexReport,
     /// Node and the TypeScript SDK, or why the typescript lane cannot run.
-    pub typescript: Result<TypescriptReport, String>,
+    pub typescript: TypescriptState,
+}
+
+/// Whether the typescript lane can run: `{"status": "available", …}` or
+/// `{"status": "unavailable", "why": …}` in JSON.
+#[derive(Debug, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum TypescriptState {
+    Available(TypescriptReport),
+    Unavailable { why: String },
+}
+
+impl From<Result<TypescriptReport, String>> for TypescriptState {
+    fn from(found: Result<TypescriptReport, String>) -> TypescriptState {
+        match found {
+            Ok(report) => TypescriptState::Available(report),
+            Err(why) => TypescriptState::Unavailable { why },
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -278,7 +291,7 @@ impl DoctorReport {
             );
         }
         match &self.typescript {
-            Ok(ts) => {
+            TypescriptState::Available(ts) => {
                 crate::outln!("node        {} ({})", ts.node.display(), ts.node_version);
                 crate::outln!(
                     "ts-sdk      @openai/codex-sdk {} at {}  [pinned: {}]",
@@ -287,7 +300,9 @@ impl DoctorReport {
                     ts.sdk_integrity
                 );
             }
-            Err(why) => crate::outln!("ts-sdk      unavailable: {why}"),
+            TypescriptState::Unavailable { why } => {
+                crate::outln!("ts-sdk      unavailable: {why}")
+            }
         }
     }
 }
@@ -314,5 +329,31 @@ pub fn print_pins(pins: &crate::codex::pins::Pins) {
     );
     for p in &pins.python.packages {
         crate::outln!("  {}=={} ({} wheels)", p.name, p.version, p.wheels.len());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 35, item 16: the typescript lane's state reads as a state in
+    /// JSON, whichever it is.
+    #[test]
+    fn the_typescript_state_is_named_in_json() {
+        let down = TypescriptState::from(Err::<TypescriptReport, _>("no node".to_string()));
+        assert_eq!(
+            serde_json::to_value(&down).unwrap(),
+            serde_json::json!({"status": "unavailable", "why": "no node"})
+        );
+        let up = TypescriptState::from(Ok::<_, String>(TypescriptReport {
+            node: "/usr/bin/node".into(),
+            node_version: "20.0.0".into(),
+            sdk_version: "0.163.0".into(),
+            sdk_integrity: "sha512-x".into(),
+            install: "/cache/node".into(),
+        }));
+        let up = serde_json::to_value(&up).unwrap();
+        assert_eq!(up["status"], "available");
+        assert_eq!(up["sdk_version"], "0.163.0");
     }
 }

@@ -177,10 +177,12 @@ pub fn normalize(root: &Option<PathBuf>, args: &NormalizeArgs) -> Result<Exit, F
     ]);
     let normalizer = Normalizer::new(&loaded.config.rules, &locations).or_exit(Exit::Usage)?;
     let mut pass = normalizer.pass();
-    let is_jsonl = args.file.extension().is_some_and(|e| e == "jsonl");
-    let canonical = match is_jsonl {
-        true => pass.jsonl(&raw),
-        false => pass.json(&raw),
+    // A `.json` file is one document; anything else a client writes (a
+    // `.jsonl`, a `.log`, a file without an extension) is read as JSON Lines.
+    let is_document = args.file.extension().is_some_and(|e| e == "json");
+    let canonical = match is_document {
+        true => pass.json(&raw),
+        false => pass.jsonl(&raw),
     }
     .map_err(|e| {
         hinted(
@@ -188,7 +190,7 @@ pub fn normalize(root: &Option<PathBuf>, args: &NormalizeArgs) -> Result<Exit, F
                 "{} is not what a client records",
                 args.file.display()
             )),
-            "normalize takes the JSON Lines (.jsonl) or JSON (.json) a client wrote",
+            "normalize takes the JSON Lines a client wrote (one JSON value a line), or a .json file holding one JSON document",
         )
     })
     .or_exit(Exit::Usage)?;

@@ -16,21 +16,12 @@ pub struct FixturePath(String);
 
 impl FixturePath {
     pub fn parse(raw: &str) -> Result<FixturePath> {
-        let path = Path::new(raw);
         if raw.chars().any(char::is_control) {
             bail!(
                 "{raw:?} contains a control character (a newline would break SHA256SUMS); pick a plain name"
             );
         }
-        // Component parsing forgives `a//b` and `a/./b`; a fixture path is
-        // spelled one way only, as SHA256SUMS and the tree will spell it.
-        let inside = !raw.is_empty()
-            && !raw.contains('\\')
-            && raw
-                .split('/')
-                .all(|part| !part.is_empty() && part != "." && part != "..")
-            && path.components().all(|c| matches!(c, Component::Normal(_)));
-        if !inside {
+        if !is_inside(raw) {
             bail!(
                 "{raw:?} is outside the fixtures tree: outputs are relative paths below integration/fixtures/ without `..`"
             );
@@ -59,6 +50,20 @@ impl FixturePath {
     pub fn is_jsonl(&self) -> bool {
         self.0.ends_with(".jsonl")
     }
+}
+
+/// Whether `raw` names a path below a tree's root, spelled one way only:
+/// component parsing forgives `a//b` and `a/./b`, but SHA256SUMS and the
+/// tree spell a path one way.
+pub fn is_inside(raw: &str) -> bool {
+    !raw.is_empty()
+        && !raw.contains('\\')
+        && raw
+            .split('/')
+            .all(|part| !part.is_empty() && part != "." && part != "..")
+        && Path::new(raw)
+            .components()
+            .all(|c| matches!(c, Component::Normal(_)))
 }
 
 impl std::fmt::Display for FixturePath {

@@ -8,7 +8,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use serde::Serialize;
 
 use crate::base::digest;
-use crate::engine::fixture_path::MANIFEST_FILE;
+use crate::engine::fixture_path::{MANIFEST_FILE, is_inside};
 use crate::engine::tree::Tree;
 
 /// Path → hex SHA-256, for every file of a tree but `SHA256SUMS` itself.
@@ -51,6 +51,12 @@ impl Sha256Sums {
                         i + 1
                     )
                 })?;
+            if !is_inside(path) {
+                bail!(
+                    "line {}: {path:?} is not a path below the manifest's directory (no `..`, not absolute)",
+                    i + 1
+                );
+            }
             if sums
                 .insert(path.to_string(), hash.to_ascii_lowercase())
                 .is_some()
@@ -111,6 +117,15 @@ impl Sha256Sums {
 }
 
 impl Mismatch {
+    /// What is wrong with the file, for a reader.
+    pub fn describe(&self) -> &'static str {
+        match self {
+            Mismatch::Changed { .. } => "changed: its bytes no longer match its manifest entry",
+            Mismatch::Missing { .. } => "missing: listed in the manifest but not there",
+            Mismatch::Unlisted { .. } => "unlisted: there but not in the manifest",
+        }
+    }
+
     pub fn path(&self) -> &str {
         match self {
             Mismatch::Changed { path }
@@ -177,5 +192,21 @@ mod tests {
     fn parse_names_the_bad_line() {
         let err = Sha256Sums::parse("nothex  a\n").unwrap_err().to_string();
         assert!(err.starts_with("line 1:"), "{err}");
+    }
+
+    /// Issue 35, item 16: a manifest naming a path outside its tree is
+    /// refused where it is read, naming the line, not found missing.
+    #[test]
+    fn a_path_outside_the_tree_is_refused_by_its_line() {
+        let hash = "0".repeat(64);
+        for outside in ["../../../etc/passwd", "/etc/passwd", "a/../b", "a//b"] {
+            let err = Sha256Sums::parse(&format!("{hash}  a.json\n{hash}  {outside}\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.starts_with("line 2:") && err.contains("not a path below"),
+                "{outside}: {err}"
+            );
+        }
     }
 }

@@ -10,10 +10,12 @@ use crate::base::failure::{Classify, Kind, hinted};
 use crate::base::project::Project;
 use crate::codex::pins::{Pins, matrix};
 use crate::codex::protocol::{ExecTypes, ProtocolTypes};
+use crate::engine::fixture_path::PROVENANCE_FILE;
 use crate::engine::tree;
 use crate::harvest::config::HarvestConfig;
 use crate::harvest::events;
 use crate::harvest::jobs::OnFailure;
+use crate::harvest::provenance::Provenance;
 use crate::harvest::reports::codex_compat::{self, Compat};
 use crate::harvest::reports::coverage::{self, Coverage};
 
@@ -130,14 +132,14 @@ pub fn compat(loaded: &Loaded) -> Result<Option<(PathBuf, Compat)>> {
         return Ok(None);
     }
     let project = &loaded.project;
-    let read = |dir: PathBuf| tree::read_locked(&dir, &[]).map(|(t, _)| t).kind(Kind::Io);
+    let main = &loaded.pins.codex.version;
     let mut trees = vec![(
-        loaded.pins.codex.version.clone(),
-        read(project.fixtures_dir())?,
+        main.clone(),
+        committed(project, &project.fixtures_dir(), main)?,
     )];
     for pins in &matrix {
         let version = pins.codex.version.clone();
-        let tree = read(project.matrix_tree(&version))?;
+        let tree = committed(project, &project.matrix_tree(&version), &version)?;
         trees.push((version, tree));
     }
     let compat = codex_compat::compare(
@@ -147,6 +149,33 @@ pub fn compat(loaded: &Loaded) -> Result<Option<(PathBuf, Compat)>> {
         events::key,
     );
     Ok(Some((project.codex_compat(), compat)))
+}
+
+/// The committed tree of codex `version` at `dir`, refused when there is
+/// none or its provenance does not read: a report over it would show
+/// nothing where the tree should be, as if there were nothing to show.
+fn committed(project: &Project, dir: &std::path::Path, version: &str) -> Result<tree::Tree> {
+    let (tree, _) = tree::read_locked(dir, &[]).kind(Kind::Io)?;
+    let shown = project.display(dir);
+    if tree.is_empty() {
+        return Err(hinted(
+            anyhow!("{shown} holds no fixtures, but codex {version} is pinned"),
+            format!(
+                "harvest it with `codex-harvest harvest --codex-version {version}`, or drop the pin with `codex-harvest pin --matrix` (the other versions)"
+            ),
+        ));
+    }
+    match Provenance::from_tree(&tree) {
+        Ok(Some(_)) => Ok(tree),
+        Ok(None) => Err(anyhow!("{shown} has no {PROVENANCE_FILE}")),
+        Err(e) => Err(e.context(format!("{shown} is not a tree a harvest wrote"))),
+    }
+    .map_err(|e| {
+        hinted(
+            e,
+            format!("restore it with `git checkout -- {shown}`, or harvest it again"),
+        )
+    })
 }
 
 /// The coverage report over the committed trees of the main pin and the

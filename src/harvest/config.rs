@@ -86,11 +86,11 @@ struct RawConfig {
     model: String,
     timeout_secs: u64,
     #[serde(default)]
-    scenario: Vec<RawScenario>,
+    scenario: Vec<toml::Spanned<RawScenario>>,
     #[serde(default)]
     rule: Vec<Rule>,
     #[serde(default)]
-    secret: Vec<SecretPattern>,
+    secret: Vec<toml::Spanned<SecretPattern>>,
     #[serde(default)]
     wire: WireSettings,
 }
@@ -121,22 +121,49 @@ impl HarvestConfig {
         Self::parse(&src).with_context(|| format!("in {}", path.display()))
     }
 
+    /// Reads the config; an error in a `[[scenario]]` or `[[secret]]`
+    /// table names the line the table starts on.
     pub fn parse(src: &str) -> Result<HarvestConfig> {
         let raw: RawConfig = toml::from_str(src)?;
         normalize::validate(&raw.rule, &LOCATIONS)?;
-        let mut scenarios: Vec<Scenario> = Vec::new();
-        for s in raw.scenario {
-            if scenarios.iter().any(|o| o.name == s.name) {
-                bail!("scenario {:?} is declared twice", s.name);
+        let line = |span: std::ops::Range<usize>| src[..span.start].matches('\n').count() + 1;
+        let (mut scenarios, mut lines): (Vec<Scenario>, Vec<usize>) = (Vec::new(), Vec::new());
+        for spanned in raw.scenario {
+            let at = line(spanned.span());
+            let s = spanned.into_inner();
+            if let Some(first) = scenarios.iter().position(|o| o.name == s.name) {
+                let first = lines[first];
+                return Err(hinted(
+                    anyhow!(
+                        "line {at}: scenario {:?} is declared twice (first on line {first})",
+                        s.name
+                    ),
+                    "give each [[scenario]] its own name: it names its module, integration/harvest_scenarios/<name>.py",
+                ));
             }
-            scenarios.push(scenario(s, raw.timeout_secs)?);
-            refuse_clashes(&scenarios)?;
+            scenarios.push(scenario(s, raw.timeout_secs).with_context(|| format!("line {at}"))?);
+            lines.push(at);
+            refuse_clashes(&scenarios).with_context(|| format!("line {at}"))?;
+        }
+        let mut secrets = Vec::new();
+        for spanned in raw.secret {
+            let at = line(spanned.span());
+            let secret = spanned.into_inner();
+            regex::Regex::new(&secret.pattern)
+                .with_context(|| format!("line {at}: secret {:?}: its pattern is no regex", secret.name))
+                .map_err(|e| {
+                    hinted(
+                        e,
+                        "write the pattern in the regex crate's syntax, in '…' quotes so that backslashes stay as written",
+                    )
+                })?;
+            secrets.push(secret);
         }
         Ok(HarvestConfig {
             model: raw.model,
             scenarios,
             rules: raw.rule,
-            secrets: raw.secret,
+            secrets,
             wire: raw.wire,
         })
     }
@@ -171,7 +198,12 @@ fn scenario(s: RawScenario, default_timeout: u64) -> Result<Scenario> {
         bail!("scenario {name:?}: names are lowercase Python identifiers (a-z, 0-9, _)");
     }
     if s.outputs.is_empty() {
-        bail!("scenario {name:?} declares no outputs");
+        return Err(hinted(
+            anyhow!("scenario {name:?} declares no outputs"),
+            format!(
+                "declare what record() writes, e.g. outputs = [\"python/{name}.jsonl\"] (paths below integration/fixtures/)"
+            ),
+        ));
     }
     let outputs = s
         .outputs
@@ -374,6 +406,36 @@ pattern = "sk-[a-z]+"
         assert_eq!(s.timeout, Duration::from_secs(5));
         assert_eq!(cfg.rules.len(), 2);
         assert_eq!(cfg.secrets[0].name, "key");
+    }
+
+    /// Issue 35, item 16: a config error names the line its table starts
+    /// on and what to do; a bad secret pattern is one of the config's.
+    #[test]
+    fn a_table_in_error_is_named_by_its_line_with_a_hint() {
+        let one = "[[scenario]]\nname = \"a\"\nabout = \"\"\noutputs = [\"a.jsonl\"]\n";
+        for (extra, says, hint) in [
+            (
+                format!("{one}\n{}", one.replace("a.jsonl", "b.jsonl")),
+                "line 8: scenario \"a\" is declared twice (first on line 3)",
+                "give each [[scenario]] its own name",
+            ),
+            (
+                "\n[[scenario]]\nname = \"b\"\nabout = \"\"\noutputs = []\n".to_string(),
+                "line 4: scenario \"b\" declares no outputs",
+                "outputs = [\"python/b.jsonl\"]",
+            ),
+            (
+                "[[secret]]\nname = \"bad\"\npattern = \"(unclosed\"\n".to_string(),
+                "line 3: secret \"bad\": its pattern is no regex",
+                "the regex crate's syntax",
+            ),
+        ] {
+            let err = parse(&extra).unwrap_err();
+            let text = format!("{err:#}");
+            assert!(text.contains(says), "{text}");
+            let hints = crate::base::failure::hints(&err);
+            assert!(hints.iter().any(|h| h.contains(hint)), "{hints:?}");
+        }
     }
 
     #[test]

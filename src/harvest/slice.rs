@@ -86,8 +86,9 @@ fn read_one(dir: &Path) -> Result<Generated> {
         .ok_or_else(|| not_a_slice(format!("it has no {MANIFEST_FILE}")))?;
     if let Some(m) = sums.verify(&tree).first() {
         return Err(not_a_slice(format!(
-            "{} does not match its {MANIFEST_FILE} ({m:?})",
-            m.path()
+            "{} does not match its {MANIFEST_FILE}: {}",
+            m.path(),
+            m.describe()
         )));
     }
     let provenance = Provenance::from_tree(&tree)?
