@@ -316,7 +316,12 @@ fn overrides_are_recorded_as_unpinned() {
 #[test]
 fn pin_bumps_codex_regenerates_and_reports_drift() {
     let p = TestProject::new();
-    let out = p.run(&["pin", "--codex", "0.162.1"]).expect(0);
+    let out = p
+        .run_with_cache(
+            &["pin", "--codex", "0.162.1"],
+            &crate::util::other_pins_cache(),
+        )
+        .expect(0);
     let all = out.all();
     assert!(
         out.stdout
@@ -350,7 +355,11 @@ fn pin_bumps_codex_regenerates_and_reports_drift() {
         "{all}"
     );
     p.run(&["verify"]).expect(0);
-    p.run(&["check", "--scenario", "thread_basic"]).expect(0);
+    p.run_with_cache(
+        &["check", "--scenario", "thread_basic"],
+        &crate::util::other_pins_cache(),
+    )
+    .expect(0);
     let checklist = p.read("docs/python-parity-checklist.md");
     assert!(
         checklist.contains("| 0.162.1 | 0.162.1 | fresh |"),
@@ -796,4 +805,73 @@ fn the_sdk_probe_sees_what_scenarios_see() {
         "{}",
         out.all()
     );
+}
+
+/// `cache` lists each entry with its size and the pins that use it;
+/// `--prune` removes only entries no pin names, never a file or dir that
+/// is not an entry of this tool's (issue 35, item 17).
+#[test]
+fn cache_shows_what_each_entry_is_for_and_prunes_only_stale_entries() {
+    let p = TestProject::new();
+    let doctor = p.run(&["doctor", "--format", "json"]).expect(0);
+    let report: serde_json::Value = serde_json::from_str(&doctor.stdout).unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    for entry in [
+        report["python"]["venv"].as_str().unwrap(),
+        report["typescript"]["install"].as_str().unwrap(),
+    ] {
+        let linked = std::process::Command::new("cp")
+            .arg("-al")
+            .arg(entry)
+            .arg(cache.path())
+            .status()
+            .unwrap();
+        assert!(linked.success());
+    }
+    let stale = "venv-0123456789abcdef";
+    std::fs::create_dir_all(cache.path().join(stale).join("bin")).unwrap();
+    std::fs::write(cache.path().join(stale).join("bin/python"), [0u8; 4096]).unwrap();
+    std::fs::create_dir(cache.path().join("notes")).unwrap();
+    std::fs::write(cache.path().join("durations.json"), "{}").unwrap();
+    let listed = p
+        .run_with_cache(&["cache", "--format", "json"], cache.path())
+        .expect(0);
+    let listed: serde_json::Value = serde_json::from_str(&listed.stdout).unwrap();
+    let entries = listed["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 3, "{listed}");
+    let venv = std::path::Path::new(report["python"]["venv"].as_str().unwrap())
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    for e in entries {
+        let used = e["used_by"].as_array().unwrap();
+        match e["name"].as_str().unwrap() {
+            name if name == stale => assert!(used.is_empty(), "{e}"),
+            name if name == venv => {
+                assert_eq!(used[0], "openai-codex 0.163.0 (config/pylock.toml)", "{e}");
+                assert!(e["bytes"].as_u64().unwrap() > 100 << 20, "{e}");
+            }
+            name => assert!(name.starts_with("node-") && !used.is_empty(), "{e}"),
+        }
+    }
+    let text = p.run_with_cache(&["cache"], cache.path()).expect(0);
+    assert!(
+        text.stdout
+            .contains("`codex-harvest cache --prune` removes them"),
+        "{}",
+        text.stdout
+    );
+    p.run_with_cache(&["cache", "--prune"], cache.path())
+        .expect(0);
+    let mut left: Vec<String> = std::fs::read_dir(cache.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.ends_with(".lock"))
+        .collect();
+    left.sort();
+    assert!(!left.contains(&stale.to_string()), "{left:?}");
+    assert!(left.contains(&venv), "{left:?}");
+    assert!(left.contains(&"notes".to_string()) && left.contains(&"durations.json".to_string()));
 }

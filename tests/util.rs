@@ -10,13 +10,23 @@ pub fn repo() -> &'static Path {
 }
 
 /// The venv cache shared by every test (and the developer), so the pinned
-/// toolchain is provisioned once; concurrent runs serialise on a lock.
+/// toolchain is provisioned once; concurrent runs serialise on a lock. Its
+/// entries are the project's own pins, the ones `check` uses: the tests
+/// add none of their own there (`other_pins_cache`).
 pub fn shared_cache() -> PathBuf {
     if let Some(dir) = std::env::var_os("CODEX_HARVEST_CACHE") {
         return PathBuf::from(dir);
     }
     let home = std::env::var_os("HOME").expect("HOME is set");
     PathBuf::from(home).join(".cache/codex-harvest")
+}
+
+/// The cache of the tests that provision other pins than the project's (a
+/// bump to another codex and SDK): kept with the build, in the target dir,
+/// so that they add nothing to the user's cache, and provision only once
+/// per build tree.
+pub fn other_pins_cache() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("other-pins-cache")
 }
 
 /// The config of a test scenario that never starts codex: it has no wire

@@ -79,6 +79,11 @@ pub enum Command {
         long_about = "Asks each codex of the run (the main pin and the version matrix) for its app-server schema (codex app-server generate-json-schema) and reads the pinned TypeScript SDK's item and event types, then lists every item type, server notification, server request and client request, and every exec item and event type, with the scenarios and lanes of the committed fixtures that show it, or why none can (config/coverage.toml), or that none does yet: docs/coverage.md as harvest writes it, or the same data with --format json."
     )]
     Coverage(CoverageArgs),
+    /// Show what the toolchain cache holds and which pin uses it; prune the rest
+    #[command(
+        long_about = "Lists each entry of the toolchain cache (a venv, the TypeScript SDK, a codex binary) with the room it takes and the pins of this project that use it on this machine: the main pin (config/native.exs), each codex of the version matrix (config/matrix/) and the TypeScript SDK (config/typescript/). With --prune, removes every entry no pin names (not one another run holds now). Only entries named as codex-harvest names them are listed or removed; a cache shared by several projects keeps what the others pin only if --prune runs from each."
+    )]
+    Cache(CacheArgs),
     /// Stand in for `codex`: play a recorded conversation or exec run back
     #[command(
         long_about = "Stands in for the codex executable. Given a wire transcript (integration/fixtures/wire/<name>.jsonl) it serves `codex app-server --listen stdio://`: each request the client sends is compared with the recorded one (method and params, after the fixtures' normalisation; ids are the client's) and answered with the recorded response, and the recorded notifications and server requests are sent in recorded order. Given an exec fixture (integration/fixtures/exec/<name>.jsonl) it serves `codex exec --json …`: when the client's arguments are exactly the recorded ones (<name>.command.json beside it) it prints the recorded lines and exits with the recorded exit code. Anything the recording does not have exits 6 with a diff on stderr. A client's tests point their codex path at a one-line shim: exec codex-harvest replay /path/to/<recording> -- \"$@\" (docs/replay.md)."
@@ -329,6 +334,18 @@ pub struct ListArgs {
 pub struct DoctorArgs {
     #[command(flatten)]
     pub toolchain: ToolchainArgs,
+    #[command(flatten)]
+    pub format: FormatArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CacheArgs {
+    /// Remove the entries no pin of this project names
+    #[arg(long)]
+    pub prune: bool,
+    /// Where the provisioned toolchain lives [default: ~/.cache/codex-harvest]
+    #[arg(long, env = "CODEX_HARVEST_CACHE", value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
     #[command(flatten)]
     pub format: FormatArgs,
 }

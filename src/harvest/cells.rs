@@ -105,6 +105,13 @@ pub fn select(
     Ok(cells)
 }
 
+/// The pins of every cell: the main pin's, then the matrix's.
+pub fn every_pin(loaded: &Loaded) -> Result<Vec<Pins>> {
+    let mut pins = vec![loaded.pins.clone()];
+    pins.extend(matrix_pins(loaded)?);
+    Ok(pins)
+}
+
 /// The matrix's pins, each checked against the project's lock; a version
 /// the main pin has moved to is the main pin's (its tree is
 /// `integration/fixtures`), said once.

@@ -44,6 +44,16 @@ impl Entry {
         })
     }
 
+    /// Locks `cache/<name>` if no other run holds it now.
+    pub fn try_lock(cache: &Path, name: &str) -> Result<Option<Entry>> {
+        Ok(
+            Lock::try_acquire(&cache.join(format!("{name}.lock")))?.map(|lock| Entry {
+                _lock: lock,
+                dir: cache.join(name),
+            }),
+        )
+    }
+
     pub fn is_complete(&self) -> bool {
         self.seal().is_some()
     }
@@ -153,6 +163,16 @@ struct Lock {
 }
 
 impl Lock {
+    fn try_acquire(path: &Path) -> Result<Option<Lock>> {
+        let file = File::create(path).with_context(|| format!("creating {}", path.display()))?;
+        use rustix::fs::{FlockOperation, flock};
+        match flock(&file, FlockOperation::NonBlockingLockExclusive) {
+            Ok(()) => Ok(Some(Lock { _held: file })),
+            Err(e) if e == rustix::io::Errno::WOULDBLOCK => Ok(None),
+            Err(e) => Err(e).with_context(|| format!("locking {}", path.display())),
+        }
+    }
+
     fn acquire(path: &Path) -> Result<Lock> {
         let file = File::create(path).with_context(|| format!("creating {}", path.display()))?;
         // Released when the file closes; a stop while another run builds

@@ -15,6 +15,20 @@ use crate::base::digest;
 use crate::base::failure::hinted;
 use crate::codex::pins::{self, NPM_PACKAGE, Pins, Source};
 
+/// The cache entry of the codex `pins` name for this platform. Named by the
+/// artifact's hash as well as the binary's: a pin whose artifact hash was
+/// changed names another entry, which is fetched and checked against it,
+/// so every pin file's hashes are checked alike.
+pub fn entry_name(pins: &Pins) -> Result<String> {
+    let artifact = pins.artifact(&pins::current_platform())?;
+    let source = digest::sha256_hex(artifact.source.hash().as_bytes());
+    Ok(format!(
+        "codex-{}-{}",
+        &artifact.binary_sha256[..16],
+        &source[..8]
+    ))
+}
+
 /// The pinned codex for this platform, extracted once into the cache.
 pub fn provision(
     pins: &Pins,
@@ -24,12 +38,7 @@ pub fn provision(
 ) -> Result<PathBuf> {
     let platform = pins::current_platform();
     let artifact = pins.artifact(&platform)?;
-    // Named by the artifact's hash as well as the binary's: a pin whose
-    // artifact hash was changed names another entry, which is fetched and
-    // checked against it, so every pin file's hashes are checked alike.
-    let source = digest::sha256_hex(artifact.source.hash().as_bytes());
-    let name = format!("codex-{}-{}", &artifact.binary_sha256[..16], &source[..8]);
-    let entry = Entry::lock(cache, &name)?;
+    let entry = Entry::lock(cache, &entry_name(pins)?)?;
     let bin = entry.dir.join("codex");
     if entry.is_complete() {
         entry.verify()?;

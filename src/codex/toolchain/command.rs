@@ -14,13 +14,17 @@ use crate::base::private_dir::PrivateDir;
 /// Runs `cmd` to its end and returns what it printed. A tool that a stop
 /// signal ended fails with the signal, not with its own death. Its TMPDIR
 /// is a dir of its own, removed when it ends, however it ends: a tool a
-/// signal stops (pip) leaves its temp files there, not in the user's.
+/// signal stops (pip) leaves its temp files there, not in the user's. So
+/// is npm's cache, and pip keeps none: what they fetch for the pins is
+/// kept once, in this tool's cache entries, not again in the user's caches.
 pub fn output(cmd: &mut Command) -> Result<Output> {
     interrupt::check()?;
     let tmp = PrivateDir::new("tool").context("creating a TMPDIR for a tool")?;
     interrupt::unblocked(cmd)
         .process_group(0)
         .env("TMPDIR", tmp.path())
+        .env("npm_config_cache", tmp.path().join("npm-cache"))
+        .env("PIP_NO_CACHE_DIR", "1")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());

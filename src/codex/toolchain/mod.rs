@@ -4,6 +4,7 @@
 //! which is recorded as unpinned unless its versions match the pins.
 
 pub mod bump;
+pub mod cache;
 mod cache_entry;
 mod checkout;
 pub mod codex;

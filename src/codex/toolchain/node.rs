@@ -95,19 +95,37 @@ pub fn pinned_sdk(pin_dir: &Path) -> Result<SdkPin> {
     }
 }
 
+/// The pin's files (`package.json` and its lock), by name.
+fn pin_files(pin_dir: &Path) -> Result<Vec<(&'static str, Vec<u8>)>> {
+    PIN_FILES
+        .into_iter()
+        .map(|name| {
+            let path = pin_dir.join(name);
+            let bytes =
+                std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+            Ok((name, bytes))
+        })
+        .collect()
+}
+
+/// The cache entry that installs the pin of these files.
+fn entry_name(parts: &[(&str, Vec<u8>)]) -> String {
+    let key = digest::sha256_parts(parts.iter().map(|(n, b)| (*n, b.as_slice())));
+    format!("node-{}", &key[..16])
+}
+
+/// The cache entry of the TypeScript SDK pinned in `pin_dir`.
+pub fn pinned_entry(pin_dir: &Path) -> Result<String> {
+    Ok(entry_name(&pin_files(pin_dir)?))
+}
+
 /// Node on PATH (≥ 18) and the pinned SDK in the cache, installed first if
 /// needed.
 pub fn provision(pin_dir: &Path, cache: &Path, progress: &dyn Fn(&str)) -> Result<NodeSdk> {
     let (node, node_version) = node_on_path()?;
     let pin = pinned_sdk(pin_dir)?;
-    let mut parts = Vec::new();
-    for name in PIN_FILES {
-        let path = pin_dir.join(name);
-        let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
-        parts.push((name, bytes));
-    }
-    let key = digest::sha256_parts(parts.iter().map(|(n, b)| (*n, b.as_slice())));
-    let entry = Entry::lock(cache, &format!("node-{}", &key[..16]))?;
+    let parts = pin_files(pin_dir)?;
+    let entry = Entry::lock(cache, &entry_name(&parts))?;
     let dir = entry.dir.clone();
     let sdk = NodeSdk {
         node,

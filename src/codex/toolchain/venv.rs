@@ -42,12 +42,7 @@ pub fn provision(
     let base = base_python
         .canonicalize()
         .with_context(|| format!("resolving {}", base_python.display()))?;
-    let key = digest::sha256_parts([
-        ("requirements", requirements.as_bytes()),
-        ("python", base.as_os_str().as_encoded_bytes()),
-        ("platform", pins::current_platform().as_bytes()),
-    ]);
-    let entry = Entry::lock(cache, &format!("venv-{}", &key[..16]))?;
+    let entry = Entry::lock(cache, &entry_name(pins, &base)?)?;
     let dir = &entry.dir;
     let python = dir.join("bin/python");
     if entry.is_complete() {
@@ -121,6 +116,17 @@ pub fn provision(
 /// This platform's wheel of every locked package, as a requirements file
 /// pip installs with `--require-hashes`: each package accepts exactly the
 /// one wheel the lock names for this platform.
+/// The cache entry of the venv `pins` lock, built from the interpreter
+/// `base` (canonical) for this platform.
+pub(super) fn entry_name(pins: &Pins, base: &Path) -> Result<String> {
+    let key = digest::sha256_parts([
+        ("requirements", requirements(pins)?.as_bytes()),
+        ("python", base.as_os_str().as_encoded_bytes()),
+        ("platform", pins::current_platform().as_bytes()),
+    ]);
+    Ok(format!("venv-{}", &key[..16]))
+}
+
 fn requirements(pins: &Pins) -> Result<String> {
     let selected = pins
         .python
