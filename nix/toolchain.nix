@@ -3,9 +3,9 @@
 #   only thing nixpkgs supplies) with exactly the wheels the lock names for
 #   this system, fetched by file name and sha256; nixpkgs' Python packages
 #   are not used, and each package's runtime dependency check stays on.
-# - codex: the binary from the artifact config/native.exs pins for this
+# - codex: the codex package of the artifact config/native.exs pins for this
 #   system (a PyPI wheel, or an npm platform build fetched with npm itself),
-#   checked against binary_sha256.
+#   its binary checked against binary_sha256.
 { pkgs, pins }:
 let
   inherit (pkgs) lib stdenv;
@@ -61,8 +61,12 @@ in
       echo "expected one */bin/codex in ${artifactFile}, found: $found" >&2
       exit 1
     fi
-    mkdir -p $out/bin
-    cp "$found" $out/bin/codex
+    # The package the binary came in: bubblewrap in codex-resources and rg
+    # in codex-path beside it, as pip or npm install it (without its
+    # bubblewrap, codex's sandbox cannot write the workspace). Its Python
+    # wrapper is pip's, not codex's.
+    cp -r "$(dirname "$(dirname "$found")")" $out
+    rm -rf $out/__init__.py $out/__pycache__
     chmod 755 $out/bin/codex
     echo "${artifact.binary_sha256}  $out/bin/codex" | sha256sum -c -
   '';

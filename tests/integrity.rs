@@ -523,6 +523,32 @@ fn a_tmpdir_that_fills_during_a_scenario_is_named() {
     );
 }
 
+/// A `.git` (or `.codex`, `.agents`) in TMPDIR or above it would make codex
+/// take every scenario's workdir for part of a repository: refused before
+/// any scenario runs, naming it, as an I/O error.
+#[test]
+fn a_codex_marker_above_tmpdir_is_refused() {
+    let p = TestProject::new();
+    for marker in [".git", ".codex", ".agents"] {
+        let found = p.root().join(marker);
+        std::fs::create_dir(&found).unwrap();
+        let out = p
+            .run(&["check", "--scenario", "thread_basic", "--lane", "exec"])
+            .expect(5);
+        std::fs::remove_dir(&found).unwrap();
+        assert!(
+            out.stderr.contains(&format!(
+                "{} is in TMPDIR ({}) or above it",
+                found.display(),
+                p.tmp().display()
+            )),
+            "{marker}: {}",
+            out.stderr
+        );
+        assert!(out.stderr.contains("hint: point TMPDIR at a directory"));
+    }
+}
+
 /// In the warm worker too, a scenario's escaped child (its own session) is
 /// gone when the scenario ends, and a hung one is cut at its timeout while
 /// the worker goes on serving the next scenario.

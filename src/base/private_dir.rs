@@ -23,7 +23,10 @@ pub(crate) struct PrivateDir {
 impl PrivateDir {
     pub(crate) fn new(what: &str) -> Result<PrivateDir> {
         let dir = tempfile::Builder::new()
-            .prefix(&format!("{PREFIX}{}-{what}-", std::process::id()))
+            // The pid padded: every run's paths are as long, and what codex
+            // counts of a prompt that holds one (its token estimates) is the
+            // same from run to run.
+            .prefix(&format!("{PREFIX}{:010}-{what}-", std::process::id()))
             .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700))
             .tempdir()
             .with_context(|| {

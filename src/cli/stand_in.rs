@@ -56,7 +56,7 @@ pub fn run(root: &Option<PathBuf>, args: &StandInArgs) -> Result<Exit, Failure> 
     let code = run_codex(&toolchain.codex.path, &home, &args.args).or_exit(Exit::Toolchain)?;
     let transcript = model.finish();
     let taken: Vec<usize> = (0..replies)
-        .filter(|i| !transcript.unplayed.contains(i))
+        .filter(|i| !transcript.unplayed.contains(i) && !transcript.skipped.contains(i))
         .collect();
     std::fs::write(
         home.join(PLAYED),

@@ -624,6 +624,14 @@ pattern = "sk-[a-z]+"
                 r#"{ steps = [{ prompt = "p", output = "../a.jsonl" }] }"#,
                 "outside the fixtures tree",
             ),
+            (
+                r#"{ files = { "../x.py" = "_mcp_server.py" }, steps = [{ prompt = "p", output = "exec/a.jsonl" }] }"#,
+                "not a plain file name",
+            ),
+            (
+                r#"{ files = { "x.py" = "../../config/native.exs" }, steps = [{ prompt = "p", output = "exec/a.jsonl" }] }"#,
+                "not a support module",
+            ),
         ] {
             let err = format!("{:#}", parse(&scenario(exec)).unwrap_err());
             assert!(

@@ -12,6 +12,10 @@ use crate::engine::fixture_path::FixturePath;
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct ExecRecipe {
     pub steps: Vec<ExecStep>,
+    /// Files put into the workdir before the first step, by name there,
+    /// each a support module of `integration/harvest_scenarios/` (what the
+    /// Python lane's module copies itself: the local MCP server).
+    pub files: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -35,6 +39,8 @@ pub struct ExecStep {
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawExec {
     steps: Vec<RawExecStep>,
+    #[serde(default)]
+    files: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Deserialize)]
@@ -86,5 +92,21 @@ pub(crate) fn exec_recipe(raw: RawExec, python_outputs: &[FixturePath]) -> Resul
             exit_code: step.exit_code,
         });
     }
-    Ok(ExecRecipe { steps })
+    let files = raw
+        .files
+        .into_iter()
+        .map(|(name, module)| {
+            let plain = |n: &str| !n.is_empty() && !n.contains('/') && n != "." && n != "..";
+            if !plain(&name) {
+                bail!("files: {name:?} is not a plain file name in the workdir");
+            }
+            if !(plain(&module) && module.starts_with('_') && module.ends_with(".py")) {
+                bail!(
+                    "files: {module:?} is not a support module of integration/harvest_scenarios/ (`_<name>.py`)"
+                );
+            }
+            Ok((name, module))
+        })
+        .collect::<Result<_>>()?;
+    Ok(ExecRecipe { steps, files })
 }

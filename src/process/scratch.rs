@@ -49,6 +49,7 @@ impl Scratch {
                 "free some space, or point TMPDIR at another file system",
             ));
         }
+        refuse_codex_markers_above(&tmp)?;
         let scratch = Scratch {
             dir: PrivateDir::new("run")?,
         };
@@ -103,6 +104,32 @@ impl Scratch {
         redact(&kept)?;
         Ok(kept)
     }
+}
+
+/// What codex looks for in the directories above a scenario's workdir: a
+/// `.git` makes it take the workdir for part of that repository (its turn
+/// diffs then name paths from there), a `.codex` or `.agents` adds project
+/// config, skills and warnings. None may be in TMPDIR, where every scratch
+/// dir is, or above it.
+const CODEX_MARKERS: [&str; 3] = [".git", ".codex", ".agents"];
+
+fn refuse_codex_markers_above(tmp: &Path) -> Result<()> {
+    for dir in tmp.ancestors() {
+        for marker in CODEX_MARKERS {
+            let found = dir.join(marker);
+            if std::fs::symlink_metadata(&found).is_ok() {
+                return Err(hinted(
+                    anyhow!(
+                        "{} is in TMPDIR ({}) or above it: codex would read it as the scenarios' own (a git repository, project config), and the fixtures would show it",
+                        found.display(),
+                        tmp.display()
+                    ),
+                    "point TMPDIR at a directory with no .git, .codex or .agents above it; an empty one in /tmp is what codex's sandbox leaves when it is killed, and can be removed",
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn free_space(dir: &std::path::Path) -> Result<u64> {

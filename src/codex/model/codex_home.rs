@@ -54,6 +54,19 @@ stream_max_retries = 0
             ("shell_snapshot".to_string(), false.into()),
         ])),
     );
+    // The host's /tmp is no writable root of codex's sandbox: a scenario
+    // writes only its own scratch dir (its workdir and TMPDIR). In a
+    // writable root codex's bubblewrap sandbox makes mount targets for the
+    // paths it protects (`.git`, `.codex`, `.agents`, …) and leaves them
+    // when codex is killed; an empty `/tmp/.git` then makes codex take every
+    // later scenario's workdir for part of a git repository.
+    doc.insert(
+        "sandbox_workspace_write".into(),
+        toml::Value::Table(toml::Table::from_iter([(
+            "exclude_slash_tmp".to_string(),
+            true.into(),
+        )])),
+    );
     let config = format!(
         "# Written by codex-harvest: codex talks to the scripted model only.\n{}",
         toml::to_string(&doc).context("rendering config.toml")?
@@ -82,6 +95,10 @@ mod tests {
         assert_eq!(provider["env_key"].as_str(), Some(API_KEY_VAR));
         assert_eq!(written["features"]["plugins"].as_bool(), Some(false));
         assert_eq!(written["features"]["shell_snapshot"].as_bool(), Some(false));
+        assert_eq!(
+            written["sandbox_workspace_write"]["exclude_slash_tmp"].as_bool(),
+            Some(true)
+        );
     }
 
     #[test]

@@ -20,6 +20,9 @@ pub struct Reply {
     pub bound: Binding,
     pub delay: Duration,
     pub action: Action,
+    /// A reply codex may never ask for (a client that leaves before
+    /// codex's request): not being taken fails nothing.
+    pub optional: bool,
 }
 
 /// Which requests may take a reply. A reply with no condition takes any
@@ -126,7 +129,7 @@ const DEPRECATED: [(&str, Value, &str); 1] = [(
     "every message now streams its text in deltas (`chunk_size`, `chunks`); remove the key (for one piece, give the whole text as one chunk: \"chunks\": [\"…\"])",
 )];
 
-const COMMON: [&str; 4] = ["kind", "delay_ms", "model", "input_contains"];
+const COMMON: [&str; 5] = ["kind", "delay_ms", "model", "input_contains", "optional"];
 
 impl Script {
     /// Loads `path`; errors name the file and the entry.
@@ -205,11 +208,18 @@ fn reply(entry: &Value) -> Result<Reply> {
             .as_u64()
             .ok_or_else(|| anyhow!("\"delay_ms\" must be a whole number of milliseconds"))?,
     });
+    let optional = match obj.get("optional") {
+        None => false,
+        Some(v) => v
+            .as_bool()
+            .ok_or_else(|| anyhow!("\"optional\" must be true or false"))?,
+    };
     let action = action(kind, obj)?;
     Ok(Reply {
         bound,
         delay,
         action,
+        optional,
     })
 }
 

@@ -35,8 +35,10 @@ pub struct RecordedRequest {
 #[derive(Debug, Clone)]
 pub struct Transcript {
     pub requests: Vec<RecordedRequest>,
-    /// Indexes of replies no request took.
+    /// Indexes of replies no request took (an optional one's not among them).
     pub unplayed: Vec<usize>,
+    /// Indexes of optional replies no request took.
+    pub skipped: Vec<usize>,
     /// `POST …/responses` requests that found no reply left.
     pub overruns: usize,
     /// Requests the server could not read as codex should send them
@@ -155,7 +157,10 @@ impl ScriptedModel {
         Transcript {
             requests: state.requests.clone(),
             unplayed: (0..state.played.len())
-                .filter(|&i| !state.played[i])
+                .filter(|&i| !state.played[i] && !self.shared.replies[i].optional)
+                .collect(),
+            skipped: (0..state.played.len())
+                .filter(|&i| !state.played[i] && self.shared.replies[i].optional)
                 .collect(),
             overruns: state.overruns,
             protocol_errors: state.protocol_errors.clone(),
@@ -474,6 +479,18 @@ mod tests {
         assert!(post(port, r#"{"model":"gpt"}"#).contains("\"text\":\"main\""));
         let t = model.finish();
         assert_eq!(t.unplayed, [0]);
+    }
+
+    /// An optional reply no request took is skipped, not missed.
+    #[test]
+    fn an_optional_reply_never_asked_for_fails_nothing() {
+        let model = ScriptedModel::start(script(
+            r#"{"replies": [{"kind": "message", "text": "first"}, {"kind": "message", "text": "maybe", "optional": true}]}"#,
+        ))
+        .unwrap();
+        assert!(post(model.port, r#"{"model":"gpt"}"#).contains("\"text\":\"first\""));
+        let t = model.finish();
+        assert_eq!((t.unplayed.len(), t.skipped.as_slice()), (0, &[1][..]));
     }
 
     #[test]

@@ -13,7 +13,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use serde::Deserialize;
 
 use super::base_python;
-use super::codex::{self, extract_binary, npm_pack, npm_spec, pip_download};
+use super::codex::{self, extract_package, npm_pack, npm_spec, pip_download};
 use super::command::run;
 use super::registry;
 use crate::base::digest;
@@ -188,8 +188,7 @@ fn codex_artifact(
             (file, source)
         }
     };
-    let bin = dir.join("codex");
-    extract_binary(&file, python, &bin)?;
+    let bin = extract_package(&file, python, &dir.join("package"))?;
     Ok(Artifact {
         binary_sha256: digest::sha256_file(&bin)?,
         source,

@@ -15,19 +15,29 @@ use crate::base::digest;
 use crate::base::failure::hinted;
 use crate::codex::pins::{self, NPM_PACKAGE, Pins, Source};
 
-/// The cache entry of the codex `pins` name for this platform. Named by the
+/// The cache entry of the codex `pins` name for this platform: the codex
+/// package of the pinned artifact (`bin/codex`, and beside it what codex
+/// runs from its own package: bubblewrap in `codex-resources`, `rg` in
+/// `codex-path`; without its bubblewrap, codex's sandbox cannot write the
+/// workspace and every apply_patch fails). Named by the
 /// artifact's hash as well as the binary's: a pin whose artifact hash was
 /// changed names another entry, which is fetched and checked against it,
 /// so every pin file's hashes are checked alike.
 pub fn entry_name(pins: &Pins) -> Result<String> {
     let artifact = pins.artifact(&pins::current_platform())?;
-    let source = digest::sha256_hex(artifact.source.hash().as_bytes());
+    // The layout is part of the name: an entry an older release made holds
+    // the bare binary, which a sandboxed apply_patch cannot run with.
+    let source =
+        digest::sha256_hex(format!("{PACKAGE_LAYOUT}{}", artifact.source.hash()).as_bytes());
     Ok(format!(
         "codex-{}-{}",
         &artifact.binary_sha256[..16],
         &source[..8]
     ))
 }
+
+/// What an entry holds: codex's package as pip or npm installs it.
+const PACKAGE_LAYOUT: &str = "package:";
 
 /// The pinned codex for this platform, extracted once into the cache.
 pub fn provision(
@@ -39,7 +49,7 @@ pub fn provision(
     let platform = pins::current_platform();
     let artifact = pins.artifact(&platform)?;
     let entry = Entry::lock(cache, &entry_name(pins)?)?;
-    let bin = entry.dir.join("codex");
+    let bin = entry.dir.join("bin/codex");
     if entry.is_complete() {
         entry.verify()?;
         return Ok(bin);
@@ -83,9 +93,9 @@ pub fn provision(
             ),
         ));
     }
-    let staged = work.path().join("codex");
-    extract_binary(&file, python, &staged)?;
-    let got = digest::sha256_file(&staged)?;
+    let staged = work.path().join("package");
+    let staged_bin = extract_package(&file, python, &staged)?;
+    let got = digest::sha256_file(&staged_bin)?;
     if got != artifact.binary_sha256 {
         bail!(
             "the codex binary in {} has sha256 {got}, but {} pins {} for {platform}",
@@ -95,9 +105,8 @@ pub fn provision(
         );
     }
     entry.clear()?;
-    std::fs::create_dir_all(&entry.dir)?;
-    std::fs::rename(&staged, &bin)
-        .with_context(|| format!("moving codex into {}", entry.dir.display()))?;
+    std::fs::rename(&staged, &entry.dir)
+        .with_context(|| format!("moving codex's package to {}", entry.dir.display()))?;
     entry.mark_complete()?;
     Ok(bin)
 }
@@ -231,8 +240,10 @@ fn only_file(dir: &Path) -> Result<PathBuf> {
     }
 }
 
-/// Copies the one `*/bin/codex` in a wheel (zip) or npm tarball to `dest`.
-pub fn extract_binary(artifact: &Path, python: &Path, dest: &Path) -> Result<()> {
+/// Copies the codex package in a wheel (zip) or npm tarball, the
+/// directory whose `bin/codex` is the binary, to the new directory `dest`;
+/// returns the binary's path there.
+pub fn extract_package(artifact: &Path, python: &Path, dest: &Path) -> Result<PathBuf> {
     let name = artifact.display().to_string();
     if name.ends_with(".whl") {
         const EXTRACT: &str = include_str!("extract_wheel.py");
@@ -258,12 +269,18 @@ pub fn extract_binary(artifact: &Path, python: &Path, dest: &Path) -> Result<()>
         let [bin] = found.as_slice() else {
             bail!("expected one */bin/codex in {name}, found {}", found.len());
         };
-        std::fs::rename(bin, dest)?;
+        let root = bin
+            .parent()
+            .and_then(Path::parent)
+            .expect("*/bin/codex has a package dir");
+        std::fs::rename(root, dest)?;
         std::fs::remove_dir_all(&unpacked)?;
     }
+    let bin = dest.join("bin/codex");
     use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(dest, std::fs::Permissions::from_mode(0o755))
-        .with_context(|| format!("making {} executable", dest.display()))
+    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755))
+        .with_context(|| format!("making {} executable", bin.display()))?;
+    Ok(bin)
 }
 
 fn find_binaries(dir: &Path) -> Result<Vec<PathBuf>> {
@@ -329,7 +346,51 @@ mod tests {
                 .success()
         );
         let dest = dir.path().join("out");
-        extract_binary(&tgz, Path::new("python3"), &dest).unwrap();
-        assert_eq!(std::fs::read_to_string(&dest).unwrap(), "the binary");
+        let bin = extract_package(&tgz, Path::new("python3"), &dest).unwrap();
+        assert_eq!(bin, dest.join("bin/codex"));
+        assert_eq!(std::fs::read_to_string(&bin).unwrap(), "the binary");
+        assert_eq!(
+            std::fs::read_to_string(dest.join("codex-resources/voice/bin/codex-voice-host"))
+                .unwrap(),
+            "x",
+            "the package beside the binary comes with it"
+        );
+    }
+
+    #[test]
+    fn a_wheels_codex_package_is_extracted_with_its_modes() {
+        let dir = tempfile::tempdir().unwrap();
+        let whl = dir.path().join("codex.whl");
+        let made = Command::new("python3")
+            .arg("-c")
+            .arg(
+                "import sys, zipfile\n\
+                 z = zipfile.ZipFile(sys.argv[1], 'w')\n\
+                 for name, mode in [('codex_cli_bin/bin/codex', 0o755), ('codex_cli_bin/codex-resources/bwrap', 0o755), ('codex_cli_bin/codex-package.json', 0o644), ('codex_cli_bin/__init__.py', 0o644), ('codex_cli_bin-1.dist-info/RECORD', 0o644)]:\n\
+                 \x20   info = zipfile.ZipInfo(name); info.external_attr = mode << 16; z.writestr(info, name)\n\
+                 z.close()",
+            )
+            .arg(&whl)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let dest = dir.path().join("out");
+        let bin = extract_package(&whl, Path::new("python3"), &dest).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&bin).unwrap(),
+            "codex_cli_bin/bin/codex"
+        );
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |rel: &str| {
+            std::fs::metadata(dest.join(rel))
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777
+        };
+        assert_eq!(mode("codex-resources/bwrap"), 0o755);
+        assert_eq!(mode("codex-package.json"), 0o644);
+        assert!(!dest.join("__init__.py").exists());
+        assert!(!dir.path().join("out/RECORD").exists());
     }
 }

@@ -23,6 +23,11 @@ pub(super) fn run_exec(
 ) -> Result<()> {
     let t = session.toolchain;
     let work = scratch.path("work");
+    for (name, module) in &recipe.files {
+        let from = session.project.scenarios_dir().join(module);
+        std::fs::copy(&from, work.join(name))
+            .with_context(|| format!("copying {} into the workdir", from.display()))?;
+    }
     let mut thread_id: Option<String> = None;
     for (i, step) in recipe.steps.iter().enumerate() {
         let output = scratch.path("out").join(step.output.as_str());

@@ -335,6 +335,7 @@ mod tests {
         let t = Transcript {
             requests: Vec::new(),
             unplayed: vec![1],
+            skipped: vec![2],
             overruns: 0,
             protocol_errors: Vec::new(),
         };
@@ -347,6 +348,7 @@ mod tests {
         let t = Transcript {
             requests: Vec::new(),
             unplayed: Vec::new(),
+            skipped: Vec::new(),
             overruns: 2,
             protocol_errors: Vec::new(),
         };
