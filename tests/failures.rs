@@ -273,3 +273,27 @@ fn a_scenario_starting_codex_other_times_than_it_declares_transcripts_fails() {
         "{out}"
     );
 }
+
+/// A recorded message that does not fit the schema codex generates fails
+/// the scenario (exit 4), naming the file, the line, the field and the
+/// schema keyword; nothing is written.
+#[test]
+fn a_message_that_does_not_fit_codexs_schema_fails_naming_its_line() {
+    let p = TestProject::new();
+    p.add_scenario(
+        "misfit",
+        "import json\n\n\ndef record(output_path, **_):\n    with open(output_path, 'w') as f:\n        f.write(json.dumps({'method': 'thread/name/updated', 'params': {'threadId': 'x', 'threadName': 'n'}}) + '\\n')\n        f.write(json.dumps({'method': 'thread/name/updated', 'params': {'threadId': 7}}) + '\\n')\n",
+        r#"{"replies": []}"#,
+        crate::util::NO_CODEX,
+    );
+    let out = harvest_fails(&p, "misfit", 4);
+    assert!(
+        out.contains("what was recorded does not fit the schema codex generates"),
+        "{out}"
+    );
+    assert!(
+        out.contains("python/misfit.jsonl line 2: ServerNotification thread/name/updated /params/threadId: 7 is not of type \"string\""),
+        "{out}"
+    );
+    assert!(!out.contains("python/misfit.jsonl line 1:"), "{out}");
+}

@@ -543,7 +543,7 @@ fn a_codex_wheel_other_than_the_sdks_runtime_is_provisioned_from_its_artifact() 
                     .starts_with("codex-")
         })
         .unwrap()
-        .join("codex");
+        .join("bin/codex");
     std::fs::OpenOptions::new()
         .append(true)
         .open(&cached)
@@ -555,7 +555,7 @@ fn a_codex_wheel_other_than_the_sdks_runtime_is_provisioned_from_its_artifact() 
     assert!(
         again
             .stderr
-            .contains("is not as it was installed from the pins: codex (changed)")
+            .contains("is not as it was installed from the pins: bin/codex (changed)")
             && again
                 .stderr
                 .contains("and run again (it is provisioned afresh"),

@@ -1,7 +1,12 @@
 """A turn that outgrows the thread's context budget: the model's first
 response reports more tokens than ``model_auto_compact_token_limit``
 allows, so codex compacts the conversation (a summary asked of the model)
-before it asks for the rest of the turn."""
+before it asks for the rest of the turn.
+
+After compacting, codex counts the compacted conversation itself (a
+usage event of its own estimate), so the config keeps every path of the
+machine out of the prompt: no environment context, no permissions
+instructions, no skills list (the skill roots' path)."""
 
 from openai_codex import ApprovalMode, Sandbox
 

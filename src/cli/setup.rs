@@ -20,6 +20,7 @@ use crate::harvest::inputs;
 use crate::harvest::jobs::{self, Generated, OnFailure};
 use crate::harvest::lanes::Lanes;
 use crate::harvest::plan::{self, Planned, Unreferenced};
+use crate::harvest::protocol_check::ProtocolCheck;
 use crate::harvest::provenance::Provenance;
 use crate::harvest::reports::checklist;
 use crate::harvest::reports::coverage::Coverage;
@@ -195,8 +196,10 @@ pub fn resolve_and_run(
     if lanes.typescript && typescript_pin.is_some() {
         toolchain.typescript = Some(args.typescript_sdk(loaded, &progress)?);
     }
+    let protocol = ProtocolCheck::of(&toolchain.codex.path).or_exit(Exit::Toolchain)?;
     let session = Session {
         project: &loaded.project,
+        protocol: &protocol,
         config: &loaded.config,
         pins: &loaded.pins,
         toolchain: &toolchain,

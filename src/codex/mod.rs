@@ -5,6 +5,7 @@
 //! only `base`.
 
 pub mod exec;
+pub(crate) mod message_schemas;
 pub(crate) mod model;
 pub(crate) mod pins;
 pub(crate) mod protocol;

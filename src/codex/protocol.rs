@@ -9,6 +9,8 @@ use std::process::Command;
 use anyhow::{Context, Result, anyhow};
 use serde_json::Value;
 
+use crate::base::private_dir::PrivateDir;
+
 /// The names of every kind of message of the app-server protocol, as one
 /// codex's stable schema lists them.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -26,18 +28,8 @@ pub struct ProtocolTypes {
 impl ProtocolTypes {
     /// Asks `codex` for its schema (into a temp dir) and reads the names.
     pub fn of(codex: &Path) -> Result<ProtocolTypes> {
-        let dir = tempfile::tempdir().context("creating a dir for codex's schema")?;
-        crate::codex::toolchain::command::run(
-            Command::new(codex)
-                .args(["app-server", "generate-json-schema", "--out"])
-                .arg(dir.path()),
-            &format!("{} app-server generate-json-schema", codex.display()),
-        )?;
-        let read = |name: &str| -> Result<Value> {
-            let path = dir.path().join(name);
-            let bytes = std::fs::read(&path).with_context(|| format!("reading codex's {name}"))?;
-            serde_json::from_slice(&bytes).with_context(|| format!("codex's {name} is not JSON"))
-        };
+        let dir = generate(codex, false)?;
+        let read = |name: &str| read_schema(dir.path(), name);
         let v2 = read("codex_app_server_protocol.v2.schemas.json")?;
         Ok(ProtocolTypes {
             items: variants(&v2["definitions"]["ThreadItem"], "type")?,
@@ -46,6 +38,30 @@ impl ProtocolTypes {
             client_requests: variants(&read("ClientRequest.json")?, "method")?,
         })
     }
+}
+
+/// `codex app-server generate-json-schema` into a temp dir, which holds
+/// one file per message union and the protocol's definitions; with
+/// `experimental`, the messages and fields of the experimental API too.
+pub fn generate(codex: &Path, experimental: bool) -> Result<PrivateDir> {
+    let dir = PrivateDir::new("schema").context("creating a dir for codex's schema")?;
+    let mut cmd = Command::new(codex);
+    cmd.args(["app-server", "generate-json-schema"]);
+    if experimental {
+        cmd.arg("--experimental");
+    }
+    crate::codex::toolchain::command::run(
+        cmd.arg("--out").arg(dir.path()),
+        &format!("{} app-server generate-json-schema", codex.display()),
+    )?;
+    Ok(dir)
+}
+
+/// One schema file of what `generate` wrote.
+pub fn read_schema(dir: &Path, name: &str) -> Result<Value> {
+    let path = dir.join(name);
+    let bytes = std::fs::read(&path).with_context(|| format!("reading codex's {name}"))?;
+    serde_json::from_slice(&bytes).with_context(|| format!("codex's {name} is not JSON"))
 }
 
 /// The constant `field` of each variant of a `oneOf` union.

@@ -8,6 +8,7 @@ pub(crate) mod drift_text;
 pub(crate) mod fixture_path;
 pub(crate) mod manifest;
 pub(crate) mod normalize;
+pub(crate) mod schema;
 pub(crate) mod secrets;
 pub(crate) mod tree;
 pub(crate) mod tree_lock;

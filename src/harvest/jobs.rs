@@ -17,6 +17,7 @@ use crate::harvest::config::Scenario;
 use crate::harvest::durations::Durations;
 use crate::harvest::inputs;
 use crate::harvest::lanes::{Lane, Runner, Workers, lanes_of, needs_worker, run_lane, scope};
+use crate::harvest::protocol_check;
 use crate::harvest::provenance::{ScenarioRecord, listed_outputs, toolchain_record};
 use crate::harvest::run::Session;
 use crate::process::job_slots::Slots;
@@ -193,6 +194,7 @@ fn gather(
             match (result, failed) {
                 (Ok(tree), _) => files.extend(tree),
                 (Err(e), OnFailure::Fail) => errors.push(e),
+                (Err(e), OnFailure::Record) if protocol_check::is_violation(&e) => errors.push(e),
                 (Err(e), OnFailure::Record) => {
                     let path = s.failure_output(lane.name());
                     files.insert(path, failure_text(session, &e).into_bytes());

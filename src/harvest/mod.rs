@@ -14,6 +14,7 @@ pub(crate) mod lane;
 pub(crate) mod lanes;
 pub(crate) mod ownership;
 pub(crate) mod plan;
+pub(crate) mod protocol_check;
 pub(crate) mod provenance;
 pub(crate) mod replay;
 pub(crate) mod reports;

@@ -15,6 +15,7 @@ use crate::codex::toolchain::node::SdkPin;
 use crate::engine::secrets::Scanner;
 use crate::harvest::config::HarvestConfig;
 use crate::harvest::lane::Lanes;
+use crate::harvest::protocol_check::ProtocolCheck;
 
 /// Everything a run needs, resolved once.
 pub struct Session<'a> {
@@ -22,6 +23,9 @@ pub struct Session<'a> {
     pub config: &'a HarvestConfig,
     pub pins: &'a Pins,
     pub toolchain: &'a Toolchain,
+    /// What each recorded app-server message is checked against: the
+    /// schema the run's codex generates.
+    pub protocol: &'a ProtocolCheck,
     pub progress: &'a (dyn Fn(&str) + Sync),
     /// The `codex-harvest` binary, which supervises each scenario.
     pub supervisor: PathBuf,

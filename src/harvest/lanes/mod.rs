@@ -310,6 +310,7 @@ fn collect(
                 "keep credentials out of what the scenario records, or add a normalisation rule that replaces it",
             ));
         }
+        session.protocol.check(out, &canonical)?;
         tree.insert(out.to_string(), canonical);
     }
     Ok(tree)
