@@ -9,7 +9,8 @@ rustPlatform.buildRustPackage {
   version = (lib.importTOML ../Cargo.toml).package.version;
   src = fs.toSource {
     root = ../.;
-    fileset = fs.unions [ ../Cargo.toml ../Cargo.lock ../src ../tests ];
+    # The vendored Responses API schema is compiled in (include_str!).
+    fileset = fs.unions [ ../Cargo.toml ../Cargo.lock ../src ../tests ../config/responses-api/stream-events.schema.json ];
   };
   cargoLock.lockFile = ../Cargo.lock;
   # Unit tests only: the integration tests provision the pins from the

@@ -280,20 +280,26 @@ fn a_scenario_starting_codex_other_times_than_it_declares_transcripts_fails() {
 #[test]
 fn a_message_that_does_not_fit_codexs_schema_fails_naming_its_line() {
     let p = TestProject::new();
-    p.add_scenario(
-        "misfit",
-        "import json\n\n\ndef record(output_path, **_):\n    with open(output_path, 'w') as f:\n        f.write(json.dumps({'method': 'thread/name/updated', 'params': {'threadId': 'x', 'threadName': 'n'}}) + '\\n')\n        f.write(json.dumps({'method': 'thread/name/updated', 'params': {'threadId': 7}}) + '\\n')\n",
-        r#"{"replies": []}"#,
-        crate::util::NO_CODEX,
-    );
+    // A turn of the real codex, and one line no codex sends after it.
+    let module = format!(
+        "{BASIC_MODULE}    with open(output_path, 'a') as f:\n        f.write(json.dumps({{'method': 'thread/name/updated', 'params': {{'threadId': 7}}}}) + '\\n')\n"
+    )
+    .replace("from ._record", "import json\nfrom ._record");
+    p.add_scenario("misfit", &module, ONE_MESSAGE, "");
     let out = harvest_fails(&p, "misfit", 4);
     assert!(
         out.contains("what was recorded does not fit the schema codex generates"),
         "{out}"
     );
     assert!(
-        out.contains("python/misfit.jsonl line 2: ServerNotification thread/name/updated /params/threadId: 7 is not of type \"string\""),
+        out.contains(
+            "ServerNotification thread/name/updated /params/threadId: 7 is not of type \"string\""
+        ),
         "{out}"
     );
-    assert!(!out.contains("python/misfit.jsonl line 1:"), "{out}");
+    assert_eq!(
+        out.matches("python/misfit.jsonl line ").count(),
+        1,
+        "only the misfit, not codex's own lines: {out}"
+    );
 }

@@ -637,6 +637,21 @@ fn a_codex_only_npm_has_is_pinned_from_npm_and_runs_in_place_of_the_sdks_own() {
         assert!(markdown.contains(&format!("changed  {path}\n")), "{path}");
     }
     assert_eq!(report["sdk_bundled_codex"], "0.163.0");
+    // What codex 0.169.0's schema adds and no scenario shows yet is named,
+    // in the output and both forms of the report (codex 0.169.0 adds
+    // `thread/section/changed`, docs/coverage.md's columns say).
+    let added = "notifications: thread/section/changed";
+    assert!(dry.stdout.contains("pin: codex 0.169.0 adds"), "{all}");
+    assert!(dry.stdout.contains(added), "{all}");
+    assert!(
+        report["unshown_new_types"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t == added),
+        "{report}"
+    );
+    assert!(markdown.contains(&format!("- `{added}`")), "{markdown}");
 
     let out = p
         .run(&["pin", "--codex", "0.169.0", "--no-harvest"])

@@ -85,7 +85,8 @@ pub fn write_compat(loaded: &Loaded) -> Result<(), Failure> {
 /// What `pin` does with the drift of a new toolchain: it is shown (and
 /// kept) first, and with `commit` false nothing is written.
 pub struct DriftHook<'a> {
-    pub report: &'a dyn Fn(&compare::Drift, &str) -> Result<(), Failure>,
+    /// Shown the drift, its summary and the regenerated tree.
+    pub report: &'a dyn Fn(&compare::Drift, &str, &Tree) -> Result<(), Failure>,
     pub commit: bool,
 }
 
@@ -190,7 +191,7 @@ fn show_drift(
         }
         n => format!("event streams: {n} changed: {}", streams.join(", ")),
     };
-    (hook.report)(&drift, &summary)?;
+    (hook.report)(&drift, &summary, new_tree)?;
     Ok((!hook.commit).then(|| {
         if drift.is_clean() {
             Exit::Clean

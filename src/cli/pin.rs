@@ -5,18 +5,21 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use serde::Serialize;
 
-use super::args::{PinArgs, SelectArgs, UnreferencedArg};
+use super::args::{PinArgs, SelectArgs, ToolchainArgs, UnreferencedArg};
 use super::exit::{Exit, Failure, Phase};
 use super::harvest::DriftHook;
 use super::report::drift_report;
 use super::setup::{self, progress};
 use crate::codex::pins::{self, Pins};
+use crate::codex::protocol::ProtocolTypes;
 use crate::codex::toolchain;
 use crate::engine::compare::Drift;
 use crate::engine::drift_text::Style;
+use crate::engine::tree::Tree;
 use crate::harvest::cells::Loaded;
 use crate::harvest::cells::Target;
 use crate::harvest::jobs::OnFailure;
+use crate::harvest::reports::coverage;
 
 /// The drift report `--drift-report` keeps: what moved, where it came
 /// from, and the drift itself (the JSON form of what `pin` prints).
@@ -32,6 +35,10 @@ struct DriftRecord<'a> {
     sources: &'a [String],
     /// The codex the SDK bundles, when the pinned codex is another one.
     sdk_bundled_codex: Option<&'a str>,
+    /// What the new codex's schema adds that no fixture shows yet
+    /// (`section: type`).
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    unshown_new_types: &'a [String],
     summary: &'a str,
     drift: &'a Drift,
 }
@@ -64,38 +71,25 @@ pub fn run(root: &Option<PathBuf>, args: &PinArgs) -> Result<Exit, Failure> {
         );
         return Ok(Exit::Clean);
     }
+    let reporter = Reporter {
+        args,
+        loaded: &loaded,
+        next: &next,
+        codex,
+        sdk: &sdk,
+        sources: &bumped.sources,
+        shown: project.display(&project.fixtures_dir()),
+        schemas: (
+            protocol_types(&args.toolchain, old)?,
+            protocol_types(&args.toolchain, &next.pins)?,
+        ),
+    };
+    let report = |drift: &Drift, summary: &str, tree: &Tree| reporter.report(drift, summary, tree);
     let every_scenario = SelectArgs {
         scenarios: Vec::new(),
         output: None,
         codex_versions: Vec::new(),
         unreferenced: UnreferencedArg::Reject,
-    };
-    let shown = project.display(&project.fixtures_dir());
-    let report = |drift: &Drift, summary: &str| -> Result<(), Failure> {
-        crate::out!(
-            "{}",
-            drift_report(drift, &shown, summary, Style::for_stdout())
-        );
-        let Some(dir) = &args.drift_report else {
-            return Ok(());
-        };
-        let record = DriftRecord {
-            command: command_line(codex, args, dir),
-            codex_from: &old.codex.version,
-            codex_to: codex,
-            sdk_from: &old.sdk().version,
-            sdk_to: &sdk,
-            sources: &bumped.sources,
-            sdk_bundled_codex: next.pins.sdk_runtime_differs(),
-            summary,
-            drift,
-        };
-        write_report(
-            dir,
-            &record,
-            &drift_report(drift, &shown, summary, Style::PLAIN),
-        )
-        .or_exit(Exit::Io)
     };
     let main = Target {
         dir: project.fixtures_dir(),
@@ -114,6 +108,67 @@ pub fn run(root: &Option<PathBuf>, args: &PinArgs) -> Result<Exit, Failure> {
             commit: !args.dry_run,
         }),
     )
+}
+
+/// What `pin` says of the new toolchain's drift, and keeps with
+/// `--drift-report`.
+struct Reporter<'a> {
+    args: &'a PinArgs,
+    loaded: &'a Loaded,
+    next: &'a Loaded,
+    codex: &'a str,
+    sdk: &'a str,
+    sources: &'a [String],
+    /// The fixtures tree, as messages name it.
+    shown: String,
+    /// The old codex's message types, and the new one's.
+    schemas: (ProtocolTypes, ProtocolTypes),
+}
+
+impl Reporter<'_> {
+    fn report(&self, drift: &Drift, summary: &str, tree: &Tree) -> Result<(), Failure> {
+        let (old, codex) = (&self.loaded.pins, self.codex);
+        crate::out!(
+            "{}",
+            drift_report(drift, &self.shown, summary, Style::for_stdout())
+        );
+        let (before, after) = &self.schemas;
+        let unshown = coverage::unshown_additions(&self.loaded.config, before, after, tree);
+        if !unshown.is_empty() {
+            crate::outln!(
+                "pin: codex {codex} adds {} message type(s) no scenario shows yet (a scenario for each, or a reason in config/coverage.toml):\n  {}",
+                unshown.len(),
+                unshown.join("\n  ")
+            );
+        }
+        let Some(dir) = &self.args.drift_report else {
+            return Ok(());
+        };
+        let record = DriftRecord {
+            command: command_line(codex, self.args, dir),
+            codex_from: &old.codex.version,
+            codex_to: codex,
+            sdk_from: &old.sdk().version,
+            sdk_to: self.sdk,
+            sources: self.sources,
+            sdk_bundled_codex: self.next.pins.sdk_runtime_differs(),
+            unshown_new_types: &unshown,
+            summary,
+            drift,
+        };
+        write_report(
+            dir,
+            &record,
+            &drift_report(drift, &self.shown, summary, Style::PLAIN),
+        )
+        .or_exit(Exit::Io)
+    }
+}
+
+/// The message types the codex `pins` name generates in its schema.
+fn protocol_types(toolchain: &ToolchainArgs, pins: &Pins) -> Result<ProtocolTypes, Failure> {
+    let resolved = toolchain.resolve(pins)?;
+    ProtocolTypes::of(&resolved.codex.path).or_exit(Exit::Toolchain)
 }
 
 /// The new pins, read as a pair from a staging dir before either file is
@@ -201,12 +256,23 @@ fn write_report(dir: &Path, record: &DriftRecord, text: &str) -> anyhow::Result<
         })
         .unwrap_or_default();
     let sources: String = record.sources.iter().map(|s| format!("- {s}\n")).collect();
+    let unshown = match record.unshown_new_types {
+        [] => String::new(),
+        types => format!(
+            "## What codex {} adds that no scenario shows yet\n\n{}\n",
+            record.codex_to,
+            types
+                .iter()
+                .map(|t| format!("- `{t}`\n"))
+                .collect::<String>()
+        ),
+    };
     let markdown = format!(
         "# Drift: codex {from} → {to} (openai-codex {sdk_from} → {sdk_to})\n\n\
          Written by `{command}`: every scenario \
          regenerated with the new pins and compared with the fixtures of the old ones, \
          event by event. The JSON form is `{stem}.json`.\n\n\
-         ## Where the new codex came from\n\n{sources}\n{bundled}\
+         ## Where the new codex came from\n\n{sources}\n{bundled}{unshown}\
          ## The drift, as `pin` prints it\n\n```text\n{text}```\n",
         from = record.codex_from,
         to = record.codex_to,

@@ -196,7 +196,7 @@ pub fn resolve_and_run(
     if lanes.typescript && typescript_pin.is_some() {
         toolchain.typescript = Some(args.typescript_sdk(loaded, &progress)?);
     }
-    let protocol = ProtocolCheck::of(&toolchain.codex.path).or_exit(Exit::Toolchain)?;
+    let protocol = ProtocolCheck::of(&toolchain.codex.path);
     let session = Session {
         project: &loaded.project,
         protocol: &protocol,

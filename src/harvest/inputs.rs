@@ -179,11 +179,11 @@ pub fn check_inputs(project: &Project, scenarios: &[&Scenario]) -> Result<()> {
                 ));
             }
         }
-        for note in Script::load(&project.model_script(&s.name))?.deprecations {
-            crate::errln!(
-                "warning: {}: {note}",
-                project.display(&project.model_script(&s.name))
-            );
+        let path = project.model_script(&s.name);
+        let script = Script::load(&path)?;
+        crate::harvest::responses_api::check(&script, &project.display(&path))?;
+        for note in script.deprecations {
+            crate::errln!("warning: {}: {note}", project.display(&path));
         }
     }
     Ok(())

@@ -18,5 +18,6 @@ pub(crate) mod protocol_check;
 pub(crate) mod provenance;
 pub(crate) mod replay;
 pub(crate) mod reports;
+pub(crate) mod responses_api;
 pub(crate) mod run;
 pub(crate) mod slice;

@@ -6,12 +6,13 @@
 //! also proves that placeholders keep the types of what they replace.
 
 use std::collections::HashMap;
-use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, anyhow};
 use serde_json::{Value, json};
 
+use crate::base::failure::{Kind, of_kind};
 use crate::codex::message_schemas::{MessageKind, MessageSchemas};
 use crate::engine::fixture_path::FixturePath;
 use crate::engine::schema::Schema;
@@ -26,27 +27,39 @@ enum Key {
     Response(String),
 }
 
-/// One codex's schemas, each compiled when first needed.
+/// One codex's schemas, asked of it when a scenario's first output is
+/// checked (a scenario's scratch dir has checked the room in TMPDIR by
+/// then) and each compiled when first needed.
 pub struct ProtocolCheck {
-    schemas: MessageSchemas,
+    codex: PathBuf,
+    schemas: OnceLock<std::result::Result<MessageSchemas, String>>,
     compiled: Mutex<HashMap<Key, Option<Arc<Schema>>>>,
 }
 
 impl ProtocolCheck {
-    pub fn of(codex: &Path) -> Result<ProtocolCheck> {
-        Ok(ProtocolCheck {
-            schemas: MessageSchemas::of(codex)?,
+    pub fn of(codex: &Path) -> ProtocolCheck {
+        ProtocolCheck {
+            codex: codex.to_path_buf(),
+            schemas: OnceLock::new(),
             compiled: Mutex::new(HashMap::new()),
-        })
+        }
+    }
+
+    fn schemas(&self) -> Result<&MessageSchemas> {
+        self.schemas
+            .get_or_init(|| MessageSchemas::of(&self.codex).map_err(|e| format!("{e:#}")))
+            .as_ref()
+            .map_err(|e| of_kind(anyhow!("{e}"), Kind::Toolchain))
     }
 
     fn schema(&self, key: &Key) -> Result<Option<Arc<Schema>>> {
         if let Some(found) = self.compiled.lock().expect("schemas lock").get(key) {
             return Ok(found.clone());
         }
+        let schemas = self.schemas()?;
         let raw = match key {
-            Key::Message(kind, method) => self.schemas.message(*kind, method),
-            Key::Response(method) => self.schemas.response(method),
+            Key::Message(kind, method) => schemas.message(*kind, method),
+            Key::Response(method) => schemas.response(method),
         };
         let compiled = raw
             .map(Schema::compile)

@@ -3,27 +3,72 @@
 
 use serde_json::{Value, json};
 
-use super::script::{StreamEnd, StreamItem};
+use super::script::{Action, Reply, StreamEnd, StreamItem};
+
+impl Reply {
+    /// Every server-sent event this reply streams to a request for
+    /// `model`, in order; none for a plain HTTP error.
+    pub fn events(&self, model: &str) -> Vec<Value> {
+        match &self.action {
+            Action::Stream { items, end } => stream_events(items, end, model),
+            Action::Raw { events } => events.clone(),
+            Action::Http { .. } => Vec::new(),
+        }
+    }
+}
 
 /// The SSE events of a streamed reply, in order, as the Responses API
-/// streams them: each item is announced empty, its text arrives in deltas,
-/// and the done events carry the whole.
-pub(super) fn stream_events(items: &[StreamItem], end: &StreamEnd) -> Vec<Value> {
-    let id = "resp_1";
-    let mut events = vec![json!({"type": "response.created", "response": {"id": id}})];
+/// streams them: the response created, each item announced empty, its text
+/// in deltas and the done events carrying the whole, the response completed
+/// (or failed) with every item; each event numbered (`sequence_number`).
+pub(super) fn stream_events(items: &[StreamItem], end: &StreamEnd, model: &str) -> Vec<Value> {
+    let mut events = vec![
+        json!({"type": "response.created", "response": response(model, "in_progress", &[], None)}),
+    ];
     for (n, StreamItem { item, chunks }) in items.iter().enumerate() {
         item_events(&mut events, n, item, chunks);
         events.push(json!({"type": "response.output_item.done", "output_index": n, "item": item}));
     }
+    let output: Vec<Value> = items.iter().map(|i| i.item.clone()).collect();
     match end {
-        StreamEnd::Completed { usage } => events
-            .push(json!({"type": "response.completed", "response": {"id": id, "usage": usage}})),
-        StreamEnd::Failed { error } => {
-            events.push(json!({"type": "response.failed", "response": {"id": id, "error": error}}))
+        StreamEnd::Completed { usage } => {
+            let mut done = response(model, "completed", &output, None);
+            done["usage"] = usage.clone();
+            events.push(json!({"type": "response.completed", "response": done}));
         }
+        StreamEnd::Failed { error } => events.push(json!({
+            "type": "response.failed",
+            "response": response(model, "failed", &output, Some(error))
+        })),
         StreamEnd::Cut => {}
     }
+    for (n, event) in events.iter_mut().enumerate() {
+        event["sequence_number"] = json!(n);
+    }
     events
+}
+
+/// The response object the created, completed and failed events carry,
+/// with every field the Responses API always sends (`created_at` a fixed
+/// time: nothing a fixture rests on may vary).
+fn response(model: &str, status: &str, output: &[Value], error: Option<&Value>) -> Value {
+    json!({
+        "id": "resp_1",
+        "object": "response",
+        "created_at": 0,
+        "status": status,
+        "model": model,
+        "output": output,
+        "error": error,
+        "incomplete_details": null,
+        "instructions": null,
+        "tools": [],
+        "tool_choice": "auto",
+        "parallel_tool_calls": false,
+        "metadata": {},
+        "temperature": null,
+        "top_p": null
+    })
 }
 
 /// Output item `n` announced empty and its text (arguments, input) streamed.
@@ -42,7 +87,7 @@ fn item_events(events: &mut Vec<Value>, n: usize, item: &Value, chunks: &[String
                 events,
                 &at,
                 ["response.content_part", "response.output_text"],
-                |text| json!({"type": "output_text", "text": text, "annotations": []}),
+                |text| json!({"type": "output_text", "text": text, "annotations": [], "logprobs": []}),
                 chunks,
             );
         }
@@ -84,7 +129,11 @@ fn item_events(events: &mut Vec<Value>, n: usize, item: &Value, chunks: &[String
                 json!({"type": "response.output_item.added", "output_index": n, "item": empty}),
             );
             let at = json!({"item_id": item_id, "output_index": n});
-            stream_call(events, &at, kind, field, chunks);
+            let mut done = json!({});
+            if call != Some("custom_tool_call") {
+                done["name"] = item["name"].clone();
+            }
+            stream_call(events, &at, (kind, field, done), chunks);
         }
     }
 }
@@ -104,14 +153,19 @@ fn stream_text(
         at,
         json!({"type": format!("{part_events}.added"), "part": part("")}),
     ));
+    // An output text's deltas carry their log probabilities (none asked).
+    let mut text_at = at.clone();
+    if text_events == "response.output_text" {
+        text_at["logprobs"] = json!([]);
+    }
     for delta in chunks {
         events.push(merged(
-            at,
+            &text_at,
             json!({"type": format!("{text_events}.delta"), "delta": delta}),
         ));
     }
     events.push(merged(
-        at,
+        &text_at,
         json!({"type": format!("{text_events}.done"), "text": text}),
     ));
     events.push(merged(
@@ -122,15 +176,20 @@ fn stream_text(
 
 /// A call's arguments (or a custom tool's input) streamed: a
 /// `<events>.delta` per chunk, then `<events>.done` with the whole as
-/// `field`.
-fn stream_call(events: &mut Vec<Value>, at: &Value, kind: &str, field: &str, chunks: &[String]) {
+/// `field` and what else it names (a function call's name).
+fn stream_call(
+    events: &mut Vec<Value>,
+    at: &Value,
+    (kind, field, mut done): (&str, &str, Value),
+    chunks: &[String],
+) {
     for delta in chunks {
         events.push(merged(
             at,
             json!({"type": format!("{kind}.delta"), "delta": delta}),
         ));
     }
-    let mut done = json!({"type": format!("{kind}.done")});
+    done["type"] = json!(format!("{kind}.done"));
     done[field] = json!(chunks.concat());
     events.push(merged(at, done));
 }
@@ -154,7 +213,7 @@ mod tests {
             chunks: vec!["x".into(), "y".into()],
         }];
         let kinds = |end| {
-            stream_events(&items, &end)
+            stream_events(&items, &end, "gpt-5.5")
                 .iter()
                 .map(|e| e["type"].as_str().unwrap().to_string())
                 .collect::<Vec<_>>()
@@ -173,7 +232,7 @@ mod tests {
                 "response.completed"
             ]
         );
-        let events = stream_events(&items, &StreamEnd::Cut);
+        let events = stream_events(&items, &StreamEnd::Cut, "gpt-5.5");
         assert_eq!(
             events[1]["item"]["content"],
             json!([]),
@@ -199,7 +258,7 @@ mod tests {
             item: json!({"type": "custom_tool_call", "id": "c", "call_id": "call", "name": "apply_patch", "input": "ab", "status": "completed"}),
             chunks: vec!["a".into(), "b".into()],
         }];
-        let events = stream_events(&items, &StreamEnd::Cut);
+        let events = stream_events(&items, &StreamEnd::Cut, "gpt-5.5");
         let kinds: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
         assert_eq!(
             kinds,

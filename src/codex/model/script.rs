@@ -186,7 +186,7 @@ impl Script {
 fn default_usage() -> Value {
     json!({
         "input_tokens": 10,
-        "input_tokens_details": {"cached_tokens": 0},
+        "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
         "output_tokens": 5,
         "output_tokens_details": {"reasoning_tokens": 0},
         "total_tokens": 15
@@ -416,7 +416,7 @@ fn item(obj: &Map<String, Value>) -> Result<Value> {
             "role": "assistant",
             "id": opt_str(obj, "id")?.unwrap_or_else(|| "msg_1".into()),
             "status": "completed",
-            "content": [{"type": "output_text", "text": str_field(obj, "text")?, "annotations": []}]
+            "content": [{"type": "output_text", "text": str_field(obj, "text")?, "annotations": [], "logprobs": []}]
         }),
         "function_call" => {
             let arguments = match obj.get("arguments") {

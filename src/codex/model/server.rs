@@ -17,7 +17,6 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::http::{Request, read_request, write_json, write_sse};
-use super::responses::stream_events;
 use super::script::{Action, Reply, Script};
 
 /// One request as codex sent it.
@@ -205,7 +204,12 @@ fn serve(stream: TcpStream, shared: &Shared) -> Result<()> {
     if req.method == "POST" && route.ends_with("/responses") {
         let reply = take_reply(shared, &req, body.clone());
         match reply {
-            Some(reply) => play(&mut out, reply, shared),
+            Some(reply) => play(
+                &mut out,
+                reply,
+                shared,
+                body["model"].as_str().unwrap_or_default(),
+            ),
             None => {
                 let msg = "the scripted model has no reply left for this request";
                 write_json(
@@ -272,7 +276,8 @@ fn take_reply<'a>(shared: &'a Shared, req: &Request, body: Value) -> Option<&'a 
     index.map(|i| &shared.replies[i])
 }
 
-fn play(out: &mut TcpStream, reply: &Reply, shared: &Shared) -> Result<()> {
+/// Writes `reply` after its delay, as the answer to a request for `model`.
+fn play(out: &mut TcpStream, reply: &Reply, shared: &Shared, model: &str) -> Result<()> {
     let deadline = Instant::now() + reply.delay;
     while Instant::now() < deadline {
         if shared.stopping.load(Ordering::SeqCst) {
@@ -286,8 +291,7 @@ fn play(out: &mut TcpStream, reply: &Reply, shared: &Shared) -> Result<()> {
             body,
             headers,
         } => write_json(out, *status, body, headers),
-        Action::Raw { events } => write_sse(out, events),
-        Action::Stream { items, end } => write_sse(out, &stream_events(items, end)),
+        Action::Raw { .. } | Action::Stream { .. } => write_sse(out, &reply.events(model)),
     }
 }
 

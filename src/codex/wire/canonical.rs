@@ -19,6 +19,9 @@
 //! - a client request comes just before its response; a client response (to
 //!   a server request) just before the first server message that arrived
 //!   after it; a client notification with the next client line;
+//! - the notifications about a thread the client never started (a
+//!   sub-agent's, which runs beside the client's) come after the rest, in
+//!   arrival order;
 //! - the `unordered` methods (config `[wire]`) come last, grouped by method,
 //!   each method's messages in arrival order.
 //!
@@ -69,9 +72,12 @@ pub fn canonical(logged: &[Line], unordered: &[String]) -> Vec<Line> {
     let is_unordered = |l: &Line| {
         l.dir == Dir::S2c && l.method().is_some_and(|m| unordered.iter().any(|u| u == m))
     };
+    let foreign = of_foreign_threads(logged);
     // Arrival index of every line, so "arrived after" can be asked later.
     let server: Vec<usize> = (0..logged.len())
-        .filter(|&i| logged[i].dir == Dir::S2c && !is_unordered(&logged[i]))
+        .filter(|&i| {
+            logged[i].dir == Dir::S2c && !is_unordered(&logged[i]) && !foreign.contains(&i)
+        })
         .collect();
     let server =
         announcements_after_their_responses(logged, after_introducing_responses(logged, &server));
@@ -117,10 +123,37 @@ pub fn canonical(logged: &[Line], unordered: &[String]) -> Vec<Line> {
         out.push(logged[i].clone());
     }
     out.extend(client[next_client..].iter().map(|&i| logged[i].clone()));
+    out.extend(foreign.iter().map(|&i| logged[i].clone()));
     let mut rest: Vec<&Line> = logged.iter().filter(|l| is_unordered(l)).collect();
     rest.sort_by(|a, b| a.method().cmp(&b.method()));
     out.extend(rest.into_iter().cloned());
     out
+}
+
+/// The server messages (arrival indices, in order) about a thread the
+/// client never started, resumed or forked: a sub-agent's, which codex runs
+/// beside the client's thread, so that its messages' place among the
+/// client's varies from run to run while their own order does not.
+fn of_foreign_threads(logged: &[Line]) -> Vec<usize> {
+    let known: BTreeSet<&str> = logged
+        .iter()
+        .filter(|l| l.dir == Dir::S2c && l.is_response())
+        .filter_map(|l| l.msg["result"]["thread"]["id"].as_str())
+        .collect();
+    (0..logged.len())
+        .filter(|&i| {
+            let line = &logged[i];
+            let params = &line.msg["params"];
+            let thread = match &params["threadId"] {
+                Value::Null => &params["thread"]["id"],
+                id => id,
+            };
+            line.dir == Dir::S2c
+                && line.method().is_some()
+                && !line.is_request()
+                && thread.as_str().is_some_and(|id| !known.contains(id))
+        })
+        .collect()
 }
 
 /// `server` (arrival indices) with every message that names an id moved
@@ -267,6 +300,28 @@ mod tests {
             c(json!({"id": 0, "result": {"decision": "decline"}})),
             s(json!({"method": "turn/completed", "params": {"turn": {"id": TURN}}})),
         ]
+    }
+
+    /// A sub-agent's thread runs beside the client's: its messages come
+    /// after the rest, in their own order, wherever they arrived.
+    #[test]
+    fn a_sub_agents_thread_follows_the_clients_wherever_it_arrived() {
+        const CHILD: &str = "00000000-0000-7000-8000-000000000009";
+        let child = |method: &str| s(json!({"method": method, "params": {"threadId": CHILD}}));
+        let mut early = one_run();
+        early.insert(12, child("turn/started"));
+        early.insert(13, child("item/started"));
+        let mut late = one_run();
+        late.push(child("turn/started"));
+        late.push(child("item/started"));
+        let (early, late) = (canonical(&early, &[]), canonical(&late, &[]));
+        assert_eq!(names(&early), names(&late));
+        let tail: Vec<&Value> = early[early.len() - 2..]
+            .iter()
+            .map(|l| &l.msg["method"])
+            .collect();
+        assert_eq!(tail, ["turn/started", "item/started"]);
+        assert_eq!(early[early.len() - 1].msg["params"]["threadId"], CHILD);
     }
 
     #[test]

@@ -14,6 +14,7 @@ use serde_json::Value;
 use crate::codex::protocol::{ExecTypes, ProtocolTypes};
 use crate::engine::tree::Tree;
 use crate::harvest::config::HarvestConfig;
+use crate::harvest::reports::consumer_map::{self, ConsumerMap};
 
 /// How many scenarios a row names before it says how many more.
 const SHOWN_SCENARIOS: usize = 3;
@@ -46,6 +47,9 @@ const SECTIONS: [(&str, &str); 6] = [
 pub struct WhyNot {
     #[serde(default)]
     why_not: BTreeMap<String, BTreeMap<String, String>>,
+    /// A consuming SDK's hand-written fixtures, mapped to ours.
+    #[serde(default)]
+    consumer: Option<ConsumerMap>,
 }
 
 impl WhyNot {
@@ -76,6 +80,8 @@ pub struct Coverage {
     /// The main pin's version, then the matrix, oldest first.
     pub versions: Vec<String>,
     pub sections: Vec<Section>,
+    /// A consuming SDK's fixtures and ours that show each.
+    pub consumer: Option<ConsumerMap>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -148,10 +154,50 @@ pub fn compare(
             rows,
         });
     }
+    let consumer = match (&why.consumer, versions.first()) {
+        (Some(map), Some(main)) => Some(map.clone().checked(main.tree)?),
+        _ => None,
+    };
     Ok(Coverage {
         versions: versions.iter().map(|v| v.version.clone()).collect(),
         sections,
+        consumer,
     })
+}
+
+/// The message types `new`'s schema lists and `old`'s does not, that no
+/// fixture of `tree` shows: what a bump to `new` adds for scenarios to
+/// reach, as `section: type`.
+pub fn unshown_additions(
+    config: &HarvestConfig,
+    old: &ProtocolTypes,
+    new: &ProtocolTypes,
+    tree: &Tree,
+) -> Vec<String> {
+    let seen = seen_in(config, tree);
+    let exec = ExecTypes::default();
+    let (old, new) = (
+        Version {
+            version: String::new(),
+            types: old.clone(),
+            tree,
+        },
+        Version {
+            version: String::new(),
+            types: new.clone(),
+            tree,
+        },
+    );
+    let mut out = Vec::new();
+    for (key, _) in SECTIONS.iter().filter(|(k, _)| !k.starts_with("exec")) {
+        for name in listed(&new, &exec, key) {
+            let added = !listed(&old, &exec, key).contains(name);
+            if added && !seen.contains_key(&(*key, name.clone())) {
+                out.push(format!("{key}: {name}"));
+            }
+        }
+    }
+    out
 }
 
 /// The types of section `key` that version `v`'s schema (or, for the exec
@@ -268,6 +314,9 @@ pub fn render(coverage: &Coverage) -> String {
     }
     for s in &coverage.sections {
         section(&mut out, coverage, s);
+    }
+    if let Some(map) = &coverage.consumer {
+        consumer_map::render(&mut out, map);
     }
     out
 }
