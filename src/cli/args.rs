@@ -79,6 +79,11 @@ pub enum Command {
         long_about = "Asks each codex of the run (the main pin and the version matrix) for its app-server schema (codex app-server generate-json-schema) and reads the pinned TypeScript SDK's item and event types, then lists every item type, server notification, server request and client request, and every exec item and event type, with the scenarios and lanes of the committed fixtures that show it, or why none can (config/coverage.toml), or that none does yet: docs/coverage.md as harvest writes it, or the same data with --format json."
     )]
     Coverage(CoverageArgs),
+    /// Hold a repository's own fixtures against what codex really sends
+    #[command(
+        long_about = "Reads every .jsonl file of DIR (an SDK repository's hand-written fixtures) and holds each against the fixture of this project's main pin that shows its workflow: by the map of --map FILE, else the `[consumer]` map of config/coverage.toml, else by file name (exec/<name>.jsonl first, then typescript/, then python/). Per file it reports the event types and fields real codex never sends, the ones real codex sends that the file lacks, and values that look invented where codex sends an id. Exit 1 when any file differs or has no counterpart."
+    )]
+    Audit(AuditArgs),
     /// Show what the toolchain cache holds and which pin uses it; prune the rest
     #[command(
         long_about = "Lists each entry of the toolchain cache (a venv, the TypeScript SDK, a codex binary) with the room it takes and the pins of this project that use it on this machine: the main pin (config/native.exs), each codex of the version matrix (config/matrix/) and the TypeScript SDK (config/typescript/). With --prune, removes every entry no pin names (not one another run holds now). Only entries named as codex-harvest names them are listed or removed; a cache shared by several projects keeps what the others pin only if --prune runs from each."
@@ -334,6 +339,19 @@ pub struct ListArgs {
 pub struct DoctorArgs {
     #[command(flatten)]
     pub toolchain: ToolchainArgs,
+    #[command(flatten)]
+    pub format: FormatArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// The directory of fixtures to audit
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    /// A TOML file whose `[consumer.fixtures]` maps each file to ours
+    /// (`name = { fixture = "exec/x.jsonl" }` or `{ why_not = "…" }`)
+    #[arg(long, value_name = "FILE")]
+    pub map: Option<PathBuf>,
     #[command(flatten)]
     pub format: FormatArgs,
 }

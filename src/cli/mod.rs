@@ -3,6 +3,7 @@
 //! exit codes (`exit.rs`).
 
 mod args;
+mod audit;
 mod cache;
 mod cells;
 mod check;
@@ -36,6 +37,7 @@ pub fn run(cli: Cli) -> Result<Exit, Failure> {
         Command::Compat(args) => info::compat(root, args),
         Command::Coverage(args) => info::coverage(root, args),
         Command::Cache(args) => cache::run(root, args),
+        Command::Audit(args) => audit::run(root, args),
         Command::Pin(args) => pin::run(root, args),
         Command::Replay(args) if root.is_some() || args.root.is_some() => Err(crate::base::failure::hinted(
             anyhow::anyhow!(

@@ -3,6 +3,7 @@
 //! scenario through a client of codex, the jobs of a run, the plan of the
 //! tree it writes, replay, and the reports made from the fixtures.
 
+pub(crate) mod audit;
 pub(crate) mod cells;
 pub(crate) mod config;
 pub(crate) mod durations;

@@ -53,6 +53,11 @@ pub struct WhyNot {
 }
 
 impl WhyNot {
+    /// The consuming SDK's map, if the file has one.
+    pub fn consumer(&self) -> Option<&ConsumerMap> {
+        self.consumer.as_ref()
+    }
+
     pub fn parse(text: &str) -> Result<WhyNot> {
         let why: WhyNot = toml::from_str(text)?;
         for section in why.why_not.keys() {
