@@ -197,7 +197,10 @@ mod tests {
         let found = audit(&theirs, &ours, None);
         let basic = &found[0];
         assert_eq!(basic.against.as_deref(), Some("exec/thread_basic.jsonl"));
-        assert_eq!(basic.never_sent, ["event item.agent_message.delta"]);
+        assert_eq!(
+            basic.never_sent,
+            ["event item.agent_message.delta", "thread.started: metadata"]
+        );
         assert_eq!(basic.lacks, ["event turn.completed"]);
         assert_eq!(
             basic.invented,
