@@ -268,20 +268,20 @@ fn a_hand_edited_provenance_is_drift_before_anything_runs() {
 fn a_key_split_across_deltas_of_a_cut_stream_is_caught() {
     let p = TestProject::new();
     let (head, tail) = ("sk-proj-AbCdEfGhIj", "KlMnOpQrStUvWx0123");
-    let delta = |text: &str| {
+    let delta = |n: u32, text: &str| {
         format!(
-            r#"{{"type": "response.output_text.delta", "item_id": "msg_1", "output_index": 0, "content_index": 0, "delta": "{text}"}}"#
+            r#"{{"type": "response.output_text.delta", "sequence_number": {n}, "item_id": "msg_1", "output_index": 0, "content_index": 0, "delta": "{text}", "logprobs": []}}"#
         )
     };
     let script = format!(
         r#"{{"replies": [{{"kind": "raw", "events": [
-  {{"type": "response.created", "response": {{"id": "resp_1"}}}},
-  {{"type": "response.output_item.added", "output_index": 0, "item": {{"type": "message", "id": "msg_1", "role": "assistant", "status": "in_progress", "content": []}}}},
-  {{"type": "response.content_part.added", "item_id": "msg_1", "output_index": 0, "content_index": 0, "part": {{"type": "output_text", "text": "", "annotations": []}}}},
+  {{"type": "response.created", "sequence_number": 0, "response": {{"id": "resp_1", "object": "response", "created_at": 0, "status": "in_progress", "model": "gpt-5.5", "output": [], "error": null, "incomplete_details": null, "instructions": null, "tools": [], "tool_choice": "auto", "parallel_tool_calls": false, "metadata": {{}}, "temperature": null, "top_p": null}}}},
+  {{"type": "response.output_item.added", "sequence_number": 1, "output_index": 0, "item": {{"type": "message", "id": "msg_1", "role": "assistant", "status": "in_progress", "content": []}}}},
+  {{"type": "response.content_part.added", "sequence_number": 2, "item_id": "msg_1", "output_index": 0, "content_index": 0, "part": {{"type": "output_text", "text": "", "annotations": [], "logprobs": []}}}},
   {}, {}
 ]}}]}}"#,
-        delta(&format!("key: {head}")),
-        delta(&format!("{tail}."))
+        delta(3, &format!("key: {head}")),
+        delta(4, &format!("{tail}."))
     );
     p.add_scenario(
         "split_key",

@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::{Result, anyhow};
 use serde_json::{Map, Value, json};
@@ -44,9 +45,25 @@ impl MessageKind {
 /// The schemas one codex generates, by message.
 #[derive(Debug, Default)]
 pub struct MessageSchemas {
-    variants: HashMap<(MessageKind, String), Value>,
+    variants: HashMap<(MessageKind, String), Part>,
     /// A request's method (client's or server's) → its response's schema.
-    responses: HashMap<String, Value>,
+    responses: HashMap<String, Part>,
+}
+
+/// A message's own schema and the definitions it may refer to, which every
+/// message of its union shares: a schema is made to stand alone only when
+/// a message of its kind is checked, since copying hundreds of definitions
+/// into each of a union's variants costs seconds a stop must not wait for.
+#[derive(Debug)]
+struct Part {
+    schema: Value,
+    definitions: Arc<Value>,
+}
+
+impl Part {
+    fn standalone(&self) -> Value {
+        standalone(&self.schema, &self.definitions)
+    }
 }
 
 /// The files whose definitions hold the responses: the v2 protocol, then
@@ -63,32 +80,42 @@ impl MessageSchemas {
     pub fn of(codex: &Path) -> Result<MessageSchemas> {
         let dir = generate(codex, true)?;
         let mut out = MessageSchemas::default();
-        let definitions: Vec<Value> = DEFINITIONS
+        let definitions: Vec<Arc<Value>> = DEFINITIONS
             .iter()
-            .map(|name| read_schema(dir.path(), name))
+            .map(|name| {
+                Ok(Arc::new(
+                    read_schema(dir.path(), name)?["definitions"].take(),
+                ))
+            })
             .collect::<Result<_>>()?;
         for kind in MessageKind::ALL {
-            let union = read_schema(dir.path(), kind.file())?;
-            for variant in union["oneOf"].as_array().into_iter().flatten() {
+            let mut union = read_schema(dir.path(), kind.file())?;
+            let shared = Arc::new(union["definitions"].take());
+            for variant in union["oneOf"].as_array_mut().into_iter().flatten() {
                 let method = constant(variant, "method")?;
                 if let Some(response) = response_of(variant, &definitions, dir.path()) {
                     out.responses.insert(method.clone(), response);
                 }
-                out.variants
-                    .insert((kind, method), standalone(variant, &union["definitions"]));
+                let part = Part {
+                    schema: variant.take(),
+                    definitions: shared.clone(),
+                };
+                out.variants.insert((kind, method), part);
             }
         }
         Ok(out)
     }
 
     /// The schema of the `kind` message `method`, if codex has it.
-    pub fn message(&self, kind: MessageKind, method: &str) -> Option<&Value> {
-        self.variants.get(&(kind, method.to_string()))
+    pub fn message(&self, kind: MessageKind, method: &str) -> Option<Value> {
+        self.variants
+            .get(&(kind, method.to_string()))
+            .map(Part::standalone)
     }
 
     /// The schema of the response to the request `method`, if codex names one.
-    pub fn response(&self, method: &str) -> Option<&Value> {
-        self.responses.get(method)
+    pub fn response(&self, method: &str) -> Option<Value> {
+        self.responses.get(method).map(Part::standalone)
     }
 }
 
@@ -115,23 +142,30 @@ fn standalone(schema: &Value, definitions: &Value) -> Value {
 /// The response of a request variant: its params are `<Name>Params`, its
 /// response `<Name>Response`, defined in the protocol's definitions or in
 /// a file of its own (a server request's, which the client answers).
-fn response_of(variant: &Value, definitions: &[Value], dir: &Path) -> Option<Value> {
+fn response_of(variant: &Value, definitions: &[Arc<Value>], dir: &Path) -> Option<Part> {
     let params = variant["properties"]["params"]["$ref"].as_str()?;
     let name = params
         .strip_prefix("#/definitions/")?
         .strip_suffix("Params")?
         .to_string()
         + "Response";
-    for file in definitions {
-        let defs = &file["definitions"];
+    for defs in definitions {
         if defs.get(&name).is_some() {
-            let reference = json!({"$ref": format!("#/definitions/{name}")});
-            return Some(standalone(&reference, defs));
+            return Some(Part {
+                schema: json!({"$ref": format!("#/definitions/{name}")}),
+                definitions: defs.clone(),
+            });
         }
     }
-    let own = read_schema(dir, &format!("{name}.json")).ok()?;
-    let definitions = own.get("definitions").cloned().unwrap_or(json!({}));
-    Some(standalone(&own, &definitions))
+    let mut own = read_schema(dir, &format!("{name}.json")).ok()?;
+    let definitions = own
+        .get_mut("definitions")
+        .map(Value::take)
+        .unwrap_or(json!({}));
+    Some(Part {
+        schema: own,
+        definitions: Arc::new(definitions),
+    })
 }
 
 #[cfg(test)]
@@ -151,11 +185,13 @@ mod tests {
     #[test]
     fn a_response_is_named_after_its_params() {
         let dir = tempfile::tempdir().unwrap();
-        let v2 = json!({"definitions": {"ThreadStartResponse": {"type": "object"}}});
+        let v2 = Arc::new(json!({"ThreadStartResponse": {"type": "object"}}));
         let request =
             json!({"properties": {"params": {"$ref": "#/definitions/ThreadStartParams"}}});
-        let found = response_of(&request, &[v2], dir.path()).unwrap();
-        assert_eq!(found["$ref"], "#/definitions/ThreadStartResponse");
+        let found = response_of(&request, std::slice::from_ref(&v2), dir.path()).unwrap();
+        let alone = found.standalone();
+        assert_eq!(alone["$ref"], "#/definitions/ThreadStartResponse");
+        assert_eq!(alone["definitions"], *v2);
         let elsewhere = json!({"properties": {"params": {"$ref": "#/definitions/NoSuchParams"}}});
         assert!(response_of(&elsewhere, &[], dir.path()).is_none());
     }

@@ -4,7 +4,6 @@
 //! of the TypeScript SDK's type declarations (`dist/index.d.ts`).
 
 use std::path::Path;
-use std::process::Command;
 
 use anyhow::{Context, Result, anyhow};
 use serde_json::Value;
@@ -45,7 +44,7 @@ impl ProtocolTypes {
 /// `experimental`, the messages and fields of the experimental API too.
 pub fn generate(codex: &Path, experimental: bool) -> Result<PrivateDir> {
     let dir = PrivateDir::new("schema").context("creating a dir for codex's schema")?;
-    let mut cmd = Command::new(codex);
+    let (mut cmd, _home) = crate::codex::toolchain::homeless_codex(codex)?;
     cmd.args(["app-server", "generate-json-schema"]);
     if experimental {
         cmd.arg("--experimental");

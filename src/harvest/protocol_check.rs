@@ -13,6 +13,7 @@ use anyhow::{Context, Result, anyhow};
 use serde_json::{Value, json};
 
 use crate::base::failure::{Kind, of_kind};
+use crate::base::interrupt;
 use crate::codex::message_schemas::{MessageKind, MessageSchemas};
 use crate::engine::fixture_path::FixturePath;
 use crate::engine::schema::Schema;
@@ -62,6 +63,7 @@ impl ProtocolCheck {
             Key::Response(method) => schemas.response(method),
         };
         let compiled = raw
+            .as_ref()
             .map(Schema::compile)
             .transpose()
             .with_context(|| format!("codex's schema of {}", describe(key)))?
@@ -84,6 +86,7 @@ impl ProtocolCheck {
         let mut requests: HashMap<(bool, String), String> = HashMap::new();
         let mut failures = Vec::new();
         for (i, line) in text.lines().enumerate() {
+            interrupt::check()?;
             let Ok(value) = serde_json::from_str::<Value>(line) else {
                 continue;
             };

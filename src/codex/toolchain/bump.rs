@@ -18,6 +18,7 @@ use super::command::run;
 use super::registry;
 use crate::base::digest;
 use crate::base::failure::hinted;
+use crate::base::private_dir::PrivateDir;
 use crate::codex::pins::pylock::{self, LockedPackage, Pylock, Wheel};
 use crate::codex::pins::{self, Artifact, CodexPin, Pins, SdkPin, Source};
 
@@ -41,7 +42,7 @@ pub fn fetch(
     progress: &dyn Fn(&str),
 ) -> Result<Bumped> {
     let python = base_python()?;
-    let work = tempfile::tempdir().context("creating a temp dir for the downloads")?;
+    let work = PrivateDir::new("download").context("creating a temp dir for the downloads")?;
     let platforms: Vec<String> = current.codex.artifacts.keys().cloned().collect();
     let (codex, sources) = fetch_codex(current, codex_version, progress)?;
     let sdk = match sdk_version {
@@ -106,7 +107,7 @@ pub fn fetch_codex(
     progress: &dyn Fn(&str),
 ) -> Result<(CodexPin, Vec<String>)> {
     let python = base_python()?;
-    let work = tempfile::tempdir().context("creating a temp dir for the downloads")?;
+    let work = PrivateDir::new("download").context("creating a temp dir for the downloads")?;
     let mut artifacts = BTreeMap::new();
     let mut sources = Vec::new();
     for platform in current.codex.artifacts.keys() {

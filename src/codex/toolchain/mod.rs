@@ -15,6 +15,8 @@ mod probe;
 mod registry;
 mod venv;
 
+pub use probe::homeless_codex;
+
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow};

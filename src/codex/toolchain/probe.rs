@@ -6,6 +6,8 @@ use std::process::Command;
 use anyhow::{Context, Result, anyhow, bail};
 use serde::{Deserialize, Serialize};
 
+use crate::base::private_dir::PrivateDir;
+
 const PROBE: &str = include_str!("probe.py");
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -24,7 +26,7 @@ pub fn probe(python: &Path, sys_path: &[PathBuf]) -> Result<Probe> {
     // The environment scenarios run in: nothing of the caller's but PATH
     // (no PYTHONPATH, no user site-packages), so what the probe finds is
     // what a scenario imports.
-    let home = tempfile::tempdir().context("creating a temp HOME for the probe")?;
+    let home = PrivateDir::new("home").context("creating a temp HOME for the probe")?;
     let out = super::command::output(
         Command::new(python)
             .arg("-c")
@@ -70,20 +72,25 @@ pub fn python_minor(python: &Path) -> Result<String> {
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
-/// `codex --version` → `0.163.0`. codex creates its home on any start, so
-/// it runs with a throwaway HOME and CODEX_HOME: asking its version must
-/// not write `~/.codex`.
+/// A command that starts `codex` with a throwaway HOME and CODEX_HOME and
+/// nothing else of the caller's environment but PATH: codex creates its
+/// home on any start, and asking it its version or its schema must not
+/// write `~/.codex`. The dir lives as long as the command may run.
+pub fn homeless_codex(codex: &Path) -> Result<(Command, PrivateDir)> {
+    let home = PrivateDir::new("home").context("creating a temp HOME for codex")?;
+    let mut cmd = Command::new(codex);
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home.path())
+        .env("CODEX_HOME", home.path());
+    Ok((cmd, home))
+}
+
+/// `codex --version` → `0.163.0`.
 pub fn codex_version(codex: &Path) -> Result<String> {
-    let home = tempfile::tempdir().context("creating a temp HOME for codex --version")?;
-    let out = super::command::output(
-        Command::new(codex)
-            .arg("--version")
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", home.path())
-            .env("CODEX_HOME", home.path()),
-    )
-    .with_context(|| format!("running {} --version", codex.display()))?;
+    let (mut cmd, _home) = homeless_codex(codex)?;
+    let out = super::command::output(cmd.arg("--version"))
+        .with_context(|| format!("running {} --version", codex.display()))?;
     let text = String::from_utf8_lossy(&out.stdout);
     if !out.status.success() {
         bail!("{} --version failed ({})", codex.display(), out.status);
