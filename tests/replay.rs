@@ -100,15 +100,22 @@ fn another_request_fails_at_once_with_a_diff() {
     );
 }
 
-/// A schema file with other contents than the recorded one is another request.
-#[test]
-fn another_output_schema_is_another_request() {
-    let dir = tempfile::tempdir().unwrap();
-    let (recording, args, _) = recordings(dir.path())
+/// thread_structured's exec recording, its arguments (its schema written
+/// into `dir`), its exit code and where in the arguments the schema file is.
+fn structured(dir: &Path) -> (PathBuf, Vec<String>, i32, usize) {
+    let (recording, args, code) = recordings(dir)
         .into_iter()
         .find(|(r, ..)| r.ends_with("thread_structured.jsonl"))
         .unwrap();
     let at = args.iter().position(|a| a == "--output-schema").unwrap() + 1;
+    (recording, args, code, at)
+}
+
+/// A schema file with other contents than the recorded one is another request.
+#[test]
+fn another_output_schema_is_another_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let (recording, args, _, at) = structured(dir.path());
     std::fs::write(&args[at], r#"{"type": "object"}"#).unwrap();
     let out = Command::new(shim(dir.path(), &recording))
         .args(&args)
@@ -148,11 +155,7 @@ fn reversed_keys(v: &serde_json::Value) -> serde_json::Value {
 #[test]
 fn a_schema_with_its_keys_in_another_order_is_the_recorded_request() {
     let dir = tempfile::tempdir().unwrap();
-    let (recording, args, code) = recordings(dir.path())
-        .into_iter()
-        .find(|(r, ..)| r.ends_with("thread_structured.jsonl"))
-        .unwrap();
-    let at = args.iter().position(|a| a == "--output-schema").unwrap() + 1;
+    let (recording, args, code, at) = structured(dir.path());
     let recorded: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&args[at]).unwrap()).unwrap();
     let reordered = reversed_keys(&recorded);

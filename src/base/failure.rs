@@ -127,6 +127,17 @@ pub fn several(what: &'static str, mut errors: Vec<anyhow::Error>) -> anyhow::Er
     }
 }
 
+/// The first `shown` of a failure's findings, and a last line saying how
+/// many more there were: a message stays readable however much is wrong.
+pub fn at_most(mut findings: Vec<String>, shown: usize) -> Vec<String> {
+    let more = findings.len().saturating_sub(shown);
+    findings.truncate(shown);
+    if more > 0 {
+        findings.push(format!("… and {more} more"));
+    }
+    findings
+}
+
 /// The outermost kind marked on `error`; for several failures, the most
 /// severe of theirs.
 pub fn kind_of(error: &anyhow::Error) -> Option<Kind> {
@@ -170,6 +181,13 @@ mod tests {
         let lines: Vec<String> = err.chain().map(|c| c.to_string()).collect();
         assert_eq!(lines, ["scenario s failed", "writing x", "disk full"]);
         assert_eq!(kind_of(&anyhow!("plain")), None);
+    }
+
+    #[test]
+    fn at_most_says_how_many_it_left_out() {
+        let findings = |n: usize| (0..n).map(|i| i.to_string()).collect::<Vec<_>>();
+        assert_eq!(at_most(findings(2), 2), ["0", "1"]);
+        assert_eq!(at_most(findings(4), 2), ["0", "1", "… and 2 more"]);
     }
 
     #[test]

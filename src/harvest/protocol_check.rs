@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use anyhow::{Context, Result, anyhow};
 use serde_json::{Value, json};
 
-use crate::base::failure::{Kind, of_kind};
+use crate::base::failure::{Kind, at_most, of_kind};
 use crate::base::interrupt;
 use crate::codex::message_schemas::{MessageKind, MessageSchemas};
 use crate::engine::fixture_path::FixturePath;
@@ -122,12 +122,7 @@ impl ProtocolCheck {
         if failures.is_empty() {
             return Ok(());
         }
-        let more = failures.len().saturating_sub(SHOWN);
-        failures.truncate(SHOWN);
-        if more > 0 {
-            failures.push(format!("… and {more} more"));
-        }
-        Err(Violations(failures).into())
+        Err(Violations(at_most(failures, SHOWN)).into())
     }
 }
 

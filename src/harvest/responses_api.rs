@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 use anyhow::{Result, anyhow};
 use serde_json::Value;
 
-use crate::base::failure::hinted;
+use crate::base::failure::{at_most, hinted};
 use crate::codex::model::Script;
 use crate::engine::schema::Schema;
 
@@ -93,11 +93,7 @@ pub fn check(script: &Script, shown: &str) -> Result<()> {
     if misfits.is_empty() {
         return Ok(());
     }
-    let more = misfits.len().saturating_sub(SHOWN);
-    misfits.truncate(SHOWN);
-    if more > 0 {
-        misfits.push(format!("… and {more} more"));
-    }
+    let misfits = at_most(misfits, SHOWN);
     Err(hinted(
         anyhow!(
             "{shown} streams events the Responses API does not have:\n  {}",
