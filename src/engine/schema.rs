@@ -38,6 +38,16 @@ impl Schema {
     }
 }
 
+impl Violation {
+    /// Where in the value, `/` for the whole of it.
+    pub fn place(&self) -> &str {
+        match self.instance_path.as_str() {
+            "" => "/",
+            path => path,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,7 +11,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::codex::wire::canonical::is_uuid;
 use crate::engine::tree::Tree;
+use crate::harvest::events;
 use crate::harvest::reports::consumer_map::ConsumerMap;
 
 /// The lanes a file is looked up in by name, in order: what an exec
@@ -93,7 +95,7 @@ impl Shape {
         for (i, line) in String::from_utf8_lossy(bytes).lines().enumerate() {
             match serde_json::from_str::<Value>(line) {
                 Ok(event @ Value::Object(_)) => {
-                    let kind = event_type(&event);
+                    let kind = events::name(&event).unwrap_or_else(|| "(no type)".to_string());
                     let fields = shape.0.entry(kind).or_default();
                     walk(&event, String::new(), fields);
                 }
@@ -103,15 +105,6 @@ impl Shape {
         }
         shape
     }
-}
-
-/// An event's type: exec's `type`, the app-server's `method`.
-fn event_type(event: &Value) -> String {
-    event["type"]
-        .as_str()
-        .or(event["method"].as_str())
-        .unwrap_or("(no type)")
-        .to_string()
 }
 
 /// Every leaf of `v` by its path (`item.text`, arrays as `[]`).
@@ -138,10 +131,10 @@ fn walk(v: &Value, path: String, out: &mut BTreeMap<String, BTreeSet<String>>) {
     }
 }
 
-/// A value codex sends as an id, normalised: a UUID placeholder.
+/// A value (as JSON text) codex sends as an id, normalised: a UUID
+/// placeholder.
 fn is_id(value: &str) -> bool {
-    let v = value.trim_matches('"');
-    v.len() == 36 && v.split('-').map(str::len).eq([8, 4, 4, 4, 12])
+    is_uuid(value.trim_matches('"'))
 }
 
 fn compare(theirs: &Shape, real: &Shape, found: &mut FileAudit) {

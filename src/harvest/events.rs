@@ -28,7 +28,7 @@ fn message(line: &Value) -> Option<&Value> {
 
 /// An event's method or type; a wire line's direction and method (or
 /// `response`), so both directions pair apart.
-fn name(v: &Value) -> Option<String> {
+pub fn name(v: &Value) -> Option<String> {
     if let (Some(dir), Some(msg)) = (v.get("dir").and_then(Value::as_str), message(v)) {
         let what =
             msg.get("method")

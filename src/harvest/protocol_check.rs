@@ -108,11 +108,7 @@ impl ProtocolCheck {
                         "{path} line {}: {} {}: {} (schema {})",
                         i + 1,
                         describe(&key),
-                        if v.instance_path.is_empty() {
-                            "/"
-                        } else {
-                            &v.instance_path
-                        },
+                        v.place(),
                         v.message,
                         v.schema_path
                     ));

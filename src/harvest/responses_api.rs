@@ -63,17 +63,11 @@ fn misfit(event: &Value) -> Result<Option<String>> {
             "{event_type:?} is no stream event type the scripted model may send"
         )));
     };
-    Ok(schema.violations(event, 1).into_iter().next().map(|v| {
-        format!(
-            "{} {}",
-            if v.instance_path.is_empty() {
-                "/"
-            } else {
-                &v.instance_path
-            },
-            v.message
-        )
-    }))
+    Ok(schema
+        .violations(event, 1)
+        .into_iter()
+        .next()
+        .map(|v| format!("{} {}", v.place(), v.message)))
 }
 
 /// Fails unless every event of every reply of `script` (of `shown`, for

@@ -243,7 +243,8 @@ pub(super) fn ids(v: &Value) -> BTreeSet<String> {
     found
 }
 
-pub(super) fn is_uuid(s: &str) -> bool {
+/// A UUID as codex writes one: 36 characters, hex digits and four dashes.
+pub fn is_uuid(s: &str) -> bool {
     let b = s.as_bytes();
     b.len() == 36
         && b.iter().enumerate().all(|(i, c)| match i {
