@@ -151,7 +151,7 @@ impl Project {
         self.root.join("docs/codex-compat.md")
     }
 
-    /// Why a type of message cannot be shown offline (`docs/coverage.md`).
+    /// Why no scenario can show a type of message (`docs/coverage.md`).
     pub fn coverage_config(&self) -> PathBuf {
         self.root.join("config/coverage.toml")
     }

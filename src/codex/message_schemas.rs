@@ -139,11 +139,19 @@ fn standalone(schema: &Value, definitions: &Value) -> Value {
     Value::Object(out)
 }
 
-/// The response of a request variant: its params are `<Name>Params`, its
-/// response `<Name>Response`, defined in the protocol's definitions or in
-/// a file of its own (a server request's, which the client answers).
+/// The response of a request variant: its params are `<Name>Params` (or
+/// optional, `anyOf` that and null), its response `<Name>Response`, defined
+/// in the protocol's definitions or in a file of its own (a server
+/// request's, which the client answers). A request without params names
+/// no response.
 fn response_of(variant: &Value, definitions: &[Arc<Value>], dir: &Path) -> Option<Part> {
-    let params = variant["properties"]["params"]["$ref"].as_str()?;
+    let params = &variant["properties"]["params"];
+    let params = params["$ref"].as_str().or_else(|| {
+        params["anyOf"]
+            .as_array()?
+            .iter()
+            .find_map(|p| p["$ref"].as_str())
+    })?;
     let name = params
         .strip_prefix("#/definitions/")?
         .strip_suffix("Params")?
@@ -194,5 +202,19 @@ mod tests {
         assert_eq!(alone["definitions"], *v2);
         let elsewhere = json!({"properties": {"params": {"$ref": "#/definitions/NoSuchParams"}}});
         assert!(response_of(&elsewhere, &[], dir.path()).is_none());
+    }
+
+    #[test]
+    fn optional_params_name_the_response_and_none_name_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let v2 = Arc::new(json!({"GetAccountRateLimitsResponse": {"type": "object"}}));
+        let optional = json!({"properties": {"params": {"anyOf": [{"$ref": "#/definitions/GetAccountRateLimitsParams"}, {"type": "null"}]}}});
+        let found = response_of(&optional, std::slice::from_ref(&v2), dir.path()).unwrap();
+        assert_eq!(
+            found.standalone()["$ref"],
+            "#/definitions/GetAccountRateLimitsResponse"
+        );
+        let none = json!({"properties": {"params": {"type": "null"}}});
+        assert!(response_of(&none, std::slice::from_ref(&v2), dir.path()).is_none());
     }
 }

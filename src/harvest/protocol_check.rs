@@ -149,7 +149,7 @@ pub fn is_violation(error: &anyhow::Error) -> bool {
 fn describe(key: &Key) -> String {
     match key {
         Key::Message(kind, method) => format!("{} {method}", kind.file().trim_end_matches(".json")),
-        Key::Response(method) => format!("the response to {method}"),
+        Key::Response(method) => format!("response to {method}"),
     }
 }
 
