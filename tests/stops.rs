@@ -26,6 +26,11 @@ const HARVEST: [&str; 7] = [
     "thread_structured",
 ];
 
+/// How many runs the stop trials interrupt: four of each signal and
+/// command, their moments drawn anew each run (`CODEX_HARVEST_TEST_SEED`
+/// replays one draw).
+const TRIALS: usize = 24;
+
 /// The check the stop trials interrupt.
 const CHECK: [&str; 13] = [
     "check",
@@ -138,7 +143,7 @@ fn a_stop_signal_at_any_moment_ends_the_run_at_once_and_leaves_nothing() {
     // down and the trial tried again. Load makes runs longer, never the
     // signals fewer.
     let mut lengths = [took, took_check];
-    for trial in 0..40 {
+    for trial in 0..TRIALS {
         let sig = signals[trial % signals.len()];
         let is_harvest = trial % 2 == 0;
         let length = &mut lengths[usize::from(!is_harvest)];

@@ -91,6 +91,51 @@ impl TestProject {
         TestProject { dir }
     }
 
+    /// A project whose catalogue is `scenarios` alone, its tree harvested
+    /// from them. A whole-catalogue run of it (a full harvest, check or
+    /// pin) takes the path a run over every scenario takes, in the time
+    /// of a few; the whole catalogue is harvested, byte for byte, by
+    /// `end_to_end::harvest_from_nothing_reproduces_the_committed_tree_byte_for_byte`.
+    pub fn with_catalogue(scenarios: &[&str]) -> TestProject {
+        let p = TestProject::new();
+        p.cut_catalogue(scenarios);
+        p
+    }
+
+    /// Cuts the catalogue in `config/harvest.toml` to `scenarios` and
+    /// harvests the main pin's tree from nothing; a version matrix's trees
+    /// stay as committed, each a superset of what the catalogue names.
+    pub fn cut_catalogue(&self, scenarios: &[&str]) {
+        let config = self.read("config/harvest.toml");
+        let mut kept = String::new();
+        let mut keep = true;
+        for line in config.split_inclusive('\n') {
+            if line.starts_with('[') {
+                keep = true;
+            }
+            if let Some(name) = line.strip_prefix("name = \"") {
+                let name = name.trim_end().trim_end_matches('"');
+                if kept.ends_with("[[scenario]]\n") && !scenarios.contains(&name) {
+                    kept.truncate(kept.len() - "[[scenario]]\n".len());
+                    keep = false;
+                }
+            }
+            if keep {
+                kept.push_str(line);
+            }
+        }
+        self.write("config/harvest.toml", &kept);
+        let listed: toml::Value = toml::from_str(&kept).unwrap();
+        assert_eq!(
+            listed["scenario"].as_array().unwrap().len(),
+            scenarios.len(),
+            "a scenario of {scenarios:?} is not in the catalogue"
+        );
+        std::fs::remove_dir_all(self.path("integration/fixtures")).unwrap();
+        self.run(&["harvest", "--codex-version", "0.163.0", "--jobs", "1"])
+            .expect(0);
+    }
+
     /// Every file of the fixtures tree, by relative path.
     pub fn fixtures(&self) -> BTreeMap<String, Vec<u8>> {
         files(&self.path("integration/fixtures"))

@@ -146,4 +146,16 @@ mod tests {
         assert!(coloured.contains("\x1b[31m") && coloured.contains("\x1b[32mshort\x1b[0m"));
         assert!(!plain.contains('\x1b'));
     }
+
+    #[test]
+    fn fields_past_the_limit_are_counted_not_shown() {
+        let object = |v: usize| {
+            let fields: Vec<String> = (0..25).map(|i| format!("\"f{i:02}\": {v}")).collect();
+            format!("{{{}}}\n", fields.join(", "))
+        };
+        let text = render(&first(&object(1), &object(2)), Style::PLAIN);
+        assert!(text.contains("    f19\n"), "{text}");
+        assert!(!text.contains("    f20\n"), "{text}");
+        assert!(text.ends_with("    … and 5 more field(s)\n"), "{text}");
+    }
 }
