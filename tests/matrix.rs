@@ -168,10 +168,13 @@ fn a_matrix_pinned_from_both_registries_is_harvested_checked_reported_and_drifts
         "harvest wrote the report `compat` prints"
     );
 
-    // A changed model reply drifts in every cell.
+    // A changed model reply drifts in every cell (one lane shows it).
     change_reply(&p, "thread_basic", "Another reply.");
     let drift = p
-        .run_with_cache(&["check", "--scenario", "thread_basic"], cache)
+        .run_with_cache(
+            &["check", "--scenario", "thread_basic", "--lane", "python"],
+            cache,
+        )
         .expect(1);
     for tree in TREES {
         assert!(

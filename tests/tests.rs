@@ -14,6 +14,7 @@ mod matrix;
 mod nix;
 mod nix_builds;
 mod ownership;
+mod pin;
 mod python_sources;
 mod refusals;
 mod replay;
