@@ -175,10 +175,10 @@ fn regenerations_running() -> usize {
 
 /// The gate builds in the sandbox, every scenario of a four-scenario
 /// catalogue (a shell tool, a fork, an MCP server, a plain turn) in a
-/// derivation of its own and two at once with two builders; then a changed model script
-/// or a hand-edited fixture makes Nix plan that scenario's check (and the
-/// gate over them) and nothing else, and the hand edit fails that check
-/// with the driver's drift report in the build log.
+/// derivation of its own and two at once with two builders; then a changed
+/// model script or a hand-edited fixture makes Nix plan that scenario's
+/// check (and the gate over them) and nothing else, and the hand edit fails
+/// that check with the driver's drift report in the build log.
 #[test]
 fn the_gate_builds_each_scenario_in_the_sandbox_and_rebuilds_only_what_changed() {
     if !nix_available() {

@@ -132,7 +132,13 @@ impl TestProject {
             "a scenario of {scenarios:?} is not in the catalogue"
         );
         std::fs::remove_dir_all(self.path("integration/fixtures")).unwrap();
-        self.run(&["harvest", "--codex-version", "0.163.0", "--jobs", "1"])
+        let pins = self.read("config/native.exs");
+        let main = pins
+            .lines()
+            .find_map(|l| l.strip_prefix("  version: \""))
+            .and_then(|v| v.strip_suffix("\","))
+            .expect("config/native.exs pins a codex version");
+        self.run(&["harvest", "--codex-version", main, "--jobs", "1"])
             .expect(0);
     }
 

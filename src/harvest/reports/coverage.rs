@@ -296,7 +296,8 @@ pub fn render(coverage: &Coverage) -> String {
          (`codex app-server generate-json-schema`), the pinned TypeScript SDK's type \
          declarations and the committed fixtures; `codex-harvest check` fails when it is out \
          of date; do not edit it by hand. Why no scenario can show a type (offline, \
-         through the SDKs' clients) is `config/coverage.toml`'s. The same data: `codex-harvest coverage --format json`.\n"
+         through the SDKs' clients) is `config/coverage.toml`'s. The same data: \
+         `codex-harvest coverage --format json`.\n"
     );
     let _ = writeln!(
         out,
