@@ -43,14 +43,38 @@
         });
 
       checks = forAllSystems (system: pkgs:
-        let
-          inherit (self.packages.${system}) default python codex;
-        in
-        import ./nix/checks.nix {
-          inherit pkgs python codex;
-          driver = default;
-          typescriptSdk = self.packages.${system}.typescript-sdk;
-        });
+        import ./nix/checks.nix { inherit pkgs; driver = self.packages.${system}.default; });
+
+      # For another repository's flake (docs/adopting.md), in the shapes of
+      # crane's `lib` (functions of `pkgs`), git-hooks.nix's `checks` (an
+      # attribute set a flake puts in its own `checks`) and the common
+      # `overlays.default` and `templates.default`.
+      lib = {
+        # The reproducibility gate of the project at `src` (a repository
+        # `codex-harvest init` made): one check per scenario and codex, and
+        # `reproducibility` over them, with that project's pins;
+        # `unreferenced` as `check --unreferenced` takes it.
+        mkGate = { pkgs, src, unreferenced ? "reject" }:
+          import ./nix/gate.nix {
+            inherit pkgs unreferenced;
+            root = src.outPath or src;
+            driver = pkgs.callPackage ./nix/driver.nix { src = self; };
+          };
+      };
+
+      overlays.default = final: prev:
+        let toolchain = import ./nix/toolchain.nix { pkgs = final; pins = import ./nix/pins.nix; };
+        in {
+          codex-harvest = final.callPackage ./nix/driver.nix { src = self; };
+          codex-harvest-codex = toolchain.codex;
+          codex-harvest-python = toolchain.python;
+          codex-harvest-typescript-sdk = import ./nix/typescript.nix { pkgs = final; };
+        };
+
+      templates.default = {
+        path = ./nix/template;
+        description = "An SDK repository whose fixtures codex-harvest gates";
+      };
 
       devShells = forAllSystems (system: pkgs: {
         default = pkgs.mkShell {

@@ -9,8 +9,24 @@ rustPlatform.buildRustPackage {
   version = (lib.importTOML ../Cargo.toml).package.version;
   src = fs.toSource {
     root = ../.;
-    # The vendored Responses API schema is compiled in (include_str!).
-    fileset = fs.unions [ ../Cargo.toml ../Cargo.lock ../src ../tests ../config/responses-api/stream-events.schema.json ];
+    # Compiled in: the vendored Responses API schema (include_str!) and the
+    # built-in catalogue with its pins (build.rs).
+    fileset = fs.unions [
+      ../Cargo.toml
+      ../Cargo.lock
+      ../build.rs
+      ../src
+      ../tests
+      ../config/responses-api/stream-events.schema.json
+      ../config/harvest.toml
+      ../config/coverage.toml
+      ../config/native.exs
+      ../config/pylock.toml
+      ../config/typescript
+      ../integration/harvest_scenarios
+      ../integration/harvest_scenarios_ts
+      ../integration/scripts
+    ];
   };
   cargoLock.lockFile = ../Cargo.lock;
   # Unit tests only: the integration tests provision the pins from the

@@ -2,4 +2,4 @@
 # config/pylock.toml, read by nix/read-pins.nix.
 #
 #   nix eval --offline --json --file nix/pins.nix     # what `codex-harvest pins --format json` prints
-import ./read-pins.nix "config/native.exs"
+import ./read-pins.nix ./.. "config/native.exs"

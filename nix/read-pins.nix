@@ -4,10 +4,10 @@
 # the Python lock config/pylock.toml (PEP 751). It reads the subset of
 # Elixir that the pin files use, line by line, picks each system's wheels
 # from the lock by the same rule as the driver, and refuses pins that
-# disagree, as the driver does. nix/pins.nix and nix/matrix.nix call it.
-file:
+# disagree, as the driver does. `root` is the project whose pins these are.
+# nix/pins.nix, nix/matrix.nix and nix/gate.nix call it.
+root: file:
 let
-  root = ./..;
   inherit (builtins) foldl' filter isString split match head elemAt length
     readFile attrNames all elem;
 

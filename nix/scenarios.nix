@@ -12,11 +12,16 @@
 # its binary, the committed files are those of its tree
 # (integration/matrix/codex-<version>/), and each check is named
 # codex-<version>-<scenario>.
-{ pkgs, driver, python, codex, typescriptSdk, version ? null }:
+#
+# `root` is the project: this repository, or one that `codex-harvest init`
+# made, whose `builtin` scenarios come with the driver (their modules and
+# scripts are compiled in, so their checks' sources hold the project's
+# config/ alone).
+{ pkgs, driver, python, codex, typescriptSdk, root, version ? null }:
 let
   inherit (pkgs) lib;
-  root = ../.;
-  harvestConfig = builtins.fromTOML (builtins.readFile ../config/harvest.toml);
+  harvestConfig = builtins.fromTOML (builtins.readFile (root + "/config/harvest.toml"));
+  names = (harvestConfig.builtin or [ ]) ++ map (s: s.name) (harvestConfig.scenario or [ ]);
   tree = if version == null then "integration/fixtures" else "integration/matrix/codex-${version}";
   recorded = (builtins.fromJSON (builtins.readFile (root + "/${tree}/provenance.json"))).scenarios;
   under = dir: rel: rel == dir || lib.hasPrefix "${dir}/" rel;
@@ -62,4 +67,4 @@ let
       --into $out --expect ${committed name}/${tree}
   '';
 in
-lib.listToAttrs (map (s: lib.nameValuePair (attr s.name) (check s.name)) harvestConfig.scenario)
+lib.listToAttrs (map (name: lib.nameValuePair (attr name) (check name)) names)

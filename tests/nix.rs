@@ -46,13 +46,8 @@ fn nix_eval_pins(root: &Path) -> std::process::Output {
 /// A test project with the Nix files too.
 pub fn project_with_nix() -> TestProject {
     let p = TestProject::with_matrix();
-    for e in std::fs::read_dir(repo().join("nix")).unwrap() {
-        let path = e.unwrap().path();
-        let name = path.file_name().unwrap().to_str().unwrap().to_string();
-        p.write(
-            &format!("nix/{name}"),
-            &std::fs::read_to_string(&path).unwrap(),
-        );
+    for (name, bytes) in crate::util::files(&repo().join("nix")) {
+        p.write(&format!("nix/{name}"), &String::from_utf8(bytes).unwrap());
     }
     p.write(
         "flake.nix",
@@ -67,9 +62,11 @@ fn every_nix_file_parses() {
         return;
     }
     let mut files = vec![repo().join("flake.nix")];
-    for e in std::fs::read_dir(repo().join("nix")).unwrap() {
-        files.push(e.unwrap().path());
-    }
+    files.extend(
+        crate::util::files(&repo().join("nix"))
+            .into_keys()
+            .map(|f| repo().join("nix").join(f)),
+    );
     assert!(files.len() >= 5);
     for f in files {
         let out = Command::new("nix-instantiate")
@@ -336,6 +333,10 @@ fn the_flake_exposes_the_conventional_outputs_for_four_systems() {
           url = flake.inputs.nixpkgs.url;
           outputs = names {{ inherit (out) packages apps checks devShells; }};
           formatter = builtins.attrNames out.formatter;
+          lib = builtins.attrNames out.lib;
+          overlays = builtins.attrNames out.overlays;
+          templates = builtins.mapAttrs (_: t: t.description) out.templates;
+          template = builtins.pathExists (out.templates.default.path + "/flake.nix");
         }}"#,
         root = repo().display()
     );
@@ -363,6 +364,13 @@ fn the_flake_exposes_the_conventional_outputs_for_four_systems() {
         "x86_64-linux",
     ];
     assert_eq!(v["formatter"], serde_json::json!(systems));
+    assert_eq!(v["lib"], serde_json::json!(["mkGate"]));
+    assert_eq!(v["overlays"], serde_json::json!(["default"]));
+    assert_eq!(
+        v["templates"],
+        serde_json::json!({"default": "An SDK repository whose fixtures codex-harvest gates"})
+    );
+    assert_eq!(v["template"], true);
     for system in systems {
         let o = &v["outputs"];
         assert_eq!(

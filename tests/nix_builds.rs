@@ -11,9 +11,14 @@ use std::process::{Command, Stdio};
 use crate::nix::{nix_available, project_with_nix};
 use crate::util::{TestProject, repo};
 
-/// Builds the stand-in gate (tests/nix/gate.nix) of one project.
+/// Builds a stand-in gate of one project: this flake's
+/// (tests/nix/gate.nix), or that of a repository's flake made from this
+/// flake's template (tests/nix/consumer_gate.nix).
 struct Gate<'a> {
     project: &'a TestProject,
+    /// The gate's file and its arguments but the common ones.
+    file: &'static str,
+    args: Vec<String>,
     venv: String,
     driver: String,
     sandbox_paths: String,
@@ -48,6 +53,12 @@ impl<'a> Gate<'a> {
         }
         Gate {
             project,
+            file: "tests/nix/gate.nix",
+            args: vec![
+                "--arg".into(),
+                "root".into(),
+                project.root().display().to_string(),
+            ],
             venv: add_to_store(&venv),
             driver: add_to_store(Path::new(env!("CARGO_BIN_EXE_codex-harvest"))),
             sandbox_paths: paths.join(" "),
@@ -58,6 +69,19 @@ impl<'a> Gate<'a> {
                     .unwrap()
             ),
         }
+    }
+
+    /// The gate of a repository's flake (the consumer `project`, made a
+    /// project with `init`) that takes this flake as its input.
+    fn of_consumer(project: &'a TestProject) -> Gate<'a> {
+        let mut gate = Gate::new(project);
+        gate.file = "tests/nix/consumer_gate.nix";
+        gate.args.extend([
+            "--arg".into(),
+            "harvest".into(),
+            repo().display().to_string(),
+        ]);
+        gate
     }
 
     /// Whether this Nix builds in its sandbox here (as root, or through a
@@ -87,9 +111,8 @@ impl<'a> Gate<'a> {
 
     fn command(&self, attr: &str, extra: &[&str]) -> Command {
         let mut cmd = Command::new("nix-build");
-        cmd.arg(repo().join("tests/nix/gate.nix"))
-            .args(["--arg", "root"])
-            .arg(self.project.root())
+        cmd.arg(repo().join(self.file))
+            .args(&self.args)
             .args(["--argstr", "venv", &self.venv])
             .args(["--argstr", "driver", &self.driver])
             .args(["--argstr", "run", &self.run])
@@ -256,4 +279,59 @@ fn the_gate_builds_each_scenario_in_the_sandbox_and_rebuilds_only_what_changed()
         gate.planned(cell),
         ["codex-harvest-codex-0.144.4-thread_fork"]
     );
+}
+
+/// A repository made a project with `init` (the first consumer, its exec
+/// lane's events at `python/<name>.jsonl`) gates its fixtures with a flake
+/// made from this flake's template: `lib.mkGate` of its own config and pins
+/// builds its scenario's check and the gate over it in the sandbox, with
+/// its hand-written files kept (`unreferenced = "warn"`), and a hand edit
+/// of its harvested fixture fails its check.
+#[test]
+fn a_repository_gates_its_fixtures_with_the_flakes_lib() {
+    if !nix_available() {
+        return;
+    }
+    let p = TestProject::consumer();
+    p.run(&[
+        "init",
+        "--lane",
+        "exec",
+        "--layout",
+        "exec=python",
+        "--scenario",
+        "thread_basic",
+    ])
+    .expect(0);
+    std::fs::remove_file(p.path("integration/fixtures/python/thread_basic.jsonl")).unwrap();
+    p.run(&["harvest", "--unreferenced", "warn"]).expect(0);
+    let template = std::fs::read_to_string(repo().join("nix/template/flake.nix")).unwrap();
+    p.write(
+        "flake.nix",
+        &template.replace(r#"unreferenced = "reject";"#, r#"unreferenced = "warn";"#),
+    );
+    let gate = Gate::of_consumer(&p);
+    if !gate.sandbox_works() {
+        return;
+    }
+    let (log, ok, _) = gate.build("reproducibility", &[]);
+    assert!(ok, "{log}");
+    assert!(
+        log.contains("check: integration/fixtures matches what the pinned toolchain produces"),
+        "{log}"
+    );
+    assert!(
+        log.contains("warning: kept python/thread_mcp_rich.jsonl"),
+        "{log}"
+    );
+
+    let fixture = "integration/fixtures/python/thread_basic.jsonl";
+    let harvested = p.read(fixture);
+    p.write(
+        fixture,
+        &harvested.replace("thread.started", "thread.begun"),
+    );
+    let (log, ok, _) = gate.build("scenario-thread_basic", &[]);
+    assert!(!ok, "{log}");
+    assert!(log.contains("python/thread_basic.jsonl"), "{log}");
 }

@@ -4,6 +4,7 @@
 
 mod util;
 
+mod adopting;
 mod audit;
 mod client_answers;
 mod end_to_end;

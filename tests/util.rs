@@ -91,6 +91,16 @@ impl TestProject {
         TestProject { dir }
     }
 
+    /// Not a project yet: a copy of the first consumer's repository as
+    /// tests/data/codex_sdk keeps it (its Elixir config, its formatter's
+    /// config and its 28 hand-written fixtures).
+    pub fn consumer() -> TestProject {
+        let dir = tempfile::tempdir().unwrap();
+        copy_dir(&repo().join("tests/data/codex_sdk"), dir.path());
+        std::fs::create_dir(dir.path().join("tmp")).unwrap();
+        TestProject { dir }
+    }
+
     /// A project whose catalogue is `scenarios` alone, its tree harvested
     /// from them. A whole-catalogue run of it (a full harvest, check or
     /// pin) takes the path a run over every scenario takes, in the time

@@ -2,7 +2,10 @@
 
 use std::path::{Component, Path, PathBuf};
 
+use std::sync::Arc;
+
 use crate::base::failure::hinted;
+use crate::base::private_dir::PrivateDir;
 use anyhow::{Context, Result, anyhow, bail};
 
 /// `dir` made absolute with every link and `..` of its existing part
@@ -39,35 +42,83 @@ fn resolve(dir: &Path) -> Result<PathBuf> {
     Ok(out)
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Project {
     root: PathBuf,
+    /// A run's copy of the built-in catalogue with the project's own
+    /// modules and scripts beside it, for a project that selects built-in
+    /// scenarios: where every module and script is read from.
+    catalogue: Option<Arc<PrivateDir>>,
+    /// Where the generated docs go.
+    docs: PathBuf,
 }
 
 impl Project {
-    /// Opens `root`, which must hold `config/harvest.toml` and `integration/`.
+    /// Opens `root`, which must hold `config/harvest.toml`.
     pub fn open(root: &Path) -> Result<Project> {
         let root = root
             .canonicalize()
             .with_context(|| format!("project root {} does not exist", root.display()))?;
-        let project = Project { root };
-        for needed in [project.harvest_config(), project.integration_dir()] {
-            if !needed.exists() {
-                return Err(hinted(
-                    anyhow!(
-                        "{} is not a codex-harvest project: {} is missing",
-                        project.root.display(),
-                        needed.display()
-                    ),
-                    "run from the repository root or pass --root DIR",
-                ));
-            }
+        let project = Project {
+            docs: root.join("docs"),
+            root,
+            catalogue: None,
+        };
+        // Not `integration/`: a project of built-in scenarios has none of
+        // its own until its first harvest writes the fixtures there.
+        if !project.harvest_config().exists() {
+            return Err(hinted(
+                anyhow!(
+                    "{} is not a codex-harvest project: {} is missing",
+                    project.root.display(),
+                    project.harvest_config().display()
+                ),
+                "run from the repository root or pass --root DIR; `codex-harvest init` makes a repository a project",
+            ));
         }
         Ok(project)
     }
 
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    /// This project reading its modules and scripts from `catalogue` (a
+    /// run's copy of the built-in catalogue with the project's own).
+    pub(crate) fn with_catalogue(mut self, catalogue: PrivateDir) -> Project {
+        self.catalogue = Some(Arc::new(catalogue));
+        self
+    }
+
+    /// This project writing its generated docs to `dir` (the config's
+    /// `docs`, relative to the root).
+    pub fn with_docs(mut self, dir: &str) -> Result<Project> {
+        let inside = !dir.is_empty()
+            && Path::new(dir)
+                .components()
+                .all(|c| matches!(c, Component::Normal(_)));
+        if !inside {
+            bail!(
+                "docs = {dir:?} in {}: the generated docs' directory is a relative path inside the project, without `..`",
+                self.harvest_config().display()
+            );
+        }
+        self.docs = self.root.join(dir);
+        Ok(self)
+    }
+
+    /// Where the scenario modules, TypeScript modules and model scripts are
+    /// read from: the run's catalogue, or the project's `integration/`.
+    fn catalogue_root(&self) -> PathBuf {
+        match &self.catalogue {
+            Some(dir) => dir.path().to_path_buf(),
+            None => self.integration_dir(),
+        }
+    }
+
+    /// The dir to put on Python's path for `import harvest_scenarios`.
+    pub fn python_path(&self) -> PathBuf {
+        self.catalogue_root()
     }
 
     pub fn harvest_config(&self) -> PathBuf {
@@ -88,7 +139,7 @@ impl Project {
 
     /// The Python package `harvest_scenarios` lives here.
     pub fn scenarios_dir(&self) -> PathBuf {
-        self.integration_dir().join("harvest_scenarios")
+        self.catalogue_root().join("harvest_scenarios")
     }
 
     pub fn scenario_module(&self, scenario: &str) -> PathBuf {
@@ -102,7 +153,7 @@ impl Project {
 
     /// The typescript lane's scenario modules live here.
     pub fn typescript_scenarios_dir(&self) -> PathBuf {
-        self.integration_dir().join("harvest_scenarios_ts")
+        self.catalogue_root().join("harvest_scenarios_ts")
     }
 
     pub fn typescript_module(&self, scenario: &str) -> PathBuf {
@@ -112,16 +163,16 @@ impl Project {
 
     /// The generated report of where the two official SDKs agree.
     pub fn sdk_parity(&self) -> PathBuf {
-        self.root.join("docs/sdk-parity.md")
+        self.docs.join("sdk-parity.md")
     }
 
     /// The generated freshness checklist.
     pub fn checklist(&self) -> PathBuf {
-        self.root.join("docs/python-parity-checklist.md")
+        self.docs.join("python-parity-checklist.md")
     }
 
     pub fn model_script(&self, scenario: &str) -> PathBuf {
-        self.integration_dir()
+        self.catalogue_root()
             .join("scripts")
             .join(format!("{scenario}.json"))
     }
@@ -148,27 +199,34 @@ impl Project {
 
     /// The generated report of what each codex of the matrix emits.
     pub fn codex_compat(&self) -> PathBuf {
-        self.root.join("docs/codex-compat.md")
+        self.docs.join("codex-compat.md")
     }
 
     /// Why no scenario can show a type of message (`docs/coverage.md`).
+    /// The project's own, or else, for a project of built-in scenarios, the
+    /// catalogue's.
     pub fn coverage_config(&self) -> PathBuf {
-        self.root.join("config/coverage.toml")
+        let own = self.root.join("config/coverage.toml");
+        match &self.catalogue {
+            Some(dir) if !own.exists() => dir.path().join("coverage.toml"),
+            _ => own,
+        }
     }
 
     pub fn coverage_doc(&self) -> PathBuf {
-        self.root.join("docs/coverage.md")
+        self.docs.join("coverage.md")
     }
 
     /// What the driver reads and never writes: each is refused as (or
     /// around, or inside) an output tree.
     fn inputs(&self) -> [PathBuf; 5] {
+        let integration = self.integration_dir();
         [
             self.root.join("config"),
-            self.scenarios_dir(),
-            self.typescript_scenarios_dir(),
-            self.integration_dir().join("scripts"),
-            self.root.join("docs"),
+            integration.join("harvest_scenarios"),
+            integration.join("harvest_scenarios_ts"),
+            integration.join("scripts"),
+            self.docs.clone(),
         ]
     }
 

@@ -30,7 +30,8 @@ Examples:
   codex-harvest check                           # regenerate all, compare, never write
   codex-harvest harvest --scenario thread_basic # rewrite one scenario's fixtures
   codex-harvest verify                          # hashes only, no regeneration
-  codex-harvest --root ../codex_sdk check       # run on another repository
+  codex-harvest --root ../codex_sdk init --lane exec --layout exec=python   # make another repository a project
+  codex-harvest --root ../codex_sdk check       # then run on it (docs/adopting.md)
   codex-harvest check --python-sdk ../codex/sdk/python   # an unpinned SDK checkout";
 
 /// Reproducible golden fixtures from the Python Codex SDK.
@@ -79,6 +80,12 @@ pub enum Command {
         long_about = "Asks each codex of the run (the main pin and the version matrix) for its app-server schema (codex app-server generate-json-schema) and reads the pinned TypeScript SDK's item and event types, then lists every item type, server notification, server request and client request, and every exec item and event type, with the scenarios and lanes of the committed fixtures that show it, or why none can (config/coverage.toml), or that none does yet: docs/coverage.md as harvest writes it, or the same data with --format json."
     )]
     Coverage(CoverageArgs),
+    /// Make a repository a project of built-in scenarios: config and pins
+    #[command(
+        long_about = "Writes config/harvest.toml, selecting scenarios of the catalogue that ships with codex-harvest by name (their modules, model scripts and rules are not copied: they come with the tool and move with its version), with the lanes to record and each lane's directory in the fixtures tree, and the pins the catalogue was harvested with (config/native.exs, config/pylock.toml, config/typescript/). Refuses to write over any file, and says what to run next.",
+        after_help = init_catalogue_help()
+    )]
+    Init(InitArgs),
     /// Hold a repository's own fixtures against what codex really sends
     #[command(
         long_about = "Reads every .jsonl file of DIR (an SDK repository's hand-written fixtures) and holds each against the fixture of this project's main pin that shows its workflow: by the map of --map FILE, else the `[consumer]` map of config/coverage.toml, else by file name (exec/<name>.jsonl first, then typescript/, then python/). Per file it reports the event types and fields real codex never sends, the ones real codex sends that the file lacks, and values that look invented where codex sends an id. Exit 1 when any file differs or has no counterpart."
@@ -341,6 +348,41 @@ pub struct DoctorArgs {
     pub toolchain: ToolchainArgs,
     #[command(flatten)]
     pub format: FormatArgs,
+}
+
+/// The built-in scenarios, for `init --help`.
+fn init_catalogue_help() -> String {
+    let catalogue =
+        crate::harvest::config::HarvestConfig::parse(crate::harvest::builtin::harvest_toml())
+            .expect("the built-in catalogue parses (a unit test proves it)");
+    let mut out = String::from("Built-in scenarios (--scenario):\n");
+    for s in &catalogue.scenarios {
+        out.push_str(&format!("  {:<34} {}\n", s.name, s.about));
+    }
+    out
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// A built-in scenario (repeatable) [default: every one with a lane recorded]
+    #[arg(long = "scenario", value_name = "NAME")]
+    pub scenarios: Vec<String>,
+    /// A lane to record (repeatable) [default: all]
+    #[arg(long = "lane", value_enum, value_name = "LANE")]
+    pub lanes: Vec<LaneArg>,
+    /// A lane's directory in the fixtures tree, e.g. exec=python (repeatable)
+    /// [default: the lane's name]
+    #[arg(long = "layout", value_name = "LANE=DIR", value_parser = lane_dir)]
+    pub layout: Vec<(String, String)>,
+    /// Where harvest writes the generated reports, relative to the root
+    #[arg(long, value_name = "DIR", default_value = "docs/codex-harvest")]
+    pub docs: String,
+}
+
+fn lane_dir(raw: &str) -> Result<(String, String), String> {
+    raw.split_once('=')
+        .map(|(l, d)| (l.to_string(), d.to_string()))
+        .ok_or_else(|| format!("{raw:?}: write LANE=DIR, e.g. exec=python"))
 }
 
 #[derive(Debug, Args)]

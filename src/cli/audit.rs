@@ -8,12 +8,28 @@ use super::args::{AuditArgs, Format};
 use super::exit::{Exit, Failure, Phase};
 use super::report::print_json;
 use super::setup;
+use crate::base::failure::hinted;
 use crate::engine::tree;
 use crate::harvest::audit::{FileAudit, audit};
 use crate::harvest::reports::coverage;
 
 pub fn run(root: &Option<PathBuf>, args: &AuditArgs) -> Result<Exit, Failure> {
     let loaded = setup::load(root)?;
+    let ours_dir = loaded.project.fixtures_dir();
+    let inside = |dir: &std::path::Path| {
+        dir.canonicalize()
+            .is_ok_and(|d| ours_dir.canonicalize().is_ok_and(|o| d.starts_with(o)))
+    };
+    if inside(&args.dir) {
+        return Err(hinted(
+            anyhow::anyhow!(
+                "{} lies in this project's own fixtures tree, which audit holds it against",
+                args.dir.display()
+            ),
+            "run audit in a checkout of codex-harvest (or --root it), whose committed fixtures are what codex sends: codex-harvest --root PATH/TO/codex-harvest audit DIR",
+        ))
+        .or_exit(Exit::Usage);
+    }
     let files = tree::read(&args.dir)
         .with_context(|| format!("reading {}", args.dir.display()))
         .or_exit(Exit::Io)?;
@@ -29,7 +45,7 @@ pub fn run(root: &Option<PathBuf>, args: &AuditArgs) -> Result<Exit, Failure> {
         .clone()
         .unwrap_or_else(|| loaded.project.coverage_config());
     let config = coverage::why_not(&map_file).or_exit(Exit::Usage)?;
-    let ours = setup::read_locked(&loaded.project.fixtures_dir())?;
+    let ours = setup::read_locked(&ours_dir)?;
     let found = audit(&files, &ours, config.consumer());
     match args.format.format {
         Format::Json => print_json(&found),

@@ -281,7 +281,7 @@ fn refuse_foreign(planned: &Planned, shown: &str) -> Result<(), Failure> {
             foreign.len(),
             plan::some_of(&foreign)
         ),
-        "point --output at a new or empty directory, or at a tree an earlier harvest wrote",
+        "for the harvest to replace them, remove them (git rm: `codex-harvest audit` first shows how each differs from what codex sends); or point --output at a new or empty directory, or at a tree an earlier harvest wrote",
     ))
     .or_exit(Exit::Usage)
 }

@@ -10,6 +10,7 @@ mod check;
 mod exit;
 mod harvest;
 mod info;
+mod init;
 mod pin;
 mod pin_matrix;
 mod regenerate;
@@ -38,6 +39,7 @@ pub fn run(cli: Cli) -> Result<Exit, Failure> {
         Command::Coverage(args) => info::coverage(root, args),
         Command::Cache(args) => cache::run(root, args),
         Command::Audit(args) => audit::run(root, args),
+        Command::Init(args) => init::run(root, args),
         Command::Pin(args) => pin::run(root, args),
         Command::Replay(args) if root.is_some() || args.root.is_some() => Err(crate::base::failure::hinted(
             anyhow::anyhow!(

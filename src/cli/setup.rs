@@ -47,6 +47,7 @@ pub fn config(project: &Project) -> Result<HarvestConfig, Failure> {
 pub fn load(root: &Option<PathBuf>) -> Result<Loaded, Failure> {
     let project = project(root)?;
     let config = config(&project)?;
+    let project = crate::harvest::builtin::arrange(project, &config).or_exit(Exit::Usage)?;
     let pins = Pins::load(&project.native_exs(), &project.python_lock()).or_exit(Exit::Usage)?;
     Ok(Loaded {
         project,

@@ -1,6 +1,7 @@
 //! The harvest config (`config/harvest.toml`): the scenario catalogue, their
 //! declared outputs and timeouts, the normalisation rules and secret patterns.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
@@ -14,6 +15,7 @@ use crate::engine::fixture_path::FixturePath;
 use crate::engine::normalize::{self, Rule};
 use crate::engine::secrets::SecretPattern;
 use crate::harvest::exec_recipe::{ExecRecipe, RawExec, exec_recipe};
+use crate::harvest::layout::Layout;
 
 /// Keyword arguments the driver passes to every `record()`; config may not set them.
 const RESERVED_KWARGS: [&str; 3] = ["codex_path", "model", "outputs"];
@@ -68,6 +70,11 @@ pub struct HarvestConfig {
     pub rules: Vec<Rule>,
     pub secrets: Vec<SecretPattern>,
     pub wire: WireSettings,
+    /// The scenarios of the built-in catalogue the project selects
+    /// (`builtin`): their modules and scripts ship with the driver.
+    pub builtin: Vec<String>,
+    /// Where the generated docs go, relative to the root (`docs`).
+    pub docs: Option<String>,
 }
 
 /// How the wire lane orders a conversation (see `wire::canonical`).
@@ -93,6 +100,12 @@ struct RawConfig {
     secret: Vec<toml::Spanned<SecretPattern>>,
     #[serde(default)]
     wire: WireSettings,
+    #[serde(default)]
+    builtin: Vec<String>,
+    lanes: Option<Vec<String>>,
+    #[serde(default)]
+    layout: BTreeMap<String, String>,
+    docs: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -159,13 +172,67 @@ impl HarvestConfig {
                 })?;
             secrets.push(secret);
         }
-        Ok(HarvestConfig {
+        let own = HarvestConfig {
             model: raw.model,
             scenarios,
             rules: raw.rule,
             secrets,
             wire: raw.wire,
-        })
+            builtin: raw.builtin,
+            docs: raw.docs,
+        };
+        let layout = Layout::parse(raw.lanes.as_deref(), &raw.layout)?;
+        let mut config = own.with_builtin()?;
+        config.scenarios = std::mem::take(&mut config.scenarios)
+            .into_iter()
+            .map(|s| layout.apply(s))
+            .collect::<Result<_>>()?;
+        for end in 1..=config.scenarios.len() {
+            refuse_clashes(&config.scenarios[..end])?;
+        }
+        Ok(config)
+    }
+
+    /// This config with the built-in scenarios it selects before its own,
+    /// and the catalogue's rules, secret patterns and wire order before its
+    /// own.
+    fn with_builtin(mut self) -> Result<HarvestConfig> {
+        if self.builtin.is_empty() {
+            return Ok(self);
+        }
+        let base = HarvestConfig::parse(crate::harvest::builtin::harvest_toml())
+            .context("the built-in catalogue")?;
+        let mut scenarios = Vec::new();
+        for name in &self.builtin {
+            let Some(s) = base.scenarios.iter().find(|s| &s.name == name) else {
+                let known: Vec<&str> = base.scenarios.iter().map(|s| s.name.as_str()).collect();
+                return Err(hinted(
+                    anyhow!("builtin: the built-in catalogue has no scenario named {name:?}"),
+                    format!(
+                        "`codex-harvest init --help` lists them: {}",
+                        known.join(", ")
+                    ),
+                ));
+            };
+            if self.scenarios.iter().any(|o| &o.name == name) {
+                bail!(
+                    "scenario {name:?} is both built in and declared by a [[scenario]] table: rename the project's own"
+                );
+            }
+            scenarios.push(s.clone());
+        }
+        scenarios.append(&mut self.scenarios);
+        self.scenarios = scenarios;
+        self.rules = [base.rules, self.rules].concat();
+        self.secrets = [base.secrets, self.secrets].concat();
+        let mut unordered = base.wire.unordered;
+        for m in self.wire.unordered {
+            if !unordered.contains(&m) {
+                unordered.push(m);
+            }
+        }
+        self.wire.unordered = unordered;
+        Ok(self)
     }
 
     /// The scenarios named in `names`, in catalogue order; all when empty.

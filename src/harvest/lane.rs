@@ -46,11 +46,12 @@ impl Lane {
 }
 
 /// The lanes of `s` that `lanes` selects: the Python SDK's (tapped for the
-/// wire lane), `codex exec`'s when the scenario has an exec recipe, the
-/// TypeScript SDK's when it has a TypeScript module.
+/// wire lane) when the scenario has its outputs (a project that records
+/// other lanes alone has none), `codex exec`'s when it has an exec recipe,
+/// the TypeScript SDK's when it has a TypeScript module.
 pub(crate) fn lanes_of(s: &Scenario, lanes: Lanes) -> Vec<Lane> {
     let mut out = Vec::new();
-    if lanes.python || lanes.wire {
+    if (lanes.python || lanes.wire) && !s.outputs.is_empty() {
         out.push(Lane::Python);
     }
     if lanes.exec && s.exec.is_some() {

@@ -4,15 +4,18 @@
 //! tree it writes, replay, and the reports made from the fixtures.
 
 pub(crate) mod audit;
+pub(crate) mod builtin;
 pub(crate) mod cells;
 pub(crate) mod config;
 pub(crate) mod durations;
 pub(crate) mod events;
 pub(crate) mod exec_recipe;
+pub(crate) mod init;
 pub(crate) mod inputs;
 pub(crate) mod jobs;
 pub(crate) mod lane;
 pub(crate) mod lanes;
+pub(crate) mod layout;
 pub(crate) mod ownership;
 pub(crate) mod plan;
 pub(crate) mod protocol_check;

@@ -8,7 +8,10 @@
 //! bytes: a `SHA256SUMS` a user made with coreutils proves nothing. The
 //! project's own trees (`integration/fixtures`, each matrix tree) are the
 //! tool's by the project's layout as well: there a file the catalogue
-//! declares is the tool's, even where the manifest was broken by hand.
+//! declares is the tool's, even where the manifest was broken by hand, as
+//! long as the tree holds a manifest or a provenance at all. A tree with
+//! neither is no harvest's: an SDK repository's hand-written fixtures,
+//! where `init` made a project, are the user's, not the tool's.
 
 use crate::engine::fixture_path::{MANIFEST_FILE, PROVENANCE_FILE};
 use crate::engine::manifest::Sha256Sums;
@@ -32,7 +35,11 @@ impl Ownership {
             Provenance::from_tree(tree).is_ok_and(|p| p.is_some())
                 && provenance.is_some_and(|bytes| sums.vouches_for(PROVENANCE_FILE, bytes))
         });
-        Ownership { proven, declared }
+        let harvested = tree.contains_key(MANIFEST_FILE) || tree.contains_key(PROVENANCE_FILE);
+        Ownership {
+            proven,
+            declared: declared && harvested,
+        }
     }
 
     /// Whether a run may replace or remove `path`; `referenced`: the
@@ -120,10 +127,22 @@ mod tests {
 
     #[test]
     fn the_projects_own_tree_owns_what_the_catalogue_declares() {
-        let tree = tree_of(&[("python/a.jsonl", b"{}\n"), ("notes.txt", b"n")]);
-        let owner = Ownership::of(&tree, true);
+        let broken = tree_of(&[
+            ("python/a.jsonl", b"{}\n"),
+            ("notes.txt", b"n"),
+            (MANIFEST_FILE, b"edited by hand\n"),
+        ]);
+        let owner = Ownership::of(&broken, true);
         assert!(owner.owns("python/a.jsonl", true));
         assert!(!owner.owns("notes.txt", false));
-        assert!(!Ownership::of(&tree, false).owns("python/a.jsonl", true));
+        assert!(!Ownership::of(&broken, false).owns("python/a.jsonl", true));
+    }
+
+    #[test]
+    fn a_tree_no_harvest_wrote_owns_nothing_the_catalogue_declares() {
+        let hand_written = tree_of(&[("python/a.jsonl", b"{}\n")]);
+        let owner = Ownership::of(&hand_written, true);
+        assert!(!owner.owns("python/a.jsonl", true));
+        assert_eq!(owner.foreign(&hand_written, |_| true), ["python/a.jsonl"]);
     }
 }

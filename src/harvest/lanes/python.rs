@@ -32,7 +32,7 @@ pub(super) fn run_process(runner: &mut Runner, s: &Scenario, scratch: &Scratch) 
         }
     };
     let kwargs = record_kwargs(session, s, "codex_path", &shim, &outputs);
-    let mut sys_path = vec![session.project.integration_dir()];
+    let mut sys_path = vec![session.project.python_path()];
     sys_path.extend(t.sys_path.iter().cloned());
     let invocation = Invocation {
         supervisor: session.supervisor.clone(),
