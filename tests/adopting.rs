@@ -28,7 +28,7 @@ fn init(p: &TestProject) -> Run {
     ])
 }
 
-/// `init`, then `harvest` and `check` as the page says: the harvest
+/// `init`, `pin`, then `harvest` and `check` as the page says: the harvest
 /// replaces no hand-written file until the user removes it, and then
 /// writes, at the consumer's paths, byte for byte what this repository's
 /// exec lane committed; the other hand-written files stay as they were.
@@ -55,6 +55,14 @@ fn init_makes_the_consumer_a_project_whose_fixtures_are_what_codex_sends() {
         "the next steps name the audit of the hand-written files: {}",
         made.stdout
     );
+    // `pin` in the new project: its codex again, for this platform alone
+    // (one artifact fetched), written in the form it reads.
+    if crate::pin::pin_only_this_platform(&p).is_some() {
+        let pinned = p.read("config/native.exs");
+        p.run(&["pin", "--codex", &codex_version(&pinned), "--no-harvest"])
+            .expect(0);
+        assert_eq!(p.read("config/native.exs"), pinned);
+    }
     let config = p.read("config/harvest.toml");
     let again = init(&p).expect(2);
     assert!(
@@ -117,6 +125,15 @@ fn init_makes_the_consumer_a_project_whose_fixtures_are_what_codex_sends() {
         }
     }
     assert!(p.path("docs/codex-harvest/sdk-parity.md").is_file());
+}
+
+/// The codex version a pin file pins.
+fn codex_version(exs: &str) -> String {
+    exs.lines()
+        .find_map(|l| l.strip_prefix("  version: \""))
+        .and_then(|rest| rest.strip_suffix("\","))
+        .expect("the pin file names its codex version")
+        .to_string()
 }
 
 /// `before` with the files `init` wrote, as they are now in `p`.

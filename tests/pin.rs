@@ -101,7 +101,7 @@ fn pin_refuses_a_version_that_does_not_exist() {
 /// Reduces the project's native.exs to this machine's platform (still the
 /// written form), so a bump fetches one artifact; `None` on a platform the
 /// pins do not know.
-fn pin_only_this_platform(p: &TestProject) -> Option<&'static str> {
+pub fn pin_only_this_platform(p: &TestProject) -> Option<&'static str> {
     let platform = match (std::env::consts::ARCH, std::env::consts::OS) {
         ("x86_64", "linux") => "x86_64-linux",
         ("aarch64", "linux") => "aarch64-linux",
