@@ -14,14 +14,17 @@ use crate::util::{TestProject, repo};
 /// Builds a stand-in gate of one project: this flake's
 /// (tests/nix/gate.nix), or that of a repository's flake made from this
 /// flake's template (tests/nix/consumer_gate.nix).
-struct Gate<'a> {
+pub struct Gate<'a> {
     project: &'a TestProject,
     /// The gate's file and its arguments but the common ones.
     file: &'static str,
     args: Vec<String>,
     venv: String,
     driver: String,
-    sandbox_paths: String,
+    /// The host's paths its builds see (`extra-sandbox-paths`).
+    pub sandbox_paths: String,
+    /// The environment of `nix-build` besides this process's.
+    pub env: Vec<(String, String)>,
     /// Sets this run's derivations apart from an earlier run's.
     run: String,
 }
@@ -62,6 +65,7 @@ impl<'a> Gate<'a> {
             venv: add_to_store(&venv),
             driver: add_to_store(Path::new(env!("CARGO_BIN_EXE_codex-harvest"))),
             sandbox_paths: paths.join(" "),
+            env: Vec::new(),
             run: format!(
                 "{:?}",
                 std::time::SystemTime::now()
@@ -73,7 +77,7 @@ impl<'a> Gate<'a> {
 
     /// The gate of a repository's flake (the consumer `project`, made a
     /// project with `init`) that takes this flake as its input.
-    fn of_consumer(project: &'a TestProject) -> Gate<'a> {
+    pub fn of_consumer(project: &'a TestProject) -> Gate<'a> {
         let mut gate = Gate::new(project);
         gate.file = "tests/nix/consumer_gate.nix";
         gate.args.extend([
@@ -86,7 +90,7 @@ impl<'a> Gate<'a> {
 
     /// Whether this Nix builds in its sandbox here (as root, or through a
     /// daemon); a skip says why, unless CODEX_HARVEST_REQUIRE_NIX is set.
-    fn sandbox_works(&self) -> bool {
+    pub fn sandbox_works(&self) -> bool {
         let out = Command::new("nix-build")
             .args(["--expr", r#"derivation { name = "sandbox-probe"; system = builtins.currentSystem; builder = "/bin/sh"; args = [ "-c" ": > $out" ]; run = builtins.toString builtins.currentTime; }"#])
             .args(["--no-out-link", "--option", "sandbox", "true"])
@@ -120,13 +124,14 @@ impl<'a> Gate<'a> {
             .args(["--option", "sandbox", "true"])
             .args(["--option", "substituters", ""])
             .args(["--option", "extra-sandbox-paths", &self.sandbox_paths])
-            .args(extra);
+            .args(extra)
+            .envs(self.env.iter().map(|(k, v)| (k, v)));
         cmd
     }
 
     /// Builds `attr`; its log, whether it succeeded, and the most
     /// scenario checks seen running at one moment.
-    fn build(&self, attr: &str, extra: &[&str]) -> (String, bool, usize) {
+    pub fn build(&self, attr: &str, extra: &[&str]) -> (String, bool, usize) {
         let log = self.project.path(&format!("tmp/{attr}.log"));
         let mut child = self
             .command(attr, extra)
@@ -292,24 +297,7 @@ fn a_repository_gates_its_fixtures_with_the_flakes_lib() {
     if !nix_available() {
         return;
     }
-    let p = TestProject::consumer();
-    p.run(&[
-        "init",
-        "--lane",
-        "exec",
-        "--layout",
-        "exec=python",
-        "--scenario",
-        "thread_basic",
-    ])
-    .expect(0);
-    std::fs::remove_file(p.path("integration/fixtures/python/thread_basic.jsonl")).unwrap();
-    p.run(&["harvest", "--unreferenced", "warn"]).expect(0);
-    let template = std::fs::read_to_string(repo().join("nix/template/flake.nix")).unwrap();
-    p.write(
-        "flake.nix",
-        &template.replace(r#"unreferenced = "reject";"#, r#"unreferenced = "warn";"#),
-    );
+    let p = consumer_with_flake();
     let gate = Gate::of_consumer(&p);
     if !gate.sandbox_works() {
         return;
@@ -334,4 +322,29 @@ fn a_repository_gates_its_fixtures_with_the_flakes_lib() {
     let (log, ok, _) = gate.build("scenario-thread_basic", &[]);
     assert!(!ok, "{log}");
     assert!(log.contains("python/thread_basic.jsonl"), "{log}");
+}
+
+/// The first consumer made a project with `init` (its exec lane's events
+/// at `python/<name>.jsonl`, one scenario), harvested, with a flake made
+/// from this flake's template that keeps its hand-written files.
+pub fn consumer_with_flake() -> TestProject {
+    let p = TestProject::consumer();
+    p.run(&[
+        "init",
+        "--lane",
+        "exec",
+        "--layout",
+        "exec=python",
+        "--scenario",
+        "thread_basic",
+    ])
+    .expect(0);
+    std::fs::remove_file(p.path("integration/fixtures/python/thread_basic.jsonl")).unwrap();
+    p.run(&["harvest", "--unreferenced", "warn"]).expect(0);
+    let template = std::fs::read_to_string(repo().join("nix/template/flake.nix")).unwrap();
+    p.write(
+        "flake.nix",
+        &template.replace(r#"unreferenced = "reject";"#, r#"unreferenced = "warn";"#),
+    );
+    p
 }

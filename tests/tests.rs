@@ -14,6 +14,7 @@ mod layers;
 mod matrix;
 mod nix;
 mod nix_builds;
+mod nix_remote;
 mod ownership;
 mod pin;
 mod python_sources;
