@@ -19,6 +19,7 @@
         {
           default = driver;
           inherit (toolchain) codex python;
+          fixtures = import ./nix/fixtures.nix { inherit pkgs driver; root = ./.; };
           typescript-sdk = import ./nix/typescript.nix { inherit pkgs; };
         });
 

@@ -335,6 +335,8 @@ fn the_flake_exposes_the_conventional_outputs_for_four_systems() {
           formatter = builtins.attrNames out.formatter;
           lib = builtins.attrNames out.lib;
           overlays = builtins.attrNames out.overlays;
+          overlaid = let pkgs = nixpkgs.legacyPackages.x86_64-linux;
+            in builtins.attrNames (out.overlays.default pkgs pkgs);
           templates = builtins.mapAttrs (_: t: t.description) out.templates;
           template = builtins.pathExists (out.templates.default.path + "/flake.nix");
         }}"#,
@@ -367,6 +369,15 @@ fn the_flake_exposes_the_conventional_outputs_for_four_systems() {
     assert_eq!(v["lib"], serde_json::json!(["mkGate"]));
     assert_eq!(v["overlays"], serde_json::json!(["default"]));
     assert_eq!(
+        v["overlaid"],
+        serde_json::json!([
+            "codex-harvest",
+            "codex-harvest-codex",
+            "codex-harvest-python",
+            "codex-harvest-typescript-sdk"
+        ])
+    );
+    assert_eq!(
         v["templates"],
         serde_json::json!({"default": "An SDK repository whose fixtures codex-harvest gates"})
     );
@@ -375,7 +386,7 @@ fn the_flake_exposes_the_conventional_outputs_for_four_systems() {
         let o = &v["outputs"];
         assert_eq!(
             o["packages"][system],
-            serde_json::json!(["codex", "default", "python", "typescript-sdk"])
+            serde_json::json!(["codex", "default", "fixtures", "python", "typescript-sdk"])
         );
         assert_eq!(o["apps"][system], serde_json::json!(["default", "harvest"]));
         let mut checks: Vec<String> = ["clippy", "fmt", "reproducibility", "tests"]

@@ -236,6 +236,22 @@ fn the_gate_builds_each_scenario_in_the_sandbox_and_rebuilds_only_what_changed()
         "never saw two scenario checks building at once\n{log}"
     );
 
+    // packages.fixtures: the committed corpus, bundled in the sandbox, whole.
+    let built = gate.command("package-fixtures", &[]).output().unwrap();
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    let corpus = String::from_utf8(built.stdout).unwrap();
+    let verified = p.run(&["verify", "--bundle", corpus.trim()]).expect(0);
+    assert!(
+        verified.stdout.contains("matches SHA256SUMS"),
+        "{}",
+        verified.all()
+    );
+    assert!(Path::new(corpus.trim()).join("bin/codex-replay").is_file());
+
     let one_changed = [
         "codex-harvest-reproducibility",
         "codex-harvest-scenario-thread_fork",

@@ -35,41 +35,54 @@ impl Sshd {
         keygen("host_key");
         keygen("client_key");
         std::fs::copy(dir.join("client_key.pub"), dir.join("authorized_keys")).unwrap();
-        // A port the kernel hands out, free again for sshd to take.
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let config = dir.join("sshd_config");
-        std::fs::write(
-            &config,
-            format!(
-                "Port {port}\nListenAddress 127.0.0.1\nHostKey {dir}/host_key\nAuthorizedKeysFile {dir}/authorized_keys\nPermitRootLogin prohibit-password\nStrictModes no\nUsePAM no\nPidFile {dir}/sshd.pid\n",
-                dir = dir.display()
-            ),
-        )
-        .unwrap();
         // Privilege separation wants its dir; Debian makes it at boot.
         std::fs::create_dir_all("/run/sshd").unwrap();
-        let child = Command::new("/usr/sbin/sshd")
-            .args(["-D", "-e", "-f"])
-            .arg(&config)
-            .stderr(std::fs::File::create(dir.join("sshd.log")).unwrap())
-            .spawn()
+        // A port the kernel hands out, free again for sshd to take, unless
+        // another process took it in between: then another.
+        for _ in 0..5 {
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port();
+            let config = dir.join("sshd_config");
+            std::fs::write(
+                &config,
+                format!(
+                    "Port {port}\nListenAddress 127.0.0.1\nHostKey {dir}/host_key\nAuthorizedKeysFile {dir}/authorized_keys\nPermitRootLogin prohibit-password\nStrictModes no\nUsePAM no\nPidFile {dir}/sshd.pid\n",
+                    dir = dir.display()
+                ),
+            )
             .unwrap();
-        let sshd = Sshd {
-            child,
-            port,
-            key: dir.join("client_key"),
-        };
-        sshd.wait_until_it_answers(dir);
-        sshd
+            let child = Command::new("/usr/sbin/sshd")
+                .args(["-D", "-e", "-f"])
+                .arg(&config)
+                .stderr(std::fs::File::create(dir.join("sshd.log")).unwrap())
+                .spawn()
+                .unwrap();
+            let mut sshd = Sshd {
+                child,
+                port,
+                key: dir.join("client_key"),
+            };
+            if sshd.answers() {
+                return sshd;
+            }
+            let log = std::fs::read_to_string(dir.join("sshd.log")).unwrap_or_default();
+            assert!(
+                log.contains("Address already in use"),
+                "sshd did not start:\n{log}"
+            );
+        }
+        panic!("sshd found no free port in five tries");
     }
 
-    /// Polls until a login succeeds (or sshd has exited: its log says why).
-    fn wait_until_it_answers(&self, dir: &Path) {
+    /// Polls until a login succeeds (true) or sshd exits (false).
+    fn answers(&mut self) -> bool {
         loop {
+            if self.child.try_wait().unwrap().is_some() {
+                return false;
+            }
             let out = Command::new("ssh")
                 .args(self.options())
                 .args(["root@127.0.0.1", "true"])
@@ -77,13 +90,8 @@ impl Sshd {
                 .output()
                 .unwrap();
             if out.status.success() {
-                return;
+                return true;
             }
-            let log = std::fs::read_to_string(dir.join("sshd.log")).unwrap_or_default();
-            assert!(
-                !log.contains("fatal") && !log.contains("Bad configuration"),
-                "sshd did not start:\n{log}"
-            );
             std::thread::sleep(std::time::Duration::from_millis(100));
         }
     }

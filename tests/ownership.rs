@@ -87,12 +87,11 @@ fn write_mode(path: &Path, bytes: &[u8], mode: u32) {
 
 /// `sha256sum`'s own format, as a user makes it.
 fn sha256sums(dir: &Path, names: &[&str]) {
-    use sha2::{Digest, Sha256};
     let text: String = names
         .iter()
         .map(|n| {
-            let hash = Sha256::digest(std::fs::read(dir.join(n)).unwrap());
-            format!("{}  {n}\n", hex::encode(hash))
+            let hash = crate::util::sha256_hex(&std::fs::read(dir.join(n)).unwrap());
+            format!("{hash}  {n}\n")
         })
         .collect();
     std::fs::write(dir.join("SHA256SUMS"), text).unwrap();

@@ -6,6 +6,7 @@ mod util;
 
 mod adopting;
 mod audit;
+mod bundle;
 mod client_answers;
 mod end_to_end;
 mod failures;

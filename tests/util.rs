@@ -255,6 +255,12 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// The sha256 of `bytes`, in hex as `sha256sum` prints it.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(bytes))
+}
+
 /// Every file below `dir`, by relative path.
 pub fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {

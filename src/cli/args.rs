@@ -80,6 +80,11 @@ pub enum Command {
         long_about = "Asks each codex of the run (the main pin and the version matrix) for its app-server schema (codex app-server generate-json-schema) and reads the pinned TypeScript SDK's item and event types, then lists every item type, server notification, server request and client request, and every exec item and event type, with the scenarios and lanes of the committed fixtures that show it, or why none can (config/coverage.toml), or that none does yet: docs/coverage.md as harvest writes it, or the same data with --format json."
     )]
     Coverage(CoverageArgs),
+    /// The committed trees as one artifact to pin by hash: a tar, or unpacked
+    #[command(
+        long_about = "Gathers the main pin's fixtures tree and each matrix tree (each checked against its own SHA256SUMS first), config/harvest.toml (whose rules replay reads above a recording), a replay shim (bin/codex-replay) and BUNDLE.json, with a SHA256SUMS over every file, under one directory named after the main pin's codex: written as a tar whose bytes depend on those files alone (--output FILE; its sha256 is what a consumer pins) or unpacked (--into DIR). `codex-harvest verify --bundle DIR` checks an unpacked bundle; so does `sha256sum -c --strict SHA256SUMS` in it."
+    )]
+    Bundle(BundleArgs),
     /// Make a repository a project of built-in scenarios: config and pins
     #[command(
         long_about = "Writes config/harvest.toml, selecting scenarios of the catalogue that ships with codex-harvest by name (their modules, model scripts and rules are not copied: they come with the tool and move with its version), with the lanes to record and each lane's directory in the fixtures tree, and the pins the catalogue was harvested with (config/native.exs, config/pylock.toml, config/typescript/). Refuses to write over any file, and says what to run next.",
@@ -312,6 +317,10 @@ pub struct VerifyArgs {
     /// Fixtures tree to verify [default: integration/fixtures]
     #[arg(long, value_name = "DIR")]
     pub output: Option<PathBuf>,
+    /// An unpacked bundle to verify instead (`codex-harvest bundle`): no
+    /// project needed
+    #[arg(long, value_name = "DIR", conflicts_with = "output")]
+    pub bundle: Option<PathBuf>,
     #[command(flatten)]
     pub format: FormatArgs,
 }
@@ -383,6 +392,17 @@ fn lane_dir(raw: &str) -> Result<(String, String), String> {
     raw.split_once('=')
         .map(|(l, d)| (l.to_string(), d.to_string()))
         .ok_or_else(|| format!("{raw:?}: write LANE=DIR, e.g. exec=python"))
+}
+
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct BundleArgs {
+    /// The tar to write (a new file)
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// A new or empty directory to write the bundle's files into
+    #[arg(long, value_name = "DIR")]
+    pub into: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

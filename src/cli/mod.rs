@@ -4,6 +4,7 @@
 
 mod args;
 mod audit;
+mod bundle;
 mod cache;
 mod cells;
 mod check;
@@ -40,6 +41,7 @@ pub fn run(cli: Cli) -> Result<Exit, Failure> {
         Command::Cache(args) => cache::run(root, args),
         Command::Audit(args) => audit::run(root, args),
         Command::Init(args) => init::run(root, args),
+        Command::Bundle(args) => bundle::run(root, args),
         Command::Pin(args) => pin::run(root, args),
         Command::Replay(args) if root.is_some() || args.root.is_some() => Err(crate::base::failure::hinted(
             anyhow::anyhow!(

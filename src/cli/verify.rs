@@ -1,4 +1,5 @@
-//! `verify`: the committed tree against its own `SHA256SUMS`, nothing run.
+//! `verify`: the committed tree against its own `SHA256SUMS`, nothing run;
+//! or an unpacked bundle against its own and each of its trees'.
 
 use anyhow::anyhow;
 use std::path::PathBuf;
@@ -8,9 +9,13 @@ use super::exit::{Exit, Failure, Phase};
 use super::report::{VerifyReport, print_json};
 use super::setup;
 use crate::base::failure::hinted;
-use crate::engine::manifest::Sha256Sums;
+use crate::engine::manifest::{Mismatch, Sha256Sums};
 
 pub fn run(root: &Option<PathBuf>, args: &VerifyArgs) -> Result<Exit, Failure> {
+    if let Some(dir) = &args.bundle {
+        let mismatches = crate::harvest::bundle::verify(dir).or_exit(Exit::Drift)?;
+        return Ok(report(args, &dir.display().to_string(), mismatches));
+    }
     let project = setup::project(root)?;
     let dir = setup::fixtures_dir(&project, &args.output)?;
     let shown = project.display(&dir);
@@ -32,17 +37,22 @@ pub fn run(root: &Option<PathBuf>, args: &VerifyArgs) -> Result<Exit, Failure> {
             .or_exit(Exit::Drift);
         }
     };
+    Ok(report(args, &shown, mismatches))
+}
+
+/// Prints what `verify` found in the tree `shown`, and its exit.
+fn report(args: &VerifyArgs, shown: &str, mismatches: Vec<Mismatch>) -> Exit {
     let report = VerifyReport {
         clean: mismatches.is_empty(),
         mismatches,
     };
     match args.format.format {
         Format::Json => print_json(&report),
-        Format::Text => report.print_text(&shown),
+        Format::Text => report.print_text(shown),
     }
-    Ok(if report.clean {
+    if report.clean {
         Exit::Clean
     } else {
         Exit::Drift
-    })
+    }
 }

@@ -126,6 +126,16 @@ impl Mismatch {
         }
     }
 
+    /// The same mismatch, its path below `dir`.
+    pub fn under(self, dir: &str) -> Mismatch {
+        let at = |path: String| format!("{dir}/{path}");
+        match self {
+            Mismatch::Changed { path } => Mismatch::Changed { path: at(path) },
+            Mismatch::Missing { path } => Mismatch::Missing { path: at(path) },
+            Mismatch::Unlisted { path } => Mismatch::Unlisted { path: at(path) },
+        }
+    }
+
     pub fn path(&self) -> &str {
         match self {
             Mismatch::Changed { path }

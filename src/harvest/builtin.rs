@@ -44,7 +44,7 @@ pub fn pins() -> impl Iterator<Item = (&'static str, &'static [u8])> {
 /// catalogue when it selects built-in scenarios.
 pub fn arrange(project: Project, config: &HarvestConfig) -> Result<Project> {
     let project = match &config.docs {
-        Some(dir) => project.with_docs(dir)?,
+        Some(dir) => project.with_docs(dir),
         None => project,
     };
     if config.builtin.is_empty() {

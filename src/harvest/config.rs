@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 
 use crate::base::failure::hinted;
 use crate::codex::model::provider::ProviderSettings;
-use crate::engine::fixture_path::FixturePath;
+use crate::engine::fixture_path::{FixturePath, is_inside};
 use crate::engine::normalize::{self, Rule};
 use crate::engine::secrets::SecretPattern;
 use crate::harvest::exec_recipe::{ExecRecipe, RawExec, exec_recipe};
@@ -171,6 +171,11 @@ impl HarvestConfig {
                     )
                 })?;
             secrets.push(secret);
+        }
+        if let Some(dir) = raw.docs.as_deref().filter(|d| !is_inside(d)) {
+            bail!(
+                "docs = {dir:?}: the generated reports' directory is a relative path inside the project, without `..`"
+            );
         }
         let own = HarvestConfig {
             model: raw.model,

@@ -179,5 +179,12 @@ mod tests {
             err.contains("no scenario named \"thread_nothing\""),
             "{err}"
         );
+        let mut outside = request(&["thread_basic"], &[], &[]);
+        outside.docs = "../elsewhere".into();
+        let err = format!("{:#}", files(&outside).unwrap_err());
+        assert!(
+            err.contains("docs = \"../elsewhere\": the generated reports' directory"),
+            "{err}"
+        );
     }
 }

@@ -5,6 +5,7 @@
 
 pub(crate) mod audit;
 pub(crate) mod builtin;
+pub(crate) mod bundle;
 pub(crate) mod cells;
 pub(crate) mod config;
 pub(crate) mod durations;
