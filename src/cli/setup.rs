@@ -47,13 +47,29 @@ pub fn config(project: &Project) -> Result<HarvestConfig, Failure> {
 pub fn load(root: &Option<PathBuf>) -> Result<Loaded, Failure> {
     let project = project(root)?;
     let config = config(&project)?;
-    let project = crate::harvest::builtin::arrange(project, &config).or_exit(Exit::Usage)?;
+    let project = arrange(project, &config)?;
     let pins = Pins::load(&project.native_exs(), &project.python_lock()).or_exit(Exit::Usage)?;
     Ok(Loaded {
         project,
         config,
         pins,
     })
+}
+
+/// `project` as `config` lays it out: its generated docs where `docs`
+/// says, and its modules and scripts read from a run's copy of the built-in
+/// catalogue when it selects built-in scenarios.
+fn arrange(project: Project, config: &HarvestConfig) -> Result<Project, Failure> {
+    let project = match &config.docs {
+        Some(dir) => project.with_docs(dir),
+        None => project,
+    };
+    if config.builtin.is_empty() {
+        return Ok(project);
+    }
+    let catalogue =
+        crate::harvest::builtin::materialize(&project.integration_dir()).or_exit(Exit::Usage)?;
+    Ok(project.with_catalogue(catalogue))
 }
 
 impl ToolchainArgs {

@@ -10,8 +10,6 @@ use anyhow::{Context, Result, anyhow};
 
 use crate::base::failure::hinted;
 use crate::base::private_dir::PrivateDir;
-use crate::base::project::Project;
-use crate::harvest::config::HarvestConfig;
 
 include!(concat!(env!("OUT_DIR"), "/catalogue.rs"));
 
@@ -37,21 +35,6 @@ pub fn pins() -> impl Iterator<Item = (&'static str, &'static [u8])> {
         matches!(*p, "config/native.exs" | "config/pylock.toml")
             || p.starts_with("config/typescript/")
     })
-}
-
-/// `project` as `config` lays it out: its generated docs where `docs`
-/// says, and its modules and scripts read from a run's copy of the
-/// catalogue when it selects built-in scenarios.
-pub fn arrange(project: Project, config: &HarvestConfig) -> Result<Project> {
-    let project = match &config.docs {
-        Some(dir) => project.with_docs(dir),
-        None => project,
-    };
-    if config.builtin.is_empty() {
-        return Ok(project);
-    }
-    let catalogue = materialize(&project.integration_dir())?;
-    Ok(project.with_catalogue(catalogue))
 }
 
 /// A run's copy of the catalogue: the built-in modules, TypeScript modules,

@@ -190,7 +190,7 @@ impl HarvestConfig {
         let mut config = own.with_builtin()?;
         config.scenarios = std::mem::take(&mut config.scenarios)
             .into_iter()
-            .map(|s| layout.apply(s))
+            .map(|s| laid_out(s, &layout))
             .collect::<Result<_>>()?;
         for end in 1..=config.scenarios.len() {
             refuse_clashes(&config.scenarios[..end])?;
@@ -340,6 +340,49 @@ fn scenario(s: RawScenario, default_timeout: u64) -> Result<Scenario> {
     })
 }
 
+/// `s` with only the files of the lanes `layout` records, each in its
+/// lane's directory; an error when none of its lanes is recorded.
+pub(crate) fn laid_out(mut s: Scenario, layout: &Layout) -> Result<Scenario> {
+    if *layout == Layout::all() {
+        return Ok(s);
+    }
+    if !layout.records("python") {
+        s.outputs.clear();
+    }
+    if !layout.records("wire") {
+        s.wire.clear();
+    }
+    if !layout.records("exec") {
+        s.exec = None;
+    }
+    if !layout.records("typescript") {
+        s.typescript.clear();
+        s.typescript_codex.clear();
+    }
+    if s.outputs.is_empty() && s.exec.is_none() && s.typescript.is_empty() {
+        bail!(
+            "scenario {:?} has none of the lanes this project records ({})",
+            s.name,
+            layout.lanes()
+        );
+    }
+    let mut paths: Vec<&mut FixturePath> = s
+        .outputs
+        .iter_mut()
+        .chain(&mut s.wire)
+        .chain(&mut s.typescript)
+        .chain(s.typescript_codex.iter_mut().flatten())
+        .collect();
+    for step in s.exec.iter_mut().flat_map(|e| e.steps.iter_mut()) {
+        paths.push(&mut step.output);
+        paths.push(&mut step.command);
+    }
+    for p in paths {
+        *p = layout.place(p)?;
+    }
+    Ok(s)
+}
+
 /// Refuses the last of `scenarios` if one of its outputs is another's, is
 /// declared twice, or would be a directory of another's.
 fn refuse_clashes(scenarios: &[Scenario]) -> Result<()> {
@@ -442,6 +485,52 @@ mod tests {
     use super::*;
 
     const BASE: &str = "model = \"m\"\ntimeout_secs = 30\n";
+
+    /// A built-in scenario, laid out by `lanes` and `[layout]` as a project
+    /// of built-in scenarios says them.
+    fn built_in(name: &str, layout: &str) -> Result<Scenario> {
+        let config = parse(&format!("builtin = [\"{name}\"]\n{layout}"))?;
+        Ok(config.scenarios.into_iter().next().unwrap())
+    }
+
+    #[test]
+    fn the_exec_lane_alone_in_the_python_directory() {
+        let s = built_in(
+            "thread_auto_run",
+            "lanes = [\"exec\"]\n[layout]\nexec = \"python\"\n",
+        )
+        .unwrap();
+        let files: Vec<&str> = s.all_outputs().map(|p| p.as_str()).collect();
+        assert_eq!(
+            files,
+            [
+                "python/thread_auto_run_step1.jsonl",
+                "python/thread_auto_run_step1.command.json",
+                "python/thread_auto_run_step2.jsonl",
+                "python/thread_auto_run_step2.command.json"
+            ]
+        );
+        let all = built_in("thread_auto_run", "").unwrap();
+        assert!(
+            all.all_outputs()
+                .any(|p| p.as_str() == "typescript/thread_auto_run_step1.jsonl")
+        );
+    }
+
+    #[test]
+    fn a_built_in_scenario_without_the_recorded_lanes_is_named() {
+        let err = built_in("thread_auto_run_pending", "lanes = [\"exec\"]\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "scenario \"thread_auto_run_pending\" has none of the lanes this project records (exec)"
+        );
+        let err = built_in("thread_nothing", "").unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("no scenario named \"thread_nothing\""),
+            "{err}"
+        );
+    }
 
     fn parse(extra: &str) -> Result<HarvestConfig> {
         HarvestConfig::parse(&format!("{BASE}{extra}"))

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use anyhow::{Context, Result};
 
 use crate::harvest::builtin;
-use crate::harvest::config::HarvestConfig;
+use crate::harvest::config::{HarvestConfig, laid_out};
 use crate::harvest::layout::Layout;
 
 /// What the repository asks of `init`.
@@ -39,7 +39,7 @@ pub fn files(req: &Request) -> Result<Vec<NewFile>> {
         catalogue
             .scenarios
             .iter()
-            .filter(|s| layout.apply((*s).clone()).is_ok())
+            .filter(|s| laid_out((*s).clone(), &layout).is_ok())
             .map(|s| s.name.clone())
             .collect()
     } else {

@@ -11,7 +11,6 @@ use anyhow::{Result, anyhow, bail};
 
 use crate::base::failure::hinted;
 use crate::engine::fixture_path::{FixturePath, is_inside};
-use crate::harvest::config::Scenario;
 
 /// The lanes, by the name of the directory each writes by default.
 const LANES: [&str; 4] = ["python", "wire", "exec", "typescript"];
@@ -77,76 +76,36 @@ impl Layout {
         }
     }
 
-    /// `s` with only the recorded lanes' files, each in its lane's
-    /// directory; an error when none of its lanes is recorded.
-    pub fn apply(&self, mut s: Scenario) -> Result<Scenario> {
-        if *self == Layout::all() {
-            return Ok(s);
-        }
-        let has = |l: &str| self.lanes.contains(&l);
-        if !has("python") {
-            s.outputs.clear();
-        }
-        if !has("wire") {
-            s.wire.clear();
-        }
-        if !has("exec") {
-            s.exec = None;
-        }
-        if !has("typescript") {
-            s.typescript.clear();
-            s.typescript_codex.clear();
-        }
-        if s.outputs.is_empty() && s.exec.is_none() && s.typescript.is_empty() {
-            bail!(
-                "scenario {:?} has none of the lanes this project records ({})",
-                s.name,
-                self.lanes.join(", ")
-            );
-        }
-        let moved = |p: &mut FixturePath| -> Result<()> {
-            let (first, rest) = p.as_str().split_once('/').unwrap_or(("", ""));
-            if let Some(dir) = LANES
-                .iter()
-                .find(|l| **l == first)
-                .and_then(|l| self.dirs.get(l))
-            {
-                *p = FixturePath::parse(&format!("{dir}/{rest}"))?;
-            }
-            Ok(())
-        };
-        for p in s
-            .outputs
-            .iter_mut()
-            .chain(&mut s.wire)
-            .chain(&mut s.typescript)
+    /// Whether the project records `lane` (one of python, wire, exec,
+    /// typescript).
+    pub fn records(&self, lane: &str) -> bool {
+        self.lanes.contains(&lane)
+    }
+
+    /// The lanes recorded, for messages.
+    pub fn lanes(&self) -> String {
+        self.lanes.join(", ")
+    }
+
+    /// `path` in its lane's directory: the catalogue declares each file
+    /// below its lane's name (`exec/x.jsonl`), which this layout may name
+    /// otherwise.
+    pub fn place(&self, path: &FixturePath) -> Result<FixturePath> {
+        let (first, rest) = path.as_str().split_once('/').unwrap_or(("", ""));
+        match LANES
+            .iter()
+            .find(|l| **l == first)
+            .and_then(|l| self.dirs.get(l))
         {
-            moved(p)?;
+            Some(dir) => FixturePath::parse(&format!("{dir}/{rest}")),
+            None => Ok(path.clone()),
         }
-        for p in s.typescript_codex.iter_mut().flatten() {
-            moved(p)?;
-        }
-        for step in s.exec.iter_mut().flat_map(|e| e.steps.iter_mut()) {
-            moved(&mut step.output)?;
-            moved(&mut step.command)?;
-        }
-        Ok(s)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::harvest::config::HarvestConfig;
-
-    fn builtin(name: &str) -> Scenario {
-        let config = HarvestConfig::parse(crate::harvest::builtin::harvest_toml()).unwrap();
-        config
-            .scenarios
-            .into_iter()
-            .find(|s| s.name == name)
-            .unwrap()
-    }
 
     fn layout(lanes: &[&str], dirs: &[(&str, &str)]) -> Result<Layout> {
         let lanes: Vec<String> = lanes.iter().map(|l| l.to_string()).collect();
@@ -158,32 +117,30 @@ mod tests {
     }
 
     #[test]
-    fn the_exec_lane_alone_in_the_python_directory() {
-        let s = layout(&["exec"], &[("exec", "python")])
-            .unwrap()
-            .apply(builtin("thread_auto_run"))
-            .unwrap();
-        let files: Vec<&str> = s.all_outputs().map(|p| p.as_str()).collect();
+    fn a_lanes_files_move_to_its_directory_and_no_others() {
+        let exec_in_python = layout(&["exec"], &[("exec", "python")]).unwrap();
+        let place = |p: &str| {
+            exec_in_python
+                .place(&FixturePath::parse(p).unwrap())
+                .unwrap()
+                .to_string()
+        };
         assert_eq!(
-            files,
-            [
-                "python/thread_auto_run_step1.jsonl",
-                "python/thread_auto_run_step1.command.json",
-                "python/thread_auto_run_step2.jsonl",
-                "python/thread_auto_run_step2.command.json"
-            ]
+            place("exec/thread_basic.jsonl"),
+            "python/thread_basic.jsonl"
         );
-    }
-
-    #[test]
-    fn a_scenario_without_the_recorded_lanes_is_named() {
-        let err = layout(&["exec"], &[])
-            .unwrap()
-            .apply(builtin("thread_auto_run_pending"))
-            .unwrap_err();
         assert_eq!(
-            err.to_string(),
-            "scenario \"thread_auto_run_pending\" has none of the lanes this project records (exec)"
+            place("exec/thread_basic.command.json"),
+            "python/thread_basic.command.json"
+        );
+        assert_eq!(
+            place("schemas/thread_structured.json"),
+            "schemas/thread_structured.json"
+        );
+        assert!(exec_in_python.records("exec") && !exec_in_python.records("python"));
+        assert_eq!(
+            Layout::parse(None, &BTreeMap::new()).unwrap(),
+            Layout::all()
         );
     }
 
@@ -195,18 +152,5 @@ mod tests {
         assert!(err.contains("needs the python lane"), "{err}");
         let err = format!("{:#}", layout(&["exec"], &[("exec", "../up")]).unwrap_err());
         assert!(err.contains("without `..`"), "{err}");
-    }
-
-    #[test]
-    fn the_default_layout_changes_nothing() {
-        let s = builtin("thread_basic");
-        let same = Layout::parse(None, &BTreeMap::new())
-            .unwrap()
-            .apply(s.clone())
-            .unwrap();
-        assert_eq!(
-            same.all_outputs().collect::<Vec<_>>(),
-            s.all_outputs().collect::<Vec<_>>()
-        );
     }
 }
