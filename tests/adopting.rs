@@ -14,19 +14,18 @@ const REPLACED: [&str; 3] = [
     "thread_tool_auto_step2",
 ];
 
-fn init(p: &TestProject) -> Run {
-    p.run(&[
-        "init",
-        "--lane",
-        "exec",
-        "--layout",
-        "exec=python",
-        "--scenario",
-        "thread_basic",
-        "--scenario",
-        "thread_tool_auto",
-    ])
+/// `init` as docs/adopting.md runs it for the consumer: the exec lane
+/// alone, in its `python/` directory, with `scenarios`.
+pub fn init(p: &TestProject, scenarios: &[&str]) -> Run {
+    let mut args = vec!["init", "--lane", "exec", "--layout", "exec=python"];
+    for s in scenarios {
+        args.extend(["--scenario", s]);
+    }
+    p.run(&args)
 }
+
+/// The scenarios the tests below select.
+const SELECTED: [&str; 2] = ["thread_basic", "thread_tool_auto"];
 
 /// `init`, `pin`, then `harvest` and `check` as the page says: the harvest
 /// replaces no hand-written file until the user removes it, and then
@@ -37,7 +36,7 @@ fn init_makes_the_consumer_a_project_whose_fixtures_are_what_codex_sends() {
     let p = TestProject::consumer();
     let untouched = crate::util::files(p.root());
 
-    let made = init(&p).expect(0);
+    let made = init(&p, &SELECTED).expect(0);
     for file in [
         "config/harvest.toml",
         "config/native.exs",
@@ -59,12 +58,12 @@ fn init_makes_the_consumer_a_project_whose_fixtures_are_what_codex_sends() {
     // (one artifact fetched), written in the form it reads.
     if crate::pin::pin_only_this_platform(&p).is_some() {
         let pinned = p.read("config/native.exs");
-        p.run(&["pin", "--codex", &codex_version(&pinned), "--no-harvest"])
+        p.run(&["pin", "--codex", &p.codex_version(), "--no-harvest"])
             .expect(0);
         assert_eq!(p.read("config/native.exs"), pinned);
     }
     let config = p.read("config/harvest.toml");
-    let again = init(&p).expect(2);
+    let again = init(&p, &SELECTED).expect(2);
     assert!(
         again
             .stderr
@@ -127,15 +126,6 @@ fn init_makes_the_consumer_a_project_whose_fixtures_are_what_codex_sends() {
     assert!(p.path("docs/codex-harvest/sdk-parity.md").is_file());
 }
 
-/// The codex version a pin file pins.
-fn codex_version(exs: &str) -> String {
-    exs.lines()
-        .find_map(|l| l.strip_prefix("  version: \""))
-        .and_then(|rest| rest.strip_suffix("\","))
-        .expect("the pin file names its codex version")
-        .to_string()
-}
-
 /// `before` with the files `init` wrote, as they are now in `p`.
 fn untouched_but_config(
     p: &TestProject,
@@ -188,7 +178,7 @@ fn the_pins_init_writes_leave_the_consumers_elixir_config_as_mix_reads_it() {
     }
     let p = TestProject::consumer();
     let before = elixir(&p).expect(0);
-    init(&p).expect(0);
+    init(&p, &SELECTED).expect(0);
     let after = elixir(&p).expect(0);
     assert_eq!(after.stdout, before.stdout);
     assert!(

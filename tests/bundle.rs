@@ -45,13 +45,10 @@ fn a_bundle_is_the_same_bytes_each_time_and_verifies_unpacked() {
         .status()
         .unwrap();
     assert!(status.success());
-    let version = p
-        .read("config/native.exs")
-        .lines()
-        .find_map(|l| l.strip_prefix("  version: \""))
-        .map(|v| v.trim_end_matches("\",").to_string())
-        .unwrap();
-    let top = out.join(format!("codex-harvest-fixtures-codex-{version}"));
+    let top = out.join(format!(
+        "codex-harvest-fixtures-codex-{}",
+        p.codex_version()
+    ));
     let verified = p
         .run(&["verify", "--bundle", top.to_str().unwrap()])
         .expect(0);

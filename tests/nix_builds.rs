@@ -345,16 +345,7 @@ fn a_repository_gates_its_fixtures_with_the_flakes_lib() {
 /// from this flake's template that keeps its hand-written files.
 pub fn consumer_with_flake() -> TestProject {
     let p = TestProject::consumer();
-    p.run(&[
-        "init",
-        "--lane",
-        "exec",
-        "--layout",
-        "exec=python",
-        "--scenario",
-        "thread_basic",
-    ])
-    .expect(0);
+    crate::adopting::init(&p, &["thread_basic"]).expect(0);
     std::fs::remove_file(p.path("integration/fixtures/python/thread_basic.jsonl")).unwrap();
     p.run(&["harvest", "--unreferenced", "warn"]).expect(0);
     let template = std::fs::read_to_string(repo().join("nix/template/flake.nix")).unwrap();

@@ -142,14 +142,19 @@ impl TestProject {
             "a scenario of {scenarios:?} is not in the catalogue"
         );
         std::fs::remove_dir_all(self.path("integration/fixtures")).unwrap();
-        let pins = self.read("config/native.exs");
-        let main = pins
+        let main = self.codex_version();
+        self.run(&["harvest", "--codex-version", &main, "--jobs", "1"])
+            .expect(0);
+    }
+
+    /// The codex version `config/native.exs` pins.
+    pub fn codex_version(&self) -> String {
+        self.read("config/native.exs")
             .lines()
             .find_map(|l| l.strip_prefix("  version: \""))
             .and_then(|v| v.strip_suffix("\","))
-            .expect("config/native.exs pins a codex version");
-        self.run(&["harvest", "--codex-version", main, "--jobs", "1"])
-            .expect(0);
+            .expect("config/native.exs pins a codex version")
+            .to_string()
     }
 
     /// Every file of the fixtures tree, by relative path.

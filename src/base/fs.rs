@@ -15,6 +15,25 @@ use anyhow::{Context, Result};
 /// The new file gets the mode `create` gives (0666 less the umask), not a
 /// temp file's 0600.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let (tmp, parent) = staged(path, bytes)?;
+    tmp.persist(path)
+        .map_err(|e| e.error)
+        .with_context(|| format!("replacing {}", path.display()))?;
+    sync_dir(parent)
+}
+
+/// [`write_atomic`] for a new file: when `path` is there already, it is
+/// left as it is and nothing is written.
+pub fn write_new(path: &Path, bytes: &[u8]) -> Result<()> {
+    let (tmp, parent) = staged(path, bytes)?;
+    tmp.persist_noclobber(path)
+        .map_err(|e| e.error)
+        .with_context(|| format!("creating {}", path.display()))?;
+    sync_dir(parent)
+}
+
+/// `bytes` in a synced temp file beside `path`, and `path`'s directory.
+fn staged<'a>(path: &'a Path, bytes: &[u8]) -> Result<(tempfile::NamedTempFile, &'a Path)> {
     let parent = path
         .parent()
         .with_context(|| format!("{} has no parent directory", path.display()))?;
@@ -28,10 +47,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     tmp.write_all(bytes)
         .and_then(|_| tmp.as_file().sync_all())
         .with_context(|| format!("writing {}", tmp.path().display()))?;
-    tmp.persist(path)
-        .map_err(|e| e.error)
-        .with_context(|| format!("replacing {}", path.display()))?;
-    sync_dir(parent)
+    Ok((tmp, parent))
 }
 
 /// Writes `bytes` to a new `path` and syncs it (the caller renames it into place).

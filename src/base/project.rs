@@ -1,7 +1,6 @@
 //! A project root: where `config/`, `integration/` and the fixtures tree are.
 
 use std::path::{Component, Path, PathBuf};
-
 use std::sync::Arc;
 
 use crate::base::failure::hinted;

@@ -1,9 +1,8 @@
 //! `bundle`: the committed trees as one artifact (`harvest::bundle`).
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, anyhow};
+use anyhow::Context;
 
 use super::args::BundleArgs;
 use super::exit::{Exit, Failure, Phase};
@@ -15,6 +14,14 @@ use crate::harvest::bundle::{self, Bundle, TreeAt};
 pub fn run(root: &Option<PathBuf>, args: &BundleArgs) -> Result<Exit, Failure> {
     let loaded = setup::load(root)?;
     let project = &loaded.project;
+    let into = match &args.into {
+        Some(dir) => {
+            let dir = project.output_tree(dir, "--into").or_exit(Exit::Usage)?;
+            crate::harvest::slice::refuse_occupied(&dir).or_exit(Exit::Usage)?;
+            Some(dir)
+        }
+        None => None,
+    };
     let mut trees = Vec::new();
     for pins in crate::harvest::cells::every_pin(&loaded).or_exit(Exit::Usage)? {
         let version = pins.codex.version.clone();
@@ -32,11 +39,10 @@ pub fn run(root: &Option<PathBuf>, args: &BundleArgs) -> Result<Exit, Failure> {
         .with_context(|| format!("reading {}", project.harvest_config().display()))
         .or_exit(Exit::Io)?;
     let made = bundle::make(&trees, &config).or_exit(Exit::Drift)?;
-    match (&args.output, &args.into) {
+    match (&args.output, &into) {
         (Some(file), _) => write_tar(&made, file)?,
         (_, Some(dir)) => {
-            let dir = project.output_tree(dir, "--into").or_exit(Exit::Usage)?;
-            bundle::unpack(&made, &dir).or_exit(Exit::Io)?;
+            bundle::unpack(&made, dir).or_exit(Exit::Io)?;
             crate::outln!(
                 "bundle: wrote {} ({} files) into {}; `codex-harvest verify --bundle {}` checks it",
                 made.name,
@@ -53,26 +59,8 @@ pub fn run(root: &Option<PathBuf>, args: &BundleArgs) -> Result<Exit, Failure> {
 /// Writes the tar as a new file, whole or not at all.
 fn write_tar(made: &Bundle, file: &Path) -> Result<(), Failure> {
     let bytes = bundle::tar(made).or_exit(Exit::Io)?;
-    let dir = match file.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let mut staged = tempfile::NamedTempFile::new_in(&dir)
-        .with_context(|| format!("creating a file in {}", dir.display()))
-        .or_exit(Exit::Io)?;
-    staged
-        .write_all(&bytes)
-        .and_then(|()| staged.as_file().sync_all())
-        .with_context(|| format!("writing {}", staged.path().display()))
-        .or_exit(Exit::Io)?;
-    staged
-        .persist_noclobber(file)
-        .map_err(|e| {
-            hinted(
-                anyhow!(e.error).context(format!("writing {}", file.display())),
-                "bundle writes a new file: name one that is not there",
-            )
-        })
+    crate::base::fs::write_new(file, &bytes)
+        .map_err(|e| hinted(e, "bundle writes a new file: name one that is not there"))
         .or_exit(Exit::Usage)?;
     crate::outln!(
         "bundle: wrote {} ({} files, {} bytes, sha256 {}): pin it by that hash; unpacked, `codex-harvest verify --bundle DIR` checks it",

@@ -187,6 +187,11 @@ impl HarvestConfig {
             docs: raw.docs,
         };
         let layout = Layout::parse(raw.lanes.as_deref(), &raw.layout)?;
+        if own.builtin.is_empty() && layout == Layout::all() {
+            // Each scenario's outputs were checked against the others' as
+            // it was read.
+            return Ok(own);
+        }
         let mut config = own.with_builtin()?;
         config.scenarios = std::mem::take(&mut config.scenarios)
             .into_iter()
