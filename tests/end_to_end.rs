@@ -30,7 +30,19 @@ fn harvest_from_nothing_reproduces_the_committed_tree_byte_for_byte() {
     ] {
         let fresh = std::fs::read(p.path(rel)).unwrap();
         let committed = std::fs::read(repo().join(rel)).unwrap();
-        assert!(fresh == committed, "{rel} differs from the committed one");
+        // A manifest that differs names the files that do.
+        let lines = |b: &[u8]| -> Vec<String> {
+            String::from_utf8_lossy(b)
+                .lines()
+                .map(String::from)
+                .collect()
+        };
+        let (now, then) = (lines(&fresh), lines(&committed));
+        let changed: Vec<&String> = now.iter().filter(|l| !then.contains(l)).collect();
+        assert!(
+            fresh == committed,
+            "{rel} differs from the committed one; lines not committed: {changed:?}"
+        );
     }
     let sums = Command::new("sha256sum")
         .args(["-c", "--strict", "SHA256SUMS"])
