@@ -295,18 +295,45 @@ fn after_saying(child: &mut std::process::Child, line: &str) -> std::thread::Joi
     reader
 }
 
+/// A registry that takes every connection and never answers: a client of
+/// it waits until it is stopped. `contacted` hears of the first connection,
+/// the moment that client is certainly at work.
+struct SilentRegistry {
+    url: String,
+    contacted: std::sync::mpsc::Receiver<()>,
+}
+
+impl SilentRegistry {
+    fn start() -> SilentRegistry {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/", listener.local_addr().unwrap());
+        let (tx, contacted) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut held = Vec::new();
+            for stream in listener.incoming() {
+                held.push(stream);
+                let _ = tx.send(());
+            }
+        });
+        SilentRegistry { url, contacted }
+    }
+}
+
 /// A stop while pip or npm installs the pins ends them too (no orphan
 /// writing into the cache after the lock is released), nothing runs after
 /// it, nothing of theirs is left in TMPDIR, and the next run builds the
-/// entry afresh.
+/// entry afresh. Each installer is stopped while it waits on a registry
+/// that never answers, so the stop lands mid-install however fast the
+/// machine or its network is.
 #[test]
 fn an_interrupted_provisioning_leaves_no_process_and_is_rebuilt() {
     let p = TestProject::new();
     let cache = tempfile::tempdir().unwrap();
-    for (args, awaited) in [
+    for (args, awaited, registry_var) in [
         (
             vec!["doctor"],
             "provisioning the pinned Python SDK and codex",
+            "PIP_INDEX_URL",
         ),
         (
             vec![
@@ -317,17 +344,23 @@ fn an_interrupted_provisioning_leaves_no_process_and_is_rebuilt() {
                 "typescript",
             ],
             "provisioning the pinned TypeScript SDK",
+            "npm_config_registry",
         ),
     ] {
+        let registry = SilentRegistry::start();
         let mut child = p
             .command(&args)
             .env("CODEX_HARVEST_CACHE", cache.path())
+            .env(registry_var, &registry.url)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
         let reader = after_saying(&mut child, awaited);
-        std::thread::sleep(Duration::from_millis(700));
+        registry
+            .contacted
+            .recv_timeout(Duration::from_secs(120))
+            .unwrap_or_else(|_| panic!("{args:?}: the installer never asked {registry_var}"));
         signal(&child, libc::SIGTERM);
         let sent = Instant::now();
         let status = child.wait().unwrap();

@@ -22,8 +22,9 @@ use crate::base::signal_to::Signal;
 /// The signal that stopped the run; 0 while none has.
 static RECEIVED: AtomicI32 = AtomicI32::new(0);
 
-/// Process groups a stop must end, each led by a process this run started.
-static GROUPS: Mutex<Vec<libc::pid_t>> = Mutex::new(Vec::new());
+/// Process groups a stop must end, each led by a process this run started,
+/// with the signal a stop sends it.
+static GROUPS: Mutex<Vec<(libc::pid_t, Signal)>> = Mutex::new(Vec::new());
 
 /// Dirs a forced exit removes (ordinary unwinding removes them otherwise).
 static PATHS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
@@ -164,7 +165,7 @@ pub fn install() {
             {
                 forced_exit(Interrupted(RECEIVED.load(Ordering::SeqCst)));
             }
-            signal_groups(Signal::TERM);
+            stop_groups();
             std::thread::spawn(move || {
                 std::thread::sleep(GRACE);
                 forced_exit(Interrupted(sig));
@@ -176,7 +177,9 @@ pub fn install() {
 /// The last resort: kill what the run started, remove the dirs it
 /// registered, say why, exit.
 fn forced_exit(i: Interrupted) -> ! {
-    signal_groups(Signal::KILL);
+    for &(group, _) in lock(&GROUPS).iter() {
+        crate::base::signal_to::group(group, Signal::KILL);
+    }
     for path in lock(&PATHS).iter() {
         let _ = std::fs::remove_dir_all(path);
     }
@@ -191,9 +194,10 @@ fn forced_exit(i: Interrupted) -> ! {
     std::process::exit(i32::from(i.exit_code()));
 }
 
-fn signal_groups(sig: Signal) {
-    for &group in lock(&GROUPS).iter() {
-        crate::base::signal_to::group(group, sig);
+/// Sends each group its stop signal.
+fn stop_groups() {
+    for &(group, stop) in lock(&GROUPS).iter() {
+        crate::base::signal_to::group(group, stop);
     }
 }
 
@@ -239,30 +243,45 @@ pub fn note_written(what: String) {
     lock(&WRITTEN).push(what);
 }
 
-/// A process group a stop signal ends (SIGTERM, then SIGKILL at a forced
-/// exit) while this guard lives.
+/// A process group a stop signal ends (SIGTERM, or SIGKILL for a tool that
+/// has nothing to clean up, then SIGKILL at a forced exit) while this
+/// guard lives.
 #[derive(Debug)]
 pub struct Group(libc::pid_t);
 
 /// Registers the group led by `leader`, which the caller has just started
-/// with its own process group. A signal that arrived before (while it was
-/// being started) is passed on at once: no process slips through.
+/// with its own process group, for SIGTERM at a stop: a supervisor or a
+/// worker, which cleans up what it made before it exits. A signal that
+/// arrived before (while it was being started) is passed on at once: no
+/// process slips through.
 pub fn stop_with_run(leader: u32) -> Group {
+    register(leader, Signal::TERM)
+}
+
+/// Registers the group led by `leader` for SIGKILL at a stop: a tool (pip,
+/// npm, tar) that writes only into a TMPDIR this run removes and a cache
+/// entry not yet finished, which the next run builds afresh. A tool may wait out a SIGTERM (npm does, blocked on a
+/// registry that does not answer), and the stop must not wait with it.
+pub fn kill_with_run(leader: u32) -> Group {
+    register(leader, Signal::KILL)
+}
+
+fn register(leader: u32, stop: Signal) -> Group {
     let group = leader as libc::pid_t;
     assert!(group > 0, "a process group leader's pid is positive");
     let mut groups = lock(&GROUPS);
-    groups.push(group);
+    groups.push((group, stop));
     // The signal thread sets RECEIVED before it takes this lock: either it
     // sees this group, or this sees the signal.
     if received().is_some() {
-        crate::base::signal_to::group(group, Signal::TERM);
+        crate::base::signal_to::group(group, stop);
     }
     Group(group)
 }
 
 impl Drop for Group {
     fn drop(&mut self) {
-        lock(&GROUPS).retain(|&g| g != self.0);
+        lock(&GROUPS).retain(|&(g, _)| g != self.0);
     }
 }
 

@@ -1,6 +1,6 @@
 //! The one way the toolchain runs a tool (pip, npm, tar, python, `codex
 //! --version`, git): in a process group of its own, which a stop signal
-//! ends with everything the tool started, never started after a signal,
+//! kills with everything the tool started, never started after a signal,
 //! its output captured.
 
 use std::os::unix::process::CommandExt;
@@ -30,7 +30,7 @@ pub fn output(cmd: &mut Command) -> Result<Output> {
         .stderr(Stdio::piped());
     let child = crate::base::fork_lock::spawn(cmd)
         .with_context(|| format!("could not start {:?}", cmd.get_program()))?;
-    let group = interrupt::stop_with_run(child.id());
+    let group = interrupt::kill_with_run(child.id());
     let out = child.wait_with_output();
     drop(group);
     interrupt::check()?;
