@@ -1,7 +1,7 @@
 //! Unhappy paths: each fails with the documented exit code, names what
 //! failed, and leaves the fixtures exactly as they were.
 
-use crate::util::{TestProject, processes_under, run};
+use crate::util::{TestProject, no_process_left, run};
 
 const BASIC_MODULE: &str = "from ._record import open_codex, stream, write_jsonl\n\n\ndef record(output_path, *, codex_path, model, **_):\n    with open_codex(codex_path) as codex:\n        thread = codex.thread_start(model=model, ephemeral=True)\n        events = stream(thread.turn(\"hi\"))\n    write_jsonl(output_path, events)\n";
 const ONE_MESSAGE: &str = r#"{"replies": [{"kind": "message", "text": "hello"}]}"#;
@@ -70,7 +70,7 @@ fn a_hanging_scenario_is_killed_at_its_timeout() {
         "{out}"
     );
     // Killed, not abandoned: nothing of the run is left.
-    assert_eq!(processes_under(p.root()), Vec::<String>::new());
+    no_process_left(p.root(), "after the timeout");
 }
 
 #[test]

@@ -7,7 +7,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use crate::util::{
-    NO_CODEX, TestProject, as_root, change_reply, files, processes_under, run, signal,
+    NO_CODEX, TestProject, as_root, change_reply, files, no_process_left, run, signal,
 };
 
 /// A mount made by a test, undone when dropped (a failing assertion too):
@@ -130,12 +130,7 @@ fn every_stop_signal_kills_every_scenario_process_and_writes_nothing() {
         }
         signal(&child, sig);
         assert_eq!(child.wait().unwrap().code(), Some(128 + sig));
-        std::thread::sleep(Duration::from_millis(300));
-        assert_eq!(
-            processes_under(&p.tmp()),
-            Vec::<String>::new(),
-            "signal {sig}"
-        );
+        no_process_left(&p.tmp(), &format!("signal {sig}"));
         assert_eq!(p.leftovers(), Vec::<String>::new());
         assert_eq!(p.fixtures(), before, "signal {sig}: the tree changed");
     }
@@ -591,8 +586,7 @@ fn a_warm_worker_leaves_no_escaped_child_and_survives_a_timeout() {
         "the worker served the next scenario: {}",
         out.all()
     );
-    std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(processes_under(&p.tmp()), Vec::<String>::new());
+    no_process_left(&p.tmp(), "after the run");
     assert_eq!(p.leftovers(), Vec::<String>::new());
 }
 
@@ -649,8 +643,7 @@ fn a_scenarios_orphans_are_its_own_to_end_while_others_run() {
         seen["params"],
         serde_json::json!({"theirs_gone": true, "mine_alive": true})
     );
-    std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(processes_under(&p.tmp()), Vec::<String>::new());
+    no_process_left(&p.tmp(), "after the run");
     assert_eq!(p.leftovers(), Vec::<String>::new());
 }
 

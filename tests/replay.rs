@@ -624,7 +624,7 @@ fn replay_ends_every_hostile_run_with_a_verdict() {
     // replay has ended): at once, by the signal.
     let mut child = replay(&transcript, &["app-server"]).spawn().unwrap();
     let _silent = child.stdin.take();
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    crate::util::await_signal_handling(&child);
     crate::util::signal(&child, libc::SIGTERM);
     let sent = std::time::Instant::now();
     let out = child.wait_with_output().unwrap();

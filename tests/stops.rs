@@ -5,12 +5,11 @@
 //! finished by the next writer.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::util::{
-    Moments, TestProject, as_root, change_reply, processes_under, run, signal, staging_leftovers,
+    Moments, TestProject, as_root, change_reply, no_process_left, run, signal, staging_leftovers,
 };
 
 const GENERATED_DOCS: [&str; 2] = ["docs/python-parity-checklist.md", "docs/sdk-parity.md"];
@@ -69,22 +68,6 @@ fn restore(p: &TestProject, (tree, docs): &Committed) {
     }
     for (doc, bytes) in GENERATED_DOCS.iter().zip(docs) {
         std::fs::write(p.path(doc), bytes).unwrap();
-    }
-}
-
-/// No process of the run's left: waits a moment for ones being reaped.
-fn no_process_left(tmp: &Path, what: &str) {
-    let deadline = Instant::now() + Duration::from_secs(1);
-    loop {
-        let left = processes_under(tmp);
-        if left.is_empty() {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{what}: processes left: {left:?}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
     }
 }
 

@@ -286,7 +286,7 @@ pub fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 
 /// Processes whose environment points into `dir` (every scenario process
 /// has its HOME, TMPDIR and CODEX_HOME there).
-pub fn processes_under(dir: &Path) -> Vec<String> {
+fn processes_under(dir: &Path) -> Vec<String> {
     let needle = dir.display().to_string();
     let mut found = Vec::new();
     for e in std::fs::read_dir("/proc").unwrap().flatten() {
@@ -305,6 +305,24 @@ pub fn processes_under(dir: &Path) -> Vec<String> {
         }
     }
     found
+}
+
+/// Waits until no process has `dir` in its environment, for as long as a
+/// stop may take to end what it started (2 s: a killed process is gone
+/// only once the kernel has run it), then fails naming those left.
+pub fn no_process_left(dir: &Path, what: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    loop {
+        let left = processes_under(dir);
+        if left.is_empty() {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what}: processes left: {left:?}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
 }
 
 /// A model script whose last message (a reply, or an item of one) says
@@ -332,6 +350,27 @@ pub fn signal(child: &std::process::Child, sig: libc::c_int) {
     // SAFETY: a signal to a child this test spawned.
     unsafe {
         libc::kill(child.id() as libc::pid_t, sig);
+    }
+}
+
+/// Waits until the driver `child` has taken over the stop signals (blocked
+/// them for its signal thread): a signal sent before that ends it the
+/// default way, before its handling is set up, however long it takes a
+/// busy machine to start it.
+pub fn await_signal_handling(child: &std::process::Child) {
+    let status = format!("/proc/{}/status", child.id());
+    let term = 1u64 << (libc::SIGTERM - 1);
+    loop {
+        let text = std::fs::read_to_string(&status).unwrap();
+        let blocked = text
+            .lines()
+            .find_map(|l| l.strip_prefix("SigBlk:"))
+            .map(|mask| u64::from_str_radix(mask.trim(), 16).unwrap())
+            .unwrap();
+        if blocked & term != 0 {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
     }
 }
 

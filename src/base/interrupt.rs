@@ -33,6 +33,9 @@ static PATHS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 /// it at once.
 static AT_ONCE: AtomicBool = AtomicBool::new(false);
 
+/// Set by the one forced exit under way.
+static EXITING: AtomicBool = AtomicBool::new(false);
+
 /// What the run had already written for good when it was stopped, in order.
 static WRITTEN: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
@@ -177,6 +180,12 @@ pub fn install() {
 /// The last resort: kill what the run started, remove the dirs it
 /// registered, say why, exit.
 fn forced_exit(i: Interrupted) -> ! {
+    // The signal thread and `exit_at_once` may both come here; one exits.
+    if EXITING.swap(true, Ordering::SeqCst) {
+        loop {
+            std::thread::park();
+        }
+    }
     for &(group, _) in lock(&GROUPS).iter() {
         crate::base::signal_to::group(group, Signal::KILL);
     }
@@ -205,6 +214,11 @@ fn stop_groups() {
 /// the process at once, with its message and exit code.
 pub fn exit_at_once() {
     AT_ONCE.store(true, Ordering::SeqCst);
+    // A signal taken before this (while the command line was read) would
+    // otherwise wait out the grace.
+    if let Some(i) = received() {
+        forced_exit(i);
+    }
 }
 
 /// The signal received so far, if any.
