@@ -23,7 +23,11 @@
 //!   sub-agent's, which runs beside the client's) come after the rest, in
 //!   arrival order;
 //! - the `unordered` methods (config `[wire]`) come last, grouped by method,
-//!   each method's messages in arrival order.
+//!   then by the thread they name (threads in the order the log first names
+//!   them), each thread's messages in arrival order: codex sends each
+//!   thread's from that thread's own task, so two threads' interleave
+//!   differently from run to run (measured: a sub-agent's status changes
+//!   against its parent's, codex 0.163.0 beside a busy CPU).
 //!
 //! A replaying server meets every request where the recording expects it:
 //! nothing it sends before a request was caused by that request.
@@ -124,8 +128,10 @@ pub fn canonical(logged: &[Line], unordered: &[String]) -> Vec<Line> {
     }
     out.extend(client[next_client..].iter().map(|&i| logged[i].clone()));
     out.extend(foreign.iter().map(|&i| logged[i].clone()));
+    let named = first_named(logged);
+    let rank = |l: &Line| thread_of(l).and_then(|t| named.get(t).copied());
     let mut rest: Vec<&Line> = logged.iter().filter(|l| is_unordered(l)).collect();
-    rest.sort_by(|a, b| a.method().cmp(&b.method()));
+    rest.sort_by(|a, b| (a.method(), rank(a)).cmp(&(b.method(), rank(b))));
     out.extend(rest.into_iter().cloned());
     out
 }
@@ -143,17 +149,36 @@ fn of_foreign_threads(logged: &[Line]) -> Vec<usize> {
     (0..logged.len())
         .filter(|&i| {
             let line = &logged[i];
-            let params = &line.msg["params"];
-            let thread = match &params["threadId"] {
-                Value::Null => &params["thread"]["id"],
-                id => id,
-            };
             line.dir == Dir::S2c
                 && line.method().is_some()
                 && !line.is_request()
-                && thread.as_str().is_some_and(|id| !known.contains(id))
+                && thread_of(line).is_some_and(|id| !known.contains(id))
         })
         .collect()
+}
+
+/// The thread a notification is about: its `threadId`, or the thread it
+/// carries.
+fn thread_of(line: &Line) -> Option<&str> {
+    let params = &line.msg["params"];
+    match &params["threadId"] {
+        Value::Null => params["thread"]["id"].as_str(),
+        id => id.as_str(),
+    }
+}
+
+/// Every id the log names, numbered in the order it is first named: a
+/// thread is named by the response that started it or the item that
+/// spawned it before any message of its own.
+fn first_named(logged: &[Line]) -> HashMap<String, usize> {
+    let mut named = HashMap::new();
+    for line in logged {
+        for id in ids(&line.msg) {
+            let next = named.len();
+            named.entry(id).or_insert(next);
+        }
+    }
+    named
 }
 
 /// `server` (arrival indices) with every message that names an id moved
@@ -370,6 +395,57 @@ mod tests {
                 "S2c turn/completed",
                 "S2c configWarning",
                 "S2c thread/status/changed",
+            ]
+        );
+    }
+
+    /// Two threads' status changes, interleaved either way, come out each
+    /// thread's together, the client's thread first, each in its order.
+    #[test]
+    fn two_threads_unordered_messages_interleave_one_way() {
+        const CHILD: &str = "00000000-0000-7000-8000-000000000009";
+        let status = |thread: &str, kind: &str| {
+            s(
+                json!({"method": "thread/status/changed", "params": {"threadId": thread, "status": {"type": kind}}}),
+            )
+        };
+        let mut one = one_run();
+        one.push(s(
+            json!({"method": "item/started", "params": {"threadId": THREAD, "item": {"agentThreadId": CHILD}}}),
+        ));
+        let mut other = one.clone();
+        one.extend([
+            status(THREAD, "active"),
+            status(CHILD, "idle"),
+            status(CHILD, "active"),
+            status(THREAD, "idle"),
+        ]);
+        other.extend([
+            status(CHILD, "idle"),
+            status(THREAD, "active"),
+            status(THREAD, "idle"),
+            status(CHILD, "active"),
+        ]);
+        let unordered = ["thread/status/changed".to_string()];
+        let (one, other) = (canonical(&one, &unordered), canonical(&other, &unordered));
+        assert_eq!(one, other);
+        let tail: Vec<(&Value, &Value)> = one[one.len() - 5..]
+            .iter()
+            .map(|l| {
+                (
+                    &l.msg["params"]["threadId"],
+                    &l.msg["params"]["status"]["type"],
+                )
+            })
+            .collect();
+        assert_eq!(
+            tail,
+            [
+                (&json!(THREAD), &Value::Null),
+                (&json!(THREAD), &json!("active")),
+                (&json!(THREAD), &json!("idle")),
+                (&json!(CHILD), &json!("idle")),
+                (&json!(CHILD), &json!("active")),
             ]
         );
     }
