@@ -362,6 +362,10 @@ pub fn await_signal_handling(child: &std::process::Child) {
     let term = 1u64 << (libc::SIGTERM - 1);
     loop {
         let text = std::fs::read_to_string(&status).unwrap();
+        assert!(
+            !text.contains("\nState:\tZ"),
+            "the driver ended before it took the stop signals"
+        );
         let blocked = text
             .lines()
             .find_map(|l| l.strip_prefix("SigBlk:"))

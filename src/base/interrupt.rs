@@ -274,8 +274,9 @@ pub fn stop_with_run(leader: u32) -> Group {
 
 /// Registers the group led by `leader` for SIGKILL at a stop: a tool (pip,
 /// npm, tar) that writes only into a TMPDIR this run removes and a cache
-/// entry not yet finished, which the next run builds afresh. A tool may wait out a SIGTERM (npm does, blocked on a
-/// registry that does not answer), and the stop must not wait with it.
+/// entry not yet finished, which the next run builds afresh. A tool may
+/// wait out a SIGTERM (npm does, blocked on a registry that does not
+/// answer), and the stop must not wait with it.
 pub fn kill_with_run(leader: u32) -> Group {
     register(leader, Signal::KILL)
 }
