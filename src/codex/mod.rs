@@ -11,5 +11,6 @@ pub(crate) mod pins;
 pub(crate) mod protocol;
 pub(crate) mod runs;
 pub(crate) mod shim;
+pub(crate) mod sub_agent_order;
 pub(crate) mod toolchain;
 pub mod wire;

@@ -58,6 +58,9 @@ pub(crate) fn write_transcripts(
             }
             logged.push(line);
         }
+        let logged = crate::codex::sub_agent_order::completions_inside_waits(logged, |l| {
+            (l.dir == canonical::Dir::S2c).then_some(&l.msg)
+        });
         let mut jsonl = Vec::new();
         for line in canonical::canonical(&logged, unordered) {
             serde_json::to_writer(&mut jsonl, &line)?;

@@ -1,12 +1,13 @@
 //! The Python lane: `record()` of the scenario's module, driving the real
 //! SDK, in a warm worker or a fresh interpreter.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
+use serde_json::Value;
 
 use super::{Session, base_environment, environment, output_paths, record_kwargs};
 use crate::base::failure::{Classify, Kind};
@@ -58,6 +59,12 @@ pub(super) fn run_process(runner: &mut Runner, s: &Scenario, scratch: &Scratch) 
         };
     }
     ran?;
+    for output in outputs
+        .iter()
+        .filter(|o| o.extension().is_some_and(|e| e == "jsonl"))
+    {
+        sub_agent_completions_inside_waits(output)?;
+    }
     let transcripts: Vec<PathBuf> = s
         .wire
         .iter()
@@ -65,6 +72,33 @@ pub(super) fn run_process(runner: &mut Runner, s: &Scenario, scratch: &Scratch) 
         .collect();
     crate::codex::wire::write_transcripts(&wire_dir, &transcripts, &session.config.wire.unordered)
         .context("the wire lane (app-server JSON-RPC)")
+}
+
+/// The events the SDK wrote to `output` with a sub-agent's completion
+/// where the wire transcript has it (`codex::sub_agent_order`). Lines are
+/// moved whole, never rewritten; a file that is not JSON lines is left as it
+/// is for the normaliser to name its line.
+fn sub_agent_completions_inside_waits(output: &Path) -> Result<()> {
+    let Ok(text) = std::fs::read_to_string(output) else {
+        return Ok(());
+    };
+    let Ok(lines) = text
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).map(|v| (l, v)))
+        .collect::<Result<Vec<_>, _>>()
+    else {
+        return Ok(());
+    };
+    let ordered = crate::codex::sub_agent_order::completions_inside_waits(lines, |(_, v)| Some(v));
+    if ordered.iter().map(|(l, _)| *l).eq(text.lines()) {
+        return Ok(());
+    }
+    let mut out = String::with_capacity(text.len());
+    for (line, _) in ordered {
+        out.push_str(line);
+        out.push('\n');
+    }
+    std::fs::write(output, out).with_context(|| format!("writing {}", output.display()))
 }
 
 /// Whether the lane `lane` of `s` runs in the warm worker (which its job
