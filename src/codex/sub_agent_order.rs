@@ -6,7 +6,7 @@
 //! parent's items is scheduling: a parent that calls `wait_agent` sees the
 //! completion inside the wait, or, when the sub-agent was quicker than the
 //! parent's next model reply, before the wait starts (measured, codex
-//! 0.163.0 idle: 1 run in 10). The wait's own items are the same either
+//! 0.163.0 idle: 2 runs in 20). The wait's own items are the same either
 //! way. The canonical place is inside the wait: each completion moves to
 //! just before the end of the parent's next `wait` (a `collabAgentToolCall`),
 //! and stays where it is when no wait follows it.
