@@ -11,8 +11,6 @@
 //! just before the end of the parent's next `wait` (a `collabAgentToolCall`),
 //! and stays where it is when no wait follows it.
 
-use std::collections::{HashMap, HashSet};
-
 use serde_json::Value;
 
 /// `lines` with every sub-agent completion inside the parent's next wait.
@@ -22,7 +20,10 @@ pub fn completions_inside_waits<T>(
     lines: Vec<T>,
     notification: impl Fn(&T) -> Option<&Value>,
 ) -> Vec<T> {
-    let mut moved: HashMap<usize, Vec<usize>> = HashMap::new();
+    // Each line sorts by the line it goes before and whether it is a
+    // completion moved there; the sort is stable, so moved completions
+    // keep their own order.
+    let mut places: Vec<(usize, bool)> = (0..lines.len()).map(|i| (i, true)).collect();
     let mut moving = Vec::new();
     for (i, line) in lines.iter().enumerate() {
         let Some(msg) = notification(line) else {
@@ -31,26 +32,18 @@ pub fn completions_inside_waits<T>(
         if is_completion(msg) {
             moving.push(i);
         } else if let Some(thread) = wait_end_thread(msg) {
-            let (inside, outside): (Vec<usize>, Vec<usize>) = moving
-                .into_iter()
-                .partition(|&c| notification(&lines[c]).and_then(thread_id) == Some(thread));
-            moved.insert(i, inside);
-            moving = outside;
+            moving.retain(|&c| {
+                let inside = notification(&lines[c]).and_then(thread_id) == Some(thread);
+                if inside {
+                    places[c] = (i, false);
+                }
+                !inside
+            });
         }
     }
-    let placed: HashSet<usize> = moved.values().flatten().copied().collect();
-    let mut slots: Vec<Option<T>> = lines.into_iter().map(Some).collect();
-    let mut out = Vec::with_capacity(slots.len());
-    for i in 0..slots.len() {
-        if placed.contains(&i) {
-            continue;
-        }
-        for &c in moved.get(&i).into_iter().flatten() {
-            out.extend(slots[c].take());
-        }
-        out.extend(slots[i].take());
-    }
-    out
+    let mut placed: Vec<((usize, bool), T)> = places.into_iter().zip(lines).collect();
+    placed.sort_by_key(|(place, _)| *place);
+    placed.into_iter().map(|(_, line)| line).collect()
 }
 
 fn item(msg: &Value) -> Option<&Value> {
